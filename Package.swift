@@ -1,0 +1,85 @@
+// swift-tools-version: 6.1
+// BioEmbed: a staged scientific data-processing pipeline (fMRI, proteins, molecules → HDF5 embeddings).
+import PackageDescription
+
+// RDKit 2022.09 (Debian's librdkit-dev) ships no pkg-config file; these four libraries cover
+// molblock parsing, SMILES writing and atom renumbering (the rest arrive through DT_NEEDED).
+let rdkitLibraries = ["RDKitFileParsers", "RDKitSmilesParse", "RDKitGraphMol", "RDKitRDGeneral"]
+
+let package = Package(
+    name: "BioEmbed",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "bioembed", targets: ["BioEmbedCLI"]),
+        .library(name: "BioEmbed", targets: ["BioEmbedCore", "BioEmbedHDF5", "BioEmbedLinalg", "BioEmbedPipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // MARK: - Public API
+
+        /// Shared vocabulary: errors, diagnostics, progress, the Stage protocol, manifests, SHA-256.
+        .target(name: "BioEmbedCore"),
+        /// BLAS/LAPACKE/FFTW wrappers: the only module that imports CBLAS and CFFTW3.
+        .target(name: "BioEmbedLinalg", dependencies: ["BioEmbedCore", "CBLAS", "CFFTW3"]),
+        /// HDF5 store, ragged collections and NetCDF-4 writing: the only module importing CHDF5/CNetCDF.
+        .target(name: "BioEmbedHDF5", dependencies: ["BioEmbedCore", "CHDF5", "CNetCDF"]),
+        /// fMRI stage family (NIfTI, cleaning, connectivity, graph metrics).
+        .target(name: "BioEmbedNeuro", dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5"]),
+        /// Structure stage family (PDB/mmCIF, residue graphs, 3Di).
+        .target(name: "BioEmbedStructure", dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5"]),
+        /// Molecule stage family (RDKit through CRDKitShim, SELFIES, E3FP).
+        .target(name: "BioEmbedMolecule", dependencies: ["BioEmbedCore", "BioEmbedHDF5", "CRDKitShim"]),
+        /// Neural-network runtime and encoders (PST, 3D-MolT5, BrainMAE).
+        .target(name: "BioEmbedNN", dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5"]),
+        /// Pipeline files, manifests, the stage registry and the local runner.
+        .target(
+            name: "BioEmbedPipeline",
+            dependencies: [
+                "BioEmbedCore", "BioEmbedHDF5", "BioEmbedLinalg", "BioEmbedNeuro", "BioEmbedStructure",
+                "BioEmbedMolecule", "BioEmbedNN", "CZlib",
+                .product(name: "Yams", package: "Yams"),
+            ]),
+        /// The `bioembed` command-line tool: one file per subcommand, no algorithms.
+        .executableTarget(
+            name: "BioEmbedCLI",
+            dependencies: [
+                "BioEmbedPipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // MARK: - Implementation details (system libraries and the RDKit shim)
+
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CFFTW3", pkgConfig: "fftw3", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "CRDKitShim",
+            cxxSettings: [
+                .headerSearchPath("compat"),
+                .unsafeFlags(["-I/usr/include/rdkit", "-Wno-deprecated-literal-operator"]),
+            ],
+            linkerSettings: rdkitLibraries.map { .linkedLibrary($0) }),
+        .executableTarget(
+            name: "BioEmbedBenchmarks",
+            dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5"],
+            path: "Benchmarks/BioEmbedBenchmarks"),
+
+        // MARK: - Unit test bundles
+
+        .target(name: "_BioEmbedTestSupport", dependencies: ["BioEmbedCore"]),
+        .testTarget(name: "BioEmbedCoreTests", dependencies: ["BioEmbedCore", "_BioEmbedTestSupport"]),
+        .testTarget(name: "BioEmbedLinalgTests", dependencies: ["BioEmbedLinalg", "_BioEmbedTestSupport"]),
+        .testTarget(name: "BioEmbedHDF5Tests", dependencies: ["BioEmbedHDF5", "_BioEmbedTestSupport"]),
+        .testTarget(name: "BioEmbedMoleculeTests", dependencies: ["BioEmbedMolecule", "_BioEmbedTestSupport"]),
+        .testTarget(
+            name: "BioEmbedPipelineTests",
+            dependencies: ["BioEmbedPipeline", "BioEmbedHDF5", "_BioEmbedTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
+)

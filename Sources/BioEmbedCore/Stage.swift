@@ -1,0 +1,60 @@
+/// The configuration of a stage: the same value is decoded from a pipeline file's `with:` mapping
+/// and built from the CLI flags, so `run` and the per-stage commands cannot drift apart.
+public protocol StageConfiguration: Codable, Hashable, Sendable {
+    /// The keys a pipeline file may set (snake_case, equal to the CLI flag names with `_` for `-`).
+    /// A key not listed here is an error that names the key and its line.
+    static var parameterNames: [String] { get }
+}
+
+/// One step of a pipeline: a configuration plus a function over items.
+///
+/// A stage stores its configuration in `init` and does no I/O there (nilearn's rule). `process` is
+/// called once per item, possibly from several threads at once, and must not touch shared state:
+/// it reads the item's inputs and returns its record. The runner owns the output file: it appends
+/// each record to the stage's collection, records failures in `/errors`, and writes `/provenance`.
+///
+/// Group-level work (a mean over subjects, a merge) is a later extension: `finish` receives every
+/// written record's id once all items are done.
+public protocol Stage: Sendable {
+    associatedtype Configuration: StageConfiguration
+
+    /// The stage's name in pipeline files, on the CLI and in `/provenance/<name>`.
+    static var name: String { get }
+    /// Bumped when the stage's output for the same input and configuration changes (resume key).
+    static var version: Int { get }
+    /// The collection group the stage writes (`/<collection>`).
+    static var collection: String { get }
+    /// One-line description for `--help` and listings.
+    static var summary: String { get }
+
+    var configuration: Configuration { get }
+    init(_ configuration: Configuration)
+
+    /// The arrays of the output collection, declared before the first item.
+    var fields: [FieldSpec] { get }
+    /// Attributes of the collection group (e.g. `cutoff`, `k`).
+    var collectionAttributes: [String: MetadataValue] { get }
+    /// Manifest columns the stage reads (validated before any work starts).
+    var requiredColumns: [String] { get }
+
+    /// Computes one item's record. Throws `CoreError` (or a module error) naming the file and problem.
+    func process(_ item: ManifestItem, context: StageContext) throws -> ItemRecord
+}
+
+extension Stage {
+    public var collectionAttributes: [String: MetadataValue] { [:] }
+    public var requiredColumns: [String] { ["path"] }
+}
+
+/// What a stage may know about the run it is part of.
+public struct StageContext: Sendable {
+    /// Threads the stage may use itself (BLAS threads are set by the runner).
+    public var threads: Int
+    /// Seed for anything random.
+    public var seed: UInt64
+
+    public init(threads: Int = 1, seed: UInt64 = 0) {
+        self.threads = threads
+        self.seed = seed
+    }
+}

@@ -1,0 +1,37 @@
+/// Errors from the HDF5 and NetCDF layers. Every case names the file and, where there is one, the
+/// object inside it.
+public enum HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
+    /// A library call failed (`operation` is the C function, `detail` HDF5's innermost message).
+    case call(file: String, object: String, operation: String, detail: String)
+    /// The path does not exist.
+    case missingFile(file: String)
+    /// The file exists but is not HDF5.
+    case notHDF5(file: String)
+    /// A group, dataset or attribute is absent.
+    case missingObject(file: String, object: String)
+    /// A dataset or attribute holds another type than the caller asked for.
+    case typeMismatch(file: String, object: String, expected: String, found: String)
+    /// A buffer or record does not fit the dataset's shape.
+    case shapeMismatch(file: String, object: String, expected: String, found: String)
+    /// A NetCDF call failed.
+    case netCDF(file: String, operation: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case let .call(file, object, operation, detail):
+            return "\(file): \(object): \(operation) failed" + (detail.isEmpty ? "" : " (\(detail))")
+        case let .missingFile(file):
+            return "\(file): no such file"
+        case let .notHDF5(file):
+            return "\(file): not an HDF5 file (expected the HDF5 signature \\x89HDF\\r\\n\\x1a\\n)"
+        case let .missingObject(file, object):
+            return "\(file): \(object) does not exist"
+        case let .typeMismatch(file, object, expected, found):
+            return "\(file): \(object): expected \(expected), found \(found)"
+        case let .shapeMismatch(file, object, expected, found):
+            return "\(file): \(object): expected shape \(expected), found \(found)"
+        case let .netCDF(file, operation, detail):
+            return "\(file): \(operation) failed (\(detail))"
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import CHDF5
+import Foundation
+
+/// An HDF5 file opened for reading, or being written under a temporary name.
+///
+/// Writing never touches the final path until `commit()`: `create` and `update` work on
+/// `<path>.tmp-<pid>-<n>` and `commit()` flushes, closes, fsyncs and renames it over `path`, so a
+/// killed writer leaves no file (or the previous complete file) under the final name. A file that is
+/// released without `commit()` is discarded.
+public final class HDF5File {
+    /// The final path.
+    public let path: String
+    /// The path actually open (the temporary name while writing).
+    public let workingPath: String
+    public let isWritable: Bool
+    let handle: H5Handle
+    private var finished = false
+
+    private init(path: String, workingPath: String, handle: H5Handle, writable: Bool) {
+        self.path = path
+        self.workingPath = workingPath
+        self.handle = handle
+        self.isWritable = writable
+    }
+
+    deinit {
+        if isWritable && !finished { discard() }
+    }
+
+    /// The root group `/`.
+    public var root: HDF5Group { HDF5Group(file: self, handle: nil, path: "/") }
+
+    // MARK: Opening
+
+    /// Opens an existing file read-only. A missing path or a non-HDF5 file gives one clear error.
+    public static func open(_ path: String) throws(HDF5Error) -> HDF5File {
+        H5.ensureInitialized()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw HDF5Error.missingFile(file: path)
+        }
+        guard H5Fis_hdf5(path) > 0 else { throw HDF5Error.notHDF5(file: path) }
+        let fapl = try accessList(file: path)
+        let id = try H5.check(H5Fopen(path, bio_H5F_ACC_RDONLY(), fapl.id), "H5Fopen", file: path, object: "/")
+        return HDF5File(path: path, workingPath: path, handle: H5Handle(id, .file), writable: false)
+    }
+
+    /// Starts a new file that will replace `path` on `commit()`.
+    public static func create(_ path: String) throws(HDF5Error) -> HDF5File {
+        H5.ensureInitialized()
+        let temporary = temporaryName(for: path)
+        try ensureParentDirectory(of: path)
+        let fapl = try accessList(file: path)
+        let id = try H5.check(
+            H5Fcreate(temporary, bio_H5F_ACC_TRUNC(), H5.defaultList, fapl.id), "H5Fcreate", file: path, object: "/")
+        return HDF5File(path: path, workingPath: temporary, handle: H5Handle(id, .file), writable: true)
+    }
+
+    /// Opens `path` for adding groups (a copy is edited and renamed on `commit()`); creates it when absent.
+    public static func update(_ path: String) throws(HDF5Error) -> HDF5File {
+        H5.ensureInitialized()
+        guard FileManager.default.fileExists(atPath: path) else { return try create(path) }
+        guard H5Fis_hdf5(path) > 0 else { throw HDF5Error.notHDF5(file: path) }
+        let temporary = temporaryName(for: path)
+        do {
+            try FileManager.default.copyItem(atPath: path, toPath: temporary)
+        } catch {
+            throw HDF5Error.call(file: path, object: "/", operation: "copy to \(temporary)", detail: "\(error)")
+        }
+        let fapl = try accessList(file: path)
+        let id = try H5.check(H5Fopen(temporary, bio_H5F_ACC_RDWR(), fapl.id), "H5Fopen", file: path, object: "/")
+        return HDF5File(path: path, workingPath: temporary, handle: H5Handle(id, .file), writable: true)
+    }
+
+    // MARK: Finishing
+
+    /// Flushes, closes, fsyncs and atomically renames the temporary file to `path`.
+    public func commit() throws(HDF5Error) {
+        precondition(isWritable, "commit() on a read-only file")
+        guard !finished else { return }
+        try H5.check(H5Fflush(handle.id, H5F_SCOPE_GLOBAL), "H5Fflush", file: path, object: "/")
+        handle.close()
+        finished = true
+        let fd = Glibc.open(workingPath, O_RDONLY)
+        if fd >= 0 {
+            fsync(fd)
+            Glibc.close(fd)
+        }
+        if rename(workingPath, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(workingPath)
+            throw HDF5Error.call(file: path, object: "/", operation: "rename from \(workingPath)", detail: reason)
+        }
+    }
+
+    /// Closes a file opened for reading, or abandons a write (the temporary file is removed).
+    public func close() {
+        if isWritable && !finished {
+            discard()
+        } else {
+            handle.close()
+            finished = true
+        }
+    }
+
+    private func discard() {
+        handle.close()
+        finished = true
+        unlink(workingPath)
+    }
+
+    // MARK: Helpers
+
+    private static let counter = AtomicCounter()
+
+    static func temporaryName(for path: String) -> String {
+        "\(path).tmp-\(getpid())-\(counter.next())"
+    }
+
+    private static func ensureParentDirectory(of path: String) throws(HDF5Error) {
+        let parent = (path as NSString).deletingLastPathComponent
+        guard !parent.isEmpty else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        } catch {
+            throw HDF5Error.call(file: path, object: "/", operation: "create folder \(parent)", detail: "\(error)")
+        }
+    }
+
+    /// File access: HDF5 1.8+ object headers (dense attribute storage for long provenance lists;
+    /// readable by every h5py), and strong close so no object keeps the file open after `commit()`.
+    private static func accessList(file: String) throws(HDF5Error) -> H5Handle {
+        let fapl = H5Handle(try H5.check(H5Pcreate(bio_H5P_FILE_ACCESS()), "H5Pcreate", file: file, object: "/"), .propertyList)
+        try H5.check(H5Pset_libver_bounds(fapl.id, H5F_LIBVER_V18, H5F_LIBVER_V18), "H5Pset_libver_bounds", file: file, object: "/")
+        try H5.check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "H5Pset_fclose_degree", file: file, object: "/")
+        return fapl
+    }
+}
+
+/// A process-wide counter for unique temporary names.
+final class AtomicCounter: @unchecked Sendable {
+    // @unchecked: every access goes through the lock.
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int {
+        lock.lock(); defer { lock.unlock() }
+        value += 1
+        return value
+    }
+}

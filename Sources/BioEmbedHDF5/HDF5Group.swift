@@ -1,0 +1,203 @@
+import BioEmbedCore
+import CHDF5
+import Foundation
+
+/// Something in an HDF5 file that can carry attributes: a group or a dataset.
+public protocol HDF5Node: AnyObject {
+    var file: HDF5File { get }
+    /// Absolute path inside the file, e.g. `/fmri/timeseries`.
+    var path: String { get }
+}
+
+extension HDF5Node {
+    var fileName: String { file.path }
+}
+
+protocol HDF5Located: HDF5Node {
+    var locationID: hid_t { get }
+}
+
+/// A group: creates and opens its children, lists them.
+public final class HDF5Group: HDF5Located {
+    public let file: HDF5File
+    public let path: String
+    private let handle: H5Handle?
+
+    init(file: HDF5File, handle: H5Handle?, path: String) {
+        self.file = file
+        self.handle = handle
+        self.path = path
+    }
+
+    var locationID: hid_t { handle?.id ?? file.handle.id }
+
+    func childPath(_ name: String) -> String {
+        path == "/" ? "/" + name : path + "/" + name
+    }
+
+    /// What a child is.
+    public enum ChildKind: Sendable, Equatable { case group, dataset, other }
+
+    // MARK: Navigation
+
+    /// Whether `name` (which may contain `/`) exists below this group.
+    public func contains(_ name: String) -> Bool {
+        var prefix = ""
+        for component in name.split(separator: "/") {
+            prefix += prefix.isEmpty ? String(component) : "/" + component
+            if H5Lexists(locationID, prefix, H5.defaultList) <= 0 { return false }
+        }
+        return !prefix.isEmpty
+    }
+
+    /// The kind of an existing child.
+    public func kind(of name: String) -> ChildKind? {
+        guard contains(name) else { return nil }
+        let object = H5Oopen(locationID, name, H5.defaultList)
+        guard object >= 0 else { return .other }
+        defer { H5Oclose(object) }
+        switch H5Iget_type(object) {
+        case H5I_GROUP: return .group
+        case H5I_DATASET: return .dataset
+        default: return .other
+        }
+    }
+
+    /// Direct children in name order.
+    public func children() throws(HDF5Error) -> [(name: String, kind: ChildKind)] {
+        var info = H5G_info_t()
+        try H5.check(H5Gget_info(locationID, &info), "H5Gget_info", file: fileName, object: path)
+        var result: [(String, ChildKind)] = []
+        for index in 0..<info.nlinks {
+            let length = H5Lget_name_by_idx(locationID, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, H5.defaultList)
+            try H5.check(length, "H5Lget_name_by_idx", file: fileName, object: path)
+            var buffer = [CChar](repeating: 0, count: Int(length) + 1)
+            try H5.check(
+                H5Lget_name_by_idx(locationID, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, Int(length) + 1, H5.defaultList),
+                "H5Lget_name_by_idx", file: fileName, object: path)
+            let name = String(cString: buffer)
+            result.append((name, kind(of: name) ?? .other))
+        }
+        return result
+    }
+
+    /// Opens an existing child group.
+    public func group(_ name: String) throws(HDF5Error) -> HDF5Group {
+        guard contains(name) else { throw HDF5Error.missingObject(file: fileName, object: childPath(name)) }
+        let id = try H5.check(H5Gopen2(locationID, name, H5.defaultList), "H5Gopen2", file: fileName, object: childPath(name))
+        return HDF5Group(file: file, handle: H5Handle(id, .group), path: childPath(name))
+    }
+
+    /// Creates a group (and any missing intermediate groups).
+    ///
+    /// - Parameter denseAttributes: store attributes densely, so one attribute may exceed 64 KiB
+    ///   (long provenance input lists).
+    public func createGroup(_ name: String, denseAttributes: Bool = false) throws(HDF5Error) -> HDF5Group {
+        let object = childPath(name)
+        let lcpl = try linkCreationList(object)
+        let gcpl = H5Handle(try H5.check(H5Pcreate(bio_H5P_GROUP_CREATE()), "H5Pcreate", file: fileName, object: object), .propertyList)
+        if denseAttributes {
+            try H5.check(H5Pset_attr_phase_change(gcpl.id, 0, 0), "H5Pset_attr_phase_change", file: fileName, object: object)
+        }
+        let id = try H5.check(H5Gcreate2(locationID, name, lcpl.id, gcpl.id, H5.defaultList), "H5Gcreate2", file: fileName, object: object)
+        return HDF5Group(file: file, handle: H5Handle(id, .group), path: object)
+    }
+
+    /// Opens `name` if it exists, else creates it.
+    public func openOrCreateGroup(_ name: String) throws(HDF5Error) -> HDF5Group {
+        contains(name) ? try group(name) : try createGroup(name)
+    }
+
+    /// Removes a link (the space is not reclaimed until the file is repacked).
+    public func remove(_ name: String) throws(HDF5Error) {
+        try H5.check(H5Ldelete(locationID, name, H5.defaultList), "H5Ldelete", file: fileName, object: childPath(name))
+    }
+
+    // MARK: Datasets
+
+    /// Opens an existing dataset.
+    public func dataset(_ name: String) throws(HDF5Error) -> HDF5Dataset {
+        guard contains(name) else { throw HDF5Error.missingObject(file: fileName, object: childPath(name)) }
+        let id = try H5.check(H5Dopen2(locationID, name, H5.defaultList), "H5Dopen2", file: fileName, object: childPath(name))
+        return HDF5Dataset(file: file, handle: H5Handle(id, .dataset), path: childPath(name))
+    }
+
+    /// Creates a dataset.
+    ///
+    /// - Parameters:
+    ///   - shape: the initial shape. With `appendable`, the first dimension is unlimited (often 0 at first).
+    ///   - chunks: chunk shape; chosen automatically (about 1 MiB per chunk) when nil and chunking is needed.
+    ///   - compressed: shuffle + gzip level 4 (forces chunking).
+    public func createDataset(
+        _ name: String, type: ElementType, shape: [Int], chunks: [Int]? = nil,
+        compressed: Bool = false, appendable: Bool = false
+    ) throws(HDF5Error) -> HDF5Dataset {
+        let object = childPath(name)
+        guard !shape.isEmpty || !appendable else {
+            throw HDF5Error.shapeMismatch(file: fileName, object: object, expected: "at least one dimension for an appendable dataset", found: "[]")
+        }
+        var dims = shape.map { hsize_t($0) }
+        var maxDims = dims
+        if appendable { maxDims[0] = bio_H5S_UNLIMITED() }
+        let space = H5Handle(
+            try H5.check(
+                shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), &dims, &maxDims),
+                "H5Screate_simple", file: fileName, object: object),
+            .dataspace)
+        let dcpl = H5Handle(try H5.check(H5Pcreate(bio_H5P_DATASET_CREATE()), "H5Pcreate", file: fileName, object: object), .propertyList)
+        let needsChunks = appendable || compressed || chunks != nil
+        if needsChunks && !shape.isEmpty {
+            var chunkDims = (chunks ?? Self.defaultChunks(shape: shape, width: type.byteWidth)).map { hsize_t(max(1, $0)) }
+            guard chunkDims.count == shape.count else {
+                throw HDF5Error.shapeMismatch(
+                    file: fileName, object: object, expected: "chunks of rank \(shape.count)", found: "\(chunkDims.map { Int($0) })")
+            }
+            if !appendable {  // a chunk may not exceed a fixed dimension
+                for i in 0..<shape.count where shape[i] > 0 { chunkDims[i] = min(chunkDims[i], hsize_t(shape[i])) }
+            }
+            try H5.check(H5Pset_chunk(dcpl.id, Int32(chunkDims.count), &chunkDims), "H5Pset_chunk", file: fileName, object: object)
+            if compressed {
+                try H5.check(H5Pset_shuffle(dcpl.id), "H5Pset_shuffle", file: fileName, object: object)
+                try H5.check(H5Pset_deflate(dcpl.id, 4), "H5Pset_deflate", file: fileName, object: object)
+            }
+        }
+        let fileType = try type.fileTypeHandle(file: fileName, object: object)
+        let lcpl = try linkCreationList(object)
+        let id = try H5.check(
+            H5Dcreate2(locationID, name, fileType.id, space.id, lcpl.id, dcpl.id, H5.defaultList),
+            "H5Dcreate2", file: fileName, object: object)
+        return HDF5Dataset(file: file, handle: H5Handle(id, .dataset), path: object)
+    }
+
+    /// Creates and fills a numeric dataset in one call.
+    @discardableResult
+    public func write<Scalar: HDF5Scalar>(
+        _ name: String, _ values: [Scalar], shape: [Int]? = nil, chunks: [Int]? = nil, compressed: Bool = false
+    ) throws(HDF5Error) -> HDF5Dataset {
+        let dataset = try createDataset(
+            name, type: Scalar.elementType, shape: shape ?? [values.count], chunks: chunks, compressed: compressed)
+        try dataset.write(values)
+        return dataset
+    }
+
+    /// Creates and fills a 1-D variable-length UTF-8 string dataset.
+    @discardableResult
+    public func writeStrings(_ name: String, _ values: [String], compressed: Bool = false) throws(HDF5Error) -> HDF5Dataset {
+        let dataset = try createDataset(name, type: .string, shape: [values.count], compressed: compressed && !values.isEmpty)
+        try dataset.writeStrings(values)
+        return dataset
+    }
+
+    /// About 1 MiB per chunk, whole rows, at least one row.
+    static func defaultChunks(shape: [Int], width: Int) -> [Int] {
+        let rowElements = max(1, shape.dropFirst().reduce(1, *))
+        let rows = max(1, min(1 << 16, (1 << 20) / max(1, rowElements * width)))
+        return [rows] + shape.dropFirst()
+    }
+
+    private func linkCreationList(_ object: String) throws(HDF5Error) -> H5Handle {
+        let lcpl = H5Handle(try H5.check(H5Pcreate(bio_H5P_LINK_CREATE()), "H5Pcreate", file: fileName, object: object), .propertyList)
+        try H5.check(H5Pset_create_intermediate_group(lcpl.id, 1), "H5Pset_create_intermediate_group", file: fileName, object: object)
+        return lcpl
+    }
+}

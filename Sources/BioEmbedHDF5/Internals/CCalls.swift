@@ -1,0 +1,63 @@
+import CHDF5
+
+/// The one place where HDF5 status codes become Swift errors (swift-system's `valueOrErrno` idea).
+enum H5 {
+    /// Runs once per process: opens the library and turns off its stderr error-stack printing.
+    private static let initialized: Bool = {
+        H5open()
+        bio_h5_silence_errors()
+        return true
+    }()
+
+    static func ensureInitialized() { _ = initialized }
+
+    static func lastError() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        bio_h5_last_error(&buffer)
+        return String(cString: buffer)
+    }
+
+    /// Throws when a `herr_t`/`htri_t`-style status is negative.
+    @discardableResult
+    static func check<T: BinaryInteger>(_ status: T, _ operation: String, file: String, object: String) throws(HDF5Error) -> T {
+        if status < 0 {
+            throw HDF5Error.call(file: file, object: object, operation: operation, detail: lastError())
+        }
+        return status
+    }
+
+    static var defaultList: hid_t { bio_H5P_DEFAULT() }
+}
+
+/// Owns one HDF5 identifier and closes it when released.
+final class H5Handle {
+    enum Kind { case file, group, dataset, dataspace, datatype, attribute, propertyList, object }
+    let id: hid_t
+    let kind: Kind
+
+    init(_ id: hid_t, _ kind: Kind) {
+        self.id = id
+        self.kind = kind
+    }
+
+    /// Closes now; later closes are no-ops.
+    private var closed = false
+    func close() {
+        guard !closed else { return }
+        closed = true
+        // Errors while closing are ignored: with H5F_CLOSE_STRONG an object may already be
+        // closed by its file.
+        switch kind {
+        case .file: H5Fclose(id)
+        case .group: H5Gclose(id)
+        case .dataset: H5Dclose(id)
+        case .dataspace: H5Sclose(id)
+        case .datatype: H5Tclose(id)
+        case .attribute: H5Aclose(id)
+        case .propertyList: H5Pclose(id)
+        case .object: H5Oclose(id)
+        }
+    }
+
+    deinit { close() }
+}

@@ -1,0 +1,15 @@
+#pragma once
+/* LAPACK 3.11's lapack.h ignores LAPACK_COMPLEX_STRUCTURE; plain struct complex types keep the
+ * complex routines importable (same x86-64 ABI as _Complex). Must precede the includes. */
+#define LAPACK_COMPLEX_CUSTOM 1
+typedef struct { float real, imag; } bio_complex_float;
+typedef struct { double real, imag; } bio_complex_double;
+#define lapack_complex_float  bio_complex_float
+#define lapack_complex_double bio_complex_double
+#include <cblas.h>
+#include <lapacke.h>
+/* OpenBLAS extensions (declared in OpenBLAS's cblas.h; repeated for clarity of intent). */
+char *openblas_get_corename(void);
+char *openblas_get_config(void);
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int);
