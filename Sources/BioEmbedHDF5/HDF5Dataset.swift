@@ -79,7 +79,7 @@ public final class HDF5Dataset: HDF5Located {
             } else if filter == bio_H5Z_FILTER_SHUFFLE() {
                 names.append("shuffle")
             } else {
-                let name = String(cString: nameBuffer)
+                let name = string(fromCBuffer: nameBuffer)
                 names.append(name.isEmpty ? "filter \(filter)" : name)
             }
         }
@@ -214,7 +214,7 @@ public final class HDF5Dataset: HDF5Located {
         }
         if values.isEmpty { return }
         let type = try variableStringType(file: file.path, object: path)
-        try withCStrings(values) { (pointers) throws(HDF5Error) in
+        _ = try withCStrings(values) { (pointers) throws(HDF5Error) in
             try H5.check(
                 H5Dwrite(handle.id, type.id, bio_H5S_ALL(), bio_H5S_ALL(), H5.defaultList, pointers.baseAddress), "H5Dwrite",
                 file: file.path, object: path)

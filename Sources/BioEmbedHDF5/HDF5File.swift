@@ -28,7 +28,10 @@ public final class HDF5File {
     }
 
     /// The root group `/`.
-    public var root: HDF5Group { HDF5Group(file: self, handle: nil, path: "/") }
+    public var root: HDF5Group {
+        let id = H5Gopen2(handle.id, "/", bio_H5P_DEFAULT())
+        return HDF5Group(file: self, handle: id >= 0 ? H5Handle(id, .group) : nil, path: "/")
+    }
 
     // MARK: Opening
 

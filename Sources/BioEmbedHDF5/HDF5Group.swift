@@ -75,7 +75,7 @@ public final class HDF5Group: HDF5Located {
             try H5.check(
                 H5Lget_name_by_idx(locationID, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, Int(length) + 1, H5.defaultList),
                 "H5Lget_name_by_idx", file: fileName, object: path)
-            let name = String(cString: buffer)
+            let name = string(fromCBuffer: buffer)
             result.append((name, kind(of: name) ?? .other))
         }
         return result

@@ -71,7 +71,7 @@ extension HDF5Node {
             try H5.check(length, "H5Aget_name_by_idx", file: fileName, object: path)
             var buffer = [CChar](repeating: 0, count: Int(length) + 1)
             H5Aget_name_by_idx(location, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, Int(length) + 1, H5.defaultList)
-            names.append(String(cString: buffer))
+            names.append(string(fromCBuffer: buffer))
         }
         return names
     }

@@ -23,7 +23,11 @@ static inline size_t   bio_H5T_VARIABLE(void)   { return H5T_VARIABLE; }
 static inline int      bio_H5Z_FILTER_DEFLATE(void) { return H5Z_FILTER_DEFLATE; }
 static inline int      bio_H5Z_FILTER_SHUFFLE(void) { return H5Z_FILTER_SHUFFLE; }
 /* Silences HDF5's automatic error-stack printing; errors are reported through Swift throws. */
-static inline void bio_h5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+/* Thread-safe builds keep one error stack per thread, so this runs once in every thread. */
+static inline void bio_h5_silence_errors(void) {
+    static __thread int silenced = 0;
+    if (!silenced) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); silenced = 1; }
+}
 /* The innermost message of the current error stack (the most specific), copied into buf. */
 static herr_t bio_h5_walk_cb(unsigned n, const H5E_error2_t *err, void *data) {
     char *buf = (char *)data;

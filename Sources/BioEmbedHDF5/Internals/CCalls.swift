@@ -5,21 +5,26 @@ enum H5 {
     /// Runs once per process: opens the library and turns off its stderr error-stack printing.
     private static let initialized: Bool = {
         H5open()
-        bio_h5_silence_errors()
         return true
     }()
 
-    static func ensureInitialized() { _ = initialized }
+    /// Opens the library once per process and silences HDF5's stderr error stack in this thread
+    /// (thread-safe builds keep one stack per thread). Cheap after the first call in a thread.
+    static func ensureInitialized() {
+        _ = initialized
+        bio_h5_silence_errors()
+    }
 
     static func lastError() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         bio_h5_last_error(&buffer)
-        return String(cString: buffer)
+        return string(fromCBuffer: buffer)
     }
 
     /// Throws when a `herr_t`/`htri_t`-style status is negative.
     @discardableResult
     static func check<T: BinaryInteger>(_ status: T, _ operation: String, file: String, object: String) throws(HDF5Error) -> T {
+        bio_h5_silence_errors()
         if status < 0 {
             throw HDF5Error.call(file: file, object: object, operation: operation, detail: lastError())
         }
@@ -45,8 +50,9 @@ final class H5Handle {
     func close() {
         guard !closed else { return }
         closed = true
-        // Errors while closing are ignored: with H5F_CLOSE_STRONG an object may already be
-        // closed by its file.
+        // With H5F_CLOSE_STRONG an object may already be closed by its file.
+        H5.ensureInitialized()
+        guard H5Iis_valid(id) > 0 else { return }
         switch kind {
         case .file: H5Fclose(id)
         case .group: H5Gclose(id)
@@ -60,4 +66,10 @@ final class H5Handle {
     }
 
     deinit { close() }
+}
+
+/// The text of a NUL-terminated C character buffer.
+func string(fromCBuffer buffer: [CChar]) -> String {
+    let end = buffer.firstIndex(of: 0) ?? buffer.endIndex
+    return String(decoding: buffer[..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

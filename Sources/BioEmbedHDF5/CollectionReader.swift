@@ -1,0 +1,34 @@
+import BioEmbedCore
+
+/// Reads a ragged collection (contract.md): ids, per-item arrays and the rows of one item.
+public final class CollectionReader {
+    public let group: HDF5Group
+    public let ids: [String]
+    private var offsetCache: [String: [Int64]] = [:]
+
+    public init(_ group: HDF5Group) throws(HDF5Error) {
+        self.group = group
+        ids = try group.dataset("ids").readStrings()
+    }
+
+    public var count: Int { ids.count }
+
+    /// The offsets array `name` (`[N+1]`, int64), validated: starts at 0, never decreases.
+    public func offsets(_ name: String) throws(HDF5Error) -> [Int64] {
+        if let cached = offsetCache[name] { return cached }
+        let values: [Int64] = try group.dataset(name).read()
+        guard values.count == ids.count + 1, values.first == 0, zip(values, values.dropFirst()).allSatisfy({ $0 <= $1 }) else {
+            throw HDF5Error.shapeMismatch(
+                file: group.file.path, object: "\(group.path)/\(name)", expected: "[\(ids.count + 1)] non-decreasing offsets from 0",
+                found: "\(values.count) values starting at \(values.first.map(String.init) ?? "none")")
+        }
+        offsetCache[name] = values
+        return values
+    }
+
+    /// Rows of item `index` in a ragged dataset whose offsets are `offsets`.
+    public func rows<Scalar: HDF5Scalar>(_ dataset: String, offsets offsetsName: String, item index: Int, as _: Scalar.Type = Scalar.self) throws(HDF5Error) -> [Scalar] {
+        let table = try offsets(offsetsName)
+        return try group.dataset(dataset).readRows(Int(table[index])..<Int(table[index + 1]))
+    }
+}

@@ -1,0 +1,133 @@
+import BioEmbedCore
+
+/// Writes a ragged collection (contract.md) item by item, without holding the dataset in memory.
+///
+/// The group gets `ids` plus one dataset per declared field; ragged fields get `<offsets>` `[N+1]`
+/// int64 starting at 0. Records are validated as a whole before anything of them is buffered, so a
+/// bad record never leaves a half-written item. Rows are buffered (about 4 MiB) and appended in
+/// blocks; call `finish()` before committing the file.
+public final class CollectionWriter {
+    public let group: HDF5Group
+    public let fields: [FieldSpec]
+    public private(set) var count = 0
+
+    private let idsDataset: HDF5Dataset
+    private var datasets: [String: HDF5Dataset] = [:]
+    private var offsetDatasets: [String: HDF5Dataset] = [:]
+    private var offsetTotals: [String: Int64] = [:]
+    private var pendingIDs: [String] = []
+    private var pendingValues: [String: FieldData] = [:]
+    private var pendingOffsets: [String: [Int64]] = [:]
+    private var pendingBytes = 0
+    private var seenIDs = Set<String>()
+    private let flushBytes: Int
+
+    /// Creates the collection group `name` below `parent` (it must not exist yet).
+    public init(in parent: HDF5Group, name: String, fields: [FieldSpec], flushBytes: Int = 4 << 20) throws(HDF5Error) {
+        self.fields = fields
+        self.flushBytes = flushBytes
+        group = try parent.createGroup(name)
+        idsDataset = try group.createDataset("ids", type: .string, shape: [0], chunks: [4096], appendable: true)
+        for field in fields {
+            guard field.name != "ids" else {
+                throw HDF5Error.shapeMismatch(file: group.file.path, object: group.path, expected: "no field named 'ids' (reserved)", found: "a field named 'ids'")
+            }
+            let shape = [0] + field.rowShape
+            datasets[field.name] = try group.createDataset(
+                field.name, type: field.type, shape: shape,
+                chunks: HDF5Group.defaultChunks(shape: [1] + field.rowShape, width: field.type.byteWidth),
+                compressed: field.compressed, appendable: true)
+            pendingValues[field.name] = .empty(field.type)
+            if case let .ragged(offsets, _) = field.layout, offsetDatasets[offsets] == nil {
+                let dataset = try group.createDataset(offsets, type: .int64, shape: [0], chunks: [8192], appendable: true)
+                try dataset.append([Int64(0)])
+                offsetDatasets[offsets] = dataset
+                offsetTotals[offsets] = 0
+                pendingOffsets[offsets] = []
+            }
+        }
+    }
+
+    /// Appends one item. Throws (and writes nothing of it) when the record does not fit the fields.
+    public func append(_ record: ItemRecord) throws(HDF5Error) {
+        let object = "\(group.path) item '\(record.id)'"
+        let file = group.file.path
+        guard !seenIDs.contains(record.id) else {
+            throw HDF5Error.shapeMismatch(file: file, object: object, expected: "a unique id", found: "a second item with this id")
+        }
+        var raggedRows: [String: Int] = [:]
+        for field in fields {
+            guard let value = record.values[field.name] else {
+                throw HDF5Error.shapeMismatch(file: file, object: object, expected: "a value for '\(field.name)'", found: "none")
+            }
+            guard value.type == field.type else {
+                throw HDF5Error.typeMismatch(file: file, object: "\(object) field '\(field.name)'", expected: field.type.rawValue, found: value.type.rawValue)
+            }
+            let width = field.rowWidth
+            switch field.layout {
+            case .perItem:
+                guard value.count == width else {
+                    throw HDF5Error.shapeMismatch(
+                        file: file, object: "\(object) field '\(field.name)'", expected: "\(field.rowShape) (\(width) values)", found: "\(value.count) values")
+                }
+            case let .ragged(offsets, _):
+                guard width > 0, value.count % width == 0 else {
+                    throw HDF5Error.shapeMismatch(
+                        file: file, object: "\(object) field '\(field.name)'", expected: "whole rows of \(field.rowShape)", found: "\(value.count) values")
+                }
+                let rows = value.count / width
+                if let other = raggedRows[offsets], other != rows {
+                    throw HDF5Error.shapeMismatch(
+                        file: file, object: "\(object) field '\(field.name)'", expected: "\(other) rows (shares '\(offsets)')", found: "\(rows) rows")
+                }
+                raggedRows[offsets] = rows
+            }
+        }
+        let extra = Set(record.values.keys).subtracting(fields.map(\.name))
+        if let name = extra.sorted().first {
+            throw HDF5Error.shapeMismatch(file: file, object: object, expected: "only declared fields", found: "undeclared field '\(name)'")
+        }
+        // Valid: buffer it.
+        seenIDs.insert(record.id)
+        pendingIDs.append(record.id)
+        pendingBytes += record.id.utf8.count + 16
+        for field in fields {
+            let value = record.values[field.name]!
+            pendingValues[field.name]!.append(contentsOf: value)
+            pendingBytes += value.count * field.type.byteWidth
+        }
+        for (offsets, rows) in raggedRows {
+            offsetTotals[offsets]! += Int64(rows)
+            pendingOffsets[offsets]!.append(offsetTotals[offsets]!)
+        }
+        count += 1
+        if pendingBytes >= flushBytes || pendingIDs.count >= 4096 { try flush() }
+    }
+
+    /// Writes buffered rows to the file.
+    public func flush() throws(HDF5Error) {
+        guard !pendingIDs.isEmpty else { return }
+        try idsDataset.appendStrings(pendingIDs)
+        pendingIDs.removeAll(keepingCapacity: true)
+        for field in fields {
+            let dataset = datasets[field.name]!
+            switch pendingValues[field.name]! {
+            case let .float32(v): try dataset.append(v)
+            case let .float64(v): try dataset.append(v)
+            case let .int32(v): try dataset.append(v)
+            case let .int64(v): try dataset.append(v)
+            case let .uint8(v): try dataset.append(v)
+            case let .strings(v): try dataset.appendStrings(v)
+            }
+            pendingValues[field.name] = .empty(field.type)
+        }
+        for (name, values) in pendingOffsets where !values.isEmpty {
+            try offsetDatasets[name]!.append(values)
+            pendingOffsets[name] = []
+        }
+        pendingBytes = 0
+    }
+
+    /// Flushes what is buffered; the collection is then complete.
+    public func finish() throws(HDF5Error) { try flush() }
+}
