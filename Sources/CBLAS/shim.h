@@ -8,8 +8,5 @@ typedef struct { double real, imag; } bio_complex_double;
 #define lapack_complex_double bio_complex_double
 #include <cblas.h>
 #include <lapacke.h>
-/* OpenBLAS extensions (declared in OpenBLAS's cblas.h; repeated for clarity of intent). */
-char *openblas_get_corename(void);
-char *openblas_get_config(void);
-int openblas_get_num_threads(void);
-void openblas_set_num_threads(int);
+/* OpenBLAS's cblas.h also declares openblas_get_corename(), openblas_set_num_threads() and
+ * openblas_get_num_threads(), which BioEmbedLinalg uses to report and bound the kernels. */

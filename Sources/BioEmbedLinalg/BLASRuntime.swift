@@ -1,0 +1,72 @@
+import BioEmbedCore
+import Foundation
+
+/// Which OpenBLAS kernels run, how many threads they use, and the launcher that picks fast kernels.
+///
+/// Debian's OpenBLAS 0.3.21 does not recognise recent Xeons and falls back to SSE3 ("Prescott")
+/// kernels, 5–7× slower than its AVX-512 ones. The kernels are chosen in the library constructor,
+/// before `main`, from `OPENBLAS_CORETYPE`. `ensureFastKernels()` therefore runs first in `main`:
+/// when the variable is unset and the CPU has AVX-512 (or AVX2), it sets it and re-executes the
+/// program once, so users get the fast path without doing anything. A value the user set is kept.
+public enum BLASRuntime {
+    /// The kernel family OpenBLAS is using, e.g. "SkylakeX", "Haswell", "Prescott".
+    public static var coreName: String { OpenBLASCalls.coreName() }
+
+    /// Threads OpenBLAS uses for one call.
+    public static var threads: Int { OpenBLASCalls.threads() }
+
+    /// Caps OpenBLAS threads (from `--threads`, or 1 when items run in parallel).
+    public static func setThreads(_ count: Int) { OpenBLASCalls.setThreads(max(1, count)) }
+
+    /// The `OPENBLAS_CORETYPE` for a CPU with these `/proc/cpuinfo` flags, or nil to let OpenBLAS decide.
+    public static func recommendedCoreType(cpuFlags: Set<String>) -> String? {
+        let avx512 = ["avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl"]
+        if avx512.allSatisfy(cpuFlags.contains) { return "SkylakeX" }
+        if cpuFlags.contains("avx2") && cpuFlags.contains("fma") { return "Haswell" }
+        return nil
+    }
+
+    /// The flags line of `/proc/cpuinfo` (empty where there is none).
+    public static func cpuFlags() -> Set<String> {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [] }
+        for line in text.split(separator: "\n") where line.hasPrefix("flags") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+        }
+        return []
+    }
+
+    /// Variable that marks a process as already re-executed (prevents loops).
+    static let reexecMarker = "BIOEMBED_BLAS_REEXEC"
+
+    /// Sets `OPENBLAS_CORETYPE` for this CPU and re-executes the program when needed.
+    ///
+    /// Call before anything else in `main`. Returns normally when nothing had to change (the
+    /// variable was set already, the CPU is not recognised, or this is the re-executed process).
+    /// `BIOEMBED_NO_BLAS_REEXEC=1` disables it.
+    public static func ensureFastKernels() {
+        let environment = ProcessInfo.processInfo.environment
+        if environment["OPENBLAS_CORETYPE"] != nil || environment[reexecMarker] != nil
+            || environment["BIOEMBED_NO_BLAS_REEXEC"] == "1" {
+            return
+        }
+        guard let core = recommendedCoreType(cpuFlags: cpuFlags()) else { return }
+        // Already fast (a newer OpenBLAS that detects this CPU): nothing to do.
+        if coreName.lowercased() != "prescott" && coreName.lowercased() != "core2" && coreName.lowercased() != "nehalem" {
+            return
+        }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        setenv(reexecMarker, "1", 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        // execv only returns on failure: carry on with the slow kernels.
+        unsetenv(reexecMarker)
+    }
+
+    /// A line for `--verbose`, plus a warning when slow kernels run on a CPU that has faster ones.
+    public static func report() {
+        Diagnostics.debug("BLAS: OpenBLAS kernels '\(coreName)', \(threads) thread(s), OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")")
+        if coreName.lowercased() == "prescott", let better = recommendedCoreType(cpuFlags: cpuFlags()) {
+            Diagnostics.warning("OpenBLAS is using slow SSE3 kernels on a CPU that supports '\(better)'; set OPENBLAS_CORETYPE=\(better)")
+        }
+    }
+}
