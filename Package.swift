@@ -24,8 +24,9 @@ let package = Package(
         .target(name: "BioEmbedCore"),
         /// BLAS/LAPACKE/FFTW wrappers: the only module that imports CBLAS and CFFTW3.
         .target(name: "BioEmbedLinalg", dependencies: ["BioEmbedCore", "CBLAS", "CFFTW3"]),
-        /// HDF5 store, ragged collections and NetCDF-4 writing: the only module importing CHDF5/CNetCDF.
-        .target(name: "BioEmbedHDF5", dependencies: ["BioEmbedCore", "CHDF5", "CNetCDF"]),
+        /// HDF5 store, ragged collections, NetCDF-4 writing and gzip streams: the only module importing
+        /// CHDF5, CNetCDF and CZlib.
+        .target(name: "BioEmbedHDF5", dependencies: ["BioEmbedCore", "CHDF5", "CNetCDF", "CZlib"]),
         /// fMRI stage family (NIfTI, cleaning, connectivity, graph metrics).
         .target(name: "BioEmbedNeuro", dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5"]),
         /// Structure stage family (PDB/mmCIF, residue graphs, 3Di).
@@ -39,7 +40,7 @@ let package = Package(
             name: "BioEmbedPipeline",
             dependencies: [
                 "BioEmbedCore", "BioEmbedHDF5", "BioEmbedLinalg", "BioEmbedNeuro", "BioEmbedStructure",
-                "BioEmbedMolecule", "BioEmbedNN", "CZlib",
+                "BioEmbedMolecule", "BioEmbedNN",
                 .product(name: "Yams", package: "Yams"),
             ]),
         /// The `bioembed` command-line tool: one file per subcommand, no algorithms.

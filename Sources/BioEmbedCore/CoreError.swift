@@ -28,3 +28,9 @@ public enum CoreError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 }
+
+/// The errors BioEmbed raises on purpose: each module's error enum conforms. A batch records
+/// them as `bad_input`; any other error thrown by a stage is recorded as a `crash`.
+public protocol BioEmbedError: Error, CustomStringConvertible, Sendable {}
+
+extension CoreError: BioEmbedError {}

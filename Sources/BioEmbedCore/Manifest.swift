@@ -153,7 +153,6 @@ public struct ManifestItem: Sendable, Hashable {
     /// The resolved path in `column` (default `path`), or nil when the column is absent or empty.
     public func path(_ column: String = "path") -> String? {
         guard let value = fields[column], !value.isEmpty else { return nil }
-        if value.hasPrefix("/") || baseDirectory.isEmpty { return value }
-        return (baseDirectory as NSString).appendingPathComponent(value)
+        return PathText.joined(baseDirectory, value)
     }
 }

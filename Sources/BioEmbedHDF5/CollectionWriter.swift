@@ -27,7 +27,7 @@ public final class CollectionWriter {
         self.fields = fields
         self.flushBytes = flushBytes
         group = try parent.createGroup(name)
-        idsDataset = try group.createDataset("ids", type: .string, shape: [0], chunks: [4096], appendable: true)
+        idsDataset = try group.createDataset("ids", type: .string, shape: [0], chunks: [1024], appendable: true)
         for field in fields {
             guard field.name != "ids" else {
                 throw HDF5Error.shapeMismatch(file: group.file.path, object: group.path, expected: "no field named 'ids' (reserved)", found: "a field named 'ids'")
@@ -35,17 +35,29 @@ public final class CollectionWriter {
             let shape = [0] + field.rowShape
             datasets[field.name] = try group.createDataset(
                 field.name, type: field.type, shape: shape,
-                chunks: HDF5Group.defaultChunks(shape: [1] + field.rowShape, width: field.type.byteWidth),
+                chunks: Self.chunks(for: field),
                 compressed: field.compressed, appendable: true)
             pendingValues[field.name] = .empty(field.type)
             if case let .ragged(offsets, _) = field.layout, offsetDatasets[offsets] == nil {
-                let dataset = try group.createDataset(offsets, type: .int64, shape: [0], chunks: [8192], appendable: true)
+                let dataset = try group.createDataset(offsets, type: .int64, shape: [0], chunks: [4096], appendable: true)
                 try dataset.append([Int64(0)])
                 offsetDatasets[offsets] = dataset
                 offsetTotals[offsets] = 0
                 pendingOffsets[offsets] = []
             }
         }
+    }
+
+    /// Chunk shape for a field: about 64 KiB for per-item arrays (one row per item, so small
+    /// collections stay small), about 256 KiB for ragged arrays (many rows per item).
+    static func chunks(for field: FieldSpec) -> [Int] {
+        let rowBytes = max(1, field.rowWidth * field.type.byteWidth)
+        let target: Int
+        switch field.layout {
+        case .perItem: target = 64 << 10
+        case .ragged: target = 256 << 10
+        }
+        return [max(1, min(16_384, target / rowBytes))] + field.rowShape
     }
 
     /// Appends one item. Throws (and writes nothing of it) when the record does not fit the fields.

@@ -1,3 +1,5 @@
+import BioEmbedCore
+
 /// Errors from the HDF5 and NetCDF layers. Every case names the file and, where there is one, the
 /// object inside it.
 public enum HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
@@ -35,3 +37,5 @@ public enum HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 }
+
+extension HDF5Error: BioEmbedError {}

@@ -1,3 +1,5 @@
+import BioEmbedCore
+
 /// Errors of the linear-algebra layer; each names the routine and what was expected.
 public enum LinalgError: Error, CustomStringConvertible, Sendable, Equatable {
     case shapeMismatch(operation: String, expected: String, found: String)
@@ -21,3 +23,5 @@ public enum LinalgError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 }
+
+extension LinalgError: BioEmbedError {}

@@ -1,3 +1,5 @@
+import BioEmbedCore
+
 /// Errors of the molecule stage family.
 public enum MoleculeError: Error, CustomStringConvertible, Sendable, Equatable {
     /// RDKit rejected a record (the message is RDKit's own, e.g. a valence error).
@@ -14,3 +16,5 @@ public enum MoleculeError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 }
+
+extension MoleculeError: BioEmbedError {}

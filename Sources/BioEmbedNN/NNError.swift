@@ -1,3 +1,5 @@
+import BioEmbedCore
+
 /// Errors of the BioEmbedNN module.
 ///
 /// Neural-network runtime and the PST, 3D-MolT5 and BrainMAE encoders (see the encoders issue).
@@ -12,3 +14,5 @@ public enum NNError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 }
+
+extension NNError: BioEmbedError {}

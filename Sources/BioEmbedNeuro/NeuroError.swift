@@ -1,3 +1,5 @@
+import BioEmbedCore
+
 /// Errors of the BioEmbedNeuro module.
 ///
 /// fMRI stage family: NIfTI ingest, signal cleaning, connectivity, graph metrics (see the fMRI issue).
@@ -12,3 +14,5 @@ public enum NeuroError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 }
+
+extension NeuroError: BioEmbedError {}

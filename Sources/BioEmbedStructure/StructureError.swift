@@ -1,3 +1,5 @@
+import BioEmbedCore
+
 /// Errors of the BioEmbedStructure module.
 ///
 /// Structure stage family: PDB/mmCIF parsing, residue graphs, 3Di tokens (see the protein issue).
@@ -12,3 +14,5 @@ public enum StructureError: Error, CustomStringConvertible, Sendable, Equatable 
         }
     }
 }
+
+extension StructureError: BioEmbedError {}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import BioEmbedCore
+import BioEmbedPipeline
+import Foundation
+
+/// `bioembed run PIPELINE.yaml`: every stage of a pipeline file over its manifest.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a pipeline file over its manifest.",
+        discussion: """
+            Each stage writes one HDF5 file into the output folder (written under a temporary name
+            and renamed when complete). A failing item is listed in /errors and the run goes on.
+
+            Examples:
+              bioembed run pipelines/demo.yaml
+              bioembed run pipelines/demo.yaml --jobs 2 --output-dir out/demo2
+              bioembed run pipelines/demo.yaml --shard 0/4      # rows 0, 4, 8, ...
+              bioembed run --list-stages
+            """)
+
+    @Argument(help: "The pipeline file (YAML).")
+    var pipeline: String?
+
+    @Option(name: .customLong("output-dir"), help: "Write here instead of the pipeline's output_dir.")
+    var outputDirectory: String?
+
+    @Option(help: "Items processed at once (BLAS then uses one thread per item).")
+    var jobs: Int = 1
+
+    @Option(help: "Run only manifest rows I, I+N, I+2N, ... (I/N, 0-based).")
+    var shard: String?
+
+    @Flag(help: "List the stages a pipeline file can use, with their parameters.")
+    var listStages = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if jobs < 1 { throw ValidationError("--jobs: expected a positive number, found \(jobs)") }
+        if pipeline == nil && !listStages { throw ValidationError("expected a pipeline file, e.g. bioembed run pipelines/demo.yaml") }
+    }
+
+    func run() throws {
+        global.apply()
+        if listStages {
+            for stage in StageRegistry.stages {
+                print("\(stage.name): \(stage.summary)")
+                print("    parameters: \(stage.parameters.joined(separator: ", "))")
+            }
+            return
+        }
+        let summary = try reportingErrors { () throws -> RunSummary in
+            let spec = try PipelineSpec.load(pipeline!)
+            let options = RunOptions(
+                outputDirectory: outputDirectory, jobs: jobs, shard: try shard.map { try Shard(parsing: $0) },
+                threads: global.threads, progress: global.progressMode, command: commandLineText)
+            return try LocalRunner(spec: spec, options: options).run()
+        }
+        for stage in summary.stages {
+            let rate = stage.seconds > 0 ? String(format: ", %.1f items/s", Double(stage.done + stage.failed) / stage.seconds) : ""
+            Diagnostics.info("\(stage.stage): \(stage.done) done, \(stage.failed) failed in \(String(format: "%.2f", stage.seconds)) s\(rate) -> \(stage.output)")
+            for failure in stage.failures.prefix(10) { Diagnostics.info("  failed \(failure.id): \(failure.message)") }
+            if stage.failures.count > 10 || stage.failed > stage.failures.count {
+                Diagnostics.info("  ... see /errors in \(stage.output) for all \(stage.failed) failures")
+            }
+        }
+        if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
+    }
+}

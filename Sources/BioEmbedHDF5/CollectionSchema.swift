@@ -1,0 +1,58 @@
+import BioEmbedCore
+
+/// A collection layout from `data-schemas/<collection>.json` (format in data-schemas/README.md).
+public struct CollectionSchema: Codable, Sendable, Equatable {
+    public struct AttributeRule: Codable, Sendable, Equatable {
+        public var type: String
+        public var required: Bool?
+    }
+
+    public struct DatasetRule: Codable, Sendable, Equatable {
+        public var path: String
+        public var dtype: DTypeRule
+        public var shape: [ShapeEntry]
+        public var required: Bool?
+        public var unique: Bool?
+        public var offsets: Bool?
+        /// Allowed names for a `*` in `path`.
+        public var names: [String]?
+        public var attributes: [String: AttributeRule]?
+    }
+
+    /// One allowed dtype or a list of them.
+    public struct DTypeRule: Codable, Sendable, Equatable {
+        public var allowed: [String]
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let one = try? container.decode(String.self) { allowed = [one] } else { allowed = try container.decode([String].self) }
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            if allowed.count == 1 { try container.encode(allowed[0]) } else { try container.encode(allowed) }
+        }
+    }
+
+    /// An integer or a symbolic size.
+    public enum ShapeEntry: Codable, Sendable, Equatable {
+        case fixed(Int)
+        case symbol(String)
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let n = try? container.decode(Int.self) { self = .fixed(n) } else { self = .symbol(try container.decode(String.self)) }
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case let .fixed(n): try container.encode(n)
+            case let .symbol(s): try container.encode(s)
+            }
+        }
+    }
+
+    public var schema: String
+    public var group: String
+    public var group_names: [String]?
+    public var description: String
+    public var attributes: [String: AttributeRule]?
+    public var datasets: [DatasetRule]
+}

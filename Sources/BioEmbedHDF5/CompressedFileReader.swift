@@ -1,0 +1,66 @@
+import CZlib
+import Foundation
+
+/// Reads a file in blocks, inflating it when it is gzip-compressed (`.gz`, detected by content).
+///
+/// Used by every reader that accepts `.gz` inputs (NIfTI, PDB/mmCIF, SDF). Memory stays at one
+/// block whatever the file size.
+public final class CompressedFileReader {
+    public let path: String
+    private let handle: gzFile
+    /// Whether the file is gzip-compressed.
+    public let isCompressed: Bool
+
+    public init(_ path: String) throws(HDF5Error) {
+        self.path = path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw HDF5Error.missingFile(file: path)
+        }
+        guard let handle = gzopen(path, "rb") else {
+            throw HDF5Error.call(file: path, object: "/", operation: "gzopen", detail: String(cString: strerror(errno)))
+        }
+        gzbuffer(handle, 1 << 17)
+        self.handle = handle
+        isCompressed = gzdirect(handle) == 0
+    }
+
+    deinit { gzclose_r(handle) }
+
+    /// Reads up to `buffer.count` bytes; returns 0 at the end. A corrupt stream throws.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(HDF5Error) -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        let n = gzread(handle, base, UInt32(min(buffer.count, Int(Int32.max))))
+        if n < 0 {
+            var code: Int32 = 0
+            let message = gzerror(handle, &code).map { String(cString: $0) } ?? "unknown error"
+            throw HDF5Error.call(file: path, object: "/", operation: "gzread", detail: message)
+        }
+        return Int(n)
+    }
+
+    /// Calls `body` with each block of (decompressed) content, in order.
+    public func forEachBlock(size: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = try read(into: buffer)
+            if n == 0 { break }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+    }
+
+    /// The whole (decompressed) content.
+    public static func readAll(_ path: String) throws -> [UInt8] {
+        let reader = try CompressedFileReader(path)
+        var bytes: [UInt8] = []
+        try reader.forEachBlock { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// CRC-32 (zlib's polynomial) of a block, continuing from `previous`.
+    public static func crc32(_ bytes: UnsafeRawBufferPointer, previous: UInt32 = 0) -> UInt32 {
+        guard let base = bytes.baseAddress else { return previous }
+        return UInt32(CZlib.crc32(UInt(previous), base.assumingMemoryBound(to: UInt8.self), UInt32(bytes.count)))
+    }
+}

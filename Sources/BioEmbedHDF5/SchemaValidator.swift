@@ -1,0 +1,224 @@
+import BioEmbedCore
+import Foundation
+
+/// Checks an HDF5 file against the layout schemas (data-schemas/), listing every problem found.
+public struct SchemaValidator: Sendable {
+    public let schemas: [CollectionSchema]
+
+    public init(schemas: [CollectionSchema]) { self.schemas = schemas }
+
+    /// What `validate` reports.
+    public struct Report: Sendable {
+        public var schema: String
+        /// Collection group path → item count.
+        public var collections: [(path: String, items: Int)]
+        public var problems: [String]
+        public var isValid: Bool { problems.isEmpty }
+    }
+
+    public static let rootAttributes = ["bioembed_version", "schema", "created_utc", "command"]
+
+    public func validate(_ file: HDF5File) -> Report {
+        var problems: [String] = []
+        var collections: [(String, Int)] = []
+        let root = file.root
+        for name in Self.rootAttributes {
+            if !root.hasAttribute(name) {
+                problems.append("root attribute '\(name)' is missing")
+            } else if (try? root.stringAttribute(name)) == nil {
+                problems.append("root attribute '\(name)': expected a string")
+            }
+        }
+        let declared = (try? root.stringAttribute("schema")) ?? ""
+        if !declared.isEmpty && !schemas.contains(where: { $0.schema == declared }) {
+            problems.append("root attribute 'schema': expected one of \(schemas.map(\.schema).joined(separator: ", ")), found '\(declared)'")
+        }
+        for schema in schemas {
+            let groups = matchingGroups(schema, in: root)
+            if schema.schema == declared && groups.isEmpty {
+                problems.append("/\(schema.group): the collection named by 'schema' (\(declared)) is missing")
+            }
+            for group in groups {
+                let (items, found) = validate(group, against: schema)
+                problems += found
+                collections.append((group.path, items))
+            }
+        }
+        problems += validateErrors(root) + validateProvenance(root)
+        return Report(schema: declared, collections: collections, problems: problems)
+    }
+
+    private func matchingGroups(_ schema: CollectionSchema, in root: HDF5Group) -> [HDF5Group] {
+        let parts = schema.group.split(separator: "/").map(String.init)
+        var current: [HDF5Group] = [root]
+        for part in parts {
+            var next: [HDF5Group] = []
+            for group in current {
+                if part == "*" {
+                    for child in (try? group.children()) ?? [] where child.kind == .group {
+                        if let names = schema.group_names, !names.contains(child.name) { continue }
+                        if let g = try? group.group(child.name) { next.append(g) }
+                    }
+                } else if group.kind(of: part) == .group, let g = try? group.group(part) {
+                    next.append(g)
+                }
+            }
+            current = next
+        }
+        return current
+    }
+
+    private func validate(_ group: HDF5Group, against schema: CollectionSchema) -> (Int, [String]) {
+        var problems: [String] = []
+        func problem(_ text: String) { problems.append("\(group.path): \(text)") }
+        for (name, rule) in (schema.attributes ?? [:]).sorted(by: { $0.key < $1.key }) {
+            problems += check(attribute: name, rule: rule, on: group)
+        }
+        guard group.kind(of: "ids") == .dataset, let ids = try? group.dataset("ids").readStrings() else {
+            problem("expected a 1-D string dataset 'ids', found none")
+            return (0, problems)
+        }
+        var bindings: [String: Int] = ["N": ids.count, "N+1": ids.count + 1]
+        var offsetTotals: [String: Int] = [:]
+        // Offsets first, so `sum(...)` sizes are known.
+        let ordered = schema.datasets.filter { $0.offsets == true } + schema.datasets.filter { $0.offsets != true }
+        for rule in ordered {
+            for (path, dataset) in expand(rule, in: group, problem: problem) {
+                let object = "\(group.path)/\(path)"
+                if let element = dataset.elementType?.rawValue {
+                    if !rule.dtype.allowed.contains(element) {
+                        problems.append("\(object): expected dtype \(rule.dtype.allowed.joined(separator: " or ")), found \(dataset.typeName)")
+                    }
+                } else {
+                    problems.append("\(object): expected dtype \(rule.dtype.allowed.joined(separator: " or ")), found \(dataset.typeName)")
+                }
+                let shape = dataset.shape
+                if shape.count != rule.shape.count {
+                    problems.append("\(object): expected \(rule.shape.count) dimensions \(describe(rule.shape)), found shape \(shape)")
+                    continue
+                }
+                for (axis, (entry, size)) in zip(rule.shape, shape).enumerated() {
+                    switch entry {
+                    case let .fixed(n) where n != size:
+                        problems.append("\(object): axis \(axis): expected \(n), found \(size)")
+                    case .fixed: break
+                    case let .symbol(symbol):
+                        if symbol == "*" { break }
+                        if symbol.hasPrefix("sum("), symbol.hasSuffix(")") {
+                            let offsets = String(symbol.dropFirst(4).dropLast())
+                            if let total = offsetTotals[offsets], total != size {
+                                problems.append("\(object): axis \(axis): expected \(total) rows (the last value of \(offsets)), found \(size)")
+                            }
+                        } else if let bound = bindings[symbol] {
+                            if bound != size { problems.append("\(object): axis \(axis): expected \(symbol) = \(bound), found \(size)") }
+                        } else {
+                            bindings[symbol] = size
+                        }
+                    }
+                }
+                if rule.unique == true, let values = try? dataset.readStrings(), Set(values).count != values.count {
+                    problems.append("\(object): expected unique values, found duplicates")
+                }
+                if rule.offsets == true {
+                    if let values = try? dataset.read(as: Int64.self) {
+                        if values.first != 0 { problems.append("\(object): expected offsets starting at 0, found \(values.first.map(String.init) ?? "none")") }
+                        if !zip(values, values.dropFirst()).allSatisfy({ $0 <= $1 }) {
+                            problems.append("\(object): expected non-decreasing offsets")
+                        }
+                        offsetTotals[path] = Int(values.last ?? 0)
+                    }
+                }
+                for (name, attributeRule) in (rule.attributes ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    problems += check(attribute: name, rule: attributeRule, on: dataset)
+                }
+            }
+        }
+        return (ids.count, problems)
+    }
+
+    /// The datasets a rule names (a `*` in the path expands over existing children).
+    private func expand(_ rule: CollectionSchema.DatasetRule, in group: HDF5Group, problem: (String) -> Void) -> [(String, HDF5Dataset)] {
+        guard rule.path.contains("*") else {
+            if group.kind(of: rule.path) == .dataset, let dataset = try? group.dataset(rule.path) { return [(rule.path, dataset)] }
+            if rule.required ?? true { problem("expected a dataset '\(rule.path)', found none") }
+            return []
+        }
+        let parts = rule.path.split(separator: "/").map(String.init)
+        var prefixes = [""]
+        for (index, part) in parts.enumerated() {
+            let last = index == parts.count - 1
+            var next: [String] = []
+            for prefix in prefixes {
+                let candidates: [String]
+                if part == "*" {
+                    let parent = prefix.isEmpty ? group : try? group.group(prefix)
+                    candidates = ((try? parent?.children()) ?? []).map(\.name)
+                        .filter { rule.names == nil || rule.names!.contains($0) }
+                } else {
+                    candidates = [part]
+                }
+                for name in candidates {
+                    let path = prefix.isEmpty ? name : prefix + "/" + name
+                    let kind = group.kind(of: path)
+                    if (last && kind == .dataset) || (!last && kind == .group) { next.append(path) }
+                }
+            }
+            prefixes = next
+        }
+        return prefixes.compactMap { path in (try? group.dataset(path)).map { (path, $0) } }
+    }
+
+    private func check(attribute name: String, rule: CollectionSchema.AttributeRule, on node: some HDF5Node) -> [String] {
+        guard node.hasAttribute(name) else {
+            return (rule.required ?? true) ? ["\(node.path): expected an attribute '\(name)' (\(rule.type)), found none"] : []
+        }
+        guard let value = try? node.attribute(name) else { return ["\(node.path): attribute '\(name)' cannot be read"] }
+        let found: String
+        switch value {
+        case .string: found = "string"
+        case .int: found = "int"
+        case .double: found = "double"
+        case .ints: found = "ints"
+        case .doubles: found = "doubles"
+        }
+        let compatible = found == rule.type || (rule.type == "double" && found == "int") || (rule.type == "doubles" && found == "ints")
+        return compatible ? [] : ["\(node.path): attribute '\(name)': expected \(rule.type), found \(found)"]
+    }
+
+    private func validateErrors(_ root: HDF5Group) -> [String] {
+        guard root.kind(of: "errors") == .group, let errors = try? root.group("errors") else { return [] }
+        var problems: [String] = []
+        var lengths: [Int] = []
+        for name in ["ids", "stage", "message", "category"] {
+            guard errors.kind(of: name) == .dataset, let values = try? errors.dataset(name).readStrings() else {
+                if name != "category" { problems.append("/errors: expected a string dataset '\(name)', found none") }
+                continue
+            }
+            lengths.append(values.count)
+        }
+        if Set(lengths).count > 1 { problems.append("/errors: expected datasets of equal length, found lengths \(lengths)") }
+        return problems
+    }
+
+    private func validateProvenance(_ root: HDF5Group) -> [String] {
+        guard root.kind(of: "provenance") == .group, let provenance = try? root.group("provenance") else { return [] }
+        var problems: [String] = []
+        for child in (try? provenance.children()) ?? [] {
+            guard child.kind == .group, let group = try? provenance.group(child.name) else { continue }
+            let rules: [(String, String)] = [("parameters", "string"), ("inputs", "string"), ("version", "int"), ("started_utc", "string"), ("seconds", "double")]
+            for (name, type) in rules {
+                problems += check(attribute: name, rule: .init(type: type, required: true), on: group)
+            }
+            for name in ["parameters", "inputs"] {
+                if let text = try? group.stringAttribute(name), (try? JSONSerialization.jsonObject(with: Data(text.utf8))) == nil {
+                    problems.append("\(group.path): attribute '\(name)': expected JSON, found '\(text.prefix(40))'")
+                }
+            }
+        }
+        return problems
+    }
+
+    private func describe(_ shape: [CollectionSchema.ShapeEntry]) -> String {
+        "[" + shape.map { if case let .fixed(n) = $0 { return String(n) } else if case let .symbol(s) = $0 { return s } else { return "?" } }.joined(separator: ", ") + "]"
+    }
+}

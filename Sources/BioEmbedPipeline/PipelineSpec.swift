@@ -1,0 +1,126 @@
+import BioEmbedCore
+import Foundation
+import Yams
+
+/// A pipeline file (`pipelines/*.yaml`): its manifest, output folder and stages in order.
+///
+/// ```yaml
+/// name: demo
+/// manifest: ../examples/manifest.tsv    # relative paths resolve against this file's folder
+/// output_dir: ../out/demo
+/// stages:
+///   - stage: checksum                   # a name from `bioembed run --list-stages`
+///     output: files.h5                  # default: <stage>.h5
+///     with: {block_size: 65536}         # the stage's parameters (CLI flag names, snake_case)
+/// ```
+/// Unknown keys anywhere are errors that name the key and its line.
+public struct PipelineSpec: Sendable {
+    public struct StageEntry: Sendable {
+        public var stage: String
+        public var output: String
+        /// The `with:` mapping re-serialised as YAML ("{}" when absent), decoded by the stage.
+        public var parametersYAML: String
+        /// Line of the `stage:` entry (for messages).
+        public var line: Int
+        /// Each parameter key of `with:` and the line it is on.
+        public var parameterLines: [String: Int]
+    }
+
+    public var file: String
+    public var name: String
+    public var manifest: String
+    public var outputDirectory: String
+    public var stages: [StageEntry]
+
+    static let topLevelKeys = ["name", "description", "manifest", "output_dir", "stages"]
+    static let stageKeys = ["stage", "output", "with"]
+
+    /// Reads and validates a pipeline file (stage names and parameters are checked by `StageRegistry`).
+    public static func load(_ path: String) throws(PipelineError) -> PipelineSpec {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw PipelineError.unreadable(file: path, reason: FileManager.default.fileExists(atPath: path) ? "not UTF-8 text" : "no such file")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(PipelineError) -> PipelineSpec {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw PipelineError.invalidYAML(file: file, line: 1, problem: "the file is empty; expected a mapping with 'manifest' and 'stages'")
+            }
+            root = node
+        } catch let error as PipelineError {
+            throw error
+        } catch let error as YamlError {
+            throw PipelineError.invalidYAML(file: file, line: Self.line(of: error), problem: "not valid YAML: \(error)")
+        } catch {
+            throw PipelineError.invalidYAML(file: file, line: 1, problem: "not valid YAML: \(error)")
+        }
+        guard let mapping = root.mapping else {
+            throw PipelineError.invalidYAML(file: file, line: root.mark?.line ?? 1, problem: "expected a mapping at the top level")
+        }
+        try checkKeys(mapping, allowed: topLevelKeys, file: file)
+        let base = (file as NSString).deletingLastPathComponent
+        func resolve(_ value: String) -> String {
+            PathText.joined(base, value)
+        }
+        func string(_ key: String, required: Bool) throws(PipelineError) -> String? {
+            guard let node = mapping[key] else {
+                if required { throw PipelineError.missingKey(file: file, line: root.mark?.line ?? 1, key: key) }
+                return nil
+            }
+            guard let value = node.scalar?.string, !value.isEmpty else {
+                throw PipelineError.invalidYAML(file: file, line: node.mark?.line ?? 1, problem: "'\(key)' must be a non-empty string")
+            }
+            return value
+        }
+        let name = try string("name", required: false) ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        let manifest = resolve(try string("manifest", required: true)!)
+        let output = resolve(try string("output_dir", required: false) ?? "out/\(name)")
+        guard let stagesNode = mapping["stages"] else { throw PipelineError.missingKey(file: file, line: root.mark?.line ?? 1, key: "stages") }
+        guard let sequence = stagesNode.sequence, !sequence.isEmpty else {
+            throw PipelineError.invalidYAML(file: file, line: stagesNode.mark?.line ?? 1, problem: "'stages' must be a non-empty list")
+        }
+        var stages: [StageEntry] = []
+        for entry in sequence {
+            let line = entry.mark?.line ?? 1
+            guard let stageMapping = entry.mapping else {
+                throw PipelineError.invalidYAML(file: file, line: line, problem: "each stage must be a mapping with a 'stage' key")
+            }
+            try checkKeys(stageMapping, allowed: stageKeys, file: file)
+            guard let stageName = stageMapping["stage"]?.scalar?.string, !stageName.isEmpty else {
+                throw PipelineError.missingKey(file: file, line: line, key: "stage")
+            }
+            let outputName = stageMapping["output"]?.scalar?.string ?? "\(stageName).h5"
+            var parameters = "{}"
+            var parameterLines: [String: Int] = [:]
+            if let with = stageMapping["with"] {
+                guard let withMapping = with.mapping else {
+                    throw PipelineError.invalidYAML(file: file, line: with.mark?.line ?? line, problem: "'with' must be a mapping of parameter names to values")
+                }
+                for (key, _) in withMapping { parameterLines[key.scalar?.string ?? "\(key)"] = key.mark?.line ?? line }
+                parameters = (try? Yams.serialize(node: with)) ?? "{}"
+            }
+            stages.append(StageEntry(stage: stageName, output: outputName, parametersYAML: parameters, line: line, parameterLines: parameterLines))
+        }
+        return PipelineSpec(file: file, name: name, manifest: manifest, outputDirectory: output, stages: stages)
+    }
+
+    static func checkKeys(_ mapping: Node.Mapping, allowed: [String], file: String) throws(PipelineError) {
+        for (key, _) in mapping {
+            let name = key.scalar?.string ?? "\(key)"
+            if !allowed.contains(name) {
+                throw PipelineError.unknownKey(file: file, line: key.mark?.line ?? 1, key: name, allowed: allowed)
+            }
+        }
+    }
+
+    static func line(of error: YamlError) -> Int {
+        switch error {
+        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _): return mark.line
+        default: return 1
+        }
+    }
+}

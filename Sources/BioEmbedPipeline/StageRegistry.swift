@@ -1,0 +1,87 @@
+import BioEmbedCore
+import Foundation
+import Yams
+
+/// A stage with its type erased, ready for the runner: built from a pipeline entry or the CLI.
+public struct AnyStage: Sendable {
+    public let name: String
+    public let version: Int
+    public let collection: String
+    public let fields: [FieldSpec]
+    public let collectionAttributes: [String: MetadataValue]
+    public let requiredColumns: [String]
+    /// The configuration as JSON with sorted keys (provenance `parameters`, resume keys).
+    public let parametersJSON: String
+    private let body: @Sendable (ManifestItem, StageContext) throws -> ItemRecord
+
+    public init<S: Stage>(_ stage: S) {
+        name = S.name
+        version = S.version
+        collection = S.collection
+        fields = stage.fields
+        collectionAttributes = stage.collectionAttributes
+        requiredColumns = stage.requiredColumns
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        parametersJSON = (try? encoder.encode(stage.configuration)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        body = { item, context in try stage.process(item, context: context) }
+    }
+
+    public func process(_ item: ManifestItem, context: StageContext) throws -> ItemRecord {
+        try body(item, context)
+    }
+}
+
+/// Every stage a pipeline file can name. Stage families register here as their issues land.
+public enum StageRegistry {
+    struct Entry: Sendable {
+        let summary: String
+        let parameterNames: [String]
+        let make: @Sendable (String) throws -> AnyStage
+    }
+
+    static func entry<S: Stage>(_: S.Type) -> Entry {
+        Entry(summary: S.summary, parameterNames: S.Configuration.parameterNames) { yaml in
+            AnyStage(S(try YAMLDecoder().decode(S.Configuration.self, from: yaml)))
+        }
+    }
+
+    static let entries: [String: Entry] = [
+        FileChecksumStage.name: entry(FileChecksumStage.self),
+    ]
+
+    /// Stage names with their one-line summaries, sorted.
+    public static var stages: [(name: String, summary: String, parameters: [String])] {
+        entries.keys.sorted().map { ($0, entries[$0]!.summary, entries[$0]!.parameterNames) }
+    }
+
+    /// Builds the stage of one pipeline entry; unknown stages and parameters name their line.
+    public static func make(_ entry: PipelineSpec.StageEntry, file: String) throws(PipelineError) -> AnyStage {
+        guard let known = entries[entry.stage] else {
+            throw PipelineError.unknownStage(file: file, line: entry.line, stage: entry.stage, known: entries.keys.sorted())
+        }
+        for (key, line) in entry.parameterLines.sorted(by: { $0.value < $1.value }) where !known.parameterNames.contains(key) {
+            throw PipelineError.unknownKey(file: file, line: line, key: key, allowed: known.parameterNames)
+        }
+        do {
+            return try known.make(entry.parametersYAML)
+        } catch let error as DecodingError {
+            throw PipelineError.invalidParameter(file: file, line: entry.line, stage: entry.stage, problem: describe(error))
+        } catch {
+            throw PipelineError.invalidParameter(file: file, line: entry.line, stage: entry.stage, problem: "\(error)")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map(\.stringValue).joined(separator: ".")
+        }
+        switch error {
+        case let .typeMismatch(type, context): return "'\(path(context))': expected a value of type \(type)"
+        case let .valueNotFound(type, context): return "'\(path(context))': expected a value of type \(type), found none"
+        case let .keyNotFound(key, _): return "expected a parameter '\(key.stringValue)', found none"
+        case let .dataCorrupted(context): return "'\(path(context))': \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}
