@@ -31,9 +31,10 @@ public final class CompressedFileReader {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(HDF5Error) -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         let n = gzread(handle, base, UInt32(min(buffer.count, Int(Int32.max))))
-        if n < 0 {
-            var code: Int32 = 0
-            let message = gzerror(handle, &code).map { String(cString: $0) } ?? "unknown error"
+        var code: Int32 = 0
+        let message = gzerror(handle, &code).map { String(cString: $0) } ?? "unknown error"
+        // A truncated stream reads its last bytes, then ends with Z_BUF_ERROR ("unexpected end of file").
+        if n < 0 || (n == 0 && code != Z_OK) || code < 0 && code != Z_BUF_ERROR {
             throw HDF5Error.call(file: path, object: "/", operation: "gzread", detail: message)
         }
         return Int(n)

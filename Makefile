@@ -1,0 +1,52 @@
+# BioEmbed: `make demo` and `make test` are the two commands of the README.
+# Both install missing Debian packages (apt), build in release mode and need nothing by hand.
+
+SWIFT      ?= swift
+# One set of flags for every build, so `make demo`, `make test` and `make bench` share one build folder.
+SWIFT_BUILD = -c release -Xswiftc -enable-testing
+BIN         = .build/release/bioembed
+VENV       ?= .venv
+PY          = $(VENV)/bin/python
+ARTIFACTS  ?= .build/test-artifacts
+
+.PHONY: all deps build demo test venv swift-tests python-tests bench schemas clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh build
+
+build: deps
+	$(SWIFT) build $(SWIFT_BUILD) --product bioembed
+
+demo: build
+	$(BIN) run pipelines/demo.yaml
+	@echo
+	@echo "Demo outputs in out/demo/:"
+	@for f in out/demo/*.h5; do $(BIN) validate "$$f"; done
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: scripts/requirements-test.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
+	touch $@
+
+test: venv
+	@scripts/install-deps.sh test
+	$(SWIFT) build $(SWIFT_BUILD) --build-tests
+	rm -rf $(ARTIFACTS) && mkdir -p $(ARTIFACTS)
+	BIOEMBED_TEST_ARTIFACTS=$(abspath $(ARTIFACTS)) $(SWIFT) test $(SWIFT_BUILD) --skip-build
+	BIOEMBED_TEST_ARTIFACTS=$(abspath $(ARTIFACTS)) BIOEMBED_BIN=$(abspath $(BIN)) \
+		$(PY) -m pytest -q -p no:cacheprovider Tests/python
+
+# Side-by-side benchmarks against numpy/h5py (writes Benchmarks/results/latest.md).
+bench: build venv
+	$(SWIFT) build $(SWIFT_BUILD) --product BioEmbedBenchmarks
+	scripts/bench.sh
+
+schemas:
+	python3 scripts/embed-schemas.py
+
+clean:
+	rm -rf .build out $(VENV)
