@@ -1,0 +1,109 @@
+import BioEmbedCore
+import BioEmbedHDF5
+import Foundation
+import Testing
+import _BioEmbedTestSupport
+
+@testable import BioEmbedPipeline
+
+struct PipelineSpecTests {
+    let valid = """
+        name: t
+        manifest: data/m.tsv
+        stages:
+          - stage: checksum
+            with:
+              block_size: 10
+        """
+
+    @Test func parsesAndResolvesPathsAgainstThePipelineFile() throws {
+        let spec = try PipelineSpec.parse(valid, file: "study/pipelines/p.yaml")
+        #expect(spec.manifest == "study/pipelines/data/m.tsv")
+        #expect(spec.outputDirectory == "study/pipelines/out/t")
+        #expect(spec.stages.map(\.stage) == ["checksum"])
+        #expect(spec.stages[0].output == "checksum.h5")
+        let stage = try StageRegistry.make(spec.stages[0], file: spec.file)
+        #expect(stage.parametersJSON == #"{"block_size":10,"decompress":true}"#)
+        #expect(stage.collection == "files")
+    }
+
+    @Test func unknownKeysNameTheKeyAndLine() throws {
+        #expect(throws: PipelineError.unknownKey(file: "p.yaml", line: 2, key: "manfest", allowed: PipelineSpec.topLevelKeys)) {
+            try PipelineSpec.parse("name: t\nmanfest: x\nstages: []\n", file: "p.yaml")
+        }
+        #expect(throws: PipelineError.unknownKey(file: "p.yaml", line: 5, key: "ouput", allowed: PipelineSpec.stageKeys)) {
+            try PipelineSpec.parse("name: t\nmanifest: m.tsv\nstages:\n  - stage: checksum\n    ouput: x.h5\n", file: "p.yaml")
+        }
+        let spec = try PipelineSpec.parse(valid + "\n      colour: red\n", file: "p.yaml")
+        #expect(throws: PipelineError.unknownKey(file: "p.yaml", line: 7, key: "colour", allowed: ["block_size", "decompress"])) {
+            try StageRegistry.make(spec.stages[0], file: "p.yaml")
+        }
+    }
+
+    @Test func badValuesAndStagesAreConfigurationErrors() throws {
+        let wrongType = try PipelineSpec.parse(valid.replacingOccurrences(of: "block_size: 10", with: "block_size: big"), file: "p.yaml")
+        #expect(throws: PipelineError.self) { try StageRegistry.make(wrongType.stages[0], file: "p.yaml") }
+        let negative = try PipelineSpec.parse(valid.replacingOccurrences(of: "block_size: 10", with: "block_size: -1"), file: "p.yaml")
+        #expect(throws: PipelineError.self) { try StageRegistry.make(negative.stages[0], file: "p.yaml") }
+        let unknown = try PipelineSpec.parse(valid.replacingOccurrences(of: "stage: checksum", with: "stage: chekcsum"), file: "p.yaml")
+        #expect(throws: PipelineError.unknownStage(file: "p.yaml", line: 4, stage: "chekcsum", known: ["checksum"])) {
+            try StageRegistry.make(unknown.stages[0], file: "p.yaml")
+        }
+        #expect(throws: PipelineError.self) { try PipelineSpec.parse("manifest: m.tsv\n", file: "p.yaml") }
+        #expect(throws: PipelineError.self) { try PipelineSpec.parse("manifest: [unclosed\n", file: "p.yaml") }
+        #expect(throws: PipelineError.invalidShard(given: "4/4")) { try Shard(parsing: "4/4") }
+        #expect(try Shard(parsing: "1/4").contains(5))
+    }
+
+    /// Every pipeline file in pipelines/ decodes and builds its stages.
+    @Test func shippedPipelinesAreValid() throws {
+        let folder = TestSupport.repositoryRoot + "/pipelines"
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }
+        #expect(!files.isEmpty)
+        for name in files {
+            let spec = try PipelineSpec.load(folder + "/" + name)
+            for entry in spec.stages { _ = try StageRegistry.make(entry, file: spec.file) }
+            #expect(FileManager.default.fileExists(atPath: spec.manifest), "\(name): manifest \(spec.manifest)")
+        }
+    }
+}
+
+struct LayoutSchemaTests {
+    /// The schemas compiled into the binary equal data-schemas/*.json (run `make schemas` after editing).
+    @Test func embeddedSchemasMatchDataSchemas() throws {
+        let folder = TestSupport.repositoryRoot + "/data-schemas"
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".json") }.sorted()
+        #expect(files == LayoutSchemas.sources.keys.sorted())
+        for name in files {
+            let text = try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
+            #expect(text.trimmingCharacters(in: .newlines) == LayoutSchemas.sources[name]?.trimmingCharacters(in: .newlines), "\(name) differs: run make schemas")
+        }
+        #expect(LayoutSchemas.all.count == files.count)  // every schema decodes
+    }
+
+    /// The validator catches what a broken writer would produce.
+    @Test func validatorReportsLayoutProblems() throws {
+        let folder = TestSupport.temporaryDirectory("schema")
+        let path = folder + "/bad.h5"
+        let file = try HDF5File.create(path)
+        try file.writeRootAttributes(schema: "bioembed/proteins/1", command: "test")
+        let group = try file.root.createGroup("proteins")
+        try group.writeStrings("ids", ["a", "a"])
+        try group.writeStrings("file", ["x", "x"])
+        try group.writeStrings("chain", ["A", "B"])
+        try group.writeStrings("sequence", ["MK", "G"])
+        try group.writeStrings("tokens_3di", ["DD", "D"])
+        try group.write("residue_offsets", [Int64(0), 2, 1])
+        try group.write("ca", [Float](repeating: 0, count: 9), shape: [3, 3])
+        try group.write("residue_number", [Int64(1), 2, 1])  // wrong dtype
+        try group.writeStrings("insertion_code", ["", "", ""])
+        try file.commit()
+        let report = LayoutSchemas.validator.validate(try HDF5File.open(path))
+        #expect(!report.isValid)
+        let text = report.problems.joined(separator: "\n")
+        #expect(text.contains("/proteins/ids: expected unique values"))
+        #expect(text.contains("/proteins/residue_offsets: expected non-decreasing offsets"))
+        #expect(text.contains("/proteins/residue_number: expected dtype int32, found int64"))
+        #expect(text.contains("/proteins/ca: axis 0: expected 1 rows (the last value of residue_offsets), found 3"))
+    }
+}
