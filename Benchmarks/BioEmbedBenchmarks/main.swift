@@ -1,1 +1,87 @@
-print("bench")
+// BioEmbed's side of the side-by-side benchmarks (scripts/bench.sh runs it against the Python
+// peers in scripts/peers/). Each case prints one JSON line; nothing here asserts a speed.
+//
+//   bioembed-bench gemm f32|f64 M K N REPEATS       GEMM through the default BLAS path
+//   bioembed-bench h5write PATH ROWS COLS LAYOUT     HDF5 write of float32 data (contiguous|chunked)
+import BioEmbedCore
+import BioEmbedHDF5
+import BioEmbedLinalg
+import Foundation
+
+BLASRuntime.ensureFastKernels()  // the same default path users get from `bioembed`
+
+func now() -> Double { Date().timeIntervalSinceReferenceDate }
+
+func json(_ fields: [String: Any]) {
+    let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+/// Normal-ish pseudo-random values (full-entropy mantissas, like real embeddings).
+func randomFloats(_ count: Int, seed: UInt64) -> [Float] {
+    var state = seed
+    return (0..<count).map { _ in
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        z ^= z >> 31
+        let u1 = Float(z >> 40) / Float(1 << 24) + 1e-7, u2 = Float(z & 0xFFFFFF) / Float(1 << 24)
+        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+    }
+}
+
+func gemm<S: BLASScalar>(_: S.Type, m: Int, k: Int, n: Int, repeats: Int, label: String) throws {
+    let a = Matrix<S>(rows: m, columns: k, storage: randomFloats(m * k, seed: 1).map { S($0) })
+    let b = Matrix<S>(rows: k, columns: n, storage: randomFloats(k * n, seed: 2).map { S($0) })
+    for _ in 0..<10 { _ = try LinearAlgebra.matmul(a, b) }  // warm-up
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let t0 = now()
+        _ = try LinearAlgebra.matmul(a, b)
+        times.append(now() - t0)
+    }
+    let flops = 2.0 * Double(m * k * n)
+    json(["tool": "bioembed", "case": "gemm-\(label)", "m": m, "k": k, "n": n, "threads": BLASRuntime.threads,
+          "kernel": BLASRuntime.coreName, "gflops_best": flops / times.min()! / 1e9, "gflops_median": flops / median(times) / 1e9])
+}
+
+func h5write(path: String, rows: Int, columns: Int, layout: String) throws {
+    let values = randomFloats(rows * columns, seed: 3)
+    // One untimed write first, as the peer does: the first large write of a process pays for
+    // first-touch page setup, which is not what this case measures.
+    for timed in [false, true] {
+        let t0 = now()
+        let file = try HDF5File.create(path)
+        let dataset = try file.root.createDataset(
+            "embeddings", type: .float32, shape: [rows, columns], chunks: layout == "chunked" ? [1024, columns] : nil)
+        try dataset.write(values)
+        try file.commit()
+        let seconds = now() - t0
+        if !timed { unlink(path); continue }
+        let bytes = Double(rows * columns * 4)
+        json(["tool": "bioembed", "case": "h5write-\(layout)", "bytes": bytes, "seconds": seconds, "mb_per_s": bytes / seconds / 1e6])
+    }
+}
+let arguments = CommandLine.arguments
+do {
+    switch arguments.count > 1 ? arguments[1] : "" {
+    case "gemm" where arguments.count == 7:
+        let (m, k, n, repeats) = (Int(arguments[3])!, Int(arguments[4])!, Int(arguments[5])!, Int(arguments[6])!)
+        if arguments[2] == "f32" { try gemm(Float.self, m: m, k: k, n: n, repeats: repeats, label: "f32") }
+        else { try gemm(Double.self, m: m, k: k, n: n, repeats: repeats, label: "f64") }
+    case "h5write" where arguments.count == 6:
+        try h5write(path: arguments[2], rows: Int(arguments[3])!, columns: Int(arguments[4])!, layout: arguments[5])
+    default:
+        StandardError.write("usage: bioembed-bench gemm f32|f64 M K N REPEATS | h5write PATH ROWS COLS contiguous|chunked\n")
+        exit(1)
+    }
+} catch {
+    StandardError.write("error: \(error)\n")
+    exit(1)
+}

@@ -77,22 +77,27 @@ public final class HDF5File {
 
     // MARK: Finishing
 
-    /// Flushes, closes, fsyncs and atomically renames the temporary file to `path`.
-    public func commit() throws(HDF5Error) {
+    /// Flushes, closes and atomically renames the temporary file to `path`.
+    ///
+    /// A killed process can never leave a partial file under `path`: the rename happens only
+    /// after every byte was handed to the kernel. `durable: true` also fsyncs the file before the
+    /// rename (and the folder after it), so the file survives a power loss too; this costs the
+    /// time to write it to disk.
+    public func commit(durable: Bool = false) throws(HDF5Error) {
         precondition(isWritable, "commit() on a read-only file")
         guard !finished else { return }
         try H5.check(H5Fflush(handle.id, H5F_SCOPE_GLOBAL), "H5Fflush", file: path, object: "/")
         handle.close()
         finished = true
-        let fd = Glibc.open(workingPath, O_RDONLY)
-        if fd >= 0 {
-            fsync(fd)
-            Glibc.close(fd)
-        }
+        if durable { Self.fsync(workingPath) }
         if rename(workingPath, path) != 0 {
             let reason = String(cString: strerror(errno))
             unlink(workingPath)
             throw HDF5Error.call(file: path, object: "/", operation: "rename from \(workingPath)", detail: reason)
+        }
+        if durable {
+            let folder = (path as NSString).deletingLastPathComponent
+            Self.fsync(folder.isEmpty ? "." : folder)
         }
     }
 
@@ -113,6 +118,14 @@ public final class HDF5File {
     }
 
     // MARK: Helpers
+
+    static func fsync(_ path: String) {
+        let fd = Glibc.open(path, O_RDONLY)
+        if fd >= 0 {
+            Glibc.fsync(fd)
+            Glibc.close(fd)
+        }
+    }
 
     private static let counter = AtomicCounter()
 

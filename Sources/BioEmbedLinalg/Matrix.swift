@@ -6,6 +6,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     public let columns: Int
     public var storage: [Scalar]
 
+    @inlinable
     public init(rows: Int, columns: Int, storage: [Scalar]) {
         precondition(storage.count == rows * columns, "Matrix: \(storage.count) values for \(rows)×\(columns)")
         self.rows = rows
@@ -13,8 +14,30 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
         self.storage = storage
     }
 
-    public init(rows: Int, columns: Int, repeating value: Scalar = 0) {
+    /// A matrix with every entry `value`.
+    @inlinable
+    public init(rows: Int, columns: Int, repeating value: Scalar) {
         self.init(rows: rows, columns: columns, storage: [Scalar](repeating: value, count: rows * columns))
+    }
+
+    /// A zero matrix (filled with memset: all-zero bits are +0.0 in IEEE 754).
+    @inlinable
+    public init(rows: Int, columns: Int) {
+        let count = rows * columns
+        self.init(rows: rows, columns: columns, storage: [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if let base = buffer.baseAddress { UnsafeMutableRawPointer(base).initializeMemory(as: UInt8.self, repeating: 0, count: count * MemoryLayout<Scalar>.stride) }
+            initialized = count
+        })
+    }
+
+    /// A matrix whose storage `fill` writes completely (no zeroing first).
+    @inlinable
+    public init(rows: Int, columns: Int, uninitializedFill fill: (UnsafeMutableBufferPointer<Scalar>) throws -> Void) rethrows {
+        let count = rows * columns
+        self.init(rows: rows, columns: columns, storage: try [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try fill(buffer)
+            initialized = count
+        })
     }
 
     public static func identity(_ n: Int) -> Matrix {
@@ -23,6 +46,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
         return m
     }
 
+    @inlinable
     public subscript(row: Int, column: Int) -> Scalar {
         get { storage[row * columns + column] }
         set { storage[row * columns + column] = newValue }
