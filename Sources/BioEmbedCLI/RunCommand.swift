@@ -57,14 +57,7 @@ struct RunCommand: ParsableCommand {
                 threads: global.threads, progress: global.progressMode, command: commandLineText)
             return try LocalRunner(spec: spec, options: options).run()
         }
-        for stage in summary.stages {
-            let rate = stage.seconds > 0 ? String(format: ", %.1f items/s", Double(stage.done + stage.failed) / stage.seconds) : ""
-            Diagnostics.info("\(stage.stage): \(stage.done) done, \(stage.failed) failed in \(String(format: "%.2f", stage.seconds)) s\(rate) -> \(stage.output)")
-            for failure in stage.failures.prefix(10) { Diagnostics.info("  failed \(failure.id): \(failure.message)") }
-            if stage.failures.count > 10 || stage.failed > stage.failures.count {
-                Diagnostics.info("  ... see /errors in \(stage.output) for all \(stage.failed) failures")
-            }
-        }
+        report(summary)
         if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
     }
 }

@@ -66,3 +66,25 @@ def test_user_choice_of_kernels_is_kept(run):
     r = run("run", "--list-stages", "--verbose", env={"OPENBLAS_CORETYPE": "Haswell"})
     assert r.returncode == 0
     assert "'Haswell'" in r.stderr and "OPENBLAS_CORETYPE=Haswell" in r.stderr
+
+
+def test_stage_command_takes_files_folders_and_globs(run, tmp_path):
+    (tmp_path / "in/sub").mkdir(parents=True)
+    (tmp_path / "in/a.txt").write_text("aaa")
+    (tmp_path / "in/sub/b.txt").write_text("bbbb")
+    (tmp_path / "c.dat").write_text("c")
+    out = tmp_path / "files.h5"
+    r = run("checksum", "--input", tmp_path / "in", str(tmp_path / "*.dat"), "--output", out, "--block-size", 2)
+    assert r.returncode == 0, r.stderr
+    import h5py
+    with h5py.File(out, "r") as f:
+        assert list(f["files/ids"].asstr()[()]) == ["a.txt", "sub/b.txt", "c.dat"]
+        assert list(f["files/content_size"][()]) == [3, 4, 1]
+        assert f["files"].attrs["block_size"] == 2
+        assert list(f["files/block_offsets"][()]) == [0, 2, 4, 5]
+    assert run("validate", out).returncode == 0
+    missing = run("checksum", "--input", tmp_path / "nothing*.xyz", "--output", out)
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == f"error: {tmp_path / 'nothing*.xyz'}: cannot be read: the pattern matches no file"
+    bad = run("checksum", "--input", tmp_path / "in", "--output", out, "--block-size", 0)
+    assert bad.returncode != 0 and "--block-size" in bad.stderr
