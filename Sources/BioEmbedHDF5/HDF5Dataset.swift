@@ -138,17 +138,7 @@ public final class HDF5Dataset: HDF5Located {
         var newDims = current.map { hsize_t($0) }
         newDims[0] += hsize_t(newRows)
         try H5.check(H5Dset_extent(handle.id, &newDims), "H5Dset_extent", file: file.path, object: path)
-        let fileSpace = H5Handle(try H5.check(H5Dget_space(handle.id), "H5Dget_space", file: file.path, object: path), .dataspace)
-        var start = [hsize_t](repeating: 0, count: current.count)
-        start[0] = hsize_t(current[0])
-        var extent = newDims
-        extent[0] = hsize_t(newRows)
-        try H5.check(
-            H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, &start, nil, &extent, nil), "H5Sselect_hyperslab",
-            file: file.path, object: path)
-        let memorySpace = H5Handle(
-            try H5.check(H5Screate_simple(Int32(extent.count), &extent, nil), "H5Screate_simple", file: file.path, object: path),
-            .dataspace)
+        let (fileSpace, memorySpace, _) = try selection(current[0]..<(current[0] + newRows))
         try H5.check(
             H5Dwrite(handle.id, memoryType, memorySpace.id, fileSpace.id, H5.defaultList, pointer), "H5Dwrite",
             file: file.path, object: path)
