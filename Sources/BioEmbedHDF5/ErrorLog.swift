@@ -14,6 +14,8 @@ public final class ErrorLog {
     private let file: HDF5File
     private var datasets: [String: HDF5Dataset] = [:]
     public private(set) var count = 0
+    /// The first 20 failures (id, message), for summaries.
+    public private(set) var firstFailures: [(id: String, message: String)] = []
 
     public init(file: HDF5File) { self.file = file }
 
@@ -31,6 +33,7 @@ public final class ErrorLog {
         try datasets["category"]!.appendStrings([category.rawValue])
         try datasets["message"]!.appendStrings([message])
         count += 1
+        if firstFailures.count < 20 { firstFailures.append((id, message)) }
     }
 }
 

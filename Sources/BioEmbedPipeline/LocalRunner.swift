@@ -86,22 +86,44 @@ public struct RunSummary: Sendable {
 public final class LocalRunner {
     public let spec: PipelineSpec
     public let options: RunOptions
-    private let stages: [(entry: PipelineSpec.StageEntry, stage: AnyStage)]
+    private let stages: [(entry: PipelineSpec.StageEntry, step: PipelineStep, input: String?, output: String)]
 
     /// Validates the pipeline (stages, parameters) before anything runs.
     public init(spec: PipelineSpec, options: RunOptions) throws(PipelineError) {
         self.spec = spec
         self.options = options
-        var built: [(PipelineSpec.StageEntry, AnyStage)] = []
-        for entry in spec.stages { built.append((entry, try StageRegistry.make(entry, file: spec.file))) }
+        var built: [(PipelineSpec.StageEntry, PipelineStep, String?, String)] = []
+        var previousOutput: String?
+        for entry in spec.stages {
+            let step = try StageRegistry.make(entry, file: spec.file)
+            switch step {
+            case .items:
+                if entry.input != nil {
+                    throw PipelineError.invalidParameter(
+                        file: spec.file, line: entry.line, stage: entry.stage, problem: "'input' is for collection stages; this stage reads the manifest")
+                }
+                let output = entry.output.isEmpty ? "\(entry.stage).h5" : entry.output
+                built.append((entry, step, nil, output))
+                previousOutput = output
+            case .collection:
+                guard let input = entry.input ?? previousOutput else {
+                    throw PipelineError.missingKey(file: spec.file, line: entry.line, key: "input")
+                }
+                let output = entry.output.isEmpty ? input : entry.output
+                built.append((entry, step, input, output))
+                previousOutput = output
+            }
+        }
         stages = built
     }
 
     public var outputDirectory: String { options.outputDirectory ?? spec.outputDirectory }
 
-    /// The file a stage writes.
-    public func outputPath(for entry: PipelineSpec.StageEntry) -> String {
-        var name = entry.output
+    /// The path of a file named in the pipeline (relative names go into the output folder, with
+    /// the shard suffix when sharded).
+    public func outputPath(for fileName: String) -> String {
+        if fileName.hasPrefix("/") { return fileName }
+        var name = fileName
         if let shard = options.shard {
             let stem = (name as NSString).deletingPathExtension
             let ext = (name as NSString).pathExtension
@@ -112,13 +134,21 @@ public final class LocalRunner {
 
     /// Runs every stage. Configuration problems (manifest, output folder) throw before any output.
     public func run() throws -> RunSummary {
-        let columns = Array(Set(stages.flatMap(\.stage.requiredColumns))).sorted()
+        let columns = Array(Set(stages.flatMap { stage -> [String] in
+            if case let .items(s) = stage.step { return s.requiredColumns } else { return [] }
+        })).sorted()
         let manifest = try Manifest.load(spec.manifest, requiredColumns: columns)
         if options.jobs > 1 { BLASRuntime.setThreads(1) } else if let threads = options.threads { BLASRuntime.setThreads(threads) }
         let items = manifest.items.filter { options.shard?.contains($0.index) ?? true }
         var summaries: [StageSummary] = []
-        for (entry, stage) in stages {
-            summaries.append(try StageExecutor.execute(stage, items: items, output: outputPath(for: entry), options: options))
+        for stage in stages {
+            switch stage.step {
+            case let .items(itemStage):
+                summaries.append(try StageExecutor.execute(itemStage, items: items, output: outputPath(for: stage.output), options: options))
+            case let .collection(collectionStage):
+                summaries.append(try StageExecutor.execute(
+                    collectionStage, input: outputPath(for: stage.input!), output: outputPath(for: stage.output), options: options))
+            }
         }
         return RunSummary(stages: summaries)
     }

@@ -10,13 +10,18 @@ import Yams
 /// output_dir: ../out/demo
 /// stages:
 ///   - stage: checksum                   # a name from `bioembed run --list-stages`
-///     output: files.h5                  # default: <stage>.h5
+///     output: files.h5                  # default: <stage>.h5 (collection stages: their input)
+///   - stage: some_collection_stage      # reads a collection written by an earlier stage
+///     input: files.h5                   # default: the previous stage's output
 ///     with: {block_size: 65536}         # the stage's parameters (CLI flag names, snake_case)
 /// ```
 /// Unknown keys anywhere are errors that name the key and its line.
 public struct PipelineSpec: Sendable {
     public struct StageEntry: Sendable {
         public var stage: String
+        /// For a collection stage: the file it reads (default: the previous stage's output).
+        public var input: String?
+        /// The file written; for a collection stage the default is its input (groups are added to it).
         public var output: String
         /// The `with:` mapping re-serialised as YAML ("{}" when absent), decoded by the stage.
         public var parametersYAML: String
@@ -33,7 +38,7 @@ public struct PipelineSpec: Sendable {
     public var stages: [StageEntry]
 
     static let topLevelKeys = ["name", "description", "manifest", "output_dir", "stages"]
-    static let stageKeys = ["stage", "output", "with"]
+    static let stageKeys = ["stage", "input", "output", "with"]
 
     /// Reads and validates a pipeline file (stage names and parameters are checked by `StageRegistry`).
     public static func load(_ path: String) throws(PipelineError) -> PipelineSpec {
@@ -93,7 +98,8 @@ public struct PipelineSpec: Sendable {
             guard let stageName = stageMapping["stage"]?.scalar?.string, !stageName.isEmpty else {
                 throw PipelineError.missingKey(file: file, line: line, key: "stage")
             }
-            let outputName = stageMapping["output"]?.scalar?.string ?? "\(stageName).h5"
+            let outputName = stageMapping["output"]?.scalar?.string ?? ""
+            let inputName = stageMapping["input"]?.scalar?.string
             var parameters = "{}"
             var parameterLines: [String: Int] = [:]
             if let with = stageMapping["with"] {
@@ -103,7 +109,7 @@ public struct PipelineSpec: Sendable {
                 for (key, _) in withMapping { parameterLines[key.scalar?.string ?? "\(key)"] = key.mark?.line ?? line }
                 parameters = (try? Yams.serialize(node: with)) ?? "{}"
             }
-            stages.append(StageEntry(stage: stageName, output: outputName, parametersYAML: parameters, line: line, parameterLines: parameterLines))
+            stages.append(StageEntry(stage: stageName, input: inputName, output: outputName, parametersYAML: parameters, line: line, parameterLines: parameterLines))
         }
         return PipelineSpec(file: file, name: name, manifest: manifest, outputDirectory: output, stages: stages)
     }

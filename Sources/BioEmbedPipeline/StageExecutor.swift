@@ -108,6 +108,33 @@ public enum StageExecutor {
         return text.contains(file) ? text : "\(file): \(text)"
     }
 
+    /// Runs a collection stage: reads `input`, writes into `output` (a copy of `input` when the
+    /// paths are equal, so the stage adds its groups to it), records provenance, commits.
+    public static func execute(_ stage: AnyCollectionStage, input: String, output: String, options: RunOptions) throws -> StageSummary {
+        removeStaleTemporaries(of: output)
+        let started = Date()
+        let startedUTC = Timestamp.nowUTC()
+        let source = try HDF5File.open(input)
+        defer { source.close() }
+        guard source.root.kind(of: stage.inputCollection) == .group else {
+            throw HDF5Error.missingObject(file: input, object: "/\(stage.inputCollection) (the collection stage '\(stage.name)' reads)")
+        }
+        let existed = FileManager.default.fileExists(atPath: output)
+        let file = try HDF5File.update(output)
+        if !existed { try file.writeRootAttributes(schema: stage.outputSchema, command: options.command) }
+        let errors = ErrorLog(file: file)
+        let context = CollectionStageContext(threads: options.threads ?? 1, progress: options.progress)
+        let result = try stage.run(input: source, output: file, errors: errors, context: context)
+        let seconds = Date().timeIntervalSince(started)
+        var inputs = [Provenance.Input(path: input, sha256: (try? SHA256.hex(ofFile: input)) ?? "")]
+        inputs += result.inputs
+        try file.writeProvenance(Provenance(
+            stage: stage.name, version: stage.version, parameters: stage.parametersJSON, inputs: inputs,
+            startedUTC: startedUTC, seconds: seconds))
+        try file.commit()
+        return StageSummary(stage: stage.name, output: output, done: result.done, failed: result.failed, seconds: seconds, failures: errors.firstFailures)
+    }
+
     /// Removes `<output>.tmp-<pid>-<n>` files left by killed runs (not those of a live process here).
     private static func removeStaleTemporaries(of output: String) {
         let folder = (output as NSString).deletingLastPathComponent

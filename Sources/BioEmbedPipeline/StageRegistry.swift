@@ -1,4 +1,5 @@
 import BioEmbedCore
+import BioEmbedHDF5
 import Foundation
 import Yams
 
@@ -21,9 +22,7 @@ public struct AnyStage: Sendable {
         fields = stage.fields
         collectionAttributes = stage.collectionAttributes
         requiredColumns = stage.requiredColumns
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        parametersJSON = (try? encoder.encode(stage.configuration)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        parametersJSON = parametersText(stage.configuration)
         body = { item, context in try stage.process(item, context: context) }
     }
 
@@ -32,20 +31,70 @@ public struct AnyStage: Sendable {
     }
 }
 
+/// A collection stage with its type erased.
+public struct AnyCollectionStage: Sendable {
+    public let name: String
+    public let version: Int
+    public let inputCollection: String
+    public let outputSchema: String
+    public let parametersJSON: String
+    private let body: @Sendable (HDF5File, HDF5File, ErrorLog, CollectionStageContext) throws -> CollectionStageResult
+
+    public init<S: CollectionStage>(_ stage: S) {
+        name = S.name
+        version = S.version
+        inputCollection = S.inputCollection
+        outputSchema = S.outputSchema
+        parametersJSON = parametersText(stage.configuration)
+        body = { input, output, errors, context in try stage.run(input: input, output: output, errors: errors, context: context) }
+    }
+
+    public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
+        try body(input, output, errors, context)
+    }
+}
+
+/// One step of a pipeline: an item stage (files → collection) or a collection stage.
+public enum PipelineStep: Sendable {
+    case items(AnyStage)
+    case collection(AnyCollectionStage)
+
+    public var name: String {
+        switch self {
+        case let .items(stage): stage.name
+        case let .collection(stage): stage.name
+        }
+    }
+}
+
+/// The configuration as JSON with sorted keys.
+func parametersText<C: Encodable>(_ configuration: C) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return (try? encoder.encode(configuration)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+}
+
 /// Every stage a pipeline file can name. Stage families register here as their issues land.
 public enum StageRegistry {
     struct Entry: Sendable {
         let summary: String
         let parameterNames: [String]
-        let make: @Sendable (String) throws -> AnyStage
+        let make: @Sendable (String) throws -> PipelineStep
     }
 
     static func entry<S: Stage>(_: S.Type) -> Entry {
         Entry(summary: S.summary, parameterNames: S.Configuration.parameterNames) { yaml in
-            AnyStage(S(try YAMLDecoder().decode(S.Configuration.self, from: yaml)))
+            .items(AnyStage(S(try YAMLDecoder().decode(S.Configuration.self, from: yaml))))
         }
     }
 
+    static func entry<S: CollectionStage>(_: S.Type) -> Entry {
+        Entry(summary: S.summary, parameterNames: S.Configuration.parameterNames) { yaml in
+            .collection(AnyCollectionStage(S(try YAMLDecoder().decode(S.Configuration.self, from: yaml))))
+        }
+    }
+
+    /// Stage name → entry. Each family adds its stages here (one line each).
     static let entries: [String: Entry] = [
         FileChecksumStage.name: entry(FileChecksumStage.self),
     ]
@@ -56,7 +105,7 @@ public enum StageRegistry {
     }
 
     /// Builds the stage of one pipeline entry; unknown stages and parameters name their line.
-    public static func make(_ entry: PipelineSpec.StageEntry, file: String) throws(PipelineError) -> AnyStage {
+    public static func make(_ entry: PipelineSpec.StageEntry, file: String) throws(PipelineError) -> PipelineStep {
         guard let known = entries[entry.stage] else {
             throw PipelineError.unknownStage(file: file, line: entry.line, stage: entry.stage, known: entries.keys.sorted())
         }

@@ -21,8 +21,11 @@ struct PipelineSpecTests {
         #expect(spec.manifest == "study/pipelines/data/m.tsv")
         #expect(spec.outputDirectory == "study/pipelines/out/t")
         #expect(spec.stages.map(\.stage) == ["checksum"])
-        #expect(spec.stages[0].output == "checksum.h5")
-        let stage = try StageRegistry.make(spec.stages[0], file: spec.file)
+        #expect(spec.stages[0].output == "")  // default: <stage>.h5, chosen by the runner
+        guard case let .items(stage) = try StageRegistry.make(spec.stages[0], file: spec.file) else {
+            Issue.record("checksum should be an item stage")
+            return
+        }
         #expect(stage.parametersJSON == #"{"block_size":10,"decompress":true}"#)
         #expect(stage.collection == "files")
     }
@@ -105,5 +108,56 @@ struct LayoutSchemaTests {
         #expect(text.contains("/proteins/residue_offsets: expected non-decreasing offsets"))
         #expect(text.contains("/proteins/residue_number: expected dtype int32, found int64"))
         #expect(text.contains("/proteins/ca: axis 0: expected 1 rows (the last value of residue_offsets), found 3"))
+    }
+}
+
+
+/// A collection stage for the tests: sums each file's byte histogram into `/files/total_bytes`.
+struct TotalBytesStage: CollectionStage {
+    struct Configuration: StageConfiguration {
+        var scale: Int64 = 1
+        static var parameterNames: [String] { ["scale"] }
+    }
+    static let name = "total_bytes"
+    static let version = 1
+    static let summary = "test stage"
+    static let inputCollection = "files"
+    static let outputSchema = "bioembed/files/1"
+    let configuration: Configuration
+    init(_ configuration: Configuration) { self.configuration = configuration }
+
+    func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
+        let reader = try CollectionReader(input.root.group(Self.inputCollection))
+        let histograms: [Int64] = try input.root.dataset("files/byte_histogram").read()
+        var totals: [Int64] = []
+        for k in 0..<reader.count {
+            totals.append(histograms[(k * 256)..<((k + 1) * 256)].reduce(0, +) * configuration.scale)
+        }
+        let group = try output.root.group("files")
+        if group.contains("total_bytes") { try group.remove("total_bytes") }
+        try group.write("total_bytes", totals)
+        try errors.append(id: "none", stage: Self.name, category: .badInput, message: "a recorded failure")
+        return CollectionStageResult(done: reader.count, failed: 1)
+    }
+}
+
+struct CollectionStageTests {
+    /// `--input` and `--output` naming the same file: the stage adds its group and keeps the rest.
+    @Test func collectionStageAddsGroupsToItsInputFile() throws {
+        let folder = TestSupport.temporaryDirectory("collection")
+        try "abc".write(toFile: folder + "/a.txt", atomically: true, encoding: .utf8)
+        try "hello!".write(toFile: folder + "/b.txt", atomically: true, encoding: .utf8)
+        let items = try InputDiscovery.items([folder + "/a.txt", folder + "/b.txt"])
+        let path = folder + "/files.h5"
+        _ = try StageExecutor.execute(AnyStage(FileChecksumStage(.init())), items: items, output: path, options: RunOptions(progress: .off))
+        let summary = try StageExecutor.execute(
+            AnyCollectionStage(TotalBytesStage(.init(scale: 2))), input: path, output: path, options: RunOptions(progress: .off))
+        #expect(summary.done == 2 && summary.failed == 1)
+        let file = try HDF5File.open(path)
+        #expect(try file.root.dataset("files/total_bytes").read(as: Int64.self) == [6, 12])
+        #expect(try file.root.dataset("files/sha256").readStrings().count == 2)
+        #expect(try file.root.dataset("errors/message").readStrings() == ["a recorded failure"])
+        #expect(file.root.contains("provenance/checksum") && file.root.contains("provenance/total_bytes"))
+        #expect(LayoutSchemas.validator.validate(file).isValid)
     }
 }

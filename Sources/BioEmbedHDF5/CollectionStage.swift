@@ -1,0 +1,58 @@
+import BioEmbedCore
+
+/// A stage over a whole collection already in an HDF5 file: connectivity over the subjects of
+/// `/fmri`, graph metrics, an encoder over the chains of `/proteins`, ... (item stages, `Stage`,
+/// turn input files into a collection; collection stages read one and add groups).
+///
+/// `run` reads `input` and writes its groups into `output`. When the command names the same file
+/// for `--input` and `--output` (and in pipelines, by default), `output` is a copy of `input` being
+/// written under a temporary name: add groups, do not rewrite the source collection. The executor
+/// writes the root attributes (when `output` is a new file), `/provenance/<name>` and commits.
+/// Running a stage again into the same file replaces its groups: remove them first if present.
+/// Per-item failures go to `errors` (the run goes on); throw only when nothing can be done
+/// (e.g. the input collection is missing).
+public protocol CollectionStage: Sendable {
+    associatedtype Configuration: StageConfiguration
+
+    static var name: String { get }
+    static var version: Int { get }
+    static var summary: String { get }
+    /// The collection group read from the input file (e.g. `fmri`, `proteins`).
+    static var inputCollection: String { get }
+    /// The `schema` written to the root of a new output file (e.g. `bioembed/embeddings/1`).
+    static var outputSchema: String { get }
+
+    var configuration: Configuration { get }
+    init(_ configuration: Configuration)
+
+    func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult
+}
+
+/// What a collection stage may use while it runs.
+public struct CollectionStageContext {
+    public var threads: Int
+    public var seed: UInt64
+    /// How to show progress: make a `ProgressReporter(label:total:mode:)` with it once the item
+    /// count is known.
+    public var progress: ProgressReporter.Mode
+
+    public init(threads: Int = 1, seed: UInt64 = 0, progress: ProgressReporter.Mode = .off) {
+        self.threads = threads
+        self.seed = seed
+        self.progress = progress
+    }
+}
+
+/// Counts a collection stage reports (failures are also in `errors`).
+public struct CollectionStageResult: Sendable {
+    public var done: Int
+    public var failed: Int
+    /// Input files/objects for provenance (path + SHA-256); the executor adds the input file.
+    public var inputs: [Provenance.Input]
+
+    public init(done: Int, failed: Int, inputs: [Provenance.Input] = []) {
+        self.done = done
+        self.failed = failed
+        self.inputs = inputs
+    }
+}
