@@ -39,11 +39,31 @@ public protocol Stage: Sendable {
 
     /// Computes one item's record. Throws `CoreError` (or a module error) naming the file and problem.
     func process(_ item: ManifestItem, context: StageContext) throws -> ItemRecord
+
+    /// The records of one input when it holds several items (the chains of a structure file, the
+    /// records of an SDF): each is a record or a failure of its own, so one bad record does not
+    /// lose the others. Throwing fails the whole input. Default: `[.record(process(item))]`.
+    func outputs(_ item: ManifestItem, context: StageContext) throws -> [StageOutput]
 }
 
 extension Stage {
     public var collectionAttributes: [String: MetadataValue] { [:] }
     public var requiredColumns: [String] { ["path"] }
+
+    public func outputs(_ item: ManifestItem, context: StageContext) throws -> [StageOutput] {
+        [.record(try process(item, context: context))]
+    }
+
+    /// Multi-record stages implement `outputs` instead.
+    public func process(_ item: ManifestItem, context: StageContext) throws -> ItemRecord {
+        preconditionFailure("\(Self.self) must implement process(_:context:) or outputs(_:context:)")
+    }
+}
+
+/// One item produced from an input: its record, or why it failed (`id` as it would have been).
+public enum StageOutput: Sendable {
+    case record(ItemRecord)
+    case failure(id: String, message: String)
 }
 
 /// What a stage may know about the run it is part of.

@@ -12,7 +12,7 @@ import Foundation
 /// complete.
 public enum StageExecutor {
     private struct Outcome: Sendable {
-        var result: Result<ItemRecord, any Error>
+        var result: Result<[StageOutput], any Error>
         var input: Provenance.Input?
     }
 
@@ -30,7 +30,6 @@ public enum StageExecutor {
         let errors = ErrorLog(file: file)
         let progress = ProgressReporter(label: stage.name, total: items.count, mode: options.progress)
         var inputs: [Provenance.Input] = []
-        var failures: [(String, String)] = []
         let context = StageContext(threads: options.jobs > 1 ? 1 : (options.threads ?? 1))
 
         let batchSize = max(16, options.jobs * 4)
@@ -41,21 +40,27 @@ public enum StageExecutor {
             let outcomes = process(batch, stage: stage, context: context, jobs: options.jobs)
             for (item, outcome) in zip(batch, outcomes) {
                 if let input = outcome.input { inputs.append(input) }
-                var failure: (ErrorLog.Category, String)?
+                var failures: [(String, ErrorLog.Category, String)] = []
                 switch outcome.result {
-                case let .success(record):
-                    do { try writer.append(record) } catch {
-                        failure = (.crash, "stage '\(stage.name)' produced an invalid record: \(error)")
+                case let .success(outputs):
+                    for output in outputs {
+                        switch output {
+                        case let .record(record):
+                            do { try writer.append(record) } catch {
+                                failures.append((record.id, .crash, "stage '\(stage.name)' produced an invalid record: \(error)"))
+                            }
+                        case let .failure(id, message):
+                            failures.append((id, .badInput, message))
+                        }
                     }
                 case let .failure(error):
-                    failure = (Self.category(of: error), Self.message(for: error, item: item))
+                    failures.append((item.id, category(of: error), message(for: error, item: item)))
                 }
-                if let (category, message) = failure {
-                    try errors.append(id: item.id, stage: stage.name, category: category, message: message)
-                    if failures.count < 20 { failures.append((item.id, message)) }
-                    Diagnostics.debug("\(item.id): \(message)")
+                for (id, category, message) in failures {
+                    try errors.append(id: id, stage: stage.name, category: category, message: message)
+                    Diagnostics.debug("\(id): \(message)")
                 }
-                progress.advance(failed: failure != nil)
+                progress.advance(failed: !failures.isEmpty)
             }
         }
         try writer.finish()
@@ -65,7 +70,7 @@ public enum StageExecutor {
             stage: stage.name, version: stage.version, parameters: stage.parametersJSON, inputs: inputs,
             startedUTC: startedUTC, seconds: seconds))
         try file.commit()
-        return StageSummary(stage: stage.name, output: output, done: writer.count, failed: errors.count, seconds: seconds, failures: failures)
+        return StageSummary(stage: stage.name, output: output, done: writer.count, failed: errors.count, seconds: seconds, failures: errors.firstFailures)
     }
 
     /// Runs a batch with at most `jobs` items at once; results come back in input order.
@@ -73,7 +78,7 @@ public enum StageExecutor {
         let slots = OutcomeSlots<Outcome>(count: batch.count)
         let work: @Sendable (Int) -> Void = { index in
             let item = batch[index]
-            let result = Result { try stage.process(item, context: context) }
+            let result = Result { try stage.outputs(item, context: context) }
             var input: Provenance.Input?
             if let path = item.path(), let sha = try? SHA256.hex(ofFile: path) { input = Provenance.Input(path: path, sha256: sha) }
             slots.set(index, Outcome(result: result, input: input))

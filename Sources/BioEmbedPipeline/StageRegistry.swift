@@ -13,7 +13,7 @@ public struct AnyStage: Sendable {
     public let requiredColumns: [String]
     /// The configuration as JSON with sorted keys (provenance `parameters`, resume keys).
     public let parametersJSON: String
-    private let body: @Sendable (ManifestItem, StageContext) throws -> ItemRecord
+    private let body: @Sendable (ManifestItem, StageContext) throws -> [StageOutput]
 
     public init<S: Stage>(_ stage: S) {
         name = S.name
@@ -23,10 +23,10 @@ public struct AnyStage: Sendable {
         collectionAttributes = stage.collectionAttributes
         requiredColumns = stage.requiredColumns
         parametersJSON = parametersText(stage.configuration)
-        body = { item, context in try stage.process(item, context: context) }
+        body = { item, context in try stage.outputs(item, context: context) }
     }
 
-    public func process(_ item: ManifestItem, context: StageContext) throws -> ItemRecord {
+    public func outputs(_ item: ManifestItem, context: StageContext) throws -> [StageOutput] {
         try body(item, context)
     }
 }
