@@ -16,6 +16,7 @@ struct RunCommand: ParsableCommand {
               bioembed run pipelines/demo.yaml
               bioembed run pipelines/demo.yaml --jobs 2 --output-dir out/demo2
               bioembed run pipelines/demo.yaml --shard 0/4      # rows 0, 4, 8, ...
+              bioembed run pipelines/demo.yaml --resume         # after an interruption or an edit
               bioembed run --list-stages
             """)
 
@@ -31,6 +32,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Run only manifest rows I, I+N, I+2N, ... (I/N, 0-based).")
     var shard: String?
 
+    @Flag(help: "Keep the results of earlier runs whose inputs, parameters and stage version are unchanged (by content hash); redo the rest.")
+    var resume = false
+
+    @Option(name: .customLong("checkpoint-every"), help: "Commit work every N inputs (at most N inputs are redone after a kill).")
+    var checkpointEvery: Int = 256
+
     @Flag(help: "List the stages a pipeline file can use, with their parameters.")
     var listStages = false
 
@@ -38,6 +45,7 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs: expected a positive number, found \(jobs)") }
+        if checkpointEvery < 1 { throw ValidationError("--checkpoint-every: expected a positive number, found \(checkpointEvery)") }
         if pipeline == nil && !listStages { throw ValidationError("expected a pipeline file, e.g. bioembed run pipelines/demo.yaml") }
     }
 
@@ -54,7 +62,8 @@ struct RunCommand: ParsableCommand {
             let spec = try PipelineSpec.load(pipeline!)
             let options = RunOptions(
                 outputDirectory: outputDirectory, jobs: jobs, shard: try shard.map { try Shard(parsing: $0) },
-                threads: global.threads, progress: global.progressMode, command: commandLineText)
+                threads: global.threads, progress: global.progressMode, command: commandLineText, resume: resume,
+                checkpointItems: checkpointEvery)
             return try LocalRunner(spec: spec, options: options).run()
         }
         report(summary)

@@ -5,6 +5,7 @@ public final class CollectionReader {
     public let group: HDF5Group
     public let ids: [String]
     private var offsetCache: [String: [Int64]] = [:]
+    fileprivate var datasetCache: [String: HDF5Dataset] = [:]
 
     public init(_ group: HDF5Group) throws(HDF5Error) {
         self.group = group
@@ -30,5 +31,40 @@ public final class CollectionReader {
     public func rows<Scalar: HDF5Scalar>(_ dataset: String, offsets offsetsName: String, item index: Int, as _: Scalar.Type = Scalar.self) throws(HDF5Error) -> [Scalar] {
         let table = try offsets(offsetsName)
         return try group.dataset(dataset).readRows(Int(table[index])..<Int(table[index + 1]))
+    }
+}
+
+extension CollectionReader {
+    /// Item `index` as a record of `fields` (the inverse of `CollectionWriter.append`), for
+    /// merging and resuming.
+    public func record(_ index: Int, fields: [FieldSpec]) throws(HDF5Error) -> ItemRecord {
+        var values: [String: FieldData] = [:]
+        for field in fields {
+            let rows: Range<Int>
+            switch field.layout {
+            case .perItem:
+                rows = index..<(index + 1)
+            case let .ragged(offsetsName, _):
+                let table = try offsets(offsetsName)
+                rows = Int(table[index])..<Int(table[index + 1])
+            }
+            let dataset = try datasetHandle(field.name)
+            switch field.type {
+            case .float32: values[field.name] = .float32(try dataset.readRows(rows))
+            case .float64: values[field.name] = .float64(try dataset.readRows(rows))
+            case .int32: values[field.name] = .int32(try dataset.readRows(rows))
+            case .int64: values[field.name] = .int64(try dataset.readRows(rows))
+            case .uint8: values[field.name] = .uint8(try dataset.readRows(rows))
+            case .string: values[field.name] = .strings(try dataset.readStrings(rows: rows))
+            }
+        }
+        return ItemRecord(id: ids[index], values: values)
+    }
+
+    private func datasetHandle(_ name: String) throws(HDF5Error) -> HDF5Dataset {
+        if let open = datasetCache[name] { return open }
+        let dataset = try group.dataset(name)
+        datasetCache[name] = dataset
+        return dataset
     }
 }

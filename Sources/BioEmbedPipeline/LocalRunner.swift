@@ -17,9 +17,16 @@ public struct RunOptions: Sendable {
     public var progress: ProgressReporter.Mode
     /// The command line, recorded in the root attribute `command`.
     public var command: String
+    /// Keep the work of earlier runs whose content key is unchanged (see `StageExecutor`).
+    public var resume: Bool
+    /// Inputs per committed part: the most work a killed run can lose.
+    public var checkpointItems: Int
 
     public init(outputDirectory: String? = nil, jobs: Int = 1, shard: Shard? = nil, threads: Int? = nil,
-                progress: ProgressReporter.Mode = .auto, command: String = "bioembed run") {
+                progress: ProgressReporter.Mode = .auto, command: String = "bioembed run", resume: Bool = false,
+                checkpointItems: Int = 256) {
+        self.resume = resume
+        self.checkpointItems = max(1, checkpointItems)
         self.outputDirectory = outputDirectory
         self.jobs = max(1, jobs)
         self.shard = shard
@@ -60,6 +67,8 @@ public struct StageSummary: Sendable {
     public var seconds: Double
     /// The first few failures: id and message.
     public var failures: [(id: String, message: String)]
+    /// Inputs whose results came from an earlier run (`--resume`).
+    public var cached: Int = 0
 }
 
 /// What a run did, and the exit code of contract.md it maps to.

@@ -6,82 +6,225 @@ import Foundation
 /// Runs one stage over a list of items into one collection file: the engine under `bioembed run`
 /// and under every per-stage command.
 ///
-/// Items are processed in batches with at most `jobs` in flight; results are appended in input
-/// order by this thread alone (the only HDF5 writer), so memory stays bounded by the batch and the
-/// output does not depend on `jobs`. The file is written under a temporary name and renamed when
-/// complete.
+/// **Resumable by content.** Each input gets a key: SHA-256 of the stage name, version, parameters
+/// and its input files' content hashes (cached by path, size and mtime). Work is committed in
+/// parts (`.bioembed/parts/<output>/part-NNNNN.h5`, each written under a temporary name and
+/// renamed, then its done record `part-NNNNN.json`); a part without its record does not count.
+/// When all inputs are done, the parts (and, with `--resume`, the previous output for inputs
+/// whose key is unchanged) are merged in input order into the output, whose done record
+/// `<output>.done.json` then lists every input with its key. `--resume` skips inputs whose key is
+/// done and redoes only what changed or failed; a run killed at any moment loses at most the
+/// part in progress.
+///
+/// Items are processed in batches with at most `jobs` in flight; results are written in input
+/// order by this thread alone (the only HDF5 writer), so memory stays bounded by the batch and
+/// the output does not depend on `jobs`.
 public enum StageExecutor {
     private struct Outcome: Sendable {
         var result: Result<[StageOutput], any Error>
-        var input: Provenance.Input?
+    }
+
+    /// Where an input's results are: a source file (the previous output or a part) and its record.
+    private struct Cached {
+        var source: Int
+        var item: DoneRecord.Item
     }
 
     /// Runs one stage over `items` into the collection file `output` (replaced when complete).
     ///
     /// Configuration problems throw before anything is written; item failures go to `/errors`.
     public static func execute(_ stage: AnyStage, items: [ManifestItem], output: String, options: RunOptions) throws -> StageSummary {
-        removeStaleTemporaries(of: output)
         let started = Date()
         let startedUTC = Timestamp.nowUTC()
+        let folder = (output as NSString).deletingLastPathComponent
+        let outputName = (output as NSString).lastPathComponent
+        let state = PathText.joined(folder.isEmpty ? "." : folder, ".bioembed")
+        let partsDirectory = state + "/parts/" + outputName
+        let recordPath = output + ".done.json"
+        removeStaleTemporaries(of: output)
+        if !options.resume {
+            try? FileManager.default.removeItem(atPath: partsDirectory)
+            try? FileManager.default.removeItem(atPath: recordPath)
+        }
+        try? FileManager.default.createDirectory(atPath: partsDirectory, withIntermediateDirectories: true)
+        removeStaleTemporaries(inFolder: partsDirectory)
+
+        // 1. Content keys (input hashes are read in parallel, cached by path, size and mtime).
+        let hashes = FileHashCache(location: state + "/hashes.json")
+        let keyed = keys(for: items, stage: stage, hashes: hashes, jobs: options.jobs)
+        hashes.save()
+
+        // 2. What earlier runs already did.
+        var sources: [String] = []
+        var cached: [String: Cached] = [:]
+        var previousRecord: DoneRecord?
+        if options.resume, let record = DoneRecord.load(recordPath), record.stage == stage.name,
+           FileManager.default.fileExists(atPath: output) {
+            previousRecord = record
+            sources.append(output)
+            for item in record.items where item.status == "done" && keyed.keys[item.id] == item.key {
+                cached[item.id] = Cached(source: 0, item: item)
+            }
+        }
+        var nextPart = 0
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: partsDirectory)) ?? []).sorted()
+        where name.hasPrefix("part-") && name.hasSuffix(".json") {
+            let number = Int(name.dropFirst(5).dropLast(5)) ?? 0
+            nextPart = max(nextPart, number + 1)
+            guard let record = DoneRecord.load(partsDirectory + "/" + name), record.stage == stage.name,
+                  FileManager.default.fileExists(atPath: partsDirectory + "/" + record.file) else { continue }
+            sources.append(partsDirectory + "/" + record.file)
+            for item in record.items where item.status == "done" && keyed.keys[item.id] == item.key {
+                cached[item.id] = Cached(source: sources.count - 1, item: item)
+            }
+        }
+        let todo = items.filter { cached[$0.id] == nil }
+
+        // 3. Nothing changed: the previous output is the answer.
+        if todo.isEmpty, let previousRecord, previousRecord.items.map(\.id) == items.map(\.id),
+           items.allSatisfy({ cached[$0.id]?.source == 0 }) {
+            try? FileManager.default.removeItem(atPath: partsDirectory)
+            let done = previousRecord.items.reduce(0) { $0 + ($1.outputs?.count ?? 0) }
+            let failures = previousRecord.items.flatMap { $0.failures ?? [] }
+            return StageSummary(
+                stage: stage.name, output: output, done: done, failed: failures.count, seconds: Date().timeIntervalSince(started),
+                failures: failures.prefix(20).map { ($0.id, $0.message) }, cached: items.count)
+        }
+        if !cached.isEmpty { Diagnostics.info("\(stage.name): \(cached.count) of \(items.count) inputs already done, \(todo.count) to do") }
+
+        // 4. The work, committed part by part.
+        var thisRun: [String: DoneRecord.Item] = [:]
+        let progress = ProgressReporter(label: stage.name, total: todo.count, mode: options.progress)
+        let context = StageContext(threads: options.jobs > 1 ? 1 : (options.threads ?? 1))
+        var part: PartWriter?
+        let batchSize = max(16, options.jobs * 4)
+        var start = 0
+        while start < todo.count {
+            let batch = Array(todo[start..<min(start + batchSize, todo.count)])
+            start += batch.count
+            let outcomes = process(batch, stage: stage, context: context, jobs: options.jobs)
+            if part == nil {
+                part = try PartWriter(stage: stage, directory: partsDirectory, number: nextPart, maxItems: options.checkpointItems)
+                nextPart += 1
+            }
+            for (item, outcome) in zip(batch, outcomes) {
+                let key = keyed.keys[item.id]!
+                var entry: DoneRecord.Item
+                switch outcome.result {
+                case let .success(outputs):
+                    var produced: [String] = []
+                    var failures: [DoneRecord.Failure] = []
+                    for output in outputs {
+                        switch output {
+                        case let .record(record):
+                            do {
+                                try part!.writer.append(record)
+                                produced.append(record.id)
+                            } catch {
+                                failures.append(.init(id: record.id, category: ErrorLog.Category.crash.rawValue,
+                                                      message: "stage '\(stage.name)' produced an invalid record: \(error)"))
+                            }
+                        case let .failure(id, message):
+                            failures.append(.init(id: id, category: ErrorLog.Category.badInput.rawValue, message: message))
+                        }
+                    }
+                    entry = DoneRecord.Item(id: item.id, key: key, status: "done", outputs: produced, failures: failures.isEmpty ? nil : failures)
+                case let .failure(error):
+                    entry = DoneRecord.Item(id: item.id, key: key, status: "failed", category: category(of: error).rawValue, message: message(for: error, item: item))
+                }
+                for failure in entry.failures ?? [] { Diagnostics.debug("\(failure.id): \(failure.message)") }
+                if let message = entry.message { Diagnostics.debug("\(item.id): \(message)") }
+                part!.items.append(entry)
+                thisRun[item.id] = entry
+                progress.advance(failed: entry.status == "failed" || entry.failures != nil)
+            }
+            if part!.isDue || start >= todo.count {
+                sources.append(try part!.commit())
+                for entry in part!.items where entry.status == "done" { cached[entry.id] = Cached(source: sources.count - 1, item: entry) }
+                part = nil
+            }
+        }
+        progress.finish()
+
+        // 5. Merge, in input order, into the output.
         let file = try HDF5File.create(output)
         try file.writeRootAttributes(schema: "bioembed/\(stage.collection)/\(BioEmbedVersion.layoutVersion)", command: options.command)
         let writer = try CollectionWriter(in: file.root, name: stage.collection, fields: stage.fields)
         for (key, value) in stage.collectionAttributes { try writer.group.setAttribute(key, value) }
         let errors = ErrorLog(file: file)
-        let progress = ProgressReporter(label: stage.name, total: items.count, mode: options.progress)
-        var inputs: [Provenance.Input] = []
-        let context = StageContext(threads: options.jobs > 1 ? 1 : (options.threads ?? 1))
-
-        let batchSize = max(16, options.jobs * 4)
-        var start = 0
-        while start < items.count {
-            let batch = Array(items[start..<min(start + batchSize, items.count)])
-            start += batch.count
-            let outcomes = process(batch, stage: stage, context: context, jobs: options.jobs)
-            for (item, outcome) in zip(batch, outcomes) {
-                if let input = outcome.input { inputs.append(input) }
-                var failures: [(String, ErrorLog.Category, String)] = []
-                switch outcome.result {
-                case let .success(outputs):
-                    for output in outputs {
-                        switch output {
-                        case let .record(record):
-                            do { try writer.append(record) } catch {
-                                failures.append((record.id, .crash, "stage '\(stage.name)' produced an invalid record: \(error)"))
-                            }
-                        case let .failure(id, message):
-                            failures.append((id, .badInput, message))
-                        }
+        var readers: [Int: (reader: CollectionReader, rows: [String: Int])] = [:]
+        var finalItems: [DoneRecord.Item] = []
+        for item in items {
+            if let hit = cached[item.id] {
+                if readers[hit.source] == nil {
+                    let reader = try CollectionReader(try HDF5File.open(sources[hit.source]).root.group(stage.collection))
+                    readers[hit.source] = (reader, Dictionary(reader.ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }))
+                }
+                let (reader, rows) = readers[hit.source]!
+                for id in hit.item.outputs ?? [] {
+                    guard let row = rows[id] else {
+                        throw HDF5Error.missingObject(file: sources[hit.source], object: "/\(stage.collection) item '\(id)' (listed in its done record)")
                     }
-                case let .failure(error):
-                    failures.append((item.id, category(of: error), message(for: error, item: item)))
+                    try writer.append(try reader.record(row, fields: stage.fields))
                 }
-                for (id, category, message) in failures {
-                    try errors.append(id: id, stage: stage.name, category: category, message: message)
-                    Diagnostics.debug("\(id): \(message)")
+                for failure in hit.item.failures ?? [] {
+                    try errors.append(id: failure.id, stage: stage.name, category: ErrorLog.Category(rawValue: failure.category) ?? .badInput, message: failure.message)
                 }
-                progress.advance(failed: !failures.isEmpty)
+                finalItems.append(hit.item)
+            } else if let entry = thisRun[item.id] {
+                try errors.append(id: item.id, stage: stage.name, category: ErrorLog.Category(rawValue: entry.category ?? "") ?? .crash, message: entry.message ?? "failed")
+                finalItems.append(entry)
             }
         }
+        readers.removeAll()
         try writer.finish()
-        progress.finish()
         let seconds = Date().timeIntervalSince(started)
         try file.writeProvenance(Provenance(
-            stage: stage.name, version: stage.version, parameters: stage.parametersJSON, inputs: inputs,
+            stage: stage.name, version: stage.version, parameters: stage.parametersJSON, inputs: keyed.inputs,
             startedUTC: startedUTC, seconds: seconds))
         try file.commit()
-        return StageSummary(stage: stage.name, output: output, done: writer.count, failed: errors.count, seconds: seconds, failures: errors.firstFailures)
+        try DoneRecord(stage: stage.name, file: outputName, items: finalItems).save(recordPath)
+        try? FileManager.default.removeItem(atPath: partsDirectory)
+        return StageSummary(
+            stage: stage.name, output: output, done: writer.count, failed: errors.count, seconds: seconds,
+            failures: errors.firstFailures, cached: items.count - todo.count)
+    }
+
+    /// Content keys and provenance inputs of every item.
+    private static func keys(for items: [ManifestItem], stage: AnyStage, hashes: FileHashCache, jobs: Int)
+        -> (keys: [String: String], inputs: [Provenance.Input])
+    {
+        let slots = OutcomeSlots<(String, [Provenance.Input])>(count: items.count)
+        let work: @Sendable (Int) -> Void = { index in
+            let item = items[index]
+            var inputHashes: [String: String] = [:]
+            var inputs: [Provenance.Input] = []
+            for column in stage.requiredColumns {
+                guard let path = item.path(column) else { continue }
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                      let digest = try? hashes.sha256(of: path) else { continue }
+                inputHashes[column] = digest
+                inputs.append(Provenance.Input(path: path, sha256: digest))
+            }
+            let key = DoneRecord.key(stage: stage.name, version: stage.version, parameters: stage.parametersJSON, item: item, inputHashes: inputHashes)
+            slots.set(index, (key, inputs))
+        }
+        DispatchQueue.concurrentPerform(iterations: items.count) { work($0) }
+        var keys: [String: String] = [:]
+        var inputs: [Provenance.Input] = []
+        for (item, (key, itemInputs)) in zip(items, slots.values()) {
+            keys[item.id] = key
+            inputs += itemInputs
+        }
+        return (keys, inputs)
     }
 
     /// Runs a batch with at most `jobs` items at once; results come back in input order.
     private static func process(_ batch: [ManifestItem], stage: AnyStage, context: StageContext, jobs: Int) -> [Outcome] {
         let slots = OutcomeSlots<Outcome>(count: batch.count)
         let work: @Sendable (Int) -> Void = { index in
-            let item = batch[index]
-            let result = Result { try stage.outputs(item, context: context) }
-            var input: Provenance.Input?
-            if let path = item.path(), let sha = try? SHA256.hex(ofFile: path) { input = Provenance.Input(path: path, sha256: sha) }
-            slots.set(index, Outcome(result: result, input: input))
+            slots.set(index, Outcome(result: Result { try stage.outputs(batch[index], context: context) }))
         }
         if jobs == 1 {
             for index in batch.indices { work(index) }
@@ -138,6 +281,16 @@ public enum StageExecutor {
             startedUTC: startedUTC, seconds: seconds))
         try file.commit()
         return StageSummary(stage: stage.name, output: output, done: result.done, failed: result.failed, seconds: seconds, failures: errors.firstFailures)
+    }
+
+    /// Removes temporary files of killed runs in a folder (parts).
+    private static func removeStaleTemporaries(inFolder folder: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.contains(".tmp-") {
+            if let pid = Int32(name.components(separatedBy: ".tmp-").last?.split(separator: "-").first ?? ""), pid != getpid(), kill(pid, 0) == 0 {
+                continue
+            }
+            try? FileManager.default.removeItem(atPath: folder + "/" + name)
+        }
     }
 
     /// Removes `<output>.tmp-<pid>-<n>` files left by killed runs (not those of a live process here).

@@ -1,0 +1,37 @@
+import BioEmbedCore
+import BioEmbedHDF5
+import Foundation
+
+/// One part of a resumable stage run: a collection file plus its done record, committed together
+/// (file first, record second, each atomically), so a part counts only once both exist.
+final class PartWriter {
+    let file: HDF5File
+    let writer: CollectionWriter
+    var items: [DoneRecord.Item] = []
+    private let stageName: String
+    private let path: String
+    private let recordPath: String
+    private let started = Date()
+    private let maxItems: Int
+
+    init(stage: AnyStage, directory: String, number: Int, maxItems: Int) throws {
+        stageName = stage.name
+        let name = String(format: "part-%05d", number)
+        path = directory + "/" + name + ".h5"
+        recordPath = directory + "/" + name + ".json"
+        self.maxItems = maxItems
+        file = try HDF5File.create(path)
+        writer = try CollectionWriter(in: file.root, name: stage.collection, fields: stage.fields)
+    }
+
+    /// Whether this part should be committed now: enough inputs, or 20 seconds of work.
+    var isDue: Bool { items.count >= maxItems || Date().timeIntervalSince(started) >= 20 }
+
+    /// Commits the part; returns the path of its collection file.
+    func commit() throws -> String {
+        try writer.finish()
+        try file.commit()
+        try DoneRecord(stage: stageName, file: (path as NSString).lastPathComponent, items: items).save(recordPath)
+        return path
+    }
+}
