@@ -20,10 +20,12 @@ build: deps
 	$(SWIFT) build $(SWIFT_BUILD) --product bioembed
 
 demo: build
-	$(BIN) run pipelines/demo.yaml
+	$(BIN) run pipelines/demo.yaml --resume
+	$(BIN) export notebook out/demo --output out/demo/report.ipynb
 	@echo
 	@echo "Demo outputs in out/demo/:"
 	@for f in out/demo/*.h5; do $(BIN) validate "$$f"; done
+	@echo "notebook: out/demo/report.ipynb (run it with: .venv/bin/jupyter execute --output=report_run out/demo/report.ipynb)"
 
 venv: $(VENV)/.installed
 

@@ -2,7 +2,7 @@
 
 /// The HDF5 layout schemas compiled into the binary, by file name.
 enum EmbeddedSchemas {
-    static let json: [String: String] = [
+    static let files: [String: String] = [
         "embeddings.json": #"""
 {
   "schema": "bioembed/embeddings/1",

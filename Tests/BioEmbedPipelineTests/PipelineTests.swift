@@ -84,6 +84,17 @@ struct LayoutSchemaTests {
         #expect(LayoutSchemas.all.count == files.count)  // every schema decodes
     }
 
+    /// The notebook templates compiled into the binary equal notebooks-export/templates/*.py.
+    @Test func embeddedTemplatesMatchFiles() throws {
+        let folder = TestSupport.repositoryRoot + "/notebooks-export/templates"
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".py") }.sorted()
+        #expect(files == NotebookExport.templateSources.keys.sorted())
+        for name in files {
+            let text = try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
+            #expect(text.trimmingCharacters(in: .newlines) == NotebookExport.templateSources[name]?.trimmingCharacters(in: .newlines), "\(name) differs: run make schemas")
+        }
+    }
+
     /// The validator catches what a broken writer would produce.
     @Test func validatorReportsLayoutProblems() throws {
         let folder = TestSupport.temporaryDirectory("schema")
