@@ -38,6 +38,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("checkpoint-every"), help: "Commit work every N inputs (at most N inputs are redone after a kill).")
     var checkpointEvery: Int = 256
 
+    @Option(help: "Run only this stage of the pipeline (its input file must exist already).")
+    var only: String?
+
     @Flag(help: "List the stages a pipeline file can use, with their parameters.")
     var listStages = false
 
@@ -63,7 +66,7 @@ struct RunCommand: ParsableCommand {
             let options = RunOptions(
                 outputDirectory: outputDirectory, jobs: jobs, shard: try shard.map { try Shard(parsing: $0) },
                 threads: global.threads, progress: global.progressMode, command: commandLineText, resume: resume,
-                checkpointItems: checkpointEvery)
+                checkpointItems: checkpointEvery, only: only)
             return try LocalRunner(spec: spec, options: options).run()
         }
         report(summary)

@@ -21,11 +21,14 @@ public struct RunOptions: Sendable {
     public var resume: Bool
     /// Inputs per committed part: the most work a killed run can lose.
     public var checkpointItems: Int
+    /// Runs only this stage of the pipeline (its input must exist); nil runs all.
+    public var only: String?
 
     public init(outputDirectory: String? = nil, jobs: Int = 1, shard: Shard? = nil, threads: Int? = nil,
                 progress: ProgressReporter.Mode = .auto, command: String = "bioembed run", resume: Bool = false,
-                checkpointItems: Int = 256) {
+                checkpointItems: Int = 256, only: String? = nil) {
         self.resume = resume
+        self.only = only
         self.checkpointItems = max(1, checkpointItems)
         self.outputDirectory = outputDirectory
         self.jobs = max(1, jobs)
@@ -124,6 +127,17 @@ public final class LocalRunner {
             }
         }
         stages = built
+        if let only = options.only, !built.contains(where: { $0.0.stage == only }) {
+            throw PipelineError.unknownStage(file: spec.file, line: 1, stage: only, known: built.map(\.0.stage))
+        }
+    }
+
+    /// The stages in order: name, whether it reads the manifest (item stage), input and output file names.
+    public var plan: [(stage: String, itemStage: Bool, input: String?, output: String)] {
+        stages.map { stage in
+            if case .items = stage.step { return (stage.entry.stage, true, nil, stage.output) }
+            return (stage.entry.stage, false, stage.input, stage.output)
+        }
     }
 
     public var outputDirectory: String { options.outputDirectory ?? spec.outputDirectory }
@@ -150,7 +164,7 @@ public final class LocalRunner {
         if options.jobs > 1 { BLASRuntime.setThreads(1) } else if let threads = options.threads { BLASRuntime.setThreads(threads) }
         let items = manifest.items.filter { options.shard?.contains($0.index) ?? true }
         var summaries: [StageSummary] = []
-        for stage in stages {
+        for stage in stages where options.only == nil || options.only == stage.entry.stage {
             switch stage.step {
             case let .items(itemStage):
                 summaries.append(try StageExecutor.execute(itemStage, items: items, output: outputPath(for: stage.output), options: options))

@@ -29,7 +29,17 @@ public struct PipelineSpec: Sendable {
         public var line: Int
         /// Each parameter key of `with:` and the line it is on.
         public var parameterLines: [String: Int]
+        /// SLURM resources of this stage's jobs (`resources:`), over the pipeline's `slurm:`.
+        public var resources: [String: String] = [:]
     }
+
+    /// SLURM resources for every stage (`slurm:` mapping: partition, time, mem, cpus_per_task,
+    /// account, qos, throttle, extra).
+    public var slurm: [String: String] = [:]
+    /// Extra `#SBATCH` lines from `slurm: {extra: [...]}`.
+    public var slurmExtra: [String] = []
+
+    static let resourceKeys = ["partition", "time", "mem", "cpus_per_task", "account", "qos", "throttle", "extra"]
 
     public var file: String
     public var name: String
@@ -37,8 +47,8 @@ public struct PipelineSpec: Sendable {
     public var outputDirectory: String
     public var stages: [StageEntry]
 
-    static let topLevelKeys = ["name", "description", "manifest", "output_dir", "stages"]
-    static let stageKeys = ["stage", "input", "output", "with"]
+    static let topLevelKeys = ["name", "description", "manifest", "output_dir", "stages", "slurm"]
+    static let stageKeys = ["stage", "input", "output", "with", "resources"]
 
     /// Reads and validates a pipeline file (stage names and parameters are checked by `StageRegistry`).
     public static func load(_ path: String) throws(PipelineError) -> PipelineSpec {
@@ -109,9 +119,40 @@ public struct PipelineSpec: Sendable {
                 for (key, _) in withMapping { parameterLines[key.scalar?.string ?? "\(key)"] = key.mark?.line ?? line }
                 parameters = (try? Yams.serialize(node: with)) ?? "{}"
             }
-            stages.append(StageEntry(stage: stageName, input: inputName, output: outputName, parametersYAML: parameters, line: line, parameterLines: parameterLines))
+            var entry = StageEntry(stage: stageName, input: inputName, output: outputName, parametersYAML: parameters, line: line, parameterLines: parameterLines)
+            if let resources = stageMapping["resources"] {
+                entry.resources = try resourceMap(resources, file: file, key: "resources").values
+            }
+            stages.append(entry)
         }
-        return PipelineSpec(file: file, name: name, manifest: manifest, outputDirectory: output, stages: stages)
+        var spec = PipelineSpec(file: file, name: name, manifest: manifest, outputDirectory: output, stages: stages)
+        if let slurm = mapping["slurm"] {
+            let parsed = try resourceMap(slurm, file: file, key: "slurm")
+            spec.slurm = parsed.values
+            spec.slurmExtra = parsed.extra
+        }
+        return spec
+    }
+
+    /// A `slurm:` or `resources:` mapping: scalar values, plus `extra:` (a list of #SBATCH lines).
+    static func resourceMap(_ node: Node, file: String, key: String) throws(PipelineError) -> (values: [String: String], extra: [String]) {
+        guard let mapping = node.mapping else {
+            throw PipelineError.invalidYAML(file: file, line: node.mark?.line ?? 1, problem: "'\(key)' must be a mapping of \(resourceKeys.joined(separator: ", "))")
+        }
+        try checkKeys(mapping, allowed: resourceKeys, file: file)
+        var values: [String: String] = [:]
+        var extra: [String] = []
+        for (name, value) in mapping {
+            let keyName = name.scalar?.string ?? ""
+            if keyName == "extra" {
+                extra = value.sequence?.compactMap { $0.scalar?.string } ?? value.scalar.map { [$0.string] } ?? []
+            } else if let text = value.scalar?.string {
+                values[keyName] = text
+            } else {
+                throw PipelineError.invalidYAML(file: file, line: value.mark?.line ?? 1, problem: "'\(keyName)' must be a single value")
+            }
+        }
+        return (values, extra)
     }
 
     static func checkKeys(_ mapping: Node.Mapping, allowed: [String], file: String) throws(PipelineError) {

@@ -1,0 +1,106 @@
+import BioEmbedCore
+import Foundation
+
+/// What `bioembed submit` wrote and submitted, kept in `<run dir>/slurm/submission.json`: enough
+/// for `status` and `submit --resume` to work without any long-lived process.
+public struct SlurmSubmission: Codable, Sendable {
+    /// Resources of the jobs of one stage (sbatch options; nil = the cluster's default).
+    public struct Resources: Codable, Sendable, Equatable {
+        public var partition: String?
+        public var time: String?
+        public var mem: String?
+        public var cpusPerTask: Int?
+        public var account: String?
+        public var qos: String?
+        /// Extra `#SBATCH` lines, verbatim (e.g. `--constraint=avx512`).
+        public var extra: [String]
+
+        /// `self` with every value `other` sets replacing it.
+        public func overridden(by other: Resources) -> Resources {
+            Resources(partition: other.partition ?? partition, time: other.time ?? time, mem: other.mem ?? mem,
+                      cpusPerTask: other.cpusPerTask ?? cpusPerTask, account: other.account ?? account, qos: other.qos ?? qos,
+                      extra: extra + other.extra)
+        }
+
+        /// From a pipeline file's `slurm:` / `resources:` mapping.
+        public init(_ values: [String: String], extra: [String] = []) {
+            self.init(partition: values["partition"], time: values["time"], mem: values["mem"],
+                      cpusPerTask: values["cpus_per_task"].flatMap { Int($0) }, account: values["account"], qos: values["qos"], extra: extra)
+        }
+
+        public init(partition: String? = nil, time: String? = nil, mem: String? = nil, cpusPerTask: Int? = nil,
+                    account: String? = nil, qos: String? = nil, extra: [String] = []) {
+            self.partition = partition
+            self.time = time
+            self.mem = mem
+            self.cpusPerTask = cpusPerTask
+            self.account = account
+            self.qos = qos
+            self.extra = extra
+        }
+    }
+
+    /// One `sbatch` call: a job array over some shards.
+    public struct ArrayJob: Codable, Sendable, Equatable {
+        public var stage: String
+        public var jobID: String
+        /// Shard = array task index + offset.
+        public var offset: Int
+        public var indices: [Int]
+    }
+
+    public var pipeline: String
+    public var runDirectory: String
+    public var shards: Int
+    public var throttle: Int
+    public var executable: String
+    /// Resources of the merge job (the pipeline's `slurm:` with the CLI's overrides).
+    public var resources: Resources
+    /// Resources per stage (also the stage's `resources:`).
+    public var stageResources: [String: Resources]
+    public var stages: [String]
+    public var jobs: [ArrayJob]
+    public var mergeJobID: String?
+    public var submittedUTC: String
+    public var rounds: Int
+
+    public init(pipeline: String, runDirectory: String, shards: Int, throttle: Int, executable: String, resources: Resources,
+                stageResources: [String: Resources], stages: [String], jobs: [ArrayJob] = [], mergeJobID: String? = nil,
+                submittedUTC: String = "", rounds: Int = 0) {
+        self.pipeline = pipeline
+        self.runDirectory = runDirectory
+        self.shards = shards
+        self.throttle = throttle
+        self.executable = executable
+        self.resources = resources
+        self.stageResources = stageResources
+        self.stages = stages
+        self.jobs = jobs
+        self.mergeJobID = mergeJobID
+        self.submittedUTC = submittedUTC
+        self.rounds = rounds
+    }
+
+    public static func path(in runDirectory: String) -> String { PathText.joined(runDirectory, "slurm/submission.json") }
+
+    public static func load(runDirectory: String) throws -> SlurmSubmission {
+        let file = path(in: runDirectory)
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CoreError.unreadable(file: file, reason: "no submission here; expected a run folder written by `bioembed submit`")
+        }
+        do { return try JSONDecoder().decode(SlurmSubmission.self, from: data) } catch {
+            throw CoreError.unreadable(file: file, reason: "not a submission record (\(error))")
+        }
+    }
+
+    public func save() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(self)
+        let file = Self.path(in: runDirectory)
+        let temporary = file + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: data), rename(temporary, file) == 0 else {
+            throw CoreError.unreadable(file: file, reason: "cannot write the submission record")
+        }
+    }
+}

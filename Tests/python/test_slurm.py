@@ -1,0 +1,116 @@
+"""Cluster runs on a real SLURM (munged + slurmctld + slurmd on localhost, started here)."""
+import os
+import shutil
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import REPO
+from test_resume import assert_same, collection
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    if shutil.which("slurmctld") is None:
+        pytest.fail("SLURM is not installed: make test installs slurm-wlm and munge")
+    folder = tmp_path_factory.mktemp("slurm")
+    start = subprocess.run([REPO / "scripts/slurm-local.sh", "start", folder], capture_output=True, text=True)
+    assert start.returncode == 0, start.stderr
+    conf = start.stdout.strip().split("=", 1)[1]
+    os.environ["SLURM_CONF"] = conf
+    yield conf
+    subprocess.run([REPO / "scripts/slurm-local.sh", "stop", folder], capture_output=True)
+    os.environ.pop("SLURM_CONF", None)
+
+
+def wait_for(run, run_dir, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        status = run("status", run_dir)
+        if "merge: done" in status.stdout and " running" in status.stdout:
+            lines = [l for l in status.stdout.splitlines() if l.startswith("stage ")]
+            if all(", 0 running, 0 pending" in l for l in lines):
+                return status.stdout
+        time.sleep(1)
+    raise AssertionError(f"the run did not finish in {timeout} s:\n{run('status', run_dir).stdout}")
+
+
+def make_dataset(folder, count=24):
+    data = folder / "in put 'quoted' $dir"
+    data.mkdir(parents=True)
+    rows = ["id\tpath"]
+    rng = np.random.default_rng(1)
+    for k in range(count):
+        name = f"item {k:02d}.bin"
+        (data / name).write_bytes(rng.bytes(2000 + 17 * k))
+        rows.append(f"{name}\t{data.name}/{name}")
+    (folder / "manifest.tsv").write_text("\n".join(rows) + "\n")
+    pipeline = folder / "pipe line.yaml"
+    pipeline.write_text("name: cluster\nmanifest: manifest.tsv\noutput_dir: run 'one'\n"
+                        "slurm: {time: '10:00', throttle: 3}\n"
+                        "stages:\n  - stage: checksum\n    output: files.h5\n    with: {block_size: 700}\n"
+                        "    resources: {cpus_per_task: 1}\n")
+    return pipeline, data
+
+
+def test_dry_run_prints_quoted_scripts(run, tmp_path):
+    pipeline, _ = make_dataset(tmp_path)
+    r = run("submit", pipeline, "--shards", 4, "--dry-run", "--partition", "debug", "--mem", "1G")
+    assert r.returncode == 0, r.stderr
+    assert "--array=0-3%3" in r.stdout and "#SBATCH --time=10:00" in r.stdout and "#SBATCH --partition=debug" in r.stdout
+    assert "#SBATCH --mem=1G" in r.stdout and "#SBATCH --cpus-per-task=1" in r.stdout
+    assert "'" + str(tmp_path / "run '\\''one'\\''") + "'" in r.stdout  # a quote inside a path survives
+    assert "HDF5_USE_FILE_LOCKING=FALSE" in r.stdout and 'OPENBLAS_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}"' in r.stdout
+    assert "--dependency=afterany:" in r.stdout
+    assert not list((tmp_path / "run 'one'").glob("*.h5"))
+
+
+def test_submit_merge_equals_local_run_then_fix_and_resume(slurm, run, tmp_path):
+    pipeline, data = make_dataset(tmp_path)
+    local = run("run", pipeline, "--output-dir", tmp_path / "local", "--quiet")
+    assert local.returncode == 0, local.stderr
+    run_dir = tmp_path / "run 'one'"
+
+    # A bad input in one shard: item 05 is shard 1 of 4.
+    broken = data / "item 05.bin"
+    original = broken.read_bytes()
+    broken.unlink()
+    r = run("submit", pipeline, "--shards", 4)
+    assert r.returncode == 0, r.stderr
+    status = wait_for(run, run_dir)
+    assert "shards 3 done, 1 with failed items" in status
+    assert "shards with failed items: 1" in status
+    assert "failed item 05.bin (shard 1):" in status and "no such file" in status
+    merged = collection(run_dir / "files.h5")
+    assert len(merged["ids"]) == 23 and merged["errors"] == ["item 05.bin"]
+    assert "to rerun shards 1" in status
+
+    # Fix the input; only shard 1 runs again, then the merge.
+    broken.write_bytes(original)
+    before = {i: (run_dir / f"files.shard-{i}-of-4.h5").stat().st_mtime_ns for i in range(4)}
+    again = run("submit", "--resume", run_dir)
+    assert again.returncode == 0, again.stderr
+    assert "resubmitted shards 1 " in again.stderr
+    status = wait_for(run, run_dir)
+    assert "shards 4 done, 0 with failed items" in status
+    after = {i: (run_dir / f"files.shard-{i}-of-4.h5").stat().st_mtime_ns for i in range(4)}
+    assert [i for i in range(4) if before[i] != after[i]] == [1]
+    assert_same(collection(run_dir / "files.h5"), collection(tmp_path / "local/files.h5"))
+    with h5py.File(run_dir / "files.h5", "r") as f:
+        assert f.attrs["merged_shards"] == 4 and list(f.attrs["missing_shards"]) == []
+    assert run("validate", run_dir / "files.h5").returncode == 0
+    nothing = run("submit", "--resume", run_dir)
+    assert "nothing to resubmit" in nothing.stderr
+
+
+def test_merge_reports_missing_shards(run, tmp_path):
+    pipeline, _ = make_dataset(tmp_path)
+    for shard in (0, 2):
+        assert run("run", pipeline, "--shard", f"{shard}/3", "--quiet").returncode == 0
+    r = run("merge", pipeline, "--shards", 3)
+    assert r.returncode == 2 and "missing shards 1" in r.stderr
+    with h5py.File(tmp_path / "run 'one'/files.h5", "r") as f:
+        assert list(f.attrs["missing_shards"]) == [1] and len(f["files/ids"]) == 16
