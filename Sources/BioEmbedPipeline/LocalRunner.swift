@@ -133,10 +133,10 @@ public final class LocalRunner {
     }
 
     /// The stages in order: name, whether it reads the manifest (item stage), input and output file names.
-    public var plan: [(stage: String, itemStage: Bool, input: String?, output: String)] {
+    public var plan: [(stage: String, itemStage: Bool, input: String?, output: String, manifest: String?)] {
         stages.map { stage in
-            if case .items = stage.step { return (stage.entry.stage, true, nil, stage.output) }
-            return (stage.entry.stage, false, stage.input, stage.output)
+            if case .items = stage.step { return (stage.entry.stage, true, nil, stage.output, stage.entry.manifest ?? spec.manifest) }
+            return (stage.entry.stage, false, stage.input, stage.output, nil)
         }
     }
 
@@ -157,16 +157,21 @@ public final class LocalRunner {
 
     /// Runs every stage. Configuration problems (manifest, output folder) throw before any output.
     public func run() throws -> RunSummary {
-        let columns = Array(Set(stages.flatMap { stage -> [String] in
-            if case let .items(s) = stage.step { return s.requiredColumns } else { return [] }
-        })).sorted()
-        let manifest = try Manifest.load(spec.manifest, requiredColumns: columns)
+        // Every manifest is read and checked (with the columns its stages need) before any work.
+        var columns: [String: Set<String>] = [:]
+        for stage in stages {
+            if case let .items(s) = stage.step { columns[stage.entry.manifest ?? spec.manifest, default: []].formUnion(s.requiredColumns) }
+        }
+        var manifests: [String: [ManifestItem]] = [:]
+        for (path, needed) in columns {
+            manifests[path] = try Manifest.load(path, requiredColumns: needed.sorted()).items.filter { options.shard?.contains($0.index) ?? true }
+        }
         if options.jobs > 1 { BLASRuntime.setThreads(1) } else if let threads = options.threads { BLASRuntime.setThreads(threads) }
-        let items = manifest.items.filter { options.shard?.contains($0.index) ?? true }
         var summaries: [StageSummary] = []
         for stage in stages where options.only == nil || options.only == stage.entry.stage {
             switch stage.step {
             case let .items(itemStage):
+                let items = manifests[stage.entry.manifest ?? spec.manifest] ?? []
                 summaries.append(try StageExecutor.execute(itemStage, items: items, output: outputPath(for: stage.output), options: options))
             case let .collection(collectionStage):
                 summaries.append(try StageExecutor.execute(

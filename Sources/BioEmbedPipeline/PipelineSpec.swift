@@ -10,6 +10,7 @@ import Yams
 /// output_dir: ../out/demo
 /// stages:
 ///   - stage: checksum                   # a name from `bioembed run --list-stages`
+///     manifest: other.tsv               # optional: this stage's own manifest
 ///     output: files.h5                  # default: <stage>.h5 (collection stages: their input)
 ///   - stage: some_collection_stage      # reads a collection written by an earlier stage
 ///     input: files.h5                   # default: the previous stage's output
@@ -23,6 +24,8 @@ public struct PipelineSpec: Sendable {
         public var input: String?
         /// The file written; for a collection stage the default is its input (groups are added to it).
         public var output: String
+        /// This item stage's own manifest (resolved), when it is not the pipeline's.
+        public var manifest: String? = nil
         /// The `with:` mapping re-serialised as YAML ("{}" when absent), decoded by the stage.
         public var parametersYAML: String
         /// Line of the `stage:` entry (for messages).
@@ -48,7 +51,7 @@ public struct PipelineSpec: Sendable {
     public var stages: [StageEntry]
 
     static let topLevelKeys = ["name", "description", "manifest", "output_dir", "stages", "slurm"]
-    static let stageKeys = ["stage", "input", "output", "with", "resources"]
+    static let stageKeys = ["stage", "manifest", "input", "output", "with", "resources"]
 
     /// Reads and validates a pipeline file (stage names and parameters are checked by `StageRegistry`).
     public static func load(_ path: String) throws(PipelineError) -> PipelineSpec {
@@ -120,6 +123,7 @@ public struct PipelineSpec: Sendable {
                 parameters = (try? Yams.serialize(node: with)) ?? "{}"
             }
             var entry = StageEntry(stage: stageName, input: inputName, output: outputName, parametersYAML: parameters, line: line, parameterLines: parameterLines)
+            if let own = stageMapping["manifest"]?.scalar?.string, !own.isEmpty { entry.manifest = resolve(own) }
             if let resources = stageMapping["resources"] {
                 entry.resources = try resourceMap(resources, file: file, key: "resources").values
             }

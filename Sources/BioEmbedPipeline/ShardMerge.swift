@@ -20,11 +20,16 @@ public enum ShardMerge {
 
     /// Merges `<name>.shard-I-of-N.h5` for every output file of the pipeline into `<name>.h5`.
     public static func merge(runner: LocalRunner, shards: Int) throws -> [Report] {
-        let manifest = try Manifest.load(runner.spec.manifest, requiredColumns: [])
         var names: [String] = []
-        for step in runner.plan where !names.contains(step.output) { names.append(step.output) }
+        var manifestOf: [String: String] = [:]
+        for step in runner.plan {
+            if !names.contains(step.output) { names.append(step.output) }
+            if let manifest = step.manifest { manifestOf[step.output] = manifest }
+            if let input = step.input, let manifest = manifestOf[input] { manifestOf[step.output] = manifestOf[step.output] ?? manifest }
+        }
         return try names.map { name in
-            try merge(name: name, folder: runner.outputDirectory, shards: shards, manifest: manifest, stages: runner.plan.map(\.stage))
+            let manifest = try Manifest.load(manifestOf[name] ?? runner.spec.manifest, requiredColumns: [])
+            return try merge(name: name, folder: runner.outputDirectory, shards: shards, manifest: manifest, stages: runner.plan.map(\.stage))
         }
     }
 
