@@ -24,13 +24,13 @@ public struct MoleculeTokenizer: Sendable {
         guard molecule.conformerDimension == 3, molecule.coordinates.count == 3 * molecule.atomCount else {
             throw fail(molecule.conformerDimension == 0
                 ? "no conformer: expected 3D coordinates"
-                : "2D coordinates (2D header or all z = 0): expected a 3D conformer")
+                : "no 3D coordinates (RDKit marks the conformer 2D: a 2D header, or no dimension code and all z = 0); expected a 3D conformer")
         }
         let selfies: String
         do {
             selfies = try Selfies.encodeLikeReference(molecule.smiles)
         } catch {
-            throw fail("SELFIES cannot encode SMILES '\(molecule.smiles)': \(error)")
+            throw fail("\(error)")
         }
         let tokens = Selfies.split(selfies)
         let missing = tokens.filter { vocabulary.ids[$0] == nil }

@@ -25,6 +25,8 @@ public struct SDFReader: Sendable {
             let reader = try CompressedFileReader(path)
             do {
                 try reader.forEachBlock { bytes.append(contentsOf: $0) }
+            } catch let HDF5Error.call(_, _, operation, detail) {
+                damage = "the gzip stream is truncated or corrupt (\(operation): \(detail))"
             } catch {
                 damage = "the gzip stream is truncated or corrupt (\(error))"
             }

@@ -179,7 +179,7 @@ struct MoleculeInputTests {
         }
         #expect(messages[0].contains("RDKit could not read"))
         #expect(messages[1].contains("Explicit valence"))
-        #expect(messages[2].contains("2D coordinates"))
+        #expect(messages[2].contains("no 3D coordinates"))
         #expect(messages[3].contains("SELFIES cannot encode"))
     }
 
