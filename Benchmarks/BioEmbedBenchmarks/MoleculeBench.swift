@@ -4,12 +4,19 @@ import Foundation
 
 /// `molt5 SDF LIMIT`: SDF records → RDKit parse → SELFIES → E3FP → ids, in process, one thread
 /// (the same code path as `bioembed molecule tokenize`, without HDF5 writing).
+/// `parse SDF LIMIT`: RDKit parsing, kekulé SMILES and the copy into Swift only.
 /// `e3fp SDF LIMIT`: E3FP alone on molecules parsed beforehand (compare with the e3fp package).
 func moleculeBench(mode: String, path: String, limit: Int) throws {
     let reader = try SDFReader(path: path)
     let records = Array(reader.records.prefix(limit))
     let tokenizer = MoleculeTokenizer()
-    if mode == "molt5" {
+    if mode == "parse" {
+        let t0 = now()
+        var done = 0
+        for record in records where (try? RDKitMolecule(molBlock: record.molBlock, file: path, record: record.index)) != nil { done += 1 }
+        let seconds = now() - t0
+        json(["tool": "bioembed", "case": "rdkit-parse", "molecules": done, "seconds": seconds, "mol_per_s": Double(done) / seconds])
+    } else if mode == "molt5" {
         let t0 = now()
         var done = 0
         for record in records {
