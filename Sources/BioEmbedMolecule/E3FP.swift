@@ -53,15 +53,23 @@ public struct E3FP: Sendable {
         var local = [Int](repeating: -1, count: atomCount)
         for (k, a) in heavy.enumerated() { local[a] = k }
 
-        // Bond codes between heavy atoms (5 = not bonded).
-        var bonded: [Int: Int64] = [:]
+        // Bond codes between heavy atoms (5 = not bonded): a dense n×n table up to 2048 atoms.
+        let dense = n <= 2048
+        var denseCodes = [Int8](repeating: 5, count: dense ? n * n : 0)
+        var sparseCodes: [Int: Int64] = [:]
         for (a, b, code) in bonds where local[a] >= 0 && local[b] >= 0 {
             guard (1...4).contains(code) else {
                 throw MoleculeError.unsupportedBond(atoms: (a, b))
             }
-            bonded[local[a] * n + local[b]] = Int64(code)
-            bonded[local[b] * n + local[a]] = Int64(code)
+            if dense {
+                denseCodes[local[a] * n + local[b]] = Int8(code)
+                denseCodes[local[b] * n + local[a]] = Int8(code)
+            } else {
+                sparseCodes[local[a] * n + local[b]] = Int64(code)
+                sparseCodes[local[b] * n + local[a]] = Int64(code)
+            }
         }
+        func bondCode(_ a: Int, _ b: Int) -> Int64 { dense ? Int64(denseCodes[a * n + b]) : (sparseCodes[a * n + b] ?? 5) }
         var xyz = [Double](repeating: 0, count: 3 * n)
         for (k, a) in heavy.enumerated() {
             xyz[3 * k] = coordinates[3 * a]
@@ -76,8 +84,11 @@ public struct E3FP: Sendable {
         for k in 0..<n { ids[k] = MurmurHash3.x86_32(int64s: atoms[heavy[k]].invariants) }
         var substructs = [UInt64](repeating: 0, count: n * words)
         for k in 0..<n { substructs[k * words + k / 64] |= 1 << UInt64(k % 64) }
-        var seen = Set<[UInt64]>()
-        for k in 0..<n { seen.insert(Array(substructs[(k * words)..<((k + 1) * words)])) }
+        func key(_ buffer: [UInt64], _ index: Int) -> SubstructKey {
+            buffer.withUnsafeBufferPointer { SubstructKey(UnsafeBufferPointer(rebasing: $0[(index * words)..<((index + 1) * words)])) }
+        }
+        var seen = Set<SubstructKey>()
+        for k in 0..<n { seen.insert(key(substructs, k)) }
         var allIds: [Int32] = ids
         var allSubstructs: [UInt64] = substructs
         var accepted: [Int32] = ids
@@ -86,6 +97,8 @@ public struct E3FP: Sendable {
         var current = 0
         var tuples: [(Int64, Int64, Int, Int)] = []  // (code, id, neighbour, stereo)
         var hashInput: [Int64] = []
+        var triples: [(Int64, Int64, Int64)] = []
+        var stereo = StereoIndicators.Scratch()
         while current < level {
             // Stop when every shell already covers all atoms.
             var allFull = true
@@ -104,16 +117,15 @@ public struct E3FP: Sendable {
                 tuples.removeAll(keepingCapacity: true)
                 for (j, d) in neighbours[k] where d <= radius {
                     for w in 0..<words { newSubstructs[k * words + w] |= substructs[j * words + w] }
-                    tuples.append((bonded[k * n + j] ?? 5, Int64(ids[j]), j, 0))
+                    tuples.append((bondCode(k, j), Int64(ids[j]), j, 0))
                 }
                 tuples.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
-                let stereo = StereoIndicators.compute(center: k, tuples: tuples, xyz: xyz)
+                StereoIndicators.compute(center: k, tuples: tuples, xyz: xyz, scratch: &stereo)
                 hashInput.removeAll(keepingCapacity: true)
                 hashInput.append(Int64(l))
                 hashInput.append(Int64(ids[k]))
-                var triples = [(Int64, Int64, Int64)]()
-                triples.reserveCapacity(tuples.count)
-                for (t, s) in zip(tuples, stereo) { triples.append((t.0, t.1, s)) }
+                triples.removeAll(keepingCapacity: true)
+                for (i, t) in tuples.enumerated() { triples.append((t.0, t.1, stereo.indicators[i])) }
                 triples.sort { $0 < $1 }
                 for t in triples {
                     hashInput.append(t.0)
@@ -126,8 +138,7 @@ public struct E3FP: Sendable {
             let order = (0..<n).sorted { (newIds[$0], $0) < (newIds[$1], $1) }
             var acceptedNow: [Int32] = []
             for k in order {
-                let key = Array(newSubstructs[(k * words)..<((k + 1) * words)])
-                if seen.insert(key).inserted { acceptedNow.append(newIds[k]) }
+                if seen.insert(key(newSubstructs, k)).inserted { acceptedNow.append(newIds[k]) }
             }
             if acceptedNow.isEmpty { break }
             accepted.append(contentsOf: acceptedNow)
@@ -152,14 +163,17 @@ public struct E3FP: Sendable {
 
         // Re-point duplicate shells (3D-MolT5's merge): the first shell in level-major order with
         // the same atom set, another identifier and an on-bit.
-        var groups: [[UInt64]: [Int]] = [:]
         let shellCount = allIds.count
-        for s in 0..<shellCount { groups[Array(allSubstructs[(s * words)..<((s + 1) * words)]), default: []].append(s) }
+        var groups: [SubstructKey: [Int]] = [:]
+        var needsPartner = false
+        for s in 0..<shellCount where !onBits[Int(fold(allIds[s]))] { needsPartner = true; break }
+        if needsPartner {
+            for s in 0..<shellCount { groups[key(allSubstructs, s), default: []].append(s) }
+        }
         for s in 0..<shellCount {
             var id = allIds[s]
             if !onBits[Int(fold(id))] {
-                let key = Array(allSubstructs[(s * words)..<((s + 1) * words)])
-                if let partner = groups[key]?.first(where: { allIds[$0] != id && onBits[Int(fold(allIds[$0]))] }) {
+                if let partner = groups[key(allSubstructs, s)]?.first(where: { allIds[$0] != id && onBits[Int(fold(allIds[$0]))] }) {
                     id = allIds[partner]
                     result.remapped += 1
                 } else {

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The SELFIES decoder (selfies 2.x `decoder(..., attribute=True)`): derives the molecular graph
 /// symbol by symbol under the default constraints, forms ring bonds at the end, and writes SMILES
 /// with, per output token, the index of the SELFIES symbol that produced it.
@@ -149,33 +151,49 @@ public struct SelfiesDecoder {
         return SelfiesGrammar.index(of: run)
     }
 
-    private static func branchSymbol(_ symbol: String) -> (Int, Int)? {
+    /// `[Branch1]` … `[#Branch3]` → (bond order, index length).
+    private static let branchSymbols: [String: (Int, Int)] = {
+        var table: [String: (Int, Int)] = [:]
         for length in 1...3 {
-            for (order, char) in [(1, ""), (2, "="), (3, "#")] where symbol == "[\(char)Branch\(length)]" {
-                return (order, length)
-            }
+            for (order, char) in [(1, ""), (2, "="), (3, "#")] { table["[\(char)Branch\(length)]"] = (order, length) }
         }
-        return nil
-    }
+        return table
+    }()
 
-    private static func ringSymbol(_ symbol: String) -> (Int, Int, (Character?, Character?))? {
+    /// `[Ring1]` … `[#Ring3]`, `[-/Ring1]` … → (bond order, index length, (left, right) stereo).
+    private static let ringSymbols: [String: (Int, Int, (Character?, Character?))] = {
+        var table: [String: (Int, Int, (Character?, Character?))] = [:]
         for length in 1...3 {
-            for (order, char) in [(1, ""), (2, "="), (3, "#")] where symbol == "[\(char)Ring\(length)]" {
-                return (order, length, (nil, nil))
-            }
+            for (order, char) in [(1, ""), (2, "="), (3, "#")] { table["[\(char)Ring\(length)]"] = (order, length, (nil, nil)) }
             for left in ["-", "/", "\\"] {
-                for right in ["-", "/", "\\"] where !(left == "-" && right == "-") && symbol == "[\(left)\(right)Ring\(length)]" {
+                for right in ["-", "/", "\\"] where !(left == "-" && right == "-") {
                     let l: Character? = left == "-" ? nil : Character(left)
                     let r: Character? = right == "-" ? nil : Character(right)
-                    return (1, length, (l, r))
+                    table["[\(left)\(right)Ring\(length)]"] = (1, length, (l, r))
                 }
             }
         }
-        return nil
+        return table
+    }()
+
+    private static func branchSymbol(_ symbol: String) -> (Int, Int)? { branchSymbols[symbol] }
+
+    private static func ringSymbol(_ symbol: String) -> (Int, Int, (Character?, Character?))? { ringSymbols[symbol] }
+
+    /// Atom symbols parsed so far (the common ones are parsed once per process).
+    private static let atomCache = Mutex<[String: (order: Int, stereo: Character?, atom: SelfiesAtom)]>([:])
+
+    private static func atomSymbol(_ symbol: String) -> (order: Int, stereo: Character?, atom: SelfiesAtom)? {
+        if let hit = atomCache.withLock({ $0[symbol] }) { return hit }
+        guard let parsed = parseAtomSymbol(symbol) else { return nil }
+        atomCache.withLock { cache in
+            if cache.count < 4096 { cache[symbol] = parsed }
+        }
+        return parsed
     }
 
     /// Parses an atom symbol `[` bond? isotope? element chirality? (H n)? (±n)? `]`.
-    private static func atomSymbol(_ symbol: String) -> (order: Int, stereo: Character?, atom: SelfiesAtom)? {
+    private static func parseAtomSymbol(_ symbol: String) -> (order: Int, stereo: Character?, atom: SelfiesAtom)? {
         let c = Array(symbol)
         guard c.count >= 3, c.first == "[", c.last == "]" else { return nil }
         var i = 1

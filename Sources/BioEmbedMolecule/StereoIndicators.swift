@@ -10,20 +10,53 @@ enum StereoIndicators {
     typealias Vector = SIMD3<Double>
     static let epsilon = 1e-12
 
-    /// `tuples` are (bond code, identifier, neighbour, _) sorted by (code, identifier).
-    static func compute(center: Int, tuples: [(Int64, Int64, Int, Int)], xyz: [Double]) -> [Int64] {
-        let m = tuples.count
-        guard m > 0 else { return [] }
-        let origin = Vector(xyz[3 * center], xyz[3 * center + 1], xyz[3 * center + 2])
-        var vectors = [Vector](repeating: .zero, count: m)
-        var overlap = [Bool](repeating: false, count: m)
-        for (i, t) in tuples.enumerated() {
-            let j = t.2
-            vectors[i] = Vector(xyz[3 * j], xyz[3 * j + 1], xyz[3 * j + 2]) - origin
-            overlap[i] = vectors[i] == .zero
+    /// Buffers reused from shell to shell (no allocation per shell once they have grown).
+    struct Scratch {
+        var vectors: [Vector] = []
+        var overlap: [Bool] = []
+        var mask: [Bool] = []
+        var indicators: [Int64] = []
+        var longAngle: [Double] = []
+        var longSign: [Int64] = []
+        var candidates: [(Int, Int64, Int64, Int)] = []
+
+        mutating func reset(_ m: Int) {
+            vectors.removeAll(keepingCapacity: true)
+            overlap.removeAll(keepingCapacity: true)
+            mask.removeAll(keepingCapacity: true)
+            indicators.removeAll(keepingCapacity: true)
+            longAngle.removeAll(keepingCapacity: true)
+            longSign.removeAll(keepingCapacity: true)
+            candidates.removeAll(keepingCapacity: true)
+            indicators.append(contentsOf: repeatElement(0, count: m))
+            longAngle.append(contentsOf: repeatElement(0, count: m))
+            longSign.append(contentsOf: repeatElement(1, count: m))
         }
-        var mask = overlap.map { !$0 }
-        var indicators = [Int64](repeating: 0, count: m)
+    }
+
+    /// Convenience returning the indicators (tests).
+    static func compute(center: Int, tuples: [(Int64, Int64, Int, Int)], xyz: [Double]) -> [Int64] {
+        var scratch = Scratch()
+        compute(center: center, tuples: tuples, xyz: xyz, scratch: &scratch)
+        return scratch.indicators
+    }
+
+    /// `tuples` are (bond code, identifier, neighbour, _) sorted by (code, identifier); the result
+    /// is left in `scratch.indicators`.
+    static func compute(center: Int, tuples: [(Int64, Int64, Int, Int)], xyz: [Double], scratch: inout Scratch) {
+        let m = tuples.count
+        scratch.reset(m)
+        guard m > 0 else { return }
+        let origin = Vector(xyz[3 * center], xyz[3 * center + 1], xyz[3 * center + 2])
+        for t in tuples {
+            let j = t.2
+            let v = Vector(xyz[3 * j], xyz[3 * j + 1], xyz[3 * j + 2]) - origin
+            scratch.vectors.append(v)
+            scratch.overlap.append(v == .zero)
+            scratch.mask.append(v != .zero)
+        }
+        let vectors = scratch.vectors
+        let overlap = scratch.overlap
 
         // y axis.
         var y: Vector?
@@ -41,24 +74,22 @@ enum StereoIndicators {
             if (mean * mean).sum().squareRoot() >= 0.1 { y = mean }
         }
         if let y {
-            if let yIndex { mask[yIndex] = false }
+            if let yIndex { scratch.mask[yIndex] = false }
             let yUnit = unit(y)
-            var longAngle = [Double](repeating: 0, count: m)
-            var longSign = [Int64](repeating: 1, count: m)
             for i in 0..<m {
                 let u = unit(vectors[i])
                 var angle = u == .zero ? 0 : acos(min(1, max(-1, dot(u, yUnit))))
                 angle = Double.pi / 2 - angle
                 if abs(angle) < epsilon { angle = 0 }
-                longSign[i] = angle < 0 ? -1 : 1
-                longAngle[i] = abs(angle)
+                scratch.longSign[i] = angle < 0 ? -1 : 1
+                scratch.longAngle[i] = abs(angle)
             }
             // z axis: first unique (angle bin, bond code) among the masked neighbours.
-            var candidates: [(Int, Int64, Int64, Int)] = []
-            for i in 0..<m where mask[i] {
-                candidates.append((Int(longAngle[i] / 0.01), tuples[i].0, tuples[i].1, i))
+            for i in 0..<m where scratch.mask[i] {
+                scratch.candidates.append((Int(scratch.longAngle[i] / 0.01), tuples[i].0, tuples[i].1, i))
             }
-            candidates.sort { ($0.0, $0.1, $0.2, $0.3) < ($1.0, $1.1, $1.2, $1.3) }
+            scratch.candidates.sort { ($0.0, $0.1, $0.2, $0.3) < ($1.0, $1.1, $1.2, $1.3) }
+            let candidates = scratch.candidates
             if let first = firstUnique(candidates.count, key: { (Int64(candidates[$0].0), candidates[$0].1) }) {
                 let z = project(vectors[candidates[first].3], onPlaneNormalTo: yUnit)
                 let zUnit = unit(z)
@@ -78,14 +109,13 @@ enum StereoIndicators {
                         angle = positiveModulo(sign * angle, 2 * Double.pi)
                     }
                     let rotated = positiveModulo(angle + Double.pi / 4, 2 * Double.pi)
-                    indicators[i] = (2 + Int64(rotated * 4 / (2 * Double.pi))) * longSign[i]
+                    scratch.indicators[i] = (2 + Int64(rotated * 4 / (2 * Double.pi))) * scratch.longSign[i]
                 }
             }
             let cone = Double.pi / 36
-            for i in 0..<m where Double.pi / 2 - longAngle[i] < cone { indicators[i] = longSign[i] }
+            for i in 0..<m where Double.pi / 2 - scratch.longAngle[i] < cone { scratch.indicators[i] = scratch.longSign[i] }
         }
-        for i in 0..<m where overlap[i] { indicators[i] = 0 }
-        return indicators
+        for i in 0..<m where overlap[i] { scratch.indicators[i] = 0 }
     }
 
     /// Index of the first entry whose key occurs once (keys sorted), as e3fp's
