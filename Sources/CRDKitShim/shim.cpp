@@ -56,6 +56,12 @@ const char *berd_rdkit_version(void) { return RDKit::rdkitVersion; }
 void berd_set_rdkit_logging(int32_t enabled) {
   try {
     if (enabled) {
+      // RDKit's C++ loggers do not exist until InitLogs (the Python module calls it on import).
+      static bool initialized = false;
+      if (!initialized) {
+        RDLog::InitLogs();
+        initialized = true;
+      }
       boost::logging::enable_logs("rdApp.*");
     } else {
       boost::logging::disable_logs("rdApp.*");

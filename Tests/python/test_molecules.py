@@ -79,3 +79,18 @@ def test_molecules_pipeline_over_the_examples(run, tmp_path):
 def test_help_has_an_example(run):
     r = run("molecule", "tokenize", "--help")
     assert r.returncode == 0 and "bioembed molecule tokenize --input" in r.stdout
+
+
+def test_rdkit_logging_only_with_verbose(run, tmp_path):
+    bad = tmp_path / "valence.sdf"
+    bad.write_text(
+        "bad\n  RDKit          3D\n\n  5  4  0  0  0  0  0  0  0  0999 V2000\n"
+        + "".join(f"    {x:6.4f}    0.0000    0.{k}000 {e}   0  0  0  0  0  0  0  0  0  0  0  0\n"
+                  for k, (x, e) in enumerate([(0, "N"), (1.5, "C"), (-1.5, "C"), (0, "C"), (0, "C")]))
+        + "  1  2  1  0\n  1  3  1  0\n  1  4  1  0\n  1  5  1  0\nM  END\n$$$$\n")
+    quiet = run("molecule", "tokenize", "--input", bad, "--output", tmp_path / "q.h5")
+    verbose = run("molecule", "tokenize", "--input", bad, "--output", tmp_path / "v.h5", "--verbose")
+    assert quiet.returncode == 3 or quiet.returncode == 2, quiet.stderr
+    rdkit_line = "] Explicit valence for atom # 0 N"
+    assert rdkit_line not in quiet.stderr
+    assert rdkit_line in verbose.stderr
