@@ -3,6 +3,7 @@
 //
 //   bioembed-bench gemm f32|f64 M K N REPEATS       GEMM through the default BLAS path
 //   bioembed-bench h5write PATH ROWS COLS LAYOUT     HDF5 write of float32 data (contiguous|chunked)
+//   bioembed-bench molt5|e3fp|parse SDF LIMIT           3D-MolT5 tokenization / E3FP alone (MoleculeBench.swift)
 import BioEmbedCore
 import BioEmbedHDF5
 import BioEmbedLinalg
@@ -77,8 +78,10 @@ do {
         else { try gemm(Double.self, m: m, k: k, n: n, repeats: repeats, label: "f64") }
     case "h5write" where arguments.count == 6:
         try h5write(path: arguments[2], rows: Int(arguments[3])!, columns: Int(arguments[4])!, layout: arguments[5])
+    case "molt5" where arguments.count == 4, "e3fp" where arguments.count == 4, "parse" where arguments.count == 4:
+        try moleculeBench(mode: arguments[1], path: arguments[2], limit: Int(arguments[3])!)
     default:
-        StandardError.write("usage: bioembed-bench gemm f32|f64 M K N REPEATS | h5write PATH ROWS COLS contiguous|chunked\n")
+        StandardError.write("usage: bioembed-bench gemm f32|f64 M K N REPEATS | h5write PATH ROWS COLS contiguous|chunked | molt5|e3fp|parse SDF LIMIT\n")
         exit(1)
     }
 } catch {

@@ -19,5 +19,9 @@ struct BioEmbedCommand: ParsableCommand {
             1 bad usage or configuration (nothing written); 3 nothing could be done.
             """,
         version: BioEmbedVersion.string,
-        subcommands: [RunCommand.self, ChecksumCommand.self, InspectCommand.self, ValidateCommand.self, ExportCommand.self, SubmitCommand.self, StatusCommand.self, MergeCommand.self])
+        subcommands: [
+            MoleculeCommand.self,
+            RunCommand.self, SubmitCommand.self, StatusCommand.self, MergeCommand.self,
+            InspectCommand.self, ValidateCommand.self, ExportCommand.self, ChecksumCommand.self,
+        ])
 }

@@ -4,12 +4,25 @@ import CRDKitShim
 ///
 /// Parsing follows `SDMolSupplier` defaults (sanitize, remove hydrogens). Chemistry perception
 /// (sanitization, aromaticity, canonical ranking) is RDKit's: nothing here re-implements it.
+/// Atoms, bonds and coordinates are given in SMILES output order (atom `i` is the `i`-th atom
+/// written in `smiles`), i.e. after the reference's `RenumberAtoms(mol, order)`; bonds keep their
+/// aromatic type (E3FP sees code 4).
 public struct RDKitMolecule: Sendable, Equatable {
     /// Kekulé canonical SMILES (`MolToSmiles(mol, kekuleSmiles=True)`).
     public let smiles: String
     /// `_smilesAtomOutputOrder`: the input atom index written at each SMILES position.
     public let atomOutputOrder: [Int]
     public let atomCount: Int
+    /// Per-atom properties, SMILES output order.
+    public let atoms: [RDKitAtom]
+    /// Every bond, endpoints in SMILES output order.
+    public let bonds: [RDKitBond]
+    /// Conformer-0 coordinates (Å), `[atomCount * 3]` row-major, SMILES output order; empty when
+    /// the record has no conformer.
+    public let coordinates: [Double]
+    /// 3 when RDKit marks the conformer 3D, 2 when 2D (a "2D" header, or no dimension code and all
+    /// z = 0), 0 without a conformer.
+    public let conformerDimension: Int
 
     /// Parses one MOL block (V2000 or V3000).
     ///
@@ -29,24 +42,36 @@ public struct RDKitMolecule: Sendable, Equatable {
         var order = [Int32](repeating: 0, count: Int(n))
         _ = berd_mol_output_order(handle, &order, n)
         atomOutputOrder = order.map(Int.init)
-    }
-}
 
-/// Process-wide RDKit settings.
-public enum RDKit {
-    /// The RDKit release linked, e.g. "2022.09.3".
-    public static var version: String { String(cString: berd_rdkit_version()) }
+        var rawAtoms = [BERDAtom](repeating: BERDAtom(), count: Int(n))
+        let atomsWritten = berd_mol_atoms(handle, &rawAtoms, n)
+        guard atomsWritten == n else {
+            throw MoleculeError.rdkit(file: file, record: record, message: "RDKit failed while reading atom properties")
+        }
+        atoms = rawAtoms.map {
+            RDKitAtom(
+                atomicNumber: Int($0.atomic_num), totalDegree: Int($0.total_degree), totalHydrogens: Int($0.total_num_hs),
+                formalCharge: Int($0.formal_charge), isotope: Int($0.isotope), deltaMass: Int($0.delta_mass),
+                isInRing: $0.in_ring != 0, isAromatic: $0.is_aromatic != 0)
+        }
+        let bondCount = berd_mol_bonds(handle, nil, 0)
+        guard bondCount >= 0 else {
+            throw MoleculeError.rdkit(file: file, record: record, message: "RDKit failed while reading bonds")
+        }
+        var rawBonds = [BERDBond](repeating: BERDBond(), count: Int(bondCount))
+        _ = berd_mol_bonds(handle, &rawBonds, bondCount)
+        bonds = rawBonds.map { RDKitBond(begin: Int($0.begin), end: Int($0.end), code: Int($0.code)) }
 
-    private static let quietByDefault: Bool = {
-        berd_set_rdkit_logging(0)
-        return true
-    }()
-
-    static func configureLoggingOnce() { _ = quietByDefault }
-
-    /// Turns RDKit's own stderr messages on (`--verbose`) or off (the default).
-    public static func setLogging(_ enabled: Bool) {
-        configureLoggingOnce()
-        berd_set_rdkit_logging(enabled ? 1 : 0)
+        conformerDimension = Int(berd_mol_conformer_dimension(handle))
+        if conformerDimension > 0 {
+            var xyz = [Double](repeating: 0, count: 3 * Int(n))
+            let written = berd_mol_coords(handle, &xyz, 3 * n)
+            guard written == 3 * n else {
+                throw MoleculeError.rdkit(file: file, record: record, message: "RDKit failed while reading coordinates")
+            }
+            coordinates = xyz
+        } else {
+            coordinates = []
+        }
     }
 }

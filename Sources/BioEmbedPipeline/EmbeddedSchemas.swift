@@ -70,7 +70,15 @@ enum EmbeddedSchemas {
 {
   "schema": "bioembed/molecules/1",
   "group": "molecules",
-  "description": "Molecules (id = <file name> or <file name>#<record>): SMILES, SELFIES, 3D-MolT5 input ids and E3FP bits.",
+  "description": "Molecules (id = <file name> or <file name>#<record>, record 0-based): kekulé canonical SMILES (RDKit 2022.09), SELFIES, 3D-MolT5 input ids (<bom> SELFIES <eom> </s>) with their E3FP 3D tokens, E3FP bits, per-atom tables in SMILES atom order, and the SDF record's title and data fields (JSON).",
+  "attributes": {
+    "bom_id": {"type": "int", "required": false},
+    "eom_id": {"type": "int", "required": false},
+    "fp_bits": {"type": "int", "required": false},
+    "fp_level": {"type": "int", "required": false},
+    "radius_multiplier": {"type": "double", "required": false},
+    "rdkit_version": {"type": "string", "required": false}
+  },
   "datasets": [
     {"path": "ids", "dtype": "string", "shape": ["N"], "unique": true},
     {"path": "smiles", "dtype": "string", "shape": ["N"]},
@@ -79,7 +87,15 @@ enum EmbeddedSchemas {
     {"path": "input_ids", "dtype": "int32", "shape": ["sum(token_offsets)"]},
     {"path": "fp_tokens", "dtype": "int32", "shape": ["sum(token_offsets)", 4]},
     {"path": "e3fp_offsets", "dtype": "int64", "shape": ["N+1"], "offsets": true},
-    {"path": "e3fp_bits", "dtype": "int32", "shape": ["sum(e3fp_offsets)"]}
+    {"path": "e3fp_bits", "dtype": "int32", "shape": ["sum(e3fp_offsets)"]},
+    {"path": "file", "dtype": "string", "shape": ["N"], "required": false},
+    {"path": "record", "dtype": "int64", "shape": ["N"], "required": false},
+    {"path": "title", "dtype": "string", "shape": ["N"], "required": false},
+    {"path": "sdf_fields", "dtype": "string", "shape": ["N"], "required": false},
+    {"path": "atom_offsets", "dtype": "int64", "shape": ["N+1"], "offsets": true, "required": false},
+    {"path": "atom_token_index", "dtype": "int32", "shape": ["sum(atom_offsets)"], "required": false},
+    {"path": "atom_fp_tokens", "dtype": "int32", "shape": ["sum(atom_offsets)", 4], "required": false},
+    {"path": "coordinates", "dtype": "float64", "shape": ["sum(atom_offsets)", 3], "required": false}
   ]
 }
 """#,

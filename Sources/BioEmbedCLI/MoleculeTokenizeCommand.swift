@@ -1,0 +1,63 @@
+import ArgumentParser
+import BioEmbedCore
+import BioEmbedMolecule
+import BioEmbedPipeline
+
+/// `bioembed molecule tokenize`: the `molecule_tokenize` stage on files given on the command line.
+struct MoleculeTokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize",
+        abstract: "SDF/MOL records → kekulé SMILES, SELFIES, E3FP bits and 3D-MolT5 input ids + 3D tokens (/molecules).",
+        discussion: """
+            The same stage as `stage: molecule_tokenize` in a pipeline file. Reads .sdf, .mol and .sdf.gz \
+            (V2000 and V3000, several records per file) with RDKit's SDMolSupplier defaults (sanitize, \
+            remove hydrogens); the 3D coordinates in the file are used as given. One item per record: \
+            id `<file name>`, or `<file name>#<record>` (0-based) when the file holds several.
+
+            A record RDKit cannot read, one without 3D coordinates (rejected), one SELFIES cannot encode \
+            or with a token outside the 3D-MolT5 vocabulary is listed in /errors with its file, record and \
+            line; the others are written and the exit code is 2.
+
+            Examples:
+              bioembed molecule tokenize --input examples/molecules/ --output out/molecules.h5
+              bioembed molecule tokenize --input 'library/*.sdf.gz' --max-length 128 --jobs 2 --output lib.h5
+              bioembed molecule tokenize --input ligand.sdf --bom-id 35044 --eom-id 35045 --output ligand.h5
+            """)
+
+    @Option(name: .long, parsing: .upToNextOption, help: "SDF/MOL files (.sdf, .mol, .sdf.gz), folders (searched recursively) or glob patterns.")
+    var input: [String]
+
+    @Option(help: "The HDF5 file to write (replaced when complete).")
+    var output: String
+
+    @Option(help: "Truncate ids to this length as the 3D-MolT5 fine-tuning scripts do (keep N-1, then </s>); default: none.")
+    var maxLength: Int?
+
+    @Option(help: "Id of <bom> (the reference code builds 35045; see research note molt5.md §3.2).")
+    var bomId: Int = 35045
+
+    @Option(help: "Id of <eom> (the reference code builds 35044).")
+    var eomId: Int = 35044
+
+    @Option(help: "A SELFIES dictionary file (one token per line, id 32100 + line); default: the bundled 3D-MolT5 one.")
+    var vocab: String?
+
+    @Option(help: "Items processed at once.")
+    var jobs: Int = 1
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if let maxLength, maxLength < 2 { throw ValidationError("--max-length: expected at least 2, found \(maxLength)") }
+        if jobs < 1 { throw ValidationError("--jobs: expected a positive number, found \(jobs)") }
+        for (flag, value) in [("--bom-id", bomId), ("--eom-id", eomId)] where value < 0 || value > Int(Int32.max) {
+            throw ValidationError("\(flag): expected a token id in 0...\(Int32.max), found \(value)")
+        }
+    }
+
+    func run() throws {
+        global.apply()
+        let stage = AnyStage(MoleculeTokenizeStage(.init(maxLength: maxLength, bomID: bomId, eomID: eomId, vocab: vocab)))
+        try runStageCommand(stage, inputs: input, output: output, jobs: jobs, global: global, extensions: MoleculeTokenizeStage.extensions)
+    }
+}

@@ -1,0 +1,162 @@
+import BioEmbedCore
+import Foundation
+import Synchronization
+
+/// The `molecule tokenize` stage: SDF/MOL files (`.sdf`, `.mol`, `.sdf.gz`) → one item per record
+/// in `/molecules` (contract.md): kekulé SMILES, SELFIES, 3D-MolT5 `input_ids` + `fp_tokens`
+/// (`<bom> SELFIES <eom> </s>`), E3FP bits, and per-atom tables.
+///
+/// Item ids: `<file name>` for a one-record file, `<file name>#<record>` (0-based, RDKit's
+/// `SDMolSupplier` index) otherwise. A record RDKit cannot parse or sanitize, a record without 3D
+/// coordinates (RDKit marks the conformer 2D: a `2D` header, or no dimension code and all z = 0;
+/// **rejected**), a SMILES SELFIES cannot encode, a token outside the vocabulary, an alignment
+/// failure, or the cut record of a truncated `.sdf.gz` fails alone, named by file, record and line;
+/// the other records are written. A `3D` header with all z = 0 (a planar molecule) is kept with a
+/// warning.
+public struct MoleculeTokenizeStage: Stage {
+    public struct Configuration: StageConfiguration {
+        /// `max_seq_len` truncation of the ids (keep `max_length − 1`, then `</s>`); nil: none.
+        public var maxLength: Int?
+        /// `<bom>` / `<eom>` ids (molt5.md §3.2: the reference code builds 35045 / 35044).
+        public var bomID: Int = 35045
+        public var eomID: Int = 35044
+        /// A SELFIES dictionary file (one token per line, id 32100 + line); nil: the bundled one.
+        public var vocab: String?
+
+        public init(maxLength: Int? = nil, bomID: Int = 35045, eomID: Int = 35044, vocab: String? = nil) {
+            self.maxLength = maxLength
+            self.bomID = bomID
+            self.eomID = eomID
+            self.vocab = vocab
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case maxLength = "max_length"
+            case bomID = "bom_id"
+            case eomID = "eom_id"
+            case vocab
+        }
+
+        public static var parameterNames: [String] { CodingKeys.allCases.map(\.rawValue) }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength)
+            bomID = try c.decodeIfPresent(Int.self, forKey: .bomID) ?? 35045
+            eomID = try c.decodeIfPresent(Int.self, forKey: .eomID) ?? 35044
+            vocab = try c.decodeIfPresent(String.self, forKey: .vocab)
+            if let maxLength, maxLength < 2 {
+                throw DecodingError.dataCorruptedError(forKey: .maxLength, in: c, debugDescription: "expected a length of at least 2, found \(maxLength)")
+            }
+            for (key, value) in [(CodingKeys.bomID, bomID), (.eomID, eomID)] where value < 0 || value > Int(Int32.max) {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "expected a token id in 0...\(Int32.max), found \(value)")
+            }
+        }
+    }
+
+    public static let name = "molecule_tokenize"
+    public static let version = 1
+    public static let collection = "molecules"
+    public static let summary = "SDF records → kekulé SMILES, SELFIES, E3FP bits and 3D-MolT5 input ids + 3D tokens"
+    /// File suffixes found in folders.
+    public static let extensions = [".sdf", ".mol", ".sdf.gz", ".mol.gz", ".sd", ".sd.gz"]
+
+    public let configuration: Configuration
+    private let cache = VocabularyCache()
+
+    public init(_ configuration: Configuration) { self.configuration = configuration }
+
+    public var fields: [FieldSpec] {
+        [
+            FieldSpec("file", .string, .perItem(rowShape: [])),
+            FieldSpec("record", .int64, .perItem(rowShape: [])),
+            FieldSpec("title", .string, .perItem(rowShape: [])),
+            FieldSpec("sdf_fields", .string, .perItem(rowShape: [])),
+            FieldSpec("smiles", .string, .perItem(rowShape: [])),
+            FieldSpec("selfies", .string, .perItem(rowShape: [])),
+            FieldSpec("input_ids", .int32, .ragged(offsets: "token_offsets", rowShape: []), compressed: true),
+            FieldSpec("fp_tokens", .int32, .ragged(offsets: "token_offsets", rowShape: [4]), compressed: true),
+            FieldSpec("e3fp_bits", .int32, .ragged(offsets: "e3fp_offsets", rowShape: []), compressed: true),
+            FieldSpec("atom_token_index", .int32, .ragged(offsets: "atom_offsets", rowShape: []), compressed: true),
+            FieldSpec("atom_fp_tokens", .int32, .ragged(offsets: "atom_offsets", rowShape: [4]), compressed: true),
+            FieldSpec("coordinates", .float64, .ragged(offsets: "atom_offsets", rowShape: [3])),
+        ]
+    }
+
+    public var collectionAttributes: [String: MetadataValue] {
+        [
+            "bom_id": .int(Int64(configuration.bomID)), "eom_id": .int(Int64(configuration.eomID)),
+            "eos_id": .int(Int64(MolT5Vocabulary.eosID)), "pad_id": .int(Int64(MolT5Vocabulary.padID)),
+            "selfies_id_offset": .int(Int64(MolT5Vocabulary.selfiesOffset)),
+            "fp_bits": .int(4096), "fp_level": .int(3), "radius_multiplier": .double(1.718),
+            "rdkit_version": .string(RDKit.version),
+            "max_length": .int(Int64(configuration.maxLength ?? 0)),
+        ]
+    }
+
+    public func outputs(_ item: ManifestItem, context: StageContext) throws -> [StageOutput] {
+        guard let path = item.path() else {
+            throw CoreError.invalidItem(file: item.id, problem: "the manifest row has no path")
+        }
+        let tokenizer = MoleculeTokenizer(vocabulary: try cache.vocabulary(configuration), maxLength: configuration.maxLength)
+        let reader = try SDFReader(path: path)
+        let many = reader.records.count != 1 || reader.truncation != nil
+        func id(_ record: Int) -> String { many ? "\(item.id)#\(record)" : item.id }
+        var outputs: [StageOutput] = []
+        if reader.records.isEmpty && reader.truncation == nil {
+            throw MoleculeError.invalidInput(file: path, expected: "at least one MOL record", found: "an empty file")
+        }
+        for record in reader.records {
+            do {
+                let molecule = try RDKitMolecule(molBlock: record.molBlock, file: path, record: record.index)
+                if molecule.conformerDimension == 3, molecule.atomCount > 1,
+                   stride(from: 2, to: molecule.coordinates.count, by: 3).allSatisfy({ molecule.coordinates[$0] == 0 }) {
+                    Diagnostics.warning("\(path): record \(record.index) (line \(record.line)): all z coordinates are 0 in a 3D record (a planar molecule?); tokenized as given")
+                }
+                let tokens = try tokenizer.tokenize(molecule, file: path, record: record.index, line: record.line)
+                outputs.append(.record(itemRecord(for: tokens, record: record, path: item.fields["path"] ?? path, id: id(record.index))))
+            } catch {
+                outputs.append(.failure(id: id(record.index), message: Self.message(error, path: path, record: record)))
+            }
+        }
+        if let truncation = reader.truncation {
+            outputs.append(.failure(
+                id: id(truncation.record),
+                message: "\(path): record \(truncation.record): \(truncation.reason); \(reader.records.count) complete record(s) before it were read"))
+        }
+        return outputs
+    }
+
+    static func message(_ error: MoleculeError, path: String, record: SDFRecord) -> String {
+        switch error {
+        case let .rdkit(_, _, message):
+            return "\(path): record \(record.index) (line \(record.line)): RDKit could not read or sanitize the molecule: \(message)"
+        case .record:
+            return error.description
+        default:
+            return "\(path): record \(record.index) (line \(record.line)): \(error)"
+        }
+    }
+
+    func itemRecord(for tokens: MoleculeTokens, record: SDFRecord, path: String, id: String) -> ItemRecord {
+        var fieldsJSON = "{}"
+        let object = Dictionary(record.dataFields.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+            fieldsJSON = String(decoding: data, as: UTF8.self)
+        }
+        return ItemRecord(id: id, values: [
+            "file": .strings([path]),
+            "record": .int64([Int64(record.index)]),
+            "title": .strings([record.title]),
+            "sdf_fields": .strings([fieldsJSON]),
+            "smiles": .strings([tokens.smiles]),
+            "selfies": .strings([tokens.selfies]),
+            "input_ids": .int32(tokens.inputIDs),
+            "fp_tokens": .int32(tokens.fpTokens),
+            "e3fp_bits": .int32(tokens.e3fpBits),
+            "atom_token_index": .int32(tokens.atomTokenIndex.map(Int32.init)),
+            "atom_fp_tokens": .int32(tokens.atomTokens),
+            "coordinates": .float64(tokens.coordinates),
+        ])
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+
+/// E3FP's stereo indicators for the neighbours of one shell (`stereo_indicators_from_shell`):
+/// a local frame whose y axis points at the first neighbour unique by (bond code, identifier)
+/// (else the only pair's first atom, else the mean vector if ≥ 0.1 Å), whose z axis points at the
+/// first neighbour unique by (angle to the xz-plane binned at 0.01 rad, bond code); each neighbour
+/// then gets its quadrant ±2…±5 around y (sign = side of the xz-plane), ±1 within π/36 of a pole,
+/// 0 when it lies on the centre.
+enum StereoIndicators {
+    typealias Vector = SIMD3<Double>
+    static let epsilon = 1e-12
+
+    /// Buffers reused from shell to shell (no allocation per shell once they have grown).
+    struct Scratch {
+        var vectors: [Vector] = []
+        var overlap: [Bool] = []
+        var mask: [Bool] = []
+        var indicators: [Int64] = []
+        var longAngle: [Double] = []
+        var longSign: [Int64] = []
+        var candidates: [(Int, Int64, Int64, Int)] = []
+
+        mutating func reset(_ m: Int) {
+            vectors.removeAll(keepingCapacity: true)
+            overlap.removeAll(keepingCapacity: true)
+            mask.removeAll(keepingCapacity: true)
+            indicators.removeAll(keepingCapacity: true)
+            longAngle.removeAll(keepingCapacity: true)
+            longSign.removeAll(keepingCapacity: true)
+            candidates.removeAll(keepingCapacity: true)
+            indicators.append(contentsOf: repeatElement(0, count: m))
+            longAngle.append(contentsOf: repeatElement(0, count: m))
+            longSign.append(contentsOf: repeatElement(1, count: m))
+        }
+    }
+
+    /// Convenience returning the indicators (tests).
+    static func compute(center: Int, tuples: [(Int64, Int64, Int, Int)], xyz: [Double]) -> [Int64] {
+        var scratch = Scratch()
+        compute(center: center, tuples: tuples, xyz: xyz, scratch: &scratch)
+        return scratch.indicators
+    }
+
+    /// `tuples` are (bond code, identifier, neighbour, _) sorted by (code, identifier); the result
+    /// is left in `scratch.indicators`.
+    static func compute(center: Int, tuples: [(Int64, Int64, Int, Int)], xyz: [Double], scratch: inout Scratch) {
+        let m = tuples.count
+        scratch.reset(m)
+        guard m > 0 else { return }
+        let origin = Vector(xyz[3 * center], xyz[3 * center + 1], xyz[3 * center + 2])
+        for t in tuples {
+            let j = t.2
+            let v = Vector(xyz[3 * j], xyz[3 * j + 1], xyz[3 * j + 2]) - origin
+            scratch.vectors.append(v)
+            scratch.overlap.append(v == .zero)
+            scratch.mask.append(v != .zero)
+        }
+        let vectors = scratch.vectors
+        let overlap = scratch.overlap
+
+        // y axis.
+        var y: Vector?
+        var yIndex: Int?
+        if let unique = firstUnique(m, key: { (tuples[$0].0, tuples[$0].1) }) {
+            y = vectors[unique]
+            yIndex = unique
+        } else if m == 2 {
+            y = vectors[0]
+            yIndex = 0
+        } else {
+            var sum = Vector.zero
+            for v in vectors { sum += v }
+            let mean = sum / Double(m)
+            if (mean * mean).sum().squareRoot() >= 0.1 { y = mean }
+        }
+        if let y {
+            if let yIndex { scratch.mask[yIndex] = false }
+            let yUnit = unit(y)
+            for i in 0..<m {
+                let u = unit(vectors[i])
+                var angle = u == .zero ? 0 : acos(min(1, max(-1, dot(u, yUnit))))
+                angle = Double.pi / 2 - angle
+                if abs(angle) < epsilon { angle = 0 }
+                scratch.longSign[i] = angle < 0 ? -1 : 1
+                scratch.longAngle[i] = abs(angle)
+            }
+            // z axis: first unique (angle bin, bond code) among the masked neighbours.
+            for i in 0..<m where scratch.mask[i] {
+                scratch.candidates.append((Int(scratch.longAngle[i] / 0.01), tuples[i].0, tuples[i].1, i))
+            }
+            scratch.candidates.sort { ($0.0, $0.1, $0.2, $0.3) < ($1.0, $1.1, $1.2, $1.3) }
+            let candidates = scratch.candidates
+            if let first = firstUnique(candidates.count, key: { (Int64(candidates[$0].0), candidates[$0].1) }) {
+                let z = project(vectors[candidates[first].3], onPlaneNormalTo: yUnit)
+                let zUnit = unit(z)
+                for i in 0..<m {
+                    var angle: Double
+                    if i == yIndex {
+                        angle = 0
+                    } else {
+                        let lat = unit(project(vectors[i], onPlaneNormalTo: yUnit))
+                        if lat == .zero {
+                            angle = 0
+                        } else {
+                            angle = acos(min(1, max(-1, dot(lat, zUnit))))
+                        }
+                        let side = dot(y, cross(lat, zUnit))
+                        let sign: Double = side < 0 ? -1 : 1
+                        angle = positiveModulo(sign * angle, 2 * Double.pi)
+                    }
+                    let rotated = positiveModulo(angle + Double.pi / 4, 2 * Double.pi)
+                    scratch.indicators[i] = (2 + Int64(rotated * 4 / (2 * Double.pi))) * scratch.longSign[i]
+                }
+            }
+            let cone = Double.pi / 36
+            for i in 0..<m where Double.pi / 2 - scratch.longAngle[i] < cone { scratch.indicators[i] = scratch.longSign[i] }
+        }
+        for i in 0..<m where overlap[i] { scratch.indicators[i] = 0 }
+    }
+
+    /// Index of the first entry whose key occurs once (keys sorted), as e3fp's
+    /// `get_first_unique_tuple_inds(..., 1)`.
+    static func firstUnique(_ count: Int, key: (Int) -> (Int64, Int64)) -> Int? {
+        var i = 0
+        while i < count {
+            var j = i + 1
+            let k = key(i)
+            while j < count, key(j) == k { j += 1 }
+            if j - i == 1 { return i }
+            i = j
+        }
+        return nil
+    }
+
+    @inline(__always) static func dot(_ a: Vector, _ b: Vector) -> Double {
+        var s = a.x * b.x
+        s += a.y * b.y
+        s += a.z * b.z
+        return s
+    }
+
+    @inline(__always) static func cross(_ a: Vector, _ b: Vector) -> Vector {
+        Vector(a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x)
+    }
+
+    /// e3fp's `as_unit`: v / |v|, unchanged when |v|² < 1e-12.
+    @inline(__always) static func unit(_ v: Vector) -> Vector {
+        let sq = dot(v, v)
+        return sq < epsilon ? v : v / sq.squareRoot()
+    }
+
+    @inline(__always) static func project(_ v: Vector, onPlaneNormalTo unitNormal: Vector) -> Vector {
+        v - unitNormal * dot(v, unitNormal)
+    }
+
+    @inline(__always) static func positiveModulo(_ x: Double, _ d: Double) -> Double {
+        let r = fmod(x, d)
+        return r < 0 ? r + d : r
+    }
+}
