@@ -76,6 +76,9 @@ let package = Package(
         .testTarget(name: "BioEmbedCoreTests", dependencies: ["BioEmbedCore", "_BioEmbedTestSupport"]),
         .testTarget(name: "BioEmbedLinalgTests", dependencies: ["BioEmbedLinalg", "_BioEmbedTestSupport"]),
         .testTarget(name: "BioEmbedHDF5Tests", dependencies: ["BioEmbedHDF5", "_BioEmbedTestSupport"]),
+        .testTarget(
+            name: "BioEmbedNeuroTests",
+            dependencies: ["BioEmbedNeuro", "BioEmbedHDF5", "BioEmbedLinalg", "_BioEmbedTestSupport"]),
         .testTarget(name: "BioEmbedMoleculeTests", dependencies: ["BioEmbedMolecule", "_BioEmbedTestSupport"]),
         .testTarget(
             name: "BioEmbedPipelineTests",

@@ -64,6 +64,18 @@ public enum StageExecutor {
             }
         }
         try writer.finish()
+        if writer.count > 0 {
+            for (name, data) in try stage.collectionArrays().sorted(by: { $0.key < $1.key }) {
+                switch data {
+                case let .int64(v): _ = try writer.group.write(name, v, shape: [v.count])
+                case let .float64(v): _ = try writer.group.write(name, v, shape: [v.count])
+                case let .int32(v): _ = try writer.group.write(name, v, shape: [v.count])
+                case let .float32(v): _ = try writer.group.write(name, v, shape: [v.count])
+                case let .uint8(v): _ = try writer.group.write(name, v, shape: [v.count])
+                case let .strings(v): _ = try writer.group.writeStrings(name, v)
+                }
+            }
+        }
         progress.finish()
         let seconds = Date().timeIntervalSince(started)
         try file.writeProvenance(Provenance(

@@ -1,5 +1,6 @@
 import BioEmbedCore
 import BioEmbedHDF5
+import BioEmbedNeuro
 import Foundation
 import Yams
 
@@ -14,6 +15,7 @@ public struct AnyStage: Sendable {
     /// The configuration as JSON with sorted keys (provenance `parameters`, resume keys).
     public let parametersJSON: String
     private let body: @Sendable (ManifestItem, StageContext) throws -> [StageOutput]
+    private let arrays: @Sendable () throws -> [String: FieldData]
 
     public init<S: Stage>(_ stage: S) {
         name = S.name
@@ -24,7 +26,11 @@ public struct AnyStage: Sendable {
         requiredColumns = stage.requiredColumns
         parametersJSON = parametersText(stage.configuration)
         body = { item, context in try stage.outputs(item, context: context) }
+        arrays = { try stage.collectionArrays() }
     }
+
+    /// The stage's collection-level arrays (written after the items).
+    public func collectionArrays() throws -> [String: FieldData] { try arrays() }
 
     public func outputs(_ item: ManifestItem, context: StageContext) throws -> [StageOutput] {
         try body(item, context)
@@ -97,6 +103,7 @@ public enum StageRegistry {
     /// Stage name → entry. Each family adds its stages here (one line each).
     static let entries: [String: Entry] = [
         FileChecksumStage.name: entry(FileChecksumStage.self),
+        FMRIExtractStage.name: entry(FMRIExtractStage.self),
     ]
 
     /// Stage names with their one-line summaries, sorted.

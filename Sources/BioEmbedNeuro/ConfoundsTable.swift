@@ -1,0 +1,84 @@
+import BioEmbedHDF5
+import Foundation
+
+/// An fMRIPrep confounds TSV: a header row of column names, one row per volume, `n/a` for missing.
+///
+/// Values are kept column-major (`columns[name]` is one time series); `n/a` and empty cells are NaN.
+public struct ConfoundsTable: Sendable {
+    public let file: String
+    public let names: [String]
+    public let columns: [String: [Double]]
+    public let rowCount: Int
+
+    /// Reads a tab-separated table (`.tsv`, also `.tsv.gz`).
+    ///
+    /// - Throws: `NeuroError.invalidInput` naming the file and line for a ragged row or a cell that is
+    ///   neither a number nor `n/a`.
+    public static func load(_ path: String) throws(NeuroError) -> ConfoundsTable {
+        let bytes: [UInt8]
+        do { bytes = try CompressedFileReader.readAll(path) } catch {
+            throw .invalidInput(file: path, expected: "a readable confounds TSV", found: "\(error)")
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
+        guard let head = lines.first else {
+            throw .invalidInput(file: path, expected: "a header row of confound names", found: "an empty file")
+        }
+        let names = head.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        var values = [[Double]](repeating: [], count: names.count)
+        for (index, line) in lines.dropFirst().enumerated() {
+            let cells = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard cells.count == names.count else {
+                throw .invalidInput(file: "\(path):\(index + 2)", expected: "\(names.count) tab-separated fields", found: "\(cells.count)")
+            }
+            for (c, cell) in cells.enumerated() {
+                let s = cell.trimmingCharacters(in: .whitespaces)
+                if s == "n/a" || s.isEmpty || s == "NaN" || s == "nan" {
+                    values[c].append(.nan)
+                } else if let v = Double(s) {
+                    values[c].append(v)
+                } else {
+                    throw .invalidInput(file: "\(path):\(index + 2)", expected: "a number or n/a in column '\(names[c])'", found: "'\(s)'")
+                }
+            }
+        }
+        var columns: [String: [Double]] = [:]
+        for (name, column) in zip(names, values) { columns[name] = column }
+        return ConfoundsTable(file: path, names: names, columns: columns, rowCount: lines.count - 1)
+    }
+
+    public init(file: String, names: [String], columns: [String: [Double]], rowCount: Int) {
+        self.file = file
+        self.names = names
+        self.columns = columns
+        self.rowCount = rowCount
+    }
+
+    /// The fMRIPrep confounds file next to a preprocessed BOLD file, as `load_confounds` finds it:
+    /// the entities before `_space-`/`_desc-` plus `_desc-confounds_timeseries.tsv`
+    /// (or the older `_desc-confounds_regressors.tsv`).
+    public static func sibling(ofBold bold: String) -> String? {
+        let folder = (bold as NSString).deletingLastPathComponent
+        let name = (bold as NSString).lastPathComponent
+        var entities: [Substring] = []
+        for part in name.split(separator: "_") {
+            if part.hasPrefix("space-") || part.hasPrefix("desc-") || part.hasPrefix("res-") || part.hasPrefix("den-")
+                || part.hasPrefix("bold") || part.hasPrefix("hemi-") { break }
+            entities.append(part)
+        }
+        guard !entities.isEmpty else { return nil }
+        let stem = entities.joined(separator: "_")
+        for suffix in ["_desc-confounds_timeseries.tsv", "_desc-confounds_regressors.tsv"] {
+            let candidate = PathJoin.join(folder, stem + suffix)
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
+
+enum PathJoin {
+    static func join(_ folder: String, _ name: String) -> String {
+        folder.isEmpty ? name : (folder as NSString).appendingPathComponent(name)
+    }
+}
