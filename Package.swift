@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "BioEmbedHDF5Tests", dependencies: ["BioEmbedHDF5", "_BioEmbedTestSupport"]),
         .testTarget(
             name: "BioEmbedNeuroTests",
-            dependencies: ["BioEmbedNeuro", "BioEmbedHDF5", "BioEmbedLinalg", "_BioEmbedTestSupport"]),
+            dependencies: ["BioEmbedNeuro", "BioEmbedCore", "BioEmbedHDF5", "BioEmbedLinalg", "_BioEmbedTestSupport"]),
         .testTarget(name: "BioEmbedMoleculeTests", dependencies: ["BioEmbedMolecule", "_BioEmbedTestSupport"]),
         .testTarget(
             name: "BioEmbedPipelineTests",
