@@ -104,6 +104,9 @@ public enum StageRegistry {
     static let entries: [String: Entry] = [
         FileChecksumStage.name: entry(FileChecksumStage.self),
         FMRIExtractStage.name: entry(FMRIExtractStage.self),
+        FMRIConnectivityStage.name: entry(FMRIConnectivityStage.self),
+        FMRIGraphStage.name: entry(FMRIGraphStage.self),
+        FMRISpectralStage.name: entry(FMRISpectralStage.self),
     ]
 
     /// Stage names with their one-line summaries, sorted.
