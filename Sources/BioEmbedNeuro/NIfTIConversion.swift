@@ -47,4 +47,55 @@ enum NIfTIConversion {
             for i in 0..<n { out[i] = Double(raw.loadUnaligned(fromByteOffset: size * i, as: T.self)) * slope + inter }
         }
     }
+
+    /// `sums[targets[i]] += value(voxels[i])` for the listed voxels only (the labels masker's inner
+    /// loop: no conversion of voxels outside the atlas). Returns false when a value is not finite.
+    static func accumulate(
+        _ raw: UnsafeRawBufferPointer, type: NIfTIDataType, swap: Bool, slope: Double, inter: Double,
+        voxels: UnsafeBufferPointer<Int32>, targets: UnsafeBufferPointer<Int32>, sums: UnsafeMutableBufferPointer<Double>
+    ) -> Bool {
+        switch type {
+        case .uint8: return gather(raw, UInt8.self, swap, slope, inter, voxels, targets, sums)
+        case .int8: return gather(raw, Int8.self, swap, slope, inter, voxels, targets, sums)
+        case .int16: return gather(raw, Int16.self, swap, slope, inter, voxels, targets, sums)
+        case .uint16: return gather(raw, UInt16.self, swap, slope, inter, voxels, targets, sums)
+        case .int32: return gather(raw, Int32.self, swap, slope, inter, voxels, targets, sums)
+        case .uint32: return gather(raw, UInt32.self, swap, slope, inter, voxels, targets, sums)
+        case .int64: return gather(raw, Int64.self, swap, slope, inter, voxels, targets, sums)
+        case .uint64: return gather(raw, UInt64.self, swap, slope, inter, voxels, targets, sums)
+        case .float32, .float64:
+            let size = type.size
+            var finite = true
+            for i in 0..<voxels.count {
+                let offset = size * Int(voxels[i])
+                let v: Double
+                if size == 4 {
+                    var bits = raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
+                    if swap { bits = bits.byteSwapped }
+                    v = Double(Float(bitPattern: bits)) * slope + inter
+                } else {
+                    var bits = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                    if swap { bits = bits.byteSwapped }
+                    v = Double(bitPattern: bits) * slope + inter
+                }
+                if !v.isFinite { finite = false }
+                sums[Int(targets[i])] += v
+            }
+            return finite
+        }
+    }
+
+    @inline(__always)
+    private static func gather<T: FixedWidthInteger>(
+        _ raw: UnsafeRawBufferPointer, _: T.Type, _ swap: Bool, _ slope: Double, _ inter: Double,
+        _ voxels: UnsafeBufferPointer<Int32>, _ targets: UnsafeBufferPointer<Int32>, _ sums: UnsafeMutableBufferPointer<Double>
+    ) -> Bool {
+        let size = MemoryLayout<T>.size
+        for i in 0..<voxels.count {
+            var x = raw.loadUnaligned(fromByteOffset: size * Int(voxels[i]), as: T.self)
+            if swap { x = x.byteSwapped }
+            sums[Int(targets[i])] += Double(x) * slope + inter
+        }
+        return slope.isFinite && inter.isFinite
+    }
 }

@@ -67,9 +67,24 @@ public final class NIfTIReader {
     /// - Throws: `NeuroError.truncated` when the file ends early.
     public func readVolume(into out: UnsafeMutableBufferPointer<Double>) throws(NeuroError) {
         guard let type = header.storage else { return }
+        precondition(out.count >= header.voxelsPerVolume)
+        let raw = try readRawVolume()
+        NIfTIConversion.convert(
+            raw, type: type, swap: swapped, slope: scaling.slope, inter: scaling.inter, into: out)
+    }
+
+    /// Whether the file's byte order differs from this machine's.
+    var swapped: Bool { header.littleEndian != NIfTIConversion.hostLittle }
+    /// `(slope, inter)` to apply: (1, 0) when `scl_slope` is 0 or not finite.
+    var scaling: (slope: Double, inter: Double) {
+        header.sclSlope != 0 && header.sclSlope.isFinite ? (header.sclSlope, header.sclInter) : (1, 0)
+    }
+
+    /// Inflates the next volume's stored bytes (valid until the next read).
+    func readRawVolume() throws(NeuroError) -> UnsafeRawBufferPointer {
+        guard let type = header.storage else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let count = header.voxelsPerVolume
         let bytes = count * type.size
-        precondition(out.count >= count)
         guard volumesRead < header.volumeCount else {
             throw .invalidInput(file: path, expected: "at most \(header.volumeCount) volumes", found: "a request for volume \(volumesRead + 1)")
         }
@@ -92,10 +107,7 @@ public final class NIfTIReader {
             filled += n
         }
         volumesRead += 1
-        let scale = header.sclSlope != 0 && header.sclSlope.isFinite
-        NIfTIConversion.convert(
-            UnsafeRawBufferPointer(rebasing: raw[0..<bytes]), type: type, swap: header.littleEndian != NIfTIConversion.hostLittle,
-            slope: scale ? header.sclSlope : 1, inter: scale ? header.sclInter : 0, into: out)
+        return UnsafeRawBufferPointer(rebasing: raw[0..<bytes])
     }
 
     /// Reads the next volume into `out` (resized to `voxelsPerVolume`).

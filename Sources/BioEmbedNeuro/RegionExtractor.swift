@@ -39,22 +39,16 @@ public enum RegionExtractor {
         }
         let t = header.volumeCount
         var out = Matrix<Double>(rows: t, columns: r)
-        var volume = [Double](repeating: 0, count: header.voxelsPerVolume)
         var sums = [Double](repeating: 0, count: r)
+        let type = header.storage ?? .float64
+        let (slope, inter) = reader.scaling
         for step in 0..<t {
-            try reader.readVolume(into: &volume)
-            var finite = true
-            volume.withUnsafeBufferPointer { vol in
-                voxels.withUnsafeBufferPointer { vx in
-                    targets.withUnsafeBufferPointer { tg in
-                        sums.withUnsafeMutableBufferPointer { s in
-                            for j in 0..<r { s[j] = 0 }
-                            for i in 0..<vx.count {
-                                let value = vol[Int(vx[i])]
-                                s[Int(tg[i])] += value
-                            }
-                            for j in 0..<r where !s[j].isFinite { finite = false }
-                        }
+            let raw = try reader.readRawVolume()
+            let finite = voxels.withUnsafeBufferPointer { vx in
+                targets.withUnsafeBufferPointer { tg in
+                    sums.withUnsafeMutableBufferPointer { s in
+                        for j in 0..<r { s[j] = 0 }
+                        return NIfTIConversion.accumulate(raw, type: type, swap: reader.swapped, slope: slope, inter: inter, voxels: vx, targets: tg, sums: s)
                     }
                 }
             }
