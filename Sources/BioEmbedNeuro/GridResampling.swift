@@ -18,22 +18,26 @@ public enum GridResampling {
         let m = matmul4(invert4(source.affine), target.affine)
         let s = source.gridShape, t = target.gridShape
         var out = [Double](repeating: 0, count: t[0] * t[1] * t[2])
+        // Source index along one axis for target (i, j, k), or -1 outside (scipy, mode "constant":
+        // no value beyond the outermost sample centres).
+        @inline(__always) func index(_ r: Int, _ i: Double, _ j: Double, _ k: Double) -> Int {
+            let c = m[r][0] * i + m[r][1] * j + m[r][2] * k + m[r][3]
+            guard c >= -1e-6 && c <= Double(s[r] - 1) + 1e-6 else { return -1 }
+            return min(max(Int((c + 0.5).rounded(.down)), 0), s[r] - 1)
+        }
         data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 for k in 0..<t[2] {
                     for j in 0..<t[1] {
                         for i in 0..<t[0] {
-                            let o = [Double(i), Double(j), Double(k)]
-                            var idx = [0, 0, 0]
-                            var inside = true
-                            for r in 0..<3 {
-                                let c = m[r][0] * o[0] + m[r][1] * o[1] + m[r][2] * o[2] + m[r][3]
-                                // scipy, mode "constant": no value beyond the outermost sample centres.
-                                if !(c >= -1e-9 && c <= Double(s[r] - 1) + 1e-9) { inside = false; break }
-                                idx[r] = Int((c + 0.5).rounded(.down))
-                                idx[r] = min(max(idx[r], 0), s[r] - 1)
-                            }
-                            if inside { dst[i + t[0] * (j + t[1] * k)] = src[idx[0] + s[0] * (idx[1] + s[1] * idx[2])] }
+                            let (x, y, z) = (Double(i), Double(j), Double(k))
+                            let a = index(0, x, y, z)
+                            if a < 0 { continue }
+                            let b = index(1, x, y, z)
+                            if b < 0 { continue }
+                            let c = index(2, x, y, z)
+                            if c < 0 { continue }
+                            dst[i + t[0] * (j + t[1] * k)] = src[a + s[0] * (b + s[1] * c)]
                         }
                     }
                 }
