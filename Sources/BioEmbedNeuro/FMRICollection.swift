@@ -19,8 +19,9 @@ enum FMRICollection {
         return (reader.ids, out)
     }
 
-    /// The `/fmri` group of `output`: when `output` is a new file, `ids`, `t_r` and `region_ids` are
-    /// copied from `input` so that the result is a collection on its own.
+    /// The `/fmri` group of `output`: when `output` is a new file, the collection's required arrays
+    /// (`ids`, `t_r`, `region_ids`, `timeseries` + offsets) are copied from `input`, so that the
+    /// result is a valid collection on its own.
     static func outputGroup(input: HDF5File, output: HDF5File) throws(HDF5Error) -> HDF5Group {
         if output.root.kind(of: "fmri") == .group { return try output.root.group("fmri") }
         let source = try input.root.group("fmri")
@@ -30,9 +31,14 @@ enum FMRICollection {
             let v: [Double] = try source.dataset(name).read()
             _ = try group.write(name, v, shape: [v.count])
         }
-        if source.contains("region_ids") {
-            let v: [Int64] = try source.dataset("region_ids").read()
-            _ = try group.write("region_ids", v, shape: [v.count])
+        for name in ["region_ids", "timeseries_offsets"] where source.contains(name) {
+            let v: [Int64] = try source.dataset(name).read()
+            _ = try group.write(name, v, shape: [v.count])
+        }
+        if source.contains("timeseries") {
+            let d = try source.dataset("timeseries")
+            let v: [Double] = try d.read()
+            _ = try group.write("timeseries", v, shape: d.shape)
         }
         return group
     }

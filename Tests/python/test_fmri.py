@@ -182,3 +182,15 @@ def test_bad_configuration_is_exit_1_and_one_line(run, tmp_path):
     assert r.returncode == 1
     assert r.stderr.strip().splitlines() == ["error: parameter 'strategy': expected names from motion, high_pass, wm_csf, global_signal, compcor, found 'bogus'"]
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_collection_stages_into_a_new_file_write_a_valid_collection(run, extracted, tmp_path):
+    out = tmp_path / "fc.h5"
+    r = run("fmri", "connectivity", "--input", extracted, "--kind", "covariance", "--output", out)
+    assert r.returncode == 0, r.stderr
+    assert run("validate", out).returncode == 0
+    with h5py.File(out) as f, h5py.File(extracted) as src:
+        assert list(f["fmri/ids"].asstr()[()]) == list(src["fmri/ids"].asstr()[()])
+        assert f["fmri/connectivity/covariance"].shape[0] == 1
+    r = run("fmri", "graph", "--input", out, "--kind", "precision", "--output", out)
+    assert r.returncode == 1 and "connectivity/precision" in r.stderr
