@@ -72,19 +72,26 @@ public enum Connectivity {
         return p
     }
 
-    /// One subject's matrix for a non-tangent kind.
+    /// One subject's matrix for a non-tangent kind (`tangent` gives the covariance it starts from).
     public static func measure(_ x: Matrix<Double>, kind: ConnectivityKind, estimator: CovarianceEstimator) throws(LinalgError) -> Matrix<Double> {
-        switch kind {
-        case .correlation:
+        if kind == .correlation {
             var z = x
             SignalCleaner.zscore(&z, centred: false)
             return covarianceToCorrelation(covariance(z, estimator: estimator).matrix)
-        case .covariance, .tangent:
-            return covariance(x, estimator: estimator).matrix
+        }
+        return try fromCovariance(covariance(x, estimator: estimator).matrix, kind: kind)
+    }
+
+    /// `covariance`/`tangent` (the matrix itself), `precision` or `partial_correlation` from the
+    /// estimated covariance of the raw series (so several kinds share one estimate).
+    public static func fromCovariance(_ c: Matrix<Double>, kind: ConnectivityKind) throws(LinalgError) -> Matrix<Double> {
+        switch kind {
+        case .covariance, .tangent, .correlation:
+            return c
         case .precision:
-            return try inverse(covariance(x, estimator: estimator).matrix)
+            return try inverse(c)
         case .partialCorrelation:
-            var p = covarianceToCorrelation(try inverse(covariance(x, estimator: estimator).matrix))
+            var p = covarianceToCorrelation(try inverse(c))
             for i in 0..<p.storage.count { p.storage[i] = -p.storage[i] }
             for i in 0..<p.rows { p.storage[i * p.rows + i] = 1 }
             return p

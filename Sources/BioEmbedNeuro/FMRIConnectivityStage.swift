@@ -71,92 +71,119 @@ public struct FMRIConnectivityStage: CollectionStage {
     public let configuration: Configuration
     public init(_ configuration: Configuration) { self.configuration = configuration }
 
+    /// Streams subjects: each one's series is read, turned into every requested kind (one covariance
+    /// estimate shared by covariance/precision/partial correlation/tangent) and its windows, then dropped.
     public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
         try configuration.validate()
         let kinds = try configuration.kinds()
         let estimator = try configuration.covarianceEstimator()
-        let (ids, series) = try FMRICollection.timeSeries(input)
+        let source = try input.root.group("fmri")
+        let reader = try CollectionReader(source)
+        let ids = reader.ids
+        let count = ids.count
+        let shape = try source.dataset("timeseries").shape
+        let r = shape.count > 1 ? shape[1] : 1
         let group = try FMRICollection.outputGroup(input: input, output: output)
         let connectivity = try group.openOrCreateGroup("connectivity")
-        let r = series.first?.columns ?? 0
         var failed = Set<Int>()
         func fail(_ k: Int, _ message: String) throws {
             if failed.insert(k).inserted {
                 try errors.append(id: ids[k], stage: Self.name, category: .badInput, message: "\(input.path): /fmri \(ids[k]): \(message)")
             }
         }
-        for (k, x) in series.enumerated() {
+        var results: [ConnectivityKind: [Double]] = [:]
+        for kind in kinds { results[kind] = [Double](repeating: .nan, count: count * r * r) }
+        var tangentInputs: [(index: Int, covariance: Matrix<Double>)] = []
+        let window = configuration.window, step = configuration.step ?? 1
+        var windowOffsets: [Int64] = [0]
+        var windowValues: [Float] = []
+        var fisherStd: [Double] = []
+        let progress = ProgressReporter(label: Self.name, total: count, mode: context.progress)
+        for k in 0..<count {
+            let values: [Double] = try reader.rows("timeseries", offsets: "timeseries_offsets", item: k)
+            let x = Matrix(rows: values.count / max(r, 1), columns: r, storage: values)
             if x.rows < 2 { try fail(k, "expected at least 2 volumes, found \(x.rows)") }
             else if x.storage.contains(where: { !$0.isFinite }) { try fail(k, "expected finite time series, found NaN/Inf (a region without voxels?)") }
-        }
-        let progress = ProgressReporter(label: Self.name, total: series.count * kinds.count, mode: context.progress)
-        for kind in kinds {
-            var matrices = [[Double]](repeating: FMRICollection.nanMatrix(r), count: series.count)
-            if kind == .tangent {
-                let usable = series.indices.filter { !failed.contains($0) }
-                var covariances: [Matrix<Double>] = []
-                for k in usable { covariances.append(Connectivity.covariance(series[k], estimator: estimator).matrix) }
-                if usable.count >= 2 {
+            if !failed.contains(k) {
+                var raw: Matrix<Double>?
+                for kind in kinds {
                     do {
-                        let t = try Connectivity.tangent(covariances)
-                        for (i, k) in usable.enumerated() { matrices[k] = t.matrices[i].storage }
-                        try FMRICollection.removeIfPresent(connectivity, "tangent_mean")
-                        try FMRICollection.removeIfPresent(connectivity, "tangent_whitening")
-                        _ = try connectivity.write("tangent_mean", t.mean.storage, shape: [r, r])
-                        _ = try connectivity.write("tangent_whitening", t.whitening.storage, shape: [r, r])
-                    } catch let error as LinalgError {
-                        for k in usable { try fail(k, "tangent space: \(error)") }
-                    }
-                } else {
-                    Diagnostics.warning("\(input.path): tangent needs at least 2 usable subjects, found \(usable.count); connectivity/tangent is NaN")
-                }
-                progress.advance(failed: false)
-            } else {
-                for k in series.indices where !failed.contains(k) {
-                    do { matrices[k] = try Connectivity.measure(series[k], kind: kind, estimator: estimator).storage } catch {
+                        let m: Matrix<Double>
+                        if kind == .correlation {
+                            m = try Connectivity.measure(x, kind: .correlation, estimator: estimator)
+                        } else {
+                            if raw == nil { raw = Connectivity.covariance(x, estimator: estimator).matrix }
+                            if kind == .tangent { tangentInputs.append((k, raw!)); continue }
+                            m = try Connectivity.fromCovariance(raw!, kind: kind)
+                        }
+                        results[kind]!.withUnsafeMutableBufferPointer { out in
+                            m.storage.withUnsafeBufferPointer { out.baseAddress!.advanced(by: k * r * r).update(from: $0.baseAddress!, count: r * r) }
+                        }
+                    } catch {
                         try fail(k, "\(kind.rawValue): \(error)")
                     }
-                    progress.advance(failed: failed.contains(k))
                 }
             }
-            try FMRICollection.removeIfPresent(connectivity, kind.rawValue)
-            let dataset = try connectivity.write(kind.rawValue, matrices.flatMap { $0 }, shape: [series.count, r, r])
-            try dataset.setAttribute("estimator", .string(estimator.rawValue))
-            if configuration.vectorize ?? false {
-                let discard = configuration.discardDiagonal ?? false
-                let vectors = matrices.map { Connectivity.vectorize(Matrix(rows: r, columns: r, storage: $0), discardDiagonal: discard) }
-                let name = kind.rawValue + "_vectorized"
-                try FMRICollection.removeIfPresent(connectivity, name)
-                let v = try connectivity.write(name, vectors.flatMap { $0 }, shape: [series.count, vectors.first?.count ?? 0])
-                try v.setAttribute("discard_diagonal", .int(discard ? 1 : 0))
-            }
-        }
-        if let window = configuration.window {
-            let step = configuration.step ?? 1
-            try FMRICollection.removeIfPresent(group, "dynamic")
-            let dynamic = try group.createGroup("dynamic")
-            var offsets: [Int64] = [0]
-            var all: [Float] = []
-            var zstd: [Double] = []
-            for (k, x) in series.enumerated() {
+            if let window {
                 var windows: [[Double]] = []
                 if !failed.contains(k) {
                     if x.rows < window { try fail(k, "expected at least \(window) volumes for the sliding window, found \(x.rows)") }
                     else { windows = Connectivity.slidingWindowCorrelation(x, window: window, step: step) }
                 }
-                for w in windows { all.append(contentsOf: w.map(Float.init)) }
-                offsets.append(offsets.last! + Int64(windows.count))
-                zstd.append(contentsOf: windows.isEmpty ? FMRICollection.nanMatrix(r) : Connectivity.fisherZStd(windows, regions: r))
+                for w in windows { windowValues.append(contentsOf: w.map(Float.init)) }
+                windowOffsets.append(windowOffsets.last! + Int64(windows.count))
+                fisherStd.append(contentsOf: windows.isEmpty ? FMRICollection.nanMatrix(r) : Connectivity.fisherZStd(windows, regions: r))
             }
-            let d = try dynamic.write("correlation", all, shape: [Int(offsets.last!), r, r])
+            progress.advance(failed: failed.contains(k))
+        }
+        if kinds.contains(.tangent) {
+            let usable = tangentInputs.filter { !failed.contains($0.index) }
+            if usable.count >= 2 {
+                do {
+                    let t = try Connectivity.tangent(usable.map(\.covariance))
+                    for (i, entry) in usable.enumerated() {
+                        results[.tangent]!.replaceSubrange((entry.index * r * r)..<((entry.index + 1) * r * r), with: t.matrices[i].storage)
+                    }
+                    try FMRICollection.removeIfPresent(connectivity, "tangent_mean")
+                    try FMRICollection.removeIfPresent(connectivity, "tangent_whitening")
+                    _ = try connectivity.write("tangent_mean", t.mean.storage, shape: [r, r])
+                    _ = try connectivity.write("tangent_whitening", t.whitening.storage, shape: [r, r])
+                } catch let error as LinalgError {
+                    for entry in usable { try fail(entry.index, "tangent space: \(error)") }
+                }
+            } else {
+                Diagnostics.warning("\(input.path): tangent needs at least 2 usable subjects, found \(usable.count); connectivity/tangent is NaN")
+            }
+        }
+        for kind in kinds {
+            try FMRICollection.removeIfPresent(connectivity, kind.rawValue)
+            let dataset = try connectivity.write(kind.rawValue, results[kind]!, shape: [count, r, r])
+            try dataset.setAttribute("estimator", .string(estimator.rawValue))
+            if configuration.vectorize ?? false {
+                let discard = configuration.discardDiagonal ?? false
+                var vectors: [Double] = []
+                for k in 0..<count {
+                    let m = Matrix(rows: r, columns: r, storage: Array(results[kind]![(k * r * r)..<((k + 1) * r * r)]))
+                    vectors += Connectivity.vectorize(m, discardDiagonal: discard)
+                }
+                let name = kind.rawValue + "_vectorized"
+                try FMRICollection.removeIfPresent(connectivity, name)
+                let v = try connectivity.write(name, vectors, shape: [count, count > 0 ? vectors.count / count : 0])
+                try v.setAttribute("discard_diagonal", .int(discard ? 1 : 0))
+            }
+        }
+        if let window {
+            try FMRICollection.removeIfPresent(group, "dynamic")
+            let dynamic = try group.createGroup("dynamic")
+            let d = try dynamic.write("correlation", windowValues, shape: [Int(windowOffsets.last!), r, r])
             try d.setAttribute("window", .int(Int64(window)))
             try d.setAttribute("step", .int(Int64(step)))
-            _ = try dynamic.write("correlation_offsets", offsets, shape: [offsets.count])
-            _ = try dynamic.write("fisher_z_std", zstd, shape: [series.count, r, r])
+            _ = try dynamic.write("correlation_offsets", windowOffsets, shape: [windowOffsets.count])
+            _ = try dynamic.write("fisher_z_std", fisherStd, shape: [count, r, r])
             try dynamic.setAttribute("window", .int(Int64(window)))
             try dynamic.setAttribute("step", .int(Int64(step)))
         }
         progress.finish()
-        return CollectionStageResult(done: series.count - failed.count, failed: failed.count)
+        return CollectionStageResult(done: count - failed.count, failed: failed.count)
     }
 }
