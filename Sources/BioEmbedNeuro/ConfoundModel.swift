@@ -91,15 +91,23 @@ public struct ConfoundModel: Sendable, Hashable, Codable {
             wanted += table.names.filter { $0.hasPrefix("cosine") }
         }
         if strategy.contains("compcor") {
-            var prefixes: [String] = []
-            if compcor.hasPrefix("anat") || compcor == "temporal_anat" { prefixes.append(compcor == "anat_separated" ? "" : "a_comp_cor_") }
-            if compcor == "anat_separated" { prefixes = ["c_comp_cor_", "w_comp_cor_"] }
-            if compcor.hasPrefix("temporal") { prefixes.append("t_comp_cor_") }
-            for prefix in prefixes {
+            // (column prefix, sidecar Mask) groups; `n_compcor` applies to each group.
+            var groups: [(String, String?)] = []
+            switch compcor {
+            case "anat_combined": groups = [("a_comp_cor_", "combined")]
+            case "anat_separated": groups = [("a_comp_cor_", "CSF"), ("a_comp_cor_", "WM")]
+            case "temporal": groups = [("t_comp_cor_", nil)]
+            default: groups = [("t_comp_cor_", nil), ("a_comp_cor_", "combined")]  // temporal_anat
+            }
+            for (prefix, mask) in groups {
                 var found = table.names.filter { $0.hasPrefix(prefix) }.sorted()
+                if let mask, !table.compcorMasks.isEmpty {
+                    // fMRIPrep ≥ 1.4 mixes CSF, WM and combined components under a_comp_cor_: the JSON says which.
+                    found = found.filter { table.compcorMasks[$0] == mask }
+                }
                 if let n = nCompcor { found = Array(found.prefix(n)) }
                 if found.isEmpty {
-                    throw .invalidInput(file: table.file, expected: "'\(prefix)XX' columns for compcor '\(compcor)'", found: "none")
+                    throw .invalidInput(file: table.file, expected: "'\(prefix)XX' columns\(mask.map { " with Mask \($0) in the sidecar JSON" } ?? "") for compcor '\(compcor)'", found: "none")
                 }
                 wanted += found
             }

@@ -9,6 +9,9 @@ public struct ConfoundsTable: Sendable {
     public let names: [String]
     public let columns: [String: [Double]]
     public let rowCount: Int
+    /// CompCor metadata from the sidecar JSON (`a_comp_cor_00` → `Mask`), for columns that have it
+    /// and are retained (`Retained` not false).
+    public var compcorMasks: [String: String] = [:]
 
     /// Reads a tab-separated table (`.tsv`, also `.tsv.gz`).
     ///
@@ -45,7 +48,9 @@ public struct ConfoundsTable: Sendable {
         }
         var columns: [String: [Double]] = [:]
         for (name, column) in zip(names, values) { columns[name] = column }
-        return ConfoundsTable(file: path, names: names, columns: columns, rowCount: lines.count - 1)
+        var table = ConfoundsTable(file: path, names: names, columns: columns, rowCount: lines.count - 1)
+        table.compcorMasks = sidecarMasks(path)
+        return table
     }
 
     public init(file: String, names: [String], columns: [String: [Double]], rowCount: Int) {
@@ -53,6 +58,21 @@ public struct ConfoundsTable: Sendable {
         self.names = names
         self.columns = columns
         self.rowCount = rowCount
+    }
+
+    /// `Mask` of each retained CompCor component in the sidecar JSON (`.tsv` → `.json`).
+    static func sidecarMasks(_ path: String) -> [String: String] {
+        var stem = path
+        for ext in [".tsv.gz", ".tsv"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
+        guard let data = FileManager.default.contents(atPath: stem + ".json"),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        var masks: [String: String] = [:]
+        for (name, value) in object {
+            guard let entry = value as? [String: Any], let mask = entry["Mask"] as? String else { continue }
+            if let retained = entry["Retained"] as? Bool, !retained { continue }
+            masks[name] = mask
+        }
+        return masks
     }
 
     /// The fMRIPrep confounds file next to a preprocessed BOLD file, as `load_confounds` finds it:
