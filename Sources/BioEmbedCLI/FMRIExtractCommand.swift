@@ -99,6 +99,9 @@ struct FMRIExtractCommand: ParsableCommand {
         let configuration = stageConfiguration
         let summary = try reportingErrors { () throws -> StageSummary in
             try configuration.validate()
+            // A missing or unreadable atlas is a usage error: nothing is written.
+            if let atlas { _ = try LabelAtlas(atlas) }
+            if let maps { _ = try NIfTIReader.header(of: maps) }
             var items = FMRIRunID.shorten(try InputDiscovery.items(bold, extensions: ["bold.nii.gz", "bold.nii"]))
             if !confounds.isEmpty {
                 guard confounds.count == items.count else {

@@ -1,3 +1,4 @@
+import BioEmbedCore
 import Foundation
 
 /// Which confounds to take from an fMRIPrep table: the parameters of nilearn's
@@ -124,6 +125,9 @@ public struct ConfoundModel: Sendable, Hashable, Codable {
             throw .invalidInput(file: table.file, expected: "\(volumes) rows (one per BOLD volume)", found: "\(table.rowCount) rows")
         }
         let names = try columnNames(in: table)
+        if table.names.contains(where: { $0.hasPrefix("non_steady_state_outlier") }) {
+            Diagnostics.warning("\(table.file): non_steady_state_outlier columns are present; those volumes are kept (sample masks are not supported; nilearn would censor them)")
+        }
         let k = names.count
         var out = [Double](repeating: 0, count: volumes * k)
         for (c, name) in names.enumerated() {

@@ -194,3 +194,10 @@ def test_collection_stages_into_a_new_file_write_a_valid_collection(run, extract
         assert f["fmri/connectivity/covariance"].shape[0] == 1
     r = run("fmri", "graph", "--input", out, "--kind", "precision", "--output", out)
     assert r.returncode == 1 and "connectivity/precision" in r.stderr
+
+
+def test_missing_atlas_is_a_usage_error(run, tmp_path):
+    missing = tmp_path / "atlas.nii.gz"
+    r = run("fmri", "extract", "--bold", BOLD, "--atlas", missing, "--output", tmp_path / "x.h5")
+    assert r.returncode == 1 and str(missing) in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.h5").exists()
