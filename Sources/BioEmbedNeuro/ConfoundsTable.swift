@@ -1,3 +1,4 @@
+import BioEmbedCore
 import BioEmbedHDF5
 import Foundation
 
@@ -90,15 +91,9 @@ public struct ConfoundsTable: Sendable {
         guard !entities.isEmpty else { return nil }
         let stem = entities.joined(separator: "_")
         for suffix in ["_desc-confounds_timeseries.tsv", "_desc-confounds_regressors.tsv"] {
-            let candidate = PathJoin.join(folder, stem + suffix)
+            let candidate = PathText.joined(folder, stem + suffix)
             if FileManager.default.fileExists(atPath: candidate) { return candidate }
         }
         return nil
-    }
-}
-
-enum PathJoin {
-    static func join(_ folder: String, _ name: String) -> String {
-        folder.isEmpty ? name : (folder as NSString).appendingPathComponent(name)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The connectivity measures of nilearn's `ConnectivityMeasure` (`kind=`), named as in `/fmri/connectivity/<kind>`.
 public enum ConnectivityKind: String, Sendable, Hashable, Codable, CaseIterable {
     case correlation
@@ -15,13 +17,3 @@ public enum ConnectivityKind: String, Sendable, Hashable, Codable, CaseIterable 
         self = kind
     }
 }
-
-/// Covariance estimators of `ConnectivityMeasure(cov_estimator=...)`.
-public enum CovarianceEstimator: String, Sendable, Hashable, Codable {
-    /// sklearn `LedoitWolf()`: nilearn's default.
-    case ledoitWolf = "ledoit-wolf"
-    /// sklearn `EmpiricalCovariance()`: maximum likelihood (ddof 0).
-    case empirical
-}
-
-import Foundation
