@@ -201,3 +201,18 @@ def test_missing_atlas_is_a_usage_error(run, tmp_path):
     r = run("fmri", "extract", "--bold", BOLD, "--atlas", missing, "--output", tmp_path / "x.h5")
     assert r.returncode == 1 and str(missing) in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_fmri_pipeline_runs_every_stage_into_one_valid_file(run, tmp_path):
+    r = run("run", REPO / "pipelines/fmri.yaml", "--output-dir", tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "fmri.h5"
+    assert run("validate", out).returncode == 0
+    with h5py.File(out) as f, h5py.File(REF) as ref:
+        g = f["fmri"]
+        assert list(g["ids"].asstr()[()]) == ["sub-01"]
+        for name in ["connectivity/correlation", "connectivity/partial_correlation", "dynamic/correlation",
+                     "graph/correlation/degree", "spectral/alff"]:
+            assert name in g, name
+        assert rel_to_std(g["timeseries"][()], ref["sub-01/clean_timeseries"][()]) <= 1e-9
+        assert list(f["provenance"]) == ["fmri_connectivity", "fmri_extract", "fmri_graph", "fmri_spectral"]
