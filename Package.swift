@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "BioEmbedLinalg", dependencies: ["BioEmbedCore", "CBLAS", "CFFTW3"]),
         /// HDF5 store, ragged collections, NetCDF-4 writing and gzip streams: the only module importing
         /// CHDF5, CNetCDF and CZlib.
-        .target(name: "BioEmbedHDF5", dependencies: ["BioEmbedCore", "CHDF5", "CNetCDF", "CZlib"]),
+        .target(name: "BioEmbedHDF5", dependencies: ["BioEmbedCore", "CHDF5", "CNetCDF", "CZlib", "CISAL"]),
         /// fMRI stage family (NIfTI, cleaning, connectivity, graph metrics).
         .target(name: "BioEmbedNeuro", dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5"]),
         /// Structure stage family (PDB/mmCIF, residue graphs, 3Di).
@@ -58,6 +58,8 @@ let package = Package(
         .systemLibrary(name: "CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        /// Intel ISA-L's igzip: the fast gzip inflater behind CompressedFileReader (.nii.gz ingest).
+        .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         .target(
             name: "CRDKitShim",
             cxxSettings: [
@@ -76,6 +78,9 @@ let package = Package(
         .testTarget(name: "BioEmbedCoreTests", dependencies: ["BioEmbedCore", "_BioEmbedTestSupport"]),
         .testTarget(name: "BioEmbedLinalgTests", dependencies: ["BioEmbedLinalg", "_BioEmbedTestSupport"]),
         .testTarget(name: "BioEmbedHDF5Tests", dependencies: ["BioEmbedHDF5", "_BioEmbedTestSupport"]),
+        .testTarget(
+            name: "BioEmbedNeuroTests",
+            dependencies: ["BioEmbedNeuro", "BioEmbedCore", "BioEmbedHDF5", "BioEmbedLinalg", "_BioEmbedTestSupport"]),
         .testTarget(name: "BioEmbedMoleculeTests", dependencies: ["BioEmbedMolecule", "_BioEmbedTestSupport"]),
         .testTarget(
             name: "BioEmbedPipelineTests",

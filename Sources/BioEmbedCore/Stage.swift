@@ -44,11 +44,16 @@ public protocol Stage: Sendable {
     /// records of an SDF): each is a record or a failure of its own, so one bad record does not
     /// lose the others. Throwing fails the whole input. Default: `[.record(process(item))]`.
     func outputs(_ item: ManifestItem, context: StageContext) throws -> [StageOutput]
+
+    /// Collection-level 1-D arrays written once after all items (e.g. `/fmri/region_ids`, shared by
+    /// every subject). Default: none.
+    func collectionArrays() throws -> [String: FieldData]
 }
 
 extension Stage {
     public var collectionAttributes: [String: MetadataValue] { [:] }
     public var requiredColumns: [String] { ["path"] }
+    public func collectionArrays() throws -> [String: FieldData] { [:] }
 
     public func outputs(_ item: ManifestItem, context: StageContext) throws -> [StageOutput] {
         [.record(try process(item, context: context))]

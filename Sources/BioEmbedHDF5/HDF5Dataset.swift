@@ -93,7 +93,9 @@ public final class HDF5Dataset: HDF5Located {
 
     private func requireNumeric<Scalar: HDF5Scalar>(_: Scalar.Type) throws(HDF5Error) {
         let description = typeDescription
-        if description.element == .string || description.element == nil {
+        // Any integer or float width converts on read (HDF5 does it), e.g. int16 or uint64 stored by h5py.
+        let numericName = ["int", "uint", "float"].contains { description.name.hasPrefix($0) }
+        if description.element == .string || (description.element == nil && !numericName) {
             throw HDF5Error.typeMismatch(file: file.path, object: path, expected: "\(Scalar.elementType.rawValue)", found: description.name)
         }
     }

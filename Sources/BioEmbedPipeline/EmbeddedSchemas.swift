@@ -56,13 +56,19 @@ enum EmbeddedSchemas {
     {"path": "connectivity/*", "dtype": "float64", "shape": ["N", "R", "R"], "required": false,
      "names": ["correlation", "partial_correlation", "tangent", "covariance", "precision"]},
     {"path": "connectivity/tangent_mean", "dtype": "float64", "shape": ["R", "R"], "required": false},
+    {"path": "connectivity/tangent_whitening", "dtype": "float64", "shape": ["R", "R"], "required": false},
+    {"path": "connectivity/*_vectorized", "dtype": "float64", "shape": ["N", "V"], "required": false},
+    {"path": "dynamic/fisher_z_std", "dtype": "float64", "shape": ["N", "R", "R"], "required": false},
     {"path": "dynamic/correlation_offsets", "dtype": "int64", "shape": ["N+1"], "offsets": true, "required": false},
     {"path": "dynamic/correlation", "dtype": "float32", "shape": ["sum(dynamic/correlation_offsets)", "R", "R"], "required": false,
      "attributes": {"window": {"type": "int", "required": true}, "step": {"type": "int", "required": true}}},
     {"path": "graph/*/degree", "dtype": ["float64", "int64", "int32"], "shape": ["N", "R"], "required": false},
     {"path": "graph/*/triangles", "dtype": ["float64", "int64", "int32"], "shape": ["N", "R"], "required": false},
     {"path": "graph/*/strength", "dtype": "float64", "shape": ["N", "R"], "required": false},
-    {"path": "graph/*/clustering", "dtype": "float64", "shape": ["N", "R"], "required": false}
+    {"path": "graph/*/clustering", "dtype": "float64", "shape": ["N", "R"], "required": false},
+    {"path": "graph/*/modularity", "dtype": "float64", "shape": ["N"], "required": false},
+    {"path": "spectral/alff", "dtype": "float64", "shape": ["N", "R"], "required": false},
+    {"path": "spectral/falff", "dtype": "float64", "shape": ["N", "R"], "required": false}
   ]
 }
 """#,

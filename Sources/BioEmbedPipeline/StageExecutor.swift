@@ -178,6 +178,18 @@ public enum StageExecutor {
         }
         readers.removeAll()
         try writer.finish()
+        if writer.count > 0 {
+            for (name, data) in try stage.collectionArrays().sorted(by: { $0.key < $1.key }) {
+                switch data {
+                case let .int64(v): _ = try writer.group.write(name, v, shape: [v.count])
+                case let .float64(v): _ = try writer.group.write(name, v, shape: [v.count])
+                case let .int32(v): _ = try writer.group.write(name, v, shape: [v.count])
+                case let .float32(v): _ = try writer.group.write(name, v, shape: [v.count])
+                case let .uint8(v): _ = try writer.group.write(name, v, shape: [v.count])
+                case let .strings(v): _ = try writer.group.writeStrings(name, v)
+                }
+            }
+        }
         let seconds = Date().timeIntervalSince(started)
         try file.writeProvenance(Provenance(
             stage: stage.name, version: stage.version, parameters: stage.parametersJSON, inputs: keyed.inputs,

@@ -1,6 +1,7 @@
 import BioEmbedCore
 import BioEmbedHDF5
 import BioEmbedMolecule
+import BioEmbedNeuro
 import Foundation
 import Yams
 
@@ -15,6 +16,7 @@ public struct AnyStage: Sendable {
     /// The configuration as JSON with sorted keys (provenance `parameters`, resume keys).
     public let parametersJSON: String
     private let body: @Sendable (ManifestItem, StageContext) throws -> [StageOutput]
+    private let arrays: @Sendable () throws -> [String: FieldData]
 
     public init<S: Stage>(_ stage: S) {
         name = S.name
@@ -25,7 +27,11 @@ public struct AnyStage: Sendable {
         requiredColumns = stage.requiredColumns
         parametersJSON = parametersText(stage.configuration)
         body = { item, context in try stage.outputs(item, context: context) }
+        arrays = { try stage.collectionArrays() }
     }
+
+    /// The stage's collection-level arrays (written after the items).
+    public func collectionArrays() throws -> [String: FieldData] { try arrays() }
 
     public func outputs(_ item: ManifestItem, context: StageContext) throws -> [StageOutput] {
         try body(item, context)
@@ -99,6 +105,10 @@ public enum StageRegistry {
     static let entries: [String: Entry] = [
         FileChecksumStage.name: entry(FileChecksumStage.self),
         MoleculeTokenizeStage.name: entry(MoleculeTokenizeStage.self),
+        FMRIExtractStage.name: entry(FMRIExtractStage.self),
+        FMRIConnectivityStage.name: entry(FMRIConnectivityStage.self),
+        FMRIGraphStage.name: entry(FMRIGraphStage.self),
+        FMRISpectralStage.name: entry(FMRISpectralStage.self),
     ]
 
     /// Stage names with their one-line summaries, sorted.

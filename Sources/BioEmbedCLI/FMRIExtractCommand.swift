@@ -1,0 +1,124 @@
+import ArgumentParser
+import BioEmbedCore
+import BioEmbedNeuro
+import BioEmbedPipeline
+import Foundation
+
+/// `bioembed fmri extract`: the `fmri_extract` stage on BOLD files given on the command line.
+struct FMRIExtractCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extract",
+        abstract: "BOLD runs + atlas (+ confounds) -> cleaned region time series in /fmri (nilearn's NiftiLabelsMasker + signal.clean).",
+        discussion: """
+            Confound options mean what nilearn's load_confounds means by them. Without --confounds, a
+            strategy or preset reads the fMRIPrep *_desc-confounds_timeseries.tsv next to each BOLD file.
+            The same stage as `stage: fmri_extract` in a pipeline file (manifest columns bold, confounds).
+
+            Examples:
+              bioembed fmri extract --bold examples/fmri/sub-01 --atlas examples/fmri/atlas_labels.nii.gz \\
+                  --preset 36p --high-pass 0.01 --low-pass 0.1 --output out/fmri.h5
+              bioembed fmri extract --bold run1.nii.gz run2.nii.gz --confounds c1.tsv c2.tsv \\
+                  --atlas schaefer400.nii.gz --strategy motion,wm_csf --motion basic --t-r 0.72 --output fmri.h5
+            """)
+
+    @Option(name: .long, parsing: .upToNextOption, help: "BOLD files (.nii/.nii.gz), folders (searched for *bold.nii[.gz]) or glob patterns.")
+    var bold: [String]
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Confounds TSVs, one per BOLD file in the same order.")
+    var confounds: [String] = []
+
+    @Option(help: "Label atlas (3D, 0 = background); resampled to the data grid (nearest) when grids differ.")
+    var atlas: String?
+
+    @Option(help: "Probabilistic maps (4D, on the data grid) instead of --atlas: least-squares signals.")
+    var maps: String?
+
+    @Option(help: "Comma-separated load_confounds strategy: motion,high_pass,wm_csf,global_signal,compcor.")
+    var strategy: String?
+
+    @Option(help: "basic|power2|derivatives|full (load_confounds' motion).")
+    var motion: String?
+
+    @Option(name: .customLong("wm-csf"), help: "basic|power2|derivatives|full.")
+    var wmCSF: String?
+
+    @Option(help: "basic|power2|derivatives|full.")
+    var globalSignal: String?
+
+    @Option(help: "anat_combined|anat_separated|temporal|temporal_anat.")
+    var compcor: String?
+
+    @Option(help: "Number of CompCor components (default: all).")
+    var nCompcor: Int?
+
+    @Option(help: "6p|9p|24p|36p (shorthand for strategy + levels).")
+    var preset: String?
+
+    @Option(name: .customLong("t-r"), help: "Repetition time in seconds (default: pixdim[4] of the header, then the sidecar JSON).")
+    var tR: Double?
+
+    @Option(help: "High-pass cut-off in Hz (removes slower signals).")
+    var highPass: Double?
+
+    @Option(help: "Low-pass cut-off in Hz.")
+    var lowPass: Double?
+
+    @Flag(help: "Skip linear detrending.")
+    var noDetrend = false
+
+    @Option(help: "zscore-sample|none.")
+    var standardize: String = "zscore-sample"
+
+    @Option(help: "butterworth|cosine (cosine: DCT high-pass regressors, as nilearn's filter=\"cosine\").")
+    var filter: String = "butterworth"
+
+    @Flag(inversion: .prefixedNo, help: "Also write raw_timeseries (before cleaning).")
+    var raw = true
+
+    @Option(help: "The HDF5 file to write (replaced when complete).")
+    var output: String
+
+    @Option(help: "Subjects processed at once.")
+    var jobs: Int = 1
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if jobs < 1 { throw ValidationError("--jobs: expected a positive number, found \(jobs)") }
+    }
+
+    var stageConfiguration: FMRIExtractStage.Configuration {
+        FMRIExtractStage.Configuration(
+            atlas: atlas, maps: maps, strategy: strategy.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } },
+            motion: motion, wmCSF: wmCSF, globalSignal: globalSignal, compcor: compcor, nCompcor: nCompcor, preset: preset, tR: tR,
+            highPass: highPass, lowPass: lowPass, detrend: !noDetrend, standardize: standardize, filter: filter, raw: raw)
+    }
+
+    func run() throws {
+        global.apply()
+        let configuration = stageConfiguration
+        let summary = try reportingErrors { () throws -> StageSummary in
+            try configuration.validate()
+            // A missing or unreadable atlas is a usage error: nothing is written.
+            if let atlas { _ = try LabelAtlas(atlas) }
+            if let maps { _ = try NIfTIReader.header(of: maps) }
+            var items = FMRIRunID.shorten(try InputDiscovery.items(bold, extensions: ["bold.nii.gz", "bold.nii"]))
+            if !confounds.isEmpty {
+                guard confounds.count == items.count else {
+                    throw NeuroError.invalidParameter(name: "confounds", expected: "one TSV per BOLD file (\(items.count))", found: "\(confounds.count)")
+                }
+                items = zip(items, confounds).map { item, tsv in
+                    var fields = item.fields
+                    fields["confounds"] = tsv
+                    return ManifestItem(id: item.id, index: item.index, line: item.line, fields: fields, baseDirectory: item.baseDirectory)
+                }
+            }
+            let stage = AnyStage(FMRIExtractStage(configuration))
+            let options = RunOptions(jobs: jobs, threads: global.threads, progress: global.progressMode, command: commandLineText)
+            return try StageExecutor.execute(stage, items: items, output: output, options: options)
+        }
+        let run = RunSummary(stages: [summary])
+        report(run)
+        if run.exitCode != 0 { throw ExitCode(run.exitCode) }
+    }
+}

@@ -1,0 +1,153 @@
+import BioEmbedCore
+import Foundation
+
+/// Which confounds to take from an fMRIPrep table: the parameters of nilearn's
+/// `interfaces.fmriprep.load_confounds` (`strategy`, `motion`, `wm_csf`, `global_signal`,
+/// `compcor`, `n_compcor`, `demean`), with the 6p/9p/24p/36p presets as shorthands.
+///
+/// Selection follows nilearn: `basic` = the base columns, `power2` adds `_power2`, `derivatives`
+/// adds `_derivative1`, `full` adds both plus `_derivative1_power2`; `high_pass` takes the
+/// `cosine*` columns; `compcor` takes `a_comp_cor_*` (`anat_combined`, `anat_separated`) or
+/// `t_comp_cor_*` (`temporal`), the first `n_compcor` of them (or all). Columns come out sorted by
+/// name (as nilearn's data frame); `n/a` cells are back-filled from the next row (the first row of
+/// derivative columns takes the second row's value), then each column is demeaned.
+/// Scrubbing, ICA-AROMA and non-steady-state sample masks are not supported (an error says so).
+public struct ConfoundModel: Sendable, Hashable, Codable {
+    public var strategy: [String]
+    public var motion: String
+    public var wmCSF: String
+    public var globalSignal: String
+    public var compcor: String
+    /// `nil` = all components.
+    public var nCompcor: Int?
+    public var demean: Bool
+
+    /// nilearn's defaults: strategy (motion, high_pass, wm_csf), motion full, wm_csf basic,
+    /// global_signal basic, compcor anat_combined, all components, demean.
+    public init(
+        strategy: [String] = ["motion", "high_pass", "wm_csf"], motion: String = "full", wmCSF: String = "basic",
+        globalSignal: String = "basic", compcor: String = "anat_combined", nCompcor: Int? = nil, demean: Bool = true
+    ) {
+        self.strategy = strategy
+        self.motion = motion
+        self.wmCSF = wmCSF
+        self.globalSignal = globalSignal
+        self.compcor = compcor
+        self.nCompcor = nCompcor
+        self.demean = demean
+    }
+
+    /// A preset: `6p` (motion basic), `9p` (+ wm_csf, global_signal basic), `24p` (motion full),
+    /// `36p` (motion, wm_csf, global_signal full).
+    public static func preset(_ name: String) throws(NeuroError) -> ConfoundModel {
+        switch name.lowercased() {
+        case "6p": return ConfoundModel(strategy: ["motion"], motion: "basic")
+        case "9p": return ConfoundModel(strategy: ["motion", "wm_csf", "global_signal"], motion: "basic", wmCSF: "basic", globalSignal: "basic")
+        case "24p": return ConfoundModel(strategy: ["motion"], motion: "full")
+        case "36p": return ConfoundModel(strategy: ["motion", "wm_csf", "global_signal"], motion: "full", wmCSF: "full", globalSignal: "full")
+        default: throw .invalidParameter(name: "preset", expected: "6p, 9p, 24p or 36p", found: "'\(name)'")
+        }
+    }
+
+    static let knownStrategies = ["motion", "high_pass", "wm_csf", "global_signal", "compcor"]
+    static let levels = ["basic", "power2", "derivatives", "full"]
+
+    /// Checks names before any file is read.
+    public func validate() throws(NeuroError) {
+        for s in strategy where !Self.knownStrategies.contains(s) {
+            if ["scrub", "ica_aroma", "non_steady_state"].contains(s) {
+                throw .invalidParameter(name: "strategy", expected: "one of \(Self.knownStrategies.joined(separator: ", ")) (sample masks are not supported yet)", found: "'\(s)'")
+            }
+            throw .invalidParameter(name: "strategy", expected: "names from \(Self.knownStrategies.joined(separator: ", "))", found: "'\(s)'")
+        }
+        for (name, level) in [("motion", motion), ("wm_csf", wmCSF), ("global_signal", globalSignal)] where !Self.levels.contains(level) {
+            throw .invalidParameter(name: name, expected: Self.levels.joined(separator: ", "), found: "'\(level)'")
+        }
+        if !["anat_combined", "anat_separated", "temporal", "temporal_anat"].contains(compcor) {
+            throw .invalidParameter(name: "compcor", expected: "anat_combined, anat_separated, temporal or temporal_anat", found: "'\(compcor)'")
+        }
+    }
+
+    /// Selected column names (sorted) of `table`, or an error naming the first missing column.
+    public func columnNames(in table: ConfoundsTable) throws(NeuroError) -> [String] {
+        try validate()
+        var wanted: [String] = []
+        func expand(_ bases: [String], _ level: String) {
+            for b in bases {
+                wanted.append(b)
+                if level == "power2" || level == "full" { wanted.append(b + "_power2") }
+                if level == "derivatives" || level == "full" { wanted.append(b + "_derivative1") }
+                if level == "full" { wanted.append(b + "_derivative1_power2") }
+            }
+        }
+        if strategy.contains("motion") { expand(["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"], motion) }
+        if strategy.contains("wm_csf") { expand(["csf", "white_matter"], wmCSF) }
+        if strategy.contains("global_signal") { expand(["global_signal"], globalSignal) }
+        for name in wanted where table.columns[name] == nil {
+            throw .invalidInput(
+                file: table.file, expected: "a column '\(name)' for the requested confound strategy",
+                found: "columns \(table.names.prefix(12).joined(separator: ", "))\(table.names.count > 12 ? ", ..." : "")")
+        }
+        if strategy.contains("high_pass") {
+            wanted += table.names.filter { $0.hasPrefix("cosine") }
+        }
+        if strategy.contains("compcor") {
+            // (column prefix, sidecar Mask) groups; `n_compcor` applies to each group.
+            var groups: [(String, String?)] = []
+            switch compcor {
+            case "anat_combined": groups = [("a_comp_cor_", "combined")]
+            case "anat_separated": groups = [("a_comp_cor_", "CSF"), ("a_comp_cor_", "WM")]
+            case "temporal": groups = [("t_comp_cor_", nil)]
+            default: groups = [("t_comp_cor_", nil), ("a_comp_cor_", "combined")]  // temporal_anat
+            }
+            for (prefix, mask) in groups {
+                var found = table.names.filter { $0.hasPrefix(prefix) }.sorted()
+                if let mask, !table.compcorMasks.isEmpty {
+                    // fMRIPrep ≥ 1.4 mixes CSF, WM and combined components under a_comp_cor_: the JSON says which.
+                    found = found.filter { table.compcorMasks[$0] == mask }
+                }
+                if let n = nCompcor { found = Array(found.prefix(n)) }
+                if found.isEmpty {
+                    throw .invalidInput(file: table.file, expected: "'\(prefix)XX' columns\(mask.map { " with Mask \($0) in the sidecar JSON" } ?? "") for compcor '\(compcor)'", found: "none")
+                }
+                wanted += found
+            }
+        }
+        return Array(Set(wanted)).sorted()
+    }
+
+    /// The confounds matrix `[T, K]` (row-major) for `volumes` time points, and its column names.
+    ///
+    /// - Throws: `NeuroError.invalidInput` when the row count differs from `volumes`, a column is
+    ///   missing, or a column is entirely `n/a`.
+    public func matrix(from table: ConfoundsTable, volumes: Int) throws(NeuroError) -> (values: [Double], names: [String]) {
+        guard table.rowCount == volumes else {
+            throw .invalidInput(file: table.file, expected: "\(volumes) rows (one per BOLD volume)", found: "\(table.rowCount) rows")
+        }
+        let names = try columnNames(in: table)
+        if table.names.contains(where: { $0.hasPrefix("non_steady_state_outlier") }) {
+            Diagnostics.warning("\(table.file): non_steady_state_outlier columns are present; those volumes are kept (sample masks are not supported; nilearn would censor them)")
+        }
+        let k = names.count
+        var out = [Double](repeating: 0, count: volumes * k)
+        for (c, name) in names.enumerated() {
+            var column = table.columns[name] ?? []
+            // Back-fill n/a from the next defined value; trailing n/a take the last defined value.
+            var next = Double.nan
+            for t in stride(from: volumes - 1, through: 0, by: -1) {
+                if column[t].isNaN { column[t] = next } else { next = column[t] }
+            }
+            var last = Double.nan
+            for t in 0..<volumes { if column[t].isNaN { column[t] = last } else { last = column[t] } }
+            if column.contains(where: { !$0.isFinite }) {
+                throw .invalidInput(file: table.file, expected: "numbers in column '\(name)'", found: "only n/a or non-finite values")
+            }
+            if demean {
+                let mean = column.reduce(0, +) / Double(volumes)
+                for t in 0..<volumes { column[t] -= mean }
+            }
+            for t in 0..<volumes { out[t * k + c] = column[t] }
+        }
+        return (out, names)
+    }
+}

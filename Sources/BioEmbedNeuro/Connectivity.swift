@@ -1,0 +1,210 @@
+import BioEmbedLinalg
+import Foundation
+
+/// nilearn's `ConnectivityMeasure` on region time series `[T, N]` (row-major), in float64.
+///
+/// - Covariance: centred `XᵀX/T` (one SYRK); Ledoit-Wolf shrinks it towards `μI` with sklearn's
+///   shrinkage `β/δ` (`β` from `Σ_t(Σ_i x_ti²)²`, an O(T·N) sum, so no second GEMM is needed).
+/// - `correlation`: each subject z-scored (ddof 1) first, then `cov_to_corr` (diagonal exactly 1).
+/// - `partial_correlation`: `-P_ij/√(P_ii P_jj)` of `P = Σ⁻¹`; `precision`: `Σ⁻¹`.
+/// - `tangent`: Riemannian mean `G` by Fletcher's gradient descent (30 iterations, tol 1e-7 on
+///   `‖mean log(G^-½ Σ G^-½)‖_F / N²`, step halving), whitening `W = G^-½`, `logm(W Σ_s W)`.
+/// - Complexity: O(T·N²) per subject (SYRK) plus O(N³) per inverse or eigendecomposition.
+public enum Connectivity {
+    /// Covariance `[N, N]` and Ledoit-Wolf shrinkage (0 for the empirical estimator).
+    public static func covariance(_ x: Matrix<Double>, estimator: CovarianceEstimator) -> (matrix: Matrix<Double>, shrinkage: Double) {
+        let (t, n) = (x.rows, x.columns)
+        var centred = x
+        var sumSquaresPerRow = [Double](repeating: 0, count: t)
+        centred.storage.withUnsafeMutableBufferPointer { s in
+            var means = [Double](repeating: 0, count: n)
+            for i in 0..<t { for j in 0..<n { means[j] += s[i * n + j] } }
+            for j in 0..<n { means[j] /= Double(t) }
+            for i in 0..<t {
+                var rowSum = 0.0
+                for j in 0..<n {
+                    let v = s[i * n + j] - means[j]
+                    s[i * n + j] = v
+                    rowSum += v * v
+                }
+                sumSquaresPerRow[i] = rowSum
+            }
+        }
+        var cov = LinearAlgebra.gram(centred)  // XᵀX
+        let xtxFrobenius2 = cov.storage.reduce(0) { $0 + $1 * $1 }
+        let inverseT = 1 / Double(t)
+        for i in 0..<cov.storage.count { cov.storage[i] *= inverseT }
+        guard estimator == .ledoitWolf, n > 1 else { return (cov, 0) }
+        var trace = 0.0
+        for i in 0..<n { trace += cov[i, i] }
+        let mu = trace / Double(n)
+        let beta0 = sumSquaresPerRow.reduce(0) { $0 + $1 * $1 }  // Σ_ij [(X²)ᵀX²]_ij
+        let delta0 = xtxFrobenius2 / Double(t * t)
+        var beta = 1 / Double(n * t) * (beta0 / Double(t) - delta0)
+        var delta = delta0 - 2 * mu * trace + Double(n) * mu * mu
+        delta /= Double(n)
+        beta = min(beta, delta)
+        let shrinkage = beta == 0 ? 0 : beta / delta
+        for i in 0..<cov.storage.count { cov.storage[i] *= (1 - shrinkage) }
+        for i in 0..<n { cov.storage[i * n + i] += shrinkage * mu }
+        return (cov, shrinkage)
+    }
+
+    /// nilearn `cov_to_corr`: `C_ij / √(C_ii C_jj)` with the diagonal set to exactly 1.
+    public static func covarianceToCorrelation(_ c: Matrix<Double>) -> Matrix<Double> {
+        let n = c.rows
+        var out = c
+        let d = (0..<n).map { 1 / c[$0, $0].squareRoot() }
+        for i in 0..<n { for j in 0..<n { out.storage[i * n + j] = c.storage[i * n + j] * d[i] * d[j] } }
+        for i in 0..<n { out.storage[i * n + i] = 1 }
+        return out
+    }
+
+    /// Inverse of a symmetric positive-definite matrix (Cholesky), symmetrised.
+    public static func inverse(_ c: Matrix<Double>) throws(LinalgError) -> Matrix<Double> {
+        var p = try LinearAlgebra.choleskySolve(c, Matrix.identity(c.rows))
+        let n = c.rows
+        for i in 0..<n { for j in (i + 1)..<max(i + 1, n) {
+            let v = (p.storage[i * n + j] + p.storage[j * n + i]) / 2
+            p.storage[i * n + j] = v
+            p.storage[j * n + i] = v
+        } }
+        return p
+    }
+
+    /// One subject's matrix for a non-tangent kind (`tangent` gives the covariance it starts from).
+    public static func measure(_ x: Matrix<Double>, kind: ConnectivityKind, estimator: CovarianceEstimator) throws(LinalgError) -> Matrix<Double> {
+        if kind == .correlation {
+            var z = x
+            SignalCleaner.zscore(&z, centred: false)
+            return covarianceToCorrelation(covariance(z, estimator: estimator).matrix)
+        }
+        return try fromCovariance(covariance(x, estimator: estimator).matrix, kind: kind)
+    }
+
+    /// `covariance`/`tangent` (the matrix itself), `precision` or `partial_correlation` from the
+    /// estimated covariance of the raw series (so several kinds share one estimate).
+    public static func fromCovariance(_ c: Matrix<Double>, kind: ConnectivityKind) throws(LinalgError) -> Matrix<Double> {
+        switch kind {
+        case .covariance, .tangent, .correlation:
+            return c
+        case .precision:
+            return try inverse(c)
+        case .partialCorrelation:
+            var p = covarianceToCorrelation(try inverse(c))
+            for i in 0..<p.storage.count { p.storage[i] = -p.storage[i] }
+            for i in 0..<p.rows { p.storage[i * p.rows + i] = 1 }
+            return p
+        }
+    }
+
+    /// `V·diag(f(λ))·Vᵀ` of a symmetric matrix (nilearn `_map_eigenvalues`).
+    public static func mapEigenvalues(_ a: Matrix<Double>, _ f: (Double) -> Double) throws(LinalgError) -> Matrix<Double> {
+        let (values, vectors) = try LinearAlgebra.symmetricEigen(a)
+        return form(values.map(f), vectors)
+    }
+
+    static func form(_ values: [Double], _ vectors: Matrix<Double>) -> Matrix<Double> {
+        var scaled = vectors
+        let n = vectors.rows
+        for i in 0..<n { for k in 0..<n { scaled.storage[i * n + k] *= values[k] } }
+        return try! LinearAlgebra.matmul(scaled, vectors, transposeB: true)
+    }
+
+    /// Fletcher's Riemannian (geometric) mean of SPD matrices, nilearn `_geometric_mean`.
+    public static func geometricMean(_ matrices: [Matrix<Double>], maxIterations: Int = 30, tolerance: Double = 1e-7) throws(LinalgError) -> Matrix<Double> {
+        let n = matrices[0].rows
+        var mean = Matrix<Double>(rows: n, columns: n)
+        for m in matrices { for i in 0..<mean.storage.count { mean.storage[i] += m.storage[i] } }
+        for i in 0..<mean.storage.count { mean.storage[i] /= Double(matrices.count) }
+        var normOld = Double.infinity
+        var step = 1.0
+        for _ in 0..<maxIterations {
+            let (vals, vecs) = try LinearAlgebra.symmetricEigen(mean)
+            let inverseSqrt = form(vals.map { ($0 > 0 ? 1 / $0 : .nan).squareRoot() }, vecs)
+            var logMean = Matrix<Double>(rows: n, columns: n)
+            for m in matrices {
+                let w = try whiten(m, inverseSqrt)
+                let l = try mapEigenvalues(w, log)
+                for i in 0..<logMean.storage.count { logMean.storage[i] += l.storage[i] }
+            }
+            for i in 0..<logMean.storage.count { logMean.storage[i] /= Double(matrices.count) }
+            if logMean.storage.contains(where: \.isNaN) {
+                throw LinalgError.notPositiveDefinite(operation: "tangent geometric mean (log of a non-positive eigenvalue)", order: 0)
+            }
+            var norm = logMean.storage.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            let (lv, lvec) = try LinearAlgebra.symmetricEigen(logMean)
+            let sqrtMean = form(vals.map { $0.squareRoot() }, vecs)
+            let expStep = form(lv.map { exp($0 * step) }, lvec)
+            mean = try LinearAlgebra.matmul(try LinearAlgebra.matmul(sqrtMean, expStep), sqrtMean)
+            if norm < normOld { normOld = norm }
+            else if norm > normOld { step /= 2; norm = normOld }
+            if norm / Double(n * n) < tolerance { break }
+        }
+        return mean
+    }
+
+    /// `W·M·W`.
+    static func whiten(_ m: Matrix<Double>, _ w: Matrix<Double>) throws(LinalgError) -> Matrix<Double> {
+        try LinearAlgebra.matmul(try LinearAlgebra.matmul(w, m), w)
+    }
+
+    /// The tangent-space embedding of every subject: (`logm(W Σ_s W)` per subject, mean `G`, `W = G^-½`).
+    public static func tangent(_ covariances: [Matrix<Double>]) throws(LinalgError) -> (matrices: [Matrix<Double>], mean: Matrix<Double>, whitening: Matrix<Double>) {
+        let mean = try geometricMean(covariances)
+        let whitening = try mapEigenvalues(mean) { 1 / $0.squareRoot() }
+        var out: [Matrix<Double>] = []
+        for c in covariances { out.append(try mapEigenvalues(try whiten(c, whitening), log)) }
+        return (out, mean, whitening)
+    }
+
+    /// nilearn `sym_matrix_to_vec`: the lower triangle row by row ((0,0), (1,0), (1,1), ...), the
+    /// diagonal divided by √2, or left out with `discardDiagonal`.
+    public static func vectorize(_ m: Matrix<Double>, discardDiagonal: Bool) -> [Double] {
+        let n = m.rows
+        var out: [Double] = []
+        out.reserveCapacity(discardDiagonal ? n * (n - 1) / 2 : n * (n + 1) / 2)
+        for i in 0..<n {
+            for j in 0...i {
+                if i == j {
+                    if !discardDiagonal { out.append(m.storage[i * n + j] / 2.0.squareRoot()) }
+                } else {
+                    out.append(m.storage[i * n + j])
+                }
+            }
+        }
+        return out
+    }
+
+    /// Pearson correlation in rectangular windows `[k·step, k·step + window)`, `k = 0...⌊(T−w)/step⌋`
+    /// (`np.corrcoef` per window, clipped to [−1, 1]). Returns `[K][N·N]`.
+    public static func slidingWindowCorrelation(_ x: Matrix<Double>, window: Int, step: Int) -> [[Double]] {
+        let (t, n) = (x.rows, x.columns)
+        guard window >= 2, step >= 1, t >= window else { return [] }
+        var out: [[Double]] = []
+        var start = 0
+        while start + window <= t {
+            let slice = Matrix<Double>(rows: window, columns: n, storage: Array(x.storage[(start * n)..<((start + window) * n)]))
+            let c = covariance(slice, estimator: .empirical).matrix
+            let d = (0..<n).map { c[$0, $0].squareRoot() }
+            var r = [Double](repeating: 0, count: n * n)
+            for i in 0..<n { for j in 0..<n { r[i * n + j] = min(1, max(-1, c.storage[i * n + j] / d[i] / d[j])) } }
+            out.append(r)
+            start += step
+        }
+        return out
+    }
+
+    /// Standard deviation (ddof 1) over windows of `arctanh(r)`, diagonal clipped to 0.999999.
+    public static func fisherZStd(_ windows: [[Double]], regions n: Int) -> [Double] {
+        let k = windows.count
+        guard k >= 2 else { return [Double](repeating: .nan, count: n * n) }
+        var mean = [Double](repeating: 0, count: n * n)
+        var ss = [Double](repeating: 0, count: n * n)
+        func z(_ r: Double, _ diagonal: Bool) -> Double { atanh(diagonal ? min(r, 0.999999) : r) }
+        for w in windows { for i in 0..<(n * n) { mean[i] += z(w[i], i / n == i % n) } }
+        for i in 0..<(n * n) { mean[i] /= Double(k) }
+        for w in windows { for i in 0..<(n * n) { let d = z(w[i], i / n == i % n) - mean[i]; ss[i] += d * d } }
+        return ss.map { ($0 / Double(k - 1)).squareRoot() }
+    }
+}

@@ -1,0 +1,7 @@
+/// Covariance estimators of `ConnectivityMeasure(cov_estimator=...)`.
+public enum CovarianceEstimator: String, Sendable, Hashable, Codable {
+    /// sklearn `LedoitWolf()`: nilearn's default.
+    case ledoitWolf = "ledoit-wolf"
+    /// sklearn `EmpiricalCovariance()`: maximum likelihood (ddof 0).
+    case empirical
+}

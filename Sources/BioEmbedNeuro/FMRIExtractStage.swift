@@ -1,0 +1,171 @@
+import BioEmbedCore
+import BioEmbedLinalg
+import Foundation
+
+/// `fmri extract`: BOLD runs → region time series (raw and cleaned) in `/fmri`.
+///
+/// Per manifest row: the BOLD file (column `bold`, else `path`), optionally a confounds TSV
+/// (column `confounds`; else, when a confound strategy or preset is set, the fMRIPrep sibling
+/// `*_desc-confounds_timeseries.tsv`). The atlas (`atlas`, labels) or probabilistic maps (`maps`)
+/// are parameters shared by all rows, so every subject has the same columns (`/fmri/region_ids`).
+/// Cleaning is `nilearn.signal.clean` (see `SignalCleaner`); confounds are selected as nilearn's
+/// `load_confounds` selects them (see `ConfoundModel`).
+///
+/// TR: the `t_r` parameter, else `pixdim[4]` of the header, else `RepetitionTime` of the BIDS
+/// sidecar JSON; a run without any fails with a message saying so.
+public struct FMRIExtractStage: Stage {
+    public struct Configuration: StageConfiguration {
+        public var atlas: String?
+        public var maps: String?
+        public var strategy: [String]?
+        public var motion: String?
+        public var wmCSF: String?
+        public var globalSignal: String?
+        public var compcor: String?
+        public var nCompcor: Int?
+        public var preset: String?
+        public var tR: Double?
+        public var highPass: Double?
+        public var lowPass: Double?
+        public var detrend: Bool?
+        public var standardize: String?
+        public var standardizeConfounds: Bool?
+        public var filter: String?
+        public var raw: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case atlas, maps, strategy, motion, compcor, preset, detrend, standardize, filter, raw
+            case wmCSF = "wm_csf", globalSignal = "global_signal", nCompcor = "n_compcor", tR = "t_r"
+            case highPass = "high_pass", lowPass = "low_pass", standardizeConfounds = "standardize_confounds"
+        }
+
+        public static let parameterNames = [
+            "atlas", "maps", "strategy", "motion", "wm_csf", "global_signal", "compcor", "n_compcor", "preset", "t_r",
+            "high_pass", "low_pass", "detrend", "standardize", "standardize_confounds", "filter", "raw",
+        ]
+
+        public init(
+            atlas: String? = nil, maps: String? = nil, strategy: [String]? = nil, motion: String? = nil, wmCSF: String? = nil,
+            globalSignal: String? = nil, compcor: String? = nil, nCompcor: Int? = nil, preset: String? = nil, tR: Double? = nil,
+            highPass: Double? = nil, lowPass: Double? = nil, detrend: Bool? = nil, standardize: String? = nil,
+            standardizeConfounds: Bool? = nil, filter: String? = nil, raw: Bool? = nil
+        ) {
+            self.atlas = atlas
+            self.maps = maps
+            self.strategy = strategy
+            self.motion = motion
+            self.wmCSF = wmCSF
+            self.globalSignal = globalSignal
+            self.compcor = compcor
+            self.nCompcor = nCompcor
+            self.preset = preset
+            self.tR = tR
+            self.highPass = highPass
+            self.lowPass = lowPass
+            self.detrend = detrend
+            self.standardize = standardize
+            self.standardizeConfounds = standardizeConfounds
+            self.filter = filter
+            self.raw = raw
+        }
+
+        /// The confound model, or nil when no confounds were asked for (no strategy, no preset).
+        public func confoundModel() throws(NeuroError) -> ConfoundModel? {
+            var model: ConfoundModel
+            if let preset { model = try ConfoundModel.preset(preset) }
+            else if strategy != nil || motion != nil || wmCSF != nil || globalSignal != nil || compcor != nil { model = ConfoundModel() }
+            else { return nil }
+            if let strategy { model.strategy = strategy }
+            if let motion { model.motion = motion }
+            if let wmCSF { model.wmCSF = wmCSF }
+            if let globalSignal { model.globalSignal = globalSignal }
+            if let compcor { model.compcor = compcor }
+            if let nCompcor { model.nCompcor = nCompcor }
+            try model.validate()
+            return model
+        }
+
+        public func cleanParameters() throws(NeuroError) -> CleanParameters {
+            var p = CleanParameters(detrend: detrend ?? true, highPass: highPass, lowPass: lowPass)
+            switch standardize ?? "zscore-sample" {
+            case "zscore-sample", "zscore_sample": p.standardize = .zscoreSample
+            case "none", "false": p.standardize = .none
+            case let other: throw .invalidParameter(name: "standardize", expected: "zscore-sample or none", found: "'\(other)'")
+            }
+            switch filter ?? "butterworth" {
+            case "butterworth": p.filter = .butterworth
+            case "cosine": p.filter = .cosine
+            case let other: throw .invalidParameter(name: "filter", expected: "butterworth or cosine", found: "'\(other)'")
+            }
+            p.standardizeConfounds = standardizeConfounds ?? true
+            for (name, value) in [("high_pass", highPass), ("low_pass", lowPass), ("t_r", tR)] {
+                if let value, !(value > 0 && value.isFinite) {
+                    throw .invalidParameter(name: name, expected: "a positive number", found: "\(value)")
+                }
+            }
+            if let h = highPass, let l = lowPass, p.filter == .butterworth, h >= l {
+                throw .invalidParameter(name: "high_pass", expected: "a value below low_pass (\(l) Hz)", found: "\(h) Hz")
+            }
+            return p
+        }
+
+        /// Checks everything that does not need a file.
+        public func validate() throws(NeuroError) {
+            if (atlas == nil) == (maps == nil) {
+                throw .invalidParameter(name: "atlas", expected: "exactly one of atlas (labels) or maps (probabilistic)", found: atlas == nil ? "neither" : "both")
+            }
+            _ = try confoundModel()
+            _ = try cleanParameters()
+        }
+    }
+
+    public static let name = "fmri_extract"
+    public static let version = 1
+    public static let collection = "fmri"
+    public static let summary = "BOLD runs + atlas (+ fMRIPrep confounds) -> nilearn-exact cleaned region time series"
+
+    public let configuration: Configuration
+    private let regions: RegionCache
+
+    public init(_ configuration: Configuration) {
+        self.configuration = configuration
+        regions = RegionCache(configuration)
+    }
+
+    public var requiredColumns: [String] { [] }
+
+    public var fields: [FieldSpec] {
+        let r = (try? regions.regionIDs())?.count ?? 0
+        var f = [
+            FieldSpec("t_r", .float64, .perItem(rowShape: [])),
+            FieldSpec("timeseries", .float64, .ragged(offsets: "timeseries_offsets", rowShape: [r])),
+        ]
+        if configuration.raw ?? true { f.append(FieldSpec("raw_timeseries", .float64, .ragged(offsets: "timeseries_offsets", rowShape: [r]))) }
+        return f
+    }
+
+    public var collectionAttributes: [String: MetadataValue] {
+        var a: [String: MetadataValue] = ["masker": .string(configuration.atlas != nil ? "labels" : "maps")]
+        if let atlas = configuration.atlas { a["atlas"] = .string(atlas) }
+        if let maps = configuration.maps { a["maps"] = .string(maps) }
+        return a
+    }
+
+    public func collectionArrays() throws -> [String: FieldData] {
+        ["region_ids": .int64(try regions.regionIDs())]
+    }
+
+    public func process(_ item: ManifestItem, context: StageContext) throws -> ItemRecord {
+        try configuration.validate()
+        guard let bold = item.path("bold") ?? item.path("path") else {
+            throw NeuroError.invalidInput(file: "manifest line \(item.line)", expected: "a 'bold' (or 'path') column", found: "none")
+        }
+        let result = try FMRIExtractor.run(bold: bold, confounds: item.path("confounds"), configuration: configuration, regions: regions)
+        var values: [String: FieldData] = [
+            "t_r": .float64([result.tR]),
+            "timeseries": .float64(result.cleaned.storage),
+        ]
+        if configuration.raw ?? true { values["raw_timeseries"] = .float64(result.raw.storage) }
+        return ItemRecord(id: item.id, values: values)
+    }
+}

@@ -1,0 +1,58 @@
+import BioEmbedLinalg
+import Foundation
+
+/// One run through `fmri extract`: extraction, confound loading, cleaning.
+enum FMRIExtractor {
+    struct Output {
+        var tR: Double
+        var raw: Matrix<Double>
+        var cleaned: Matrix<Double>
+    }
+
+    static func run(bold: String, confounds: String?, configuration c: FMRIExtractStage.Configuration, regions: RegionCache) throws(NeuroError) -> Output {
+        let parameters = try c.cleanParameters()
+        let model = try c.confoundModel()
+        let loaded = try regions.load()
+        let signals: Matrix<Double>
+        let header: NIfTIHeader
+        if let atlas = loaded.atlas {
+            (signals, header) = try RegionExtractor.labels(bold: bold, atlas: atlas)
+        } else {
+            (signals, header) = try RegionExtractor.maps(bold: bold, maps: c.maps ?? "")
+        }
+        guard let tR = c.tR ?? header.repetitionTime ?? sidecarTR(bold) else {
+            throw NeuroError.invalidInput(file: bold, expected: "a repetition time (pixdim[4] > 0, RepetitionTime in the sidecar JSON, or --t-r)", found: "none")
+        }
+        var confoundMatrix: Matrix<Double>?
+        if confounds != nil || model != nil {
+            guard let path = confounds ?? ConfoundsTable.sibling(ofBold: bold) else {
+                throw NeuroError.invalidInput(file: bold, expected: "a confounds TSV (column 'confounds', --confounds, or an fMRIPrep *_desc-confounds_timeseries.tsv next to it)", found: "none")
+            }
+            let table = try ConfoundsTable.load(path)
+            let (values, names) = try (model ?? ConfoundModel()).matrix(from: table, volumes: signals.rows)
+            confoundMatrix = Matrix(rows: signals.rows, columns: names.count, storage: values)
+        }
+        var cleaned = signals
+        if signals.storage.contains(where: \.isNaN) {
+            // A label without voxels on this grid: clean the other columns, keep NaN in its own.
+            let good = (0..<signals.columns).filter { j in !signals.storage[j].isNaN }
+            var sub = Matrix<Double>(rows: signals.rows, columns: good.count)
+            for i in 0..<signals.rows { for (k, j) in good.enumerated() { sub.storage[i * good.count + k] = signals.storage[i * signals.columns + j] } }
+            try SignalCleaner.clean(&sub, confounds: confoundMatrix, tR: tR, parameters: parameters, file: bold)
+            for i in 0..<signals.rows { for (k, j) in good.enumerated() { cleaned.storage[i * signals.columns + j] = sub.storage[i * good.count + k] } }
+        } else {
+            try SignalCleaner.clean(&cleaned, confounds: confoundMatrix, tR: tR, parameters: parameters, file: bold)
+        }
+        return Output(tR: tR, raw: signals, cleaned: cleaned)
+    }
+
+    /// `RepetitionTime` from the BIDS sidecar (`.nii[.gz]` → `.json`).
+    static func sidecarTR(_ bold: String) -> Double? {
+        var stem = bold
+        for ext in [".nii.gz", ".nii"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
+        guard let data = FileManager.default.contents(atPath: stem + ".json"),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let tr = object["RepetitionTime"] as? Double, tr > 0 else { return nil }
+        return tr
+    }
+}

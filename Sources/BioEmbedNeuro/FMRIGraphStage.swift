@@ -1,0 +1,88 @@
+import BioEmbedCore
+import BioEmbedHDF5
+import BioEmbedLinalg
+import Foundation
+
+/// `fmri graph`: `/fmri/connectivity/<kind>` → `/fmri/graph/<kind>/{degree, triangles, strength,
+/// clustering}` `[S, R]` (+ `modularity` `[S]` when a partition is given), thresholded
+/// proportionally as bctpy does (attr `density`).
+public struct FMRIGraphStage: CollectionStage {
+    public struct Configuration: StageConfiguration {
+        public var kind: String?
+        public var density: Double?
+        public var absolute: Bool?
+        /// Community label per region (column order), for Newman's Q.
+        public var partition: [Int64]?
+
+        public static let parameterNames = ["kind", "density", "absolute", "partition"]
+
+        public init(kind: String? = nil, density: Double? = nil, absolute: Bool? = nil, partition: [Int64]? = nil) {
+            self.kind = kind
+            self.density = density
+            self.absolute = absolute
+            self.partition = partition
+        }
+
+        public func validate() throws(NeuroError) {
+            _ = try ConnectivityKind(parsing: kind ?? "correlation")
+            if let d = density, !(d > 0 && d <= 1) { throw .invalidParameter(name: "density", expected: "a fraction in (0, 1]", found: "\(d)") }
+        }
+    }
+
+    public static let name = "fmri_graph"
+    public static let version = 1
+    public static let summary = "Connectivity -> proportional threshold (bctpy) -> degree, triangles, clustering, strength, modularity"
+    public static let inputCollection = "fmri"
+    public static let outputSchema = "bioembed/fmri/1"
+
+    public let configuration: Configuration
+    public init(_ configuration: Configuration) { self.configuration = configuration }
+
+    public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
+        try configuration.validate()
+        let kind = try ConnectivityKind(parsing: configuration.kind ?? "correlation")
+        let density = configuration.density ?? 0.1
+        let source = try input.root.group("fmri")
+        guard source.kind(of: "connectivity/\(kind.rawValue)") == .dataset else {
+            throw NeuroError.invalidInput(file: input.path, expected: "/fmri/connectivity/\(kind.rawValue) (run fmri connectivity --kind \(kind.rawValue) first)", found: "none")
+        }
+        let data = try source.dataset("connectivity/\(kind.rawValue)")
+        let shape = data.shape
+        let (s, n) = (shape[0], shape.count > 1 ? shape[1] : 0)
+        let values: [Double] = try data.read()
+        let ids = try source.dataset("ids").readStrings()
+        if let p = configuration.partition, p.count != n {
+            throw NeuroError.invalidParameter(name: "partition", expected: "\(n) community labels (one per region)", found: "\(p.count)")
+        }
+        let group = try FMRICollection.outputGroup(input: input, output: output)
+        try FMRICollection.removeIfPresent(group, "graph/\(kind.rawValue)")
+        let graph = try group.openOrCreateGroup("graph").createGroup(kind.rawValue)
+        var degree: [Int64] = [], triangles: [Int64] = [], strength: [Double] = [], clustering: [Double] = [], modularity: [Double] = []
+        var failed = 0
+        for k in 0..<s {
+            let w = Array(values[(k * n * n)..<((k + 1) * n * n)])
+            if w.contains(where: { !$0.isFinite }) {
+                failed += 1
+                try errors.append(id: k < ids.count ? ids[k] : "\(k)", stage: Self.name, category: .badInput, message: "\(input.path): /fmri/connectivity/\(kind.rawValue)[\(k)]: expected finite values, found NaN/Inf")
+                degree += [Int64](repeating: -1, count: n); triangles += [Int64](repeating: -1, count: n)
+                strength += [Double](repeating: .nan, count: n); clustering += [Double](repeating: .nan, count: n); modularity.append(.nan)
+                continue
+            }
+            let t = GraphMeasures.thresholdProportional(w, n: n, density: density, absolute: configuration.absolute ?? false)
+            let a = GraphMeasures.adjacency(t)
+            degree += GraphMeasures.degree(a, n: n)
+            triangles += GraphMeasures.triangles(a, n: n)
+            strength += GraphMeasures.strength(t, n: n)
+            clustering += GraphMeasures.clustering(a, n: n)
+            if let p = configuration.partition { modularity.append(GraphMeasures.modularity(a, n: n, partition: p)) }
+        }
+        _ = try graph.write("degree", degree, shape: [s, n])
+        _ = try graph.write("triangles", triangles, shape: [s, n])
+        _ = try graph.write("strength", strength, shape: [s, n])
+        _ = try graph.write("clustering", clustering, shape: [s, n])
+        if configuration.partition != nil { _ = try graph.write("modularity", modularity, shape: [s]) }
+        try graph.setAttribute("density", .double(density))
+        try graph.setAttribute("absolute", .int((configuration.absolute ?? false) ? 1 : 0))
+        return CollectionStageResult(done: s - failed, failed: failed)
+    }
+}

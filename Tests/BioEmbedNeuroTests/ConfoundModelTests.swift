@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+import _BioEmbedTestSupport
+
+@testable import BioEmbedNeuro
+
+/// load_confounds' selection rules on a synthetic fMRIPrep table (levels, presets, CompCor masks, n/a).
+struct ConfoundModelTests {
+    func table(masks: [String: String] = [:]) -> ConfoundsTable {
+        var names: [String] = []
+        for base in ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z", "csf", "white_matter", "global_signal"] {
+            names += [base, base + "_derivative1", base + "_power2", base + "_derivative1_power2"]
+        }
+        names += ["cosine00", "cosine01", "a_comp_cor_00", "a_comp_cor_01", "a_comp_cor_02", "t_comp_cor_00", "framewise_displacement"]
+        var columns: [String: [Double]] = [:]
+        for (i, n) in names.enumerated() {
+            columns[n] = (0..<6).map { n.contains("derivative1") && $0 == 0 ? .nan : Double(i * 10 + $0 * $0) }
+        }
+        var t = ConfoundsTable(file: "c.tsv", names: names, columns: columns, rowCount: 6)
+        t.compcorMasks = masks
+        return t
+    }
+
+    @Test func levelsAndPresetsSelectNilearnsColumns() throws {
+        let t = table()
+        #expect(try ConfoundModel.preset("6p").columnNames(in: t).count == 6)
+        #expect(try ConfoundModel.preset("24p").columnNames(in: t).count == 24)
+        #expect(try ConfoundModel.preset("36p").columnNames(in: t).count == 36)
+        #expect(try ConfoundModel.preset("9p").columnNames(in: t) == ["csf", "global_signal", "rot_x", "rot_y", "rot_z", "trans_x", "trans_y", "trans_z", "white_matter"])
+        let power2 = ConfoundModel(strategy: ["wm_csf"], wmCSF: "power2")
+        #expect(try power2.columnNames(in: t) == ["csf", "csf_power2", "white_matter", "white_matter_power2"])
+        let derivatives = ConfoundModel(strategy: ["global_signal"], globalSignal: "derivatives")
+        #expect(try derivatives.columnNames(in: t) == ["global_signal", "global_signal_derivative1"])
+        // nilearn's default strategy: motion full + high_pass (cosines) + wm_csf basic.
+        #expect(try ConfoundModel().columnNames(in: t).count == 24 + 2 + 2)
+    }
+
+    @Test func compcorFollowsTheSidecarMasks() throws {
+        var model = ConfoundModel(strategy: ["compcor"])
+        #expect(try model.columnNames(in: table()) == ["a_comp_cor_00", "a_comp_cor_01", "a_comp_cor_02"])
+        let masks = ["a_comp_cor_00": "CSF", "a_comp_cor_01": "WM", "a_comp_cor_02": "combined"]
+        #expect(try model.columnNames(in: table(masks: masks)) == ["a_comp_cor_02"])
+        model.compcor = "anat_separated"
+        #expect(try model.columnNames(in: table(masks: masks)) == ["a_comp_cor_00", "a_comp_cor_01"])
+        model.compcor = "temporal"
+        #expect(try model.columnNames(in: table()) == ["t_comp_cor_00"])
+    }
+
+    @Test func derivativeNAIsBackFilledThenDemeaned() throws {
+        let t = table()
+        let (values, names) = try ConfoundModel(strategy: ["motion"], motion: "derivatives").matrix(from: t, volumes: 6)
+        let j = names.firstIndex(of: "trans_x_derivative1")!
+        let column = (0..<6).map { values[$0 * names.count + j] }
+        let raw = [1.0, 1, 4, 9, 16, 25].map { $0 + 10 }  // first row takes the second's value
+        let mean = raw.reduce(0, +) / 6
+        #expect(column == raw.map { $0 - mean })
+    }
+
+    @Test func badSelectionsNameTheProblem() throws {
+        #expect(throws: NeuroError.self) { try ConfoundModel(strategy: ["motion", "aroma"]).validate() }
+        #expect(throws: NeuroError.self) { try ConfoundModel.preset("12p") }
+        #expect(throws: NeuroError.self) { try ConfoundModel(strategy: ["motion"]).matrix(from: table(), volumes: 7) }
+    }
+}
