@@ -1,0 +1,119 @@
+import BioEmbedLinalg
+import Foundation
+
+/// Element-wise and row-wise kernels of the runtime, over raw buffers (no allocation).
+///
+/// Shapes are row-major `[rows, width]`. Every function is O(rows · width) except `gemm`.
+public enum NNKernels {
+    /// C[m,n] = alpha · op(A) · op(B) + beta · C through BLAS (sgemm).
+    @inline(__always)
+    public static func gemm(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        if k == 0 {
+            for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+            return
+        }
+        Float.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// LayerNorm over each row: (x − mean) / sqrt(var + eps) ⊙ gamma + beta (biased variance).
+    /// `x` and `y` may be the same buffer.
+    public static func layerNorm(
+        _ x: UnsafePointer<Float>, rows: Int, width: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>?, eps: Float,
+        into y: UnsafeMutablePointer<Float>
+    ) {
+        for r in 0..<rows {
+            let row = x + r * width
+            var sum = 0.0
+            for j in 0..<width { sum += Double(row[j]) }
+            let mean = sum / Double(width)
+            var squares = 0.0
+            for j in 0..<width { let d = Double(row[j]) - mean; squares += d * d }
+            let inv = Float(1 / (squares / Double(width) + Double(eps)).squareRoot())
+            let m = Float(mean)
+            let out = y + r * width
+            if let beta {
+                for j in 0..<width { out[j] = (row[j] - m) * inv * gamma[j] + beta[j] }
+            } else {
+                for j in 0..<width { out[j] = (row[j] - m) * inv * gamma[j] }
+            }
+        }
+    }
+
+    /// T5 RMS norm: gamma ⊙ x / sqrt(mean(x²) + eps) (no mean subtraction, no bias).
+    public static func rmsNorm(_ x: UnsafePointer<Float>, rows: Int, width: Int, gamma: UnsafePointer<Float>, eps: Float, into y: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let row = x + r * width
+            var squares: Float = 0
+            for j in 0..<width { squares += row[j] * row[j] }
+            let inv = 1 / (squares / Float(width) + eps).squareRoot()
+            let out = y + r * width
+            for j in 0..<width { out[j] = gamma[j] * (row[j] * inv) }
+        }
+    }
+
+    /// Exact GELU, ½x(1 + erf(x/√2)), in place.
+    public static func geluExact(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { let v = x[i]; x[i] = 0.5 * v * (1 + erff(v * 0.70710678118654752)) }
+    }
+
+    /// tanh GELU (`gelu_new`): ½x(1 + tanh(√(2/π)(x + 0.044715x³))), in place.
+    public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        let c: Float = 0.79788456080286536
+        for i in 0..<count { let v = x[i]; x[i] = 0.5 * v * (1 + tanhf(c * (v + 0.044715 * v * v * v))) }
+    }
+
+    /// max(0, x), in place.
+    public static func relu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count where x[i] < 0 { x[i] = 0 }
+    }
+
+    /// Softmax of one row in place; keys with `allowed[j] == 0` get weight 0 (all masked → all 0).
+    @inline(__always)
+    public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, allowed: UnsafePointer<UInt8>? = nil) {
+        var maximum = -Float.infinity
+        if let allowed {
+            for j in 0..<count where allowed[j] != 0 && row[j] > maximum { maximum = row[j] }
+        } else {
+            for j in 0..<count where row[j] > maximum { maximum = row[j] }
+        }
+        guard maximum > -Float.infinity else {
+            for j in 0..<count { row[j] = 0 }
+            return
+        }
+        var sum: Float = 0
+        if let allowed {
+            for j in 0..<count {
+                let e = allowed[j] != 0 ? expf(row[j] - maximum) : 0
+                row[j] = e
+                sum += e
+            }
+        } else {
+            for j in 0..<count { let e = expf(row[j] - maximum); row[j] = e; sum += e }
+        }
+        let inv = 1 / sum
+        for j in 0..<count { row[j] *= inv }
+    }
+
+    /// y[r, :] += b for every row.
+    public static func addRowVector(_ y: UnsafeMutablePointer<Float>, rows: Int, width: Int, _ b: UnsafePointer<Float>) {
+        for r in 0..<rows { let row = y + r * width; for j in 0..<width { row[j] += b[j] } }
+    }
+
+    /// y += x (count elements).
+    public static func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] += x[i] }
+    }
+
+    /// Mean of rows `start..<end` of `x` (width columns) into `out`; zero rows → zeros.
+    public static func meanRows(_ x: UnsafePointer<Float>, width: Int, rows range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        var acc = [Double](repeating: 0, count: width)
+        for r in range { let row = x + r * width; for j in 0..<width { acc[j] += Double(row[j]) } }
+        let n = Double(max(1, range.count))
+        for j in 0..<width { out[j] = Float(acc[j] / n) }
+    }
+}
