@@ -1,0 +1,165 @@
+import BioEmbedCore
+import BioEmbedHDF5
+import BioEmbedNN
+import BioEmbedPipeline
+import Foundation
+import Testing
+import _BioEmbedTestSupport
+
+/// The three encoder stages end to end through the executor, on small collections written here.
+@Suite(.serialized)
+struct EncodeStageTests {
+    func run<S: CollectionStage>(_ stage: S, input: String, output: String) throws -> StageSummary {
+        try StageExecutor.execute(AnyCollectionStage(stage), input: input, output: output, options: RunOptions(command: "test"))
+    }
+
+    func errorMessages(_ path: String) throws -> [String: String] {
+        let file = try HDF5File.open(path)
+        guard file.root.contains("errors") else { return [:] }
+        let group = try file.root.group("errors")
+        return Dictionary(uniqueKeysWithValues: zip(try group.dataset("ids").readStrings(), try group.dataset("message").readStrings()))
+    }
+
+    @Test func pstStageMatchesReferenceAndReportsLongChains() throws {
+        let dir = TestSupport.temporaryDirectory("encode-pst")
+        let reference = try HDF5File.open(TestSupport.fixture("encoders/pst/pst_reference.h5"))
+        let proteins = try reference.root.group("proteins")
+        let names = try proteins.children().map(\.name)
+        var sequences: [String] = [], ca: [Float] = [], offsets: [Int64] = [0]
+        for name in names {
+            let g = try proteins.group(name)
+            sequences.append(try g.stringAttribute("sequence"))
+            ca += try FixtureCheck.floats(g, "ca_coords")
+            offsets.append(offsets.last! + Int64(sequences.last!.count))
+        }
+        let input = dir + "/proteins.h5"
+        let file = try HDF5File.create(input)
+        let group = try file.root.createGroup("proteins")
+        try group.writeStrings("ids", names)
+        try group.writeStrings("sequence", sequences)
+        try group.write("residue_offsets", offsets)
+        try group.write("ca", ca, shape: [ca.count / 3, 3])
+        try file.commit()
+        file.close()
+
+        // A config that allows 100 residues: 1eteA (134) fails, the others are encoded.
+        var values = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: TestSupport.fixture("encoders/pst/config.json")))) as! [String: Any]
+        values["max_residues"] = 100
+        let config = dir + "/config.json"
+        try JSONSerialization.data(withJSONObject: values).write(to: URL(fileURLWithPath: config))
+        let output = dir + "/pst.h5"
+        let summary = try run(
+            PSTEncodeStage(.init(weights: TestSupport.fixture("encoders/pst/weights.safetensors"), config: config, batchTokens: 100)),
+            input: input, output: output)
+        #expect(summary.done == 2 && summary.failed == 1)
+        #expect(try errorMessages(output)["1eteA"]?.contains("134 residues, the model allows at most 100") == true)
+        let out = try HDF5File.open(output)
+        let emb = try out.root.group("embeddings/pst")
+        let ids = try emb.dataset("ids").readStrings()
+        #expect(ids == names.filter { $0 != "1eteA" })
+        let pooled = try FixtureCheck.floats(emb, "pooled")
+        let perToken = try FixtureCheck.floats(emb, "per_token")
+        let tokenOffsets = try emb.dataset("per_token_offsets").read(as: Int64.self)
+        for (i, id) in ids.enumerated() {
+            let g = try proteins.group(id)
+            FixtureCheck.expectClose(Array(pooled[(i * 64)..<((i + 1) * 64)]), try FixtureCheck.floats(g, "protein_embedding"), atol: 5e-5, "\(id) pooled")
+            FixtureCheck.expectClose(
+                Array(perToken[(Int(tokenOffsets[i]) * 64)..<(Int(tokenOffsets[i + 1]) * 64)]), try FixtureCheck.floats(g, "residue_embeddings"),
+                atol: 2e-4, "\(id) per-residue")
+        }
+        #expect(try emb.stringAttribute("model") == "pst")
+        #expect(try emb.stringAttribute("weights_sha256").count == 64)
+        let report = LayoutSchemas.validator.validate(out)
+        #expect(report.isValid, "\(report.problems)")
+    }
+
+    @Test func molt5StageMatchesReferenceAndRejectsOutOfVocabulary() throws {
+        let dir = TestSupport.temporaryDirectory("encode-molt5")
+        let io = try HDF5File.open(TestSupport.fixture("encoders/molt5/encoder_io.h5"))
+        let single = try io.root.group("single")
+        let names = try single.children().map(\.name)
+        var ids: [String] = [], tokens: [Int32] = [], fp: [Int32] = [], offsets: [Int64] = [0]
+        for name in names {
+            let g = try single.group(name)
+            ids.append(name)
+            tokens += try FixtureCheck.ints(g, "input_ids")
+            fp += try FixtureCheck.ints(g, "molecule_fp_ids")
+            offsets.append(Int64(tokens.count))
+        }
+        // A bad molecule: an id past the vocabulary.
+        ids.append("bad_token")
+        tokens += [35045, 99999, 35044, 1]
+        fp += [Int32](repeating: -1, count: 16)
+        offsets.append(Int64(tokens.count))
+        let input = dir + "/molecules.h5"
+        let file = try HDF5File.create(input)
+        let group = try file.root.createGroup("molecules")
+        try group.writeStrings("ids", ids)
+        try group.writeStrings("smiles", ids.map { _ in "C" })
+        try group.writeStrings("selfies", ids.map { _ in "[C]" })
+        try group.write("token_offsets", offsets)
+        try group.write("input_ids", tokens)
+        try group.write("fp_tokens", fp, shape: [tokens.count, 4])
+        try group.write("e3fp_offsets", [Int64](repeating: 0, count: ids.count + 1))
+        try group.write("e3fp_bits", [Int32]())
+        try file.commit()
+        file.close()
+        let output = dir + "/out.h5"
+        let summary = try run(
+            MolT5EncodeStage(.init(
+                weights: TestSupport.fixture("encoders/molt5/weights.safetensors"), config: TestSupport.fixture("encoders/molt5/config.json"),
+                batchTokens: 64)),
+            input: input, output: output)
+        #expect(summary.done == names.count && summary.failed == 1)
+        #expect(try errorMessages(output)["bad_token"]?.contains("token id 99999 at position 1 is outside the vocabulary") == true)
+        let out = try HDF5File.open(output)
+        let emb = try out.root.group("embeddings/molt5")
+        #expect(try emb.dataset("ids").readStrings() == names)
+        let pooled = try FixtureCheck.floats(emb, "pooled")
+        for (i, name) in names.enumerated() {
+            let reference = try single.group(name).dataset("pooled_mean_selfies_f64").read(as: Double.self).map(Float.init)
+            FixtureCheck.expectClose(Array(pooled[(i * 16)..<((i + 1) * 16)]), reference, atol: 1e-4, "\(name) pooled")
+        }
+        #expect(LayoutSchemas.validator.validate(out).isValid)
+    }
+
+    @Test func brainmaeStageMatchesReferenceAndRejectsShortSeries() throws {
+        let dir = TestSupport.temporaryDirectory("encode-brainmae")
+        let fixtures = try HDF5File.open(TestSupport.fixture("encoders/brainmae/sg/fixtures.h5"))
+        let shape = try fixtures.root.dataset("input").shape
+        let (b, n, t) = (shape[0], shape[1], shape[2])
+        let raw = try FixtureCheck.floats(fixtures.root, "bold_raw")
+        var series: [Double] = [], offsets: [Int64] = [0], ids: [String] = []
+        for i in 0..<b {
+            for f in 0..<t { for r in 0..<n { series.append(Double(raw[(i * n + r) * t + f])) } }
+            offsets.append(offsets.last! + Int64(t))
+            ids.append("sub-\(i)")
+        }
+        ids.append("short")  // 3 frames < seg_len
+        for f in 0..<3 { for r in 0..<n { series.append(Double(raw[r * t + f])) } }
+        offsets.append(offsets.last! + 3)
+        let input = dir + "/fmri.h5"
+        let file = try HDF5File.create(input)
+        let group = try file.root.createGroup("fmri")
+        try group.writeStrings("ids", ids)
+        try group.write("t_r", [Double](repeating: 2, count: ids.count))
+        try group.write("region_ids", (1...n).map(Int64.init))
+        try group.write("timeseries_offsets", offsets)
+        try group.write("timeseries", series, shape: [series.count / n, n])
+        try file.commit()
+        file.close()
+        let folder = TestSupport.fixture("encoders/brainmae/sg")
+        let output = dir + "/out.h5"
+        let summary = try run(
+            BrainMAEEncodeStage(.init(weights: folder + "/model.safetensors", config: folder + "/config.json")), input: input, output: output)
+        #expect(summary.done == b && summary.failed == 1)
+        #expect(try errorMessages(output)["short"]?.contains("3 frames, fewer than one segment") == true)
+        let out = try HDF5File.open(output)
+        let emb = try out.root.group("embeddings/brainmae")
+        // bold_raw is z-scored by the stage: compare with the stored embedding at the z-score tolerance scale.
+        FixtureCheck.expectClose(
+            try FixtureCheck.floats(emb, "pooled"), try FixtureCheck.floats(fixtures.root, "embedding_cls"), atol: 2e-4, rtol: 1e-4, "brainmae pooled")
+        #expect(try emb.dataset("per_token_offsets").read(as: Int64.self) == [0, 5, 10, 15])
+        #expect(LayoutSchemas.validator.validate(out).isValid)
+    }
+}
