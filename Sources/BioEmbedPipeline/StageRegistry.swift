@@ -1,5 +1,6 @@
 import BioEmbedCore
 import BioEmbedHDF5
+import BioEmbedNN
 import Foundation
 import Yams
 
@@ -97,6 +98,9 @@ public enum StageRegistry {
     /// Stage name → entry. Each family adds its stages here (one line each).
     static let entries: [String: Entry] = [
         FileChecksumStage.name: entry(FileChecksumStage.self),
+        PSTEncodeStage.name: entry(PSTEncodeStage.self),
+        MolT5EncodeStage.name: entry(MolT5EncodeStage.self),
+        BrainMAEEncodeStage.name: entry(BrainMAEEncodeStage.self),
     ]
 
     /// Stage names with their one-line summaries, sorted.
