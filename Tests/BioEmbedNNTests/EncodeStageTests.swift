@@ -42,29 +42,32 @@ struct EncodeStageTests {
         try file.commit()
         file.close()
 
-        // A config that allows 100 residues: 1eteA (134) fails, the others are encoded.
+        // A config that allows one residue less than the longest chain: that chain fails, the others are encoded.
         var values = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: TestSupport.fixture("encoders/pst/config.json")))) as! [String: Any]
-        values["max_residues"] = 100
+        let longest = sequences.indices.max { sequences[$0].count < sequences[$1].count }!
+        let limit = sequences[longest].count - 1
+        values["max_residues"] = limit
+        let d = values["embed_dim"] as! Int
         let config = dir + "/config.json"
         try JSONSerialization.data(withJSONObject: values).write(to: URL(fileURLWithPath: config))
         let output = dir + "/pst.h5"
         let summary = try run(
             PSTEncodeStage(.init(weights: TestSupport.fixture("encoders/pst/weights.safetensors"), config: config, batchTokens: 100)),
             input: input, output: output)
-        #expect(summary.done == 2 && summary.failed == 1)
-        #expect(try errorMessages(output)["1eteA"]?.contains("134 residues, the model allows at most 100") == true)
+        #expect(summary.done == names.count - 1 && summary.failed == 1)
+        #expect(try errorMessages(output)[names[longest]]?.contains("\(limit + 1) residues, the model allows at most \(limit)") == true)
         let out = try HDF5File.open(output)
         let emb = try out.root.group("embeddings/pst")
         let ids = try emb.dataset("ids").readStrings()
-        #expect(ids == names.filter { $0 != "1eteA" })
+        #expect(ids == names.filter { $0 != names[longest] })
         let pooled = try FixtureCheck.floats(emb, "pooled")
         let perToken = try FixtureCheck.floats(emb, "per_token")
         let tokenOffsets = try emb.dataset("per_token_offsets").read(as: Int64.self)
         for (i, id) in ids.enumerated() {
             let g = try proteins.group(id)
-            FixtureCheck.expectClose(Array(pooled[(i * 64)..<((i + 1) * 64)]), try FixtureCheck.floats(g, "protein_embedding"), atol: 5e-5, "\(id) pooled")
+            FixtureCheck.expectClose(Array(pooled[(i * d)..<((i + 1) * d)]), try FixtureCheck.floats(g, "protein_embedding"), atol: 5e-5, "\(id) pooled")
             FixtureCheck.expectClose(
-                Array(perToken[(Int(tokenOffsets[i]) * 64)..<(Int(tokenOffsets[i + 1]) * 64)]), try FixtureCheck.floats(g, "residue_embeddings"),
+                Array(perToken[(Int(tokenOffsets[i]) * d)..<(Int(tokenOffsets[i + 1]) * d)]), try FixtureCheck.floats(g, "residue_embeddings"),
                 atol: 2e-4, "\(id) per-residue")
         }
         #expect(try emb.stringAttribute("model") == "pst")
@@ -87,8 +90,10 @@ struct EncodeStageTests {
             offsets.append(Int64(tokens.count))
         }
         // A bad molecule: an id past the vocabulary.
+        let config = try MolT5Config(try ModelConfigFile(path: TestSupport.fixture("encoders/molt5/config.json")))
+        let bad = Int32(config.vocabSize + 7)
         ids.append("bad_token")
-        tokens += [35045, 99999, 35044, 1]
+        tokens += [Int32(config.bomID), bad, Int32(config.eomID), 1]
         fp += [Int32](repeating: -1, count: 16)
         offsets.append(Int64(tokens.count))
         let input = dir + "/molecules.h5"
@@ -111,14 +116,15 @@ struct EncodeStageTests {
                 batchTokens: 64)),
             input: input, output: output)
         #expect(summary.done == names.count && summary.failed == 1)
-        #expect(try errorMessages(output)["bad_token"]?.contains("token id 99999 at position 1 is outside the vocabulary") == true)
+        #expect(try errorMessages(output)["bad_token"]?.contains("token id \(bad) at position 1 is outside the vocabulary") == true)
         let out = try HDF5File.open(output)
         let emb = try out.root.group("embeddings/molt5")
         #expect(try emb.dataset("ids").readStrings() == names)
         let pooled = try FixtureCheck.floats(emb, "pooled")
         for (i, name) in names.enumerated() {
             let reference = try single.group(name).dataset("pooled_mean_selfies_f64").read(as: Double.self).map(Float.init)
-            FixtureCheck.expectClose(Array(pooled[(i * 16)..<((i + 1) * 16)]), reference, atol: 1e-4, "\(name) pooled")
+            let d = config.dModel
+            FixtureCheck.expectClose(Array(pooled[(i * d)..<((i + 1) * d)]), reference, atol: 1e-4, "\(name) pooled")
         }
         #expect(LayoutSchemas.validator.validate(out).isValid)
     }
@@ -128,16 +134,19 @@ struct EncodeStageTests {
         let fixtures = try HDF5File.open(TestSupport.fixture("encoders/brainmae/sg/fixtures.h5"))
         let shape = try fixtures.root.dataset("input").shape
         let (b, n, t) = (shape[0], shape[1], shape[2])
-        let raw = try FixtureCheck.floats(fixtures.root, "bold_raw")
+        let raw = try FixtureCheck.floats(fixtures.root, "input")  // already z-scored; the stage's z-score leaves it unchanged
+        let folder = TestSupport.fixture("encoders/brainmae/sg")
+        let config = try BrainMAEConfig(try ModelConfigFile(path: folder + "/config.json"))
+        let short = config.segmentLength - 1
         var series: [Double] = [], offsets: [Int64] = [0], ids: [String] = []
         for i in 0..<b {
             for f in 0..<t { for r in 0..<n { series.append(Double(raw[(i * n + r) * t + f])) } }
             offsets.append(offsets.last! + Int64(t))
             ids.append("sub-\(i)")
         }
-        ids.append("short")  // 3 frames < seg_len
-        for f in 0..<3 { for r in 0..<n { series.append(Double(raw[r * t + f])) } }
-        offsets.append(offsets.last! + 3)
+        ids.append("short")  // fewer frames than one segment
+        for f in 0..<short { for r in 0..<n { series.append(Double(raw[r * t + f])) } }
+        offsets.append(offsets.last! + Int64(short))
         let input = dir + "/fmri.h5"
         let file = try HDF5File.create(input)
         let group = try file.root.createGroup("fmri")
@@ -148,18 +157,26 @@ struct EncodeStageTests {
         try group.write("timeseries", series, shape: [series.count / n, n])
         try file.commit()
         file.close()
-        let folder = TestSupport.fixture("encoders/brainmae/sg")
         let output = dir + "/out.h5"
         let summary = try run(
             BrainMAEEncodeStage(.init(weights: folder + "/model.safetensors", config: folder + "/config.json")), input: input, output: output)
         #expect(summary.done == b && summary.failed == 1)
-        #expect(try errorMessages(output)["short"]?.contains("3 frames, fewer than one segment") == true)
+        #expect(try errorMessages(output)["short"]?.contains("\(short) frames, fewer than one segment") == true)
         let out = try HDF5File.open(output)
         let emb = try out.root.group("embeddings/brainmae")
-        // bold_raw is z-scored by the stage: compare with the stored embedding at the z-score tolerance scale.
         FixtureCheck.expectClose(
-            try FixtureCheck.floats(emb, "pooled"), try FixtureCheck.floats(fixtures.root, "embedding_cls"), atol: 2e-4, rtol: 1e-4, "brainmae pooled")
-        #expect(try emb.dataset("per_token_offsets").read(as: Int64.self) == [0, 5, 10, 15])
+            try FixtureCheck.floats(emb, "pooled"), try FixtureCheck.floats(fixtures.root, "embedding_cls"), atol: 1e-4, rtol: 1e-4, "brainmae pooled")
+        let k = t / config.segmentLength
+        #expect(try emb.dataset("per_token_offsets").read(as: Int64.self) == (0...b).map { Int64($0 * k) })
+        // per_token = the segment tokens: compare with tokens[:, 1:].
+        let tokens = try FixtureCheck.floats(fixtures.root, "tokens")
+        let dm = config.encDim
+        var segmentTokens: [Float] = []
+        for i in 0..<b {
+            let first = (i * (k + 1) + 1) * dm, end = (i + 1) * (k + 1) * dm
+            segmentTokens += tokens[first..<end]
+        }
+        FixtureCheck.expectClose(try FixtureCheck.floats(emb, "per_token"), Array(segmentTokens), atol: 1e-4, rtol: 1e-4, "brainmae per_token")
         #expect(LayoutSchemas.validator.validate(out).isValid)
     }
 }

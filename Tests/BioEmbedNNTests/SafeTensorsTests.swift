@@ -73,25 +73,35 @@ enum SafeTensorsFile {
         #expect {
             _ = try PSTModel(config: config, weights: store)
         } throws: { error in
-            "\(error)".contains("missing tensor 'embed_tokens.weight'") && "\(error)".contains("[33, 64]")
+            "\(error)".contains("missing tensor 'embed_tokens.weight'") && "\(error)".contains("[\(config.vocabSize), \(config.embedDim)]")
+        }
+        // PST weights given to the 3D-MolT5 encoder.
+        let t5 = try MolT5Config(try ModelConfigFile(path: TestSupport.fixture("encoders/molt5/config.json")))
+        #expect {
+            _ = try MolT5Encoder(config: t5, weights: try WeightStore(path: TestSupport.fixture("encoders/pst/weights.safetensors")))
+        } throws: { error in
+            "\(error)".contains("missing tensor 'shared.weight'")
         }
     }
 
     @Test func wrongShapeNamesExpectedAndFound() throws {
         // The PST weights with a config claiming a wider model.
-        let file = ModelConfigFile(path: "wide.json", values: ["embed_dim": 128, "num_heads": 4, "num_layers": 2])
+        let real = try PSTConfig(try ModelConfigFile(path: TestSupport.fixture("encoders/pst/config.json")))
+        let (d, h, l, v) = (real.embedDim, real.heads, real.layers, real.vocabSize)
+        let file = ModelConfigFile(path: "wide.json", values: ["embed_dim": 2 * d, "num_heads": h, "num_layers": l, "k_hop": real.kHop])
         let store = try WeightStore(path: TestSupport.fixture("encoders/pst/weights.safetensors"))
         #expect {
             _ = try PSTModel(config: try PSTConfig(file), weights: store)
         } throws: { error in
-            "\(error)".contains("'embed_tokens.weight' has shape [33, 64], expected [33, 128]")
+            "\(error)".contains("'embed_tokens.weight' has shape [\(v), \(d)], expected [\(v), \(2 * d)]")
         }
         // Fewer layers than the weights: the extra tensors are reported.
-        let short = ModelConfigFile(path: "short.json", values: ["embed_dim": 64, "num_heads": 4, "num_layers": 1])
+        guard l > 1 else { return }
+        let short = ModelConfigFile(path: "short.json", values: ["embed_dim": d, "num_heads": h, "num_layers": l - 1, "k_hop": real.kHop, "ffn_dim": real.ffnDim])
         #expect {
             _ = try PSTModel(config: try PSTConfig(short), weights: try WeightStore(path: TestSupport.fixture("encoders/pst/weights.safetensors")))
         } throws: { error in
-            "\(error)".contains("not used by this model") && "\(error)".contains("layers.1.")
+            "\(error)".contains("not used by this model") && "\(error)".contains("layers.\(l - 1).")
         }
     }
 }

@@ -39,7 +39,9 @@ def test_convert_pst_checkpoint_round_trip(run, tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     config = json.loads((tmp_path / "pst.json").read_text())
-    assert (config["embed_dim"], config["num_heads"], config["num_layers"], config["k_hop"]) == (64, 4, 2, 2)
+    ref = json.loads((FIX / "pst/config.json").read_text())
+    keys = ("embed_dim", "num_heads", "num_layers", "k_hop", "ffn_dim")
+    assert [config[k] for k in keys] == [ref[k] for k in keys]
     from test_encode import write_proteins
     path = tmp_path / "p.h5"
     names = write_proteins(path)
@@ -56,8 +58,8 @@ def test_convert_molt5_checkpoint_round_trip(run, tmp_path):
     weights = read_safetensors(FIX / "molt5/weights.safetensors")
     state = {k: torch.from_numpy(v) for k, v in weights.items()}
     state["encoder.embed_tokens.weight"] = state["shared.weight"]
-    state["decoder.block.0.layer.0.SelfAttention.q.weight"] = torch.zeros(18, 16)
-    state["lm_head.weight"] = torch.zeros(35046, 16)
+    state["decoder.block.0.layer.0.SelfAttention.q.weight"] = torch.zeros(3, 3)
+    state["lm_head.weight"] = torch.zeros_like(state["shared.weight"])
     torch.save(state, tmp_path / "pytorch_model.bin")
     hf = json.loads((FIX / "molt5/config.json").read_text())
     for key in ("fp_bits", "emb_setting", "bom_id", "eom_id"):
@@ -68,4 +70,4 @@ def test_convert_molt5_checkpoint_round_trip(run, tmp_path):
     assert r.returncode == 0, r.stderr
     converted = read_safetensors(tmp_path / "m.safetensors")
     assert set(converted) == set(weights)
-    assert json.loads((tmp_path / "m.json").read_text())["fp_bits"] == 4096
+    assert json.loads((tmp_path / "m.json").read_text())["fp_bits"] == weights["encoder.molecule_fp_embed_tokens.weight"].shape[0] - 1

@@ -38,7 +38,7 @@ def test_encode_pst_matches_fixture_and_adds_to_same_file(run, tmp_path):
             o = e["per_token_offsets"][()]
             np.testing.assert_allclose(e["per_token"][o[i]:o[i + 1]], ref["proteins"][n]["residue_embeddings"][()], atol=2e-4)
         assert e.attrs["model"] == "pst" and len(e.attrs["weights_sha256"]) == 64
-        assert json.loads(e.attrs["config"])["embed_dim"] == 64
+        assert json.loads(e.attrs["config"])["embed_dim"] == json.loads((FIX / "pst/config.json").read_text())["embed_dim"]
 
 
 def test_encode_bad_weights_are_one_line_errors(run, tmp_path):
@@ -66,25 +66,29 @@ def test_encode_bad_weights_are_one_line_errors(run, tmp_path):
 
 def test_encode_long_protein_fails_alone(run, tmp_path):
     path = tmp_path / "proteins.h5"
-    write_proteins(path)
+    names = write_proteins(path)
+    with h5py.File(path, "r") as f:
+        lengths = np.diff(f["proteins/residue_offsets"][()])
+    longest = int(np.argmax(lengths))
     config = json.loads((FIX / "pst/config.json").read_text())
-    config["max_residues"] = 100
+    config["max_residues"] = int(lengths[longest]) - 1
     (tmp_path / "c.json").write_text(json.dumps(config))
     out = tmp_path / "out.h5"
     r = run("encode", "pst", "--weights", FIX / "pst/weights.safetensors", "--config", tmp_path / "c.json",
             "--input", path, "--output", out)
     assert r.returncode == 2, r.stderr
     with h5py.File(out, "r") as f:
-        assert [x.decode() for x in f["errors/ids"][()]] == ["1eteA"]
-        assert "at most 100" in f["errors/message"][0].decode()
-        assert f["embeddings/pst/pooled"].shape == (2, 64)
+        assert [x.decode() for x in f["errors/ids"][()]] == [names[longest]]
+        assert f"at most {lengths[longest] - 1}" in f["errors/message"][0].decode()
+        assert f["embeddings/pst/pooled"].shape == (len(names) - 1, config["embed_dim"])
 
 
 def test_encode_molt5_out_of_vocabulary(run, tmp_path):
     path = tmp_path / "mols.h5"
     with h5py.File(FIX / "molt5/encoder_io.h5", "r") as io, h5py.File(path, "w") as f:
         names = sorted(io["single"].keys())[:2]
-        ids = [io["single"][n]["input_ids"][0] for n in names] + [np.array([35045, 40000, 35044, 1])]
+        cfg = json.loads((FIX / "molt5/config.json").read_text())
+        ids = [io["single"][n]["input_ids"][0] for n in names] + [np.array([cfg["bom_id"], cfg["vocab_size"] + 5, cfg["eom_id"], 1])]
         fps = [io["single"][n]["molecule_fp_ids"][0] for n in names] + [np.full((4, 4), -1)]
         g = f.create_group("molecules")
         g.create_dataset("ids", data=names + ["oov"], dtype=h5py.string_dtype())
