@@ -44,7 +44,7 @@ stage = float(re.search(r"in ([0-9.]+) s", r.stderr).group(1))
 print(json.dumps({"tool": "bioembed", "case": model, "threads": int(threads), "seconds_wall": wall, "seconds_stage": stage,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 PY
-    "$py" scripts/peers/torch_encoders.py run "$model" "$d" "$threads" 3 >> "$raw"
+    "$py" scripts/peers/torch_encoders.py run "$model" "$d" "$threads" 1 >> "$raw"
   done
 done
 "$py" - "$raw" "$rounds" <<'PY' | tee Benchmarks/results/encoders.md

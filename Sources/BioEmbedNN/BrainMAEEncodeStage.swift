@@ -1,5 +1,6 @@
 import BioEmbedCore
 import BioEmbedHDF5
+import Foundation
 
 /// `encode_brainmae`: BrainMAE-ref v0 embeddings of the `/fmri` time series → `/embeddings/brainmae`.
 ///
@@ -22,8 +23,9 @@ public struct BrainMAEEncodeStage: CollectionStage {
     public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
         let pooling = try configuration.pooling(choices: ["cls", "mean"])
         let configFile = try ModelConfigFile(path: configuration.config)
+        let checksum = EmbeddingWriter.BackgroundChecksum(configuration.weights)
         let config = try BrainMAEConfig(configFile)
-        let model = try BrainMAEModel(config: config, weights: try WeightStore(path: configuration.weights))
+        let model = try EmbeddingWriter.timed("\(Self.name): weights") { () throws -> BrainMAEModel in try BrainMAEModel(config: config, weights: try WeightStore(path: configuration.weights)) }
         let reader = try CollectionReader(try input.root.group(Self.inputCollection))
         let offsets = try reader.offsets("timeseries_offsets")
         let dataset = try reader.group.dataset("timeseries")
@@ -35,6 +37,7 @@ public struct BrainMAEEncodeStage: CollectionStage {
         let n = config.rois, tau = config.segmentLength, dm = config.encDim
         let writer = EmbeddingWriter(ids: reader.ids, width: dm)
         var failed = 0
+        let forwardStart = Date()
         for i in 0..<reader.count {
             let frames = Int(offsets[i + 1] - offsets[i])
             do {
@@ -76,11 +79,13 @@ public struct BrainMAEEncodeStage: CollectionStage {
                 failed += 1
             }
         }
+        Diagnostics.debug("\(Self.name): forward \(String(format: "%.3f", Date().timeIntervalSince(forwardStart))) s")
+        let sha = try checksum.value()
         try writer.write(
-            to: output, model: "brainmae", config: configFile.text, weights: configuration.weights, pooling: pooling,
+            to: output, model: "brainmae", config: configFile.text, weightsSHA256: sha, pooling: pooling,
             includePerToken: configuration.perToken)
         return CollectionStageResult(
             done: writer.done, failed: failed,
-            inputs: [Provenance.Input(path: configuration.weights, sha256: (try? SHA256.hex(ofFile: configuration.weights)) ?? "")])
+            inputs: [Provenance.Input(path: configuration.weights, sha256: sha)])
     }
 }

@@ -1,5 +1,6 @@
 import BioEmbedCore
 import BioEmbedHDF5
+import Foundation
 
 /// `encode_molt5`: 3D-MolT5 encoder embeddings of `/molecules` → `/embeddings/molt5`.
 ///
@@ -22,8 +23,9 @@ public struct MolT5EncodeStage: CollectionStage {
     public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
         let pooling = try configuration.pooling(choices: ["selfies", "nonpad"])
         let configFile = try ModelConfigFile(path: configuration.config)
+        let checksum = EmbeddingWriter.BackgroundChecksum(configuration.weights)
         let config = try MolT5Config(configFile)
-        let model = try MolT5Encoder(config: config, weights: try WeightStore(path: configuration.weights))
+        let model = try EmbeddingWriter.timed("\(Self.name): weights") { () throws -> MolT5Encoder in try MolT5Encoder(config: config, weights: try WeightStore(path: configuration.weights)) }
         let reader = try CollectionReader(try input.root.group(Self.inputCollection))
         let offsets = try reader.offsets("token_offsets")
         let ids: [Int32] = try reader.group.dataset("input_ids").read()
@@ -52,6 +54,7 @@ public struct MolT5EncodeStage: CollectionStage {
         let writer = EmbeddingWriter(ids: reader.ids, width: d)
         let valid = inputs.indices.filter { inputs[$0] != nil }
         let lengths = inputs.map { $0?.ids.count ?? 0 }
+        let forwardStart = Date()
         for batch in configuration.batches(lengths: lengths, items: valid) {
             let outputs = model.forward(batch.map { inputs[$0]! }, coefficientsPerSequence: true)
             for (index, out) in zip(batch, outputs) {
@@ -62,12 +65,14 @@ public struct MolT5EncodeStage: CollectionStage {
                 writer.set(index, pooled: mean, perToken: configuration.perToken ? out.lastHiddenState : nil)
             }
         }
+        Diagnostics.debug("\(Self.name): forward \(String(format: "%.3f", Date().timeIntervalSince(forwardStart))) s")
+        let sha = try checksum.value()
         try writer.write(
-            to: output, model: "molt5", config: configFile.text, weights: configuration.weights, pooling: pooling,
+            to: output, model: "molt5", config: configFile.text, weightsSHA256: sha, pooling: pooling,
             includePerToken: configuration.perToken)
         return CollectionStageResult(
             done: writer.done, failed: failed,
-            inputs: [Provenance.Input(path: configuration.weights, sha256: (try? SHA256.hex(ofFile: configuration.weights)) ?? "")])
+            inputs: [Provenance.Input(path: configuration.weights, sha256: sha)])
     }
 
     /// Checks ids and fp tokens; returns the rows to pool over.

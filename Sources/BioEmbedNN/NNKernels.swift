@@ -56,15 +56,60 @@ public enum NNKernels {
         }
     }
 
-    /// Exact GELU, ½x(1 + erf(x/√2)), in place.
+    /// Exact (erf) GELU, ½x(1 + erf(x/√2)), in place; erf by `fastErf` (abs. error < 2e-7).
     public static func geluExact(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { let v = x[i]; x[i] = 0.5 * v * (1 + erff(v * 0.70710678118654752)) }
+        for i in 0..<count { let v = x[i]; x[i] = 0.5 * v * (1 + fastErf(v * 0.70710678118654752)) }
+    }
+
+    /// erf(x) without a libm call (vectorisable): Abramowitz & Stegun 7.1.26,
+    /// 1 − t·(a₁ + t·(a₂ + …))·e^{−x²}, t = 1/(1 + p|x|); absolute error < 1.5e-7 (+ float rounding).
+    @inline(__always)
+    public static func fastErf(_ x: Float) -> Float {
+        let a = abs(x)
+        let t = 1 / (1 + 0.3275911 * a)
+        var y: Float = 1.061405429
+        y = y * t - 1.453152027
+        y = y * t + 1.421413741
+        y = y * t - 0.284496736
+        y = y * t + 0.254829592
+        let r = 1 - y * t * fastExp(-a * a)
+        return x < 0 ? -r : r
     }
 
     /// tanh GELU (`gelu_new`): ½x(1 + tanh(√(2/π)(x + 0.044715x³))), in place.
+    /// tanh(u) = sign(u)·(1 − e)/(1 + e) with e = exp(−2|u|) (`fastExp`; abs. error ≈ 1e-7).
     public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
         let c: Float = 0.79788456080286536
-        for i in 0..<count { let v = x[i]; x[i] = 0.5 * v * (1 + tanhf(c * (v + 0.044715 * v * v * v))) }
+        for i in 0..<count {
+            let v = x[i]
+            let u = c * (v + 0.044715 * v * v * v)
+            let e = fastExp(-2 * abs(u))
+            let t = (1 - e) / (1 + e)
+            x[i] = 0.5 * v * (1 + (u < 0 ? -t : t))
+        }
+    }
+
+    /// exp(x) for float32 without a libm call (so loops vectorise): Cephes' range reduction
+    /// x = n·ln2 + r and a degree-7 polynomial; relative error ≈ 2e-7; below −87.3 (and −∞) it
+    /// returns 0, above 88.7 exp(88.7).
+    @inline(__always)
+    public static func fastExp(_ value: Float) -> Float {
+        let x = min(max(value, -87.3), 88.7)
+        // Round x·log2(e) to the nearest integer n with the 1.5·2²³ trick: the low mantissa bits of
+        // `shifted` then hold n, so 2ⁿ is built with wrapping integer ops only (vectorisable).
+        let shifted = x * 1.44269504088896341 + 12_582_912
+        let n = shifted - 12_582_912
+        let r = x - n * 0.693359375 + n * 2.12194440e-4
+        var p: Float = 1.9875691500e-4
+        p = p * r + 1.3981999507e-3
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        p = p * r * r + r + 1
+        let scale = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) << 23)
+        let result = p * scale
+        return value < -87.3 ? 0 : result
     }
 
     /// max(0, x), in place.
@@ -88,12 +133,12 @@ public enum NNKernels {
         var sum: Float = 0
         if let allowed {
             for j in 0..<count {
-                let e = allowed[j] != 0 ? expf(row[j] - maximum) : 0
+                let e = allowed[j] != 0 ? fastExp(row[j] - maximum) : 0
                 row[j] = e
                 sum += e
             }
         } else {
-            for j in 0..<count { let e = expf(row[j] - maximum); row[j] = e; sum += e }
+            for j in 0..<count { let e = fastExp(row[j] - maximum); row[j] = e; sum += e }
         }
         let inv = 1 / sum
         for j in 0..<count { row[j] *= inv }

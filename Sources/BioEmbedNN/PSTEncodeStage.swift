@@ -1,5 +1,6 @@
 import BioEmbedCore
 import BioEmbedHDF5
+import Foundation
 
 /// `encode_pst`: PST embeddings of the chains of `/proteins` → `/embeddings/pst`.
 ///
@@ -20,8 +21,9 @@ public struct PSTEncodeStage: CollectionStage {
     public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
         let pooling = try configuration.pooling(choices: ["mean"])
         let configFile = try ModelConfigFile(path: configuration.config)
+        let checksum = EmbeddingWriter.BackgroundChecksum(configuration.weights)
         let config = try PSTConfig(configFile)
-        let model = try PSTModel(config: config, weights: try WeightStore(path: configuration.weights))
+        let model = try EmbeddingWriter.timed("\(Self.name): weights") { () throws -> PSTModel in try PSTModel(config: config, weights: try WeightStore(path: configuration.weights)) }
         let reader = try CollectionReader(try input.root.group(Self.inputCollection))
         let sequences = try reader.group.dataset("sequence").readStrings()
         let offsets = try reader.offsets("residue_offsets")
@@ -57,6 +59,7 @@ public struct PSTEncodeStage: CollectionStage {
         let valid = inputs.indices.filter { inputs[$0] != nil }
         let lengths = inputs.map { $0?.tokens.count ?? 0 }
         let d = config.embedDim
+        let forwardStart = Date()
         for batch in configuration.batches(lengths: lengths, items: valid) {
             let outputs = model.forward(batch.map { inputs[$0]! })
             for (index, out) in zip(batch, outputs) {
@@ -68,11 +71,13 @@ public struct PSTEncodeStage: CollectionStage {
                 writer.set(index, pooled: mean, perToken: configuration.perToken ? residues : nil)
             }
         }
+        Diagnostics.debug("\(Self.name): forward \(String(format: "%.3f", Date().timeIntervalSince(forwardStart))) s")
+        let sha = try checksum.value()
         try writer.write(
-            to: output, model: "pst", config: configFile.text, weights: configuration.weights, pooling: pooling, includePerToken: configuration.perToken)
+            to: output, model: "pst", config: configFile.text, weightsSHA256: sha, pooling: pooling, includePerToken: configuration.perToken)
         return CollectionStageResult(
             done: writer.done, failed: failed,
-            inputs: [Provenance.Input(path: configuration.weights, sha256: (try? SHA256.hex(ofFile: configuration.weights)) ?? "")])
+            inputs: [Provenance.Input(path: configuration.weights, sha256: sha)])
     }
 
     /// Tokens and the radius graph (token indices, both directions) of one chain.

@@ -107,7 +107,11 @@ public final class SafeTensors: @unchecked Sendable {
             values.withUnsafeMutableBufferPointer { out in
                 switch dtype {
                 case "F32":
+                    #if _endian(little)
+                    UnsafeMutableRawBufferPointer(out).copyMemory(from: UnsafeRawBufferPointer(start: base, count: 4 * count))
+                    #else
                     for i in 0..<count { out[i] = Float(bitPattern: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian) }
+                    #endif
                 case "F64":
                     for i in 0..<count { out[i] = Float(Double(bitPattern: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self).littleEndian)) }
                 case "F16":
