@@ -37,11 +37,12 @@ binary, model, d, threads = sys.argv[1:5]
 cmd = [binary, "encode", model, "--weights", f"{d}/weights.safetensors", "--config", f"{d}/config.json",
        "--input", f"{d}/input.h5", "--output", f"{d}/out.h5", "--threads", threads, "--no-per-token"]
 subprocess.run(cmd, check=True, capture_output=True)  # warm-up (page cache)
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
 r = subprocess.run(cmd, check=True, capture_output=True, text=True)
-wall = time.perf_counter() - t0
+wall, c1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
 stage = float(re.search(r"in ([0-9.]+) s", r.stderr).group(1))
-print(json.dumps({"tool": "bioembed", "case": model, "threads": int(threads), "seconds_wall": wall, "seconds_stage": stage,
+print(json.dumps({"tool": "bioembed", "case": model, "threads": int(threads), "seconds_wall": wall, "seconds_stage": stage, "cpu_seconds": cpu,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 PY
     "$py" scripts/peers/torch_encoders.py run "$model" "$d" "$threads" 1 >> "$raw"
@@ -52,8 +53,8 @@ import json, os, platform, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
 print(f"Machine: {cpu}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; {sys.argv[2]} interleaved rounds, medians over rounds.\n")
-print("| case | BioEmbed whole command (stage) | PyTorch forward only | ratio (PyTorch / BioEmbed stage) | peak RSS BioEmbed / PyTorch |")
-print("| --- | --- | --- | --- | --- |")
+print("| case | BioEmbed whole command (stage) | PyTorch forward only | ratio (PyTorch / BioEmbed stage), wall | CPU s BioEmbed command / PyTorch forward | peak RSS BioEmbed / PyTorch |")
+print("| --- | --- | --- | --- | --- | --- |")
 names = {"pst": "PST t6, 8 chains × 300 residues, one chain per forward", "molt5": "3D-MolT5 base encoder, 128 molecules × 60 tokens, batches of 32",
          "brainmae": "BrainMAE SG d=D=256, 32 windows × 300 frames × 100 regions"}
 for case in ("pst", "molt5", "brainmae"):
@@ -63,6 +64,7 @@ for case in ("pst", "molt5", "brainmae"):
         continue
     bw = statistics.median(r["seconds_wall"] for r in b); bs = statistics.median(r["seconds_stage"] for r in b)
     pt = statistics.median(r["seconds_median"] for r in p)
+    bc = statistics.median(r["cpu_seconds"] for r in b); pc = statistics.median(r["cpu_seconds"] for r in p)
     print(f"| {names[case]}, {b[0]['threads']} threads | {bw:.2f} s ({bs:.2f} s) | {pt:.2f} s ({p[0]['tool']}) | **{pt / bs:.2f}×** "
-          f"| {max(r['peak_rss_mb'] for r in b):.0f} MB / {max(r['peak_rss_mb'] for r in p):.0f} MB |")
+          f"| {bc:.2f} / {pc:.2f} ({pc / bc:.2f}×) | {max(r['peak_rss_mb'] for r in b):.0f} MB / {max(r['peak_rss_mb'] for r in p):.0f} MB |")
 PY

@@ -27,11 +27,20 @@ public final class MolT5Encoder: @unchecked Sendable {
 
     struct Block: Sendable {
         var attentionNorm: RMSNorm
-        var q, k, v, o: Linear
+        /// q, k and v stacked `[3·inner, d]`: one sgemm gives `[rows, q | k | v]`.
+        var qkv: Linear
+        var o: Linear
         var ffnNorm: RMSNorm
-        var wi0: Linear
-        var wi1: Linear?
+        /// wi_0 and wi_1 stacked `[2·d_ff, d]` (gated) or wi alone.
+        var wi: Linear
         var wo: Linear
+    }
+
+    /// Stacks Linear weights row-wise (same input width, no biases).
+    static func stacked(_ parts: [Linear]) -> Linear {
+        Linear(
+            weight: Tensor(shape: [parts.reduce(0) { $0 + $1.outFeatures }, parts[0].inFeatures], data: parts.flatMap(\.weight)),
+            bias: nil)
     }
 
     public let config: MolT5Config
@@ -54,15 +63,21 @@ public final class MolT5Encoder: @unchecked Sendable {
         for i in 0..<config.layers {
             let a = "encoder.block.\(i).layer.0", f = "encoder.block.\(i).layer.1"
             let gated = config.feedForward == .gatedGelu
+            let q = try Linear(store, "\(a).SelfAttention.q", in: d, out: inner, bias: false)
+            let k = try Linear(store, "\(a).SelfAttention.k", in: d, out: inner, bias: false)
+            let v = try Linear(store, "\(a).SelfAttention.v", in: d, out: inner, bias: false)
+            let wi = gated
+                ? Self.stacked([
+                    try Linear(store, "\(f).DenseReluDense.wi_0", in: d, out: config.dFF, bias: false),
+                    try Linear(store, "\(f).DenseReluDense.wi_1", in: d, out: config.dFF, bias: false),
+                ])
+                : try Linear(store, "\(f).DenseReluDense.wi", in: d, out: config.dFF, bias: false)
             blocks.append(Block(
                 attentionNorm: try RMSNorm(store, "\(a).layer_norm", width: d, eps: config.eps),
-                q: try Linear(store, "\(a).SelfAttention.q", in: d, out: inner, bias: false),
-                k: try Linear(store, "\(a).SelfAttention.k", in: d, out: inner, bias: false),
-                v: try Linear(store, "\(a).SelfAttention.v", in: d, out: inner, bias: false),
+                qkv: Self.stacked([q, k, v]),
                 o: try Linear(store, "\(a).SelfAttention.o", in: inner, out: d, bias: false),
                 ffnNorm: try RMSNorm(store, "\(f).layer_norm", width: d, eps: config.eps),
-                wi0: try Linear(store, gated ? "\(f).DenseReluDense.wi_0" : "\(f).DenseReluDense.wi", in: d, out: config.dFF, bias: false),
-                wi1: gated ? try Linear(store, "\(f).DenseReluDense.wi_1", in: d, out: config.dFF, bias: false) : nil,
+                wi: wi,
                 wo: try Linear(store, "\(f).DenseReluDense.wo", in: config.dFF, out: d, bias: false)))
         }
         self.blocks = blocks
@@ -111,52 +126,53 @@ public final class MolT5Encoder: @unchecked Sendable {
             for t in 0..<sequence.ids.count where Int(sequence.ids[t]) == config.padID { allowed[starts[b] + t] = 0 }
         }
         var h = [Float](repeating: 0, count: rows * d)
-        var q = [Float](repeating: 0, count: rows * inner)
-        var k = q, v = q, o = q
-        var f0 = [Float](repeating: 0, count: rows * config.dFF)
-        var f1 = f0
+        var qkv = [Float](repeating: 0, count: rows * 3 * inner)
+        var o = [Float](repeating: 0, count: rows * inner)
+        let gated = config.feedForward == .gatedGelu
+        let ffWidth = (gated ? 2 : 1) * config.dFF
+        var f = [Float](repeating: 0, count: rows * ffWidth)
         var scratch = [Float](repeating: 0, count: maxLength * maxLength)
         var biasTables: [Int: [Float]] = [:]
         for length in Set(lengths) { biasTables[length] = bias.table(length: length) }
 
+        let dFF = config.dFF
         for block in blocks {
             x.withUnsafeMutableBufferPointer { xp in
             h.withUnsafeMutableBufferPointer { hp in
-            q.withUnsafeMutableBufferPointer { qp in
-            k.withUnsafeMutableBufferPointer { kp in
-            v.withUnsafeMutableBufferPointer { vp in
+            qkv.withUnsafeMutableBufferPointer { qkvp in
             o.withUnsafeMutableBufferPointer { op in
-            f0.withUnsafeMutableBufferPointer { f0p in
-            f1.withUnsafeMutableBufferPointer { f1p in
+            f.withUnsafeMutableBufferPointer { fp in
             scratch.withUnsafeMutableBufferPointer { sp in
             allowed.withUnsafeBufferPointer { ap in
-                let X = xp.baseAddress!, H = hp.baseAddress!, Q = qp.baseAddress!, K = kp.baseAddress!, V = vp.baseAddress!, O = op.baseAddress!
+                let X = xp.baseAddress!, H = hp.baseAddress!, QKV = qkvp.baseAddress!, O = op.baseAddress!, F = fp.baseAddress!
+                let ld = 3 * inner
                 block.attentionNorm.apply(X, rows: rows, into: H)
-                block.q.apply(H, rows: rows, into: Q)
-                block.k.apply(H, rows: rows, into: K)
-                block.v.apply(H, rows: rows, into: V)
+                block.qkv.apply(H, rows: rows, into: QKV)
                 for b in 0..<batch.count {
-                    let r = starts[b] * inner
+                    let r = starts[b]
                     biasTables[lengths[b]]!.withUnsafeBufferPointer { table in
                         MultiHeadAttention.apply(
-                            q: Q + r, ldq: inner, k: K + r, ldk: inner, v: V + r, ldv: inner, out: O + r, ldo: inner,
-                            queries: lengths[b], keys: lengths[b], heads: heads, headDim: config.dKV, scale: 1,
-                            keyAllowed: ap.baseAddress! + starts[b], bias: .init(table.baseAddress!), scratch: sp.baseAddress!)
+                            q: QKV + r * ld, ldq: ld, k: QKV + r * ld + inner, ldk: ld, v: QKV + r * ld + 2 * inner, ldv: ld,
+                            out: O + r * inner, ldo: inner, queries: lengths[b], keys: lengths[b], heads: heads, headDim: config.dKV, scale: 1,
+                            keyAllowed: ap.baseAddress! + r, bias: .init(table.baseAddress!), scratch: sp.baseAddress!)
                     }
                 }
                 block.o.apply(O, rows: rows, into: X, accumulate: true)
                 block.ffnNorm.apply(X, rows: rows, into: H)
-                block.wi0.apply(H, rows: rows, into: f0p.baseAddress!)
-                let count = rows * config.dFF
-                if let wi1 = block.wi1 {
-                    NNKernels.geluTanh(f0p.baseAddress!, count: count)
-                    wi1.apply(H, rows: rows, into: f1p.baseAddress!)
-                    for i in 0..<count { f0p[i] *= f1p[i] }
+                block.wi.apply(H, rows: rows, into: F)
+                if gated {
+                    // In place: F[:, 0..<dFF] = gelu_tanh(F[:, 0..<dFF]) ⊙ F[:, dFF..<2·dFF].
+                    for row in 0..<rows {
+                        let gate = F + row * ffWidth
+                        NNKernels.geluTanh(gate, count: dFF)
+                        let linear = gate + dFF
+                        for j in 0..<dFF { gate[j] *= linear[j] }
+                    }
                 } else {
-                    NNKernels.relu(f0p.baseAddress!, count: count)
+                    NNKernels.relu(F, count: rows * dFF)
                 }
-                block.wo.apply(f0p.baseAddress!, rows: rows, into: X, accumulate: true)
-            }}}}}}}}}}
+                block.wo.apply(F, rows: rows, into: X, accumulate: true, ldx: ffWidth)
+            }}}}}}}
             if collectHiddenStates { hidden.append(x) }
         }
         x.withUnsafeMutableBufferPointer { xp in finalNorm.apply(xp.baseAddress!, rows: rows, into: xp.baseAddress!) }
