@@ -179,4 +179,49 @@ struct EncodeStageTests {
         FixtureCheck.expectClose(try FixtureCheck.floats(emb, "per_token"), Array(segmentTokens), atol: 1e-4, rtol: 1e-4, "brainmae per_token")
         #expect(LayoutSchemas.validator.validate(out).isValid)
     }
+
+    /// A series longer than max_segments segments is encoded as consecutive windows; `cls` pools
+    /// their [CLS] embeddings, `mean` the segment tokens.
+    @Test func brainmaeLongSeriesUsesWindows() throws {
+        let dir = TestSupport.temporaryDirectory("encode-brainmae-long")
+        let folder = TestSupport.fixture("encoders/brainmae/ag")
+        let config = try BrainMAEConfig(try ModelConfigFile(path: folder + "/config.json"))
+        let model = try BrainMAEModel(config: config, weights: try WeightStore(path: folder + "/model.safetensors"))
+        let n = config.rois, tau = config.segmentLength
+        let k = config.maxSegments + 2, frames = k * tau + 1
+        var rng = TestSupport.SplitMix(seed: 11)
+        let series = rng.doubles(frames * n)  // [T, R]
+        let input = dir + "/fmri.h5"
+        let file = try HDF5File.create(input)
+        let group = try file.root.createGroup("fmri")
+        try group.writeStrings("ids", ["long"])
+        try group.write("t_r", [2.0])
+        try group.write("region_ids", (1...n).map(Int64.init))
+        try group.write("timeseries_offsets", [Int64(0), Int64(frames)])
+        try group.write("timeseries", series, shape: [frames, n])
+        try file.commit()
+        file.close()
+
+        var roiMajor = [Float](repeating: 0, count: n * frames)
+        for t in 0..<frames { for r in 0..<n { roiMajor[r * frames + t] = Float(series[t * n + r]) } }
+        let segments = model.segment(BrainMAEModel.zscore(roiMajor, rois: n, frames: frames), frames: frames)
+        let first = model.encode(segments: Array(segments[0..<(config.maxSegments * n * tau)]), batch: 1, segmentCount: config.maxSegments)
+        let second = model.encode(segments: Array(segments[(config.maxSegments * n * tau)...]), batch: 1, segmentCount: 2)
+        let dm = config.encDim
+        let expectedCLS = (0..<dm).map { (first.tokens[$0] + second.tokens[$0]) / 2 }
+        let tokens = Array(first.tokens[dm...]) + Array(second.tokens[dm...])
+        let expectedMean = (0..<dm).map { j in (0..<k).reduce(Float(0)) { $0 + tokens[$1 * dm + j] } / Float(k) }
+
+        for (pooling, expected) in [("cls", expectedCLS), ("mean", expectedMean)] {
+            let output = dir + "/out-\(pooling).h5"
+            let summary = try run(
+                BrainMAEEncodeStage(.init(weights: folder + "/model.safetensors", config: folder + "/config.json", pooling: pooling)),
+                input: input, output: output)
+            #expect(summary.done == 1 && summary.failed == 0)
+            let emb = try HDF5File.open(output).root.group("embeddings/brainmae")
+            FixtureCheck.expectClose(try FixtureCheck.floats(emb, "pooled"), expected, atol: 1e-5, rtol: 1e-5, "\(pooling) pooled")
+            FixtureCheck.expectClose(try FixtureCheck.floats(emb, "per_token"), tokens, atol: 1e-5, rtol: 1e-5, "\(pooling) per_token")
+            #expect(try emb.stringAttribute("pooling") == pooling)
+        }
+    }
 }
