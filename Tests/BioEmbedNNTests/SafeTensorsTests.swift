@@ -25,7 +25,7 @@ enum SafeTensorsFile {
 
     static func write(_ bytes: [UInt8], _ name: String) -> String {
         let path = TestSupport.temporaryDirectory("safetensors") + "/" + name
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         return path
     }
 }
