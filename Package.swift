@@ -83,6 +83,9 @@ let package = Package(
             dependencies: ["BioEmbedNeuro", "BioEmbedCore", "BioEmbedHDF5", "BioEmbedLinalg", "_BioEmbedTestSupport"]),
         .testTarget(name: "BioEmbedMoleculeTests", dependencies: ["BioEmbedMolecule", "_BioEmbedTestSupport"]),
         .testTarget(
+            name: "BioEmbedNNTests",
+            dependencies: ["BioEmbedNN", "BioEmbedHDF5", "BioEmbedPipeline", "_BioEmbedTestSupport"]),
+        .testTarget(
             name: "BioEmbedPipelineTests",
             dependencies: ["BioEmbedPipeline", "BioEmbedHDF5", "_BioEmbedTestSupport"]),
     ],

@@ -2,6 +2,7 @@ import BioEmbedCore
 import BioEmbedHDF5
 import BioEmbedMolecule
 import BioEmbedNeuro
+import BioEmbedNN
 import Foundation
 import Yams
 
@@ -109,6 +110,9 @@ public enum StageRegistry {
         FMRIConnectivityStage.name: entry(FMRIConnectivityStage.self),
         FMRIGraphStage.name: entry(FMRIGraphStage.self),
         FMRISpectralStage.name: entry(FMRISpectralStage.self),
+        PSTEncodeStage.name: entry(PSTEncodeStage.self),
+        MolT5EncodeStage.name: entry(MolT5EncodeStage.self),
+        BrainMAEEncodeStage.name: entry(BrainMAEEncodeStage.self),
     ]
 
     /// Stage names with their one-line summaries, sorted.

@@ -1,0 +1,50 @@
+import ArgumentParser
+import BioEmbedCore
+import BioEmbedNN
+import BioEmbedPipeline
+
+/// The flags every `encode` subcommand takes (= the stage parameters).
+struct EncoderOptions: ParsableArguments {
+    @Option(help: "Model weights (safetensors).")
+    var weights: String
+
+    @Option(help: "The model's config.json.")
+    var config: String
+
+    @Option(help: "The HDF5 file holding the input collection.")
+    var input: String
+
+    @Option(help: "The HDF5 file to write (may equal --input: the embeddings are added to it).")
+    var output: String
+
+    @Flag(inversion: .prefixedNo, help: "Store per-token embeddings (per residue, per token, per segment).")
+    var perToken = true
+
+    @Option(help: "Pooling (pst: mean; molt5: selfies|nonpad; brainmae: cls|mean).")
+    var pooling: String?
+
+    @Option(help: "Tokens per packed batch (items sorted by length).")
+    var batchTokens = 4096
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if batchTokens < 1 { throw ValidationError("--batch-tokens: expected a positive number, found \(batchTokens)") }
+    }
+
+    var configuration: EncoderConfiguration {
+        EncoderConfiguration(weights: weights, config: config, perToken: perToken, pooling: pooling, batchTokens: batchTokens)
+    }
+
+    /// Runs a collection stage and reports like `run` does.
+    func run(_ stage: AnyCollectionStage) throws {
+        global.apply()
+        let summary = try reportingErrors { () throws -> StageSummary in
+            let options = RunOptions(threads: global.threads, progress: global.progressMode, command: commandLineText)
+            return try StageExecutor.execute(stage, input: input, output: output, options: options)
+        }
+        let run = RunSummary(stages: [summary])
+        report(run)
+        if run.exitCode != 0 { throw ExitCode(run.exitCode) }
+    }
+}

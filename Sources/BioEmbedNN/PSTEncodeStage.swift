@@ -1,0 +1,104 @@
+import BioEmbedCore
+import BioEmbedHDF5
+import Foundation
+
+/// `encode_pst`: PST embeddings of the chains of `/proteins` → `/embeddings/pst`.
+///
+/// Per chain: ESM-1b tokens `<cls> sequence <eos>` (unknown letters → `<unk>`), the Cα radius
+/// graph at the config's radius (default 8 Å, inclusive, no self loops; residues with a NaN Cα
+/// get no edges), then the model. `per_token` = per-residue embeddings (cls/eos dropped),
+/// `pooled` = their mean. Chains longer than `max_residues` (config, default 1022) fail as items.
+public struct PSTEncodeStage: CollectionStage {
+    public static let name = "encode_pst"
+    public static let version = 1
+    public static let summary = "PST (structure-aware ESM-2) embeddings of /proteins chains -> /embeddings/pst."
+    public static let inputCollection = "proteins"
+    public static let outputSchema = "bioembed/embeddings/1"
+
+    public let configuration: EncoderConfiguration
+    public init(_ configuration: EncoderConfiguration) { self.configuration = configuration }
+
+    public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
+        let pooling = try configuration.pooling(choices: ["mean"])
+        let configFile = try ModelConfigFile(path: configuration.config)
+        let checksum = EmbeddingWriter.BackgroundChecksum(configuration.weights)
+        let config = try PSTConfig(configFile)
+        let model = try EmbeddingWriter.timed("\(Self.name): weights") { () throws -> PSTModel in try PSTModel(config: config, weights: try WeightStore(path: configuration.weights)) }
+        let reader = try CollectionReader(try input.root.group(Self.inputCollection))
+        let sequences = try reader.group.dataset("sequence").readStrings()
+        let offsets = try reader.offsets("residue_offsets")
+        let ca: [Float] = try reader.group.dataset("ca").read()
+        guard sequences.count == reader.count, ca.count == Int(offsets.last ?? 0) * 3 else {
+            throw NNError.invalidInput(
+                file: input.path, expected: "/proteins/sequence [\(reader.count)] and ca [\(offsets.last ?? 0), 3]",
+                found: "sequence [\(sequences.count)], ca with \(ca.count) values")
+        }
+        let table = config.tokenTable()
+        var inputs: [PSTModel.Sequence?] = Array(repeating: nil, count: reader.count)
+        var failed = 0
+        for i in 0..<reader.count {
+            let start = Int(offsets[i]), count = Int(offsets[i + 1]) - start
+            let letters = Array(sequences[i])
+            do {
+                guard letters.count == count else {
+                    throw NNError.invalidItem(id: reader.ids[i], detail: "sequence has \(letters.count) letters but \(count) residues have coordinates")
+                }
+                guard count <= config.maxResidues else {
+                    throw NNError.invalidItem(id: reader.ids[i], detail: "chain has \(count) residues, the model allows at most \(config.maxResidues) (max_residues in \(configuration.config))")
+                }
+                guard count > 0 else { throw NNError.invalidItem(id: reader.ids[i], detail: "chain has no residues") }
+                inputs[i] = Self.sequence(
+                    letters: letters, ca: Array(ca[(3 * start)..<(3 * (start + count))]), config: config, table: table)
+            } catch {
+                let text = ((error as Any) as? any BioEmbedError)?.description ?? "\(error)"
+                try errors.append(id: reader.ids[i], stage: Self.name, category: .badInput, message: "\(input.path): \(text)")
+                failed += 1
+            }
+        }
+        let writer = EmbeddingWriter(ids: reader.ids, width: config.embedDim)
+        let valid = inputs.indices.filter { inputs[$0] != nil }
+        let lengths = inputs.map { $0?.tokens.count ?? 0 }
+        let d = config.embedDim
+        let forwardStart = Date()
+        for batch in configuration.batches(lengths: lengths, items: valid) {
+            let outputs = model.forward(batch.map { inputs[$0]! })
+            for (index, out) in zip(batch, outputs) {
+                let residues = Array(out.tokenEmbeddings[d..<(out.tokenEmbeddings.count - d)])
+                var mean = [Float](repeating: 0, count: d)
+                residues.withUnsafeBufferPointer { r in
+                    NNKernels.meanRows(r.baseAddress!, width: d, rows: 0..<(residues.count / d), into: &mean)
+                }
+                writer.set(index, pooled: mean, perToken: configuration.perToken ? residues : nil)
+            }
+        }
+        Diagnostics.debug("\(Self.name): forward \(String(format: "%.3f", Date().timeIntervalSince(forwardStart))) s")
+        let sha = try checksum.value()
+        try writer.write(
+            to: output, model: "pst", config: configFile.text, weightsSHA256: sha, pooling: pooling, includePerToken: configuration.perToken)
+        return CollectionStageResult(
+            done: writer.done, failed: failed,
+            inputs: [Provenance.Input(path: configuration.weights, sha256: sha)])
+    }
+
+    /// Tokens and the radius graph (token indices, both directions) of one chain.
+    public static func sequence(letters: [Character], ca: [Float], config: PSTConfig, table: [Character: Int32]) -> PSTModel.Sequence {
+        let n = letters.count
+        var tokens: [Int32] = [Int32(config.clsIndex)]
+        for letter in letters { tokens.append(table[Character(letter.uppercased())] ?? Int32(config.unkIndex)) }
+        tokens.append(Int32(config.eosIndex))
+        var sources: [Int32] = [], targets: [Int32] = []
+        let r2 = config.radius * config.radius
+        for i in 0..<n {
+            let xi = ca[3 * i], yi = ca[3 * i + 1], zi = ca[3 * i + 2]
+            if xi.isNaN || yi.isNaN || zi.isNaN { continue }
+            for j in 0..<n where j != i {
+                let dx = ca[3 * j] - xi, dy = ca[3 * j + 1] - yi, dz = ca[3 * j + 2] - zi
+                if dx * dx + dy * dy + dz * dz <= r2 {  // NaN compares false: no edge
+                    sources.append(Int32(j + 1))
+                    targets.append(Int32(i + 1))
+                }
+            }
+        }
+        return PSTModel.Sequence(tokens: tokens, edgeSources: sources, edgeTargets: targets)
+    }
+}

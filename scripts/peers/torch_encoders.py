@@ -1,0 +1,321 @@
+#!/usr/bin/env python3
+"""PyTorch's side of the encoder benchmarks (scripts/bench-encoders.sh).
+
+    torch_encoders.py prepare pst|molt5|brainmae DIR   random weights (safetensors) + config.json + input.h5
+    torch_encoders.py run     pst|molt5|brainmae DIR THREADS REPEATS   one JSON line: forward seconds, peak RSS
+
+The models are eager PyTorch modules written from the same equations (research/pst.md §3,
+molt5.md §4, brainmae.md §5), loading the same weights file that `bioembed encode` reads, on the
+same inputs: PST t6 (D=320, 6 layers, 20 heads, k_hop 2) on 300-residue chains with an 8 Å Cα
+graph (one chain per forward, as pst_extract does); the 3D-MolT5 base encoder (768, 12 layers) on
+batches of 32 molecules of 60 tokens; BrainMAE SG (d=D=256) on batches of 32 windows of
+300 frames × 100 regions.
+"""
+import json
+import math
+import resource
+import struct
+import sys
+import time
+
+import h5py
+import numpy as np
+
+SIZES = {"pst": dict(items=8, residues=300), "molt5": dict(items=128, tokens=60, batch=32), "brainmae": dict(items=32, frames=300)}
+
+
+def write_safetensors(path, tensors):
+    header, offset, blobs = {}, 0, []
+    for name in sorted(tensors):
+        data = np.ascontiguousarray(tensors[name], dtype=np.float32).tobytes()
+        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        blobs.append(data)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def read_safetensors(path):
+    data = open(path, "rb").read()
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    return {k: np.frombuffer(data[8 + n + e["data_offsets"][0]:8 + n + e["data_offsets"][1]], dtype=np.float32).reshape(e["shape"])
+            for k, e in header.items() if k != "__metadata__"}
+
+
+def rand(rng, *shape, scale=None):
+    scale = scale if scale is not None else 1 / math.sqrt(shape[-1])
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------------------- prepare
+
+def prepare_pst(d, rng):
+    D, L, H, F, K = 320, 6, 20, 1280, 2
+    w = {"embed_tokens.weight": rand(rng, 33, D, scale=1.0), "emb_layer_norm_after.weight": 1 + rand(rng, D, scale=0.1),
+         "emb_layer_norm_after.bias": rand(rng, D, scale=0.1)}
+    for l in range(L):
+        p, a = f"layers.{l}", f"layers.{l}.self_attn"
+        for n in ("self_attn_layer_norm", "final_layer_norm"):
+            w[f"{p}.{n}.weight"] = 1 + rand(rng, D, scale=0.1); w[f"{p}.{n}.bias"] = rand(rng, D, scale=0.1)
+        for n in ("q_proj", "k_proj", "v_proj", "out_proj"):
+            w[f"{a}.{n}.weight"] = rand(rng, D, D); w[f"{a}.{n}.bias"] = rand(rng, D, scale=0.02)
+        for n in ("q_struct_proj", "k_struct_proj", "v_struct_proj"):
+            w[f"{a}.{n}.weight"] = rand(rng, D, D, scale=0.1 / math.sqrt(D))
+        w[f"{a}.rot_emb.inv_freq"] = (1.0 / 10000 ** (np.arange(0, D // H, 2) / (D // H))).astype(np.float32)
+        s = f"{a}.struct_extractor"
+        for k in range(K):
+            w[f"{s}.gnn.{k}.eps"] = np.zeros(1, np.float32)
+            for n in ("nn.0", "nn.2"):
+                w[f"{s}.gnn.{k}.{n}.weight"] = rand(rng, D, D); w[f"{s}.gnn.{k}.{n}.bias"] = rand(rng, D, scale=0.02)
+            w[f"{s}.batch_norms.{k}.weight"] = 1 + rand(rng, D, scale=0.1); w[f"{s}.batch_norms.{k}.bias"] = rand(rng, D, scale=0.1)
+            w[f"{s}.batch_norms.{k}.running_mean"] = rand(rng, D, scale=0.1)
+            w[f"{s}.batch_norms.{k}.running_var"] = (1 + np.abs(rand(rng, D, scale=1.0))).astype(np.float32) * 10
+            w[f"{s}.out_projs.{k}.weight"] = rand(rng, D, D)
+        w[f"{p}.fc1.weight"] = rand(rng, F, D); w[f"{p}.fc1.bias"] = rand(rng, F, scale=0.02)
+        w[f"{p}.fc2.weight"] = rand(rng, D, F); w[f"{p}.fc2.bias"] = rand(rng, D, scale=0.02)
+    write_safetensors(f"{d}/weights.safetensors", w)
+    json.dump({"model": "PST", "embed_dim": D, "num_heads": H, "num_layers": L, "ffn_dim": F, "k_hop": K}, open(f"{d}/config.json", "w"))
+    n, r = SIZES["pst"]["items"], SIZES["pst"]["residues"]
+    letters = np.array(list("LAGVSERTIDPKQNFYMHWC"))
+    with h5py.File(f"{d}/input.h5", "w") as f:
+        g = f.create_group("proteins")
+        g.create_dataset("ids", data=[f"chain{i}" for i in range(n)], dtype=h5py.string_dtype())
+        g.create_dataset("sequence", data=["".join(rng.choice(letters, r)) for _ in range(n)], dtype=h5py.string_dtype())
+        g.create_dataset("residue_offsets", data=np.arange(n + 1, dtype=np.int64) * r)
+        # A compact random-walk chain (3.8 Å steps) folded into a ball: ~10-20 neighbours within 8 Å.
+        coords = []
+        for _ in range(n):
+            steps = rng.standard_normal((r, 3)); steps *= 3.8 / np.linalg.norm(steps, axis=1, keepdims=True)
+            c = np.cumsum(steps, axis=0); c -= c.mean(0); coords.append(c * 0.6)
+        g.create_dataset("ca", data=np.concatenate(coords).astype(np.float32))
+
+
+def prepare_molt5(d, rng):
+    D, L, H, KV, FF, V, FP = 768, 12, 12, 64, 2048, 35046, 4096
+    w = {"shared.weight": rand(rng, V, D, scale=1.0), "encoder.molecule_fp_embed_tokens.weight": rand(rng, FP + 1, D, scale=1.0),
+         "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight": rand(rng, 32, H, scale=1.0),
+         "encoder.final_layer_norm.weight": 1 + rand(rng, D, scale=0.1)}
+    w["encoder.molecule_fp_embed_tokens.weight"][0] = 0
+    for i in range(L):
+        a, f = f"encoder.block.{i}.layer.0", f"encoder.block.{i}.layer.1"
+        for n in "qkv":
+            w[f"{a}.SelfAttention.{n}.weight"] = rand(rng, H * KV, D, scale=0.5 / math.sqrt(D))
+        w[f"{a}.SelfAttention.o.weight"] = rand(rng, D, H * KV)
+        w[f"{a}.layer_norm.weight"] = 1 + rand(rng, D, scale=0.1); w[f"{f}.layer_norm.weight"] = 1 + rand(rng, D, scale=0.1)
+        w[f"{f}.DenseReluDense.wi_0.weight"] = rand(rng, FF, D); w[f"{f}.DenseReluDense.wi_1.weight"] = rand(rng, FF, D)
+        w[f"{f}.DenseReluDense.wo.weight"] = rand(rng, D, FF)
+    write_safetensors(f"{d}/weights.safetensors", w)
+    json.dump({"d_model": D, "d_kv": KV, "num_heads": H, "d_ff": FF, "num_layers": L, "vocab_size": V, "feed_forward_proj": "gated-gelu",
+               "layer_norm_epsilon": 1e-6, "relative_attention_num_buckets": 32, "relative_attention_max_distance": 128,
+               "fp_bits": FP, "emb_setting": "sum", "bom_id": 35045, "eom_id": 35044}, open(f"{d}/config.json", "w"))
+    n, t = SIZES["molt5"]["items"], SIZES["molt5"]["tokens"]
+    ids = np.concatenate([[35045], rng.integers(32100, 35044, t - 3), [35044, 1]] * n).astype(np.int32)
+    fp = rng.integers(-1, FP, (n * t, 4)).astype(np.int32)
+    with h5py.File(f"{d}/input.h5", "w") as f:
+        g = f.create_group("molecules")
+        g.create_dataset("ids", data=[f"mol{i}" for i in range(n)], dtype=h5py.string_dtype())
+        g.create_dataset("token_offsets", data=np.arange(n + 1, dtype=np.int64) * t)
+        g.create_dataset("input_ids", data=ids)
+        g.create_dataset("fp_tokens", data=fp)
+
+
+def prepare_brainmae(d, rng):
+    N, tau, KM, dd, L, H, D, LE = 100, 20, 64, 256, 3, 4, 256, 4
+    w = {"tse.roi_embed": rand(rng, N, dd, scale=0.02 * 10), "tse.input_proj.weight": rand(rng, dd, tau), "tse.input_proj.bias": rand(rng, dd, scale=0.02),
+         "tse.norm.weight": 1 + rand(rng, dd, scale=0.1), "tse.norm.bias": rand(rng, dd, scale=0.1),
+         "tse.state_proj.weight": rand(rng, D, dd), "tse.state_proj.bias": rand(rng, D, scale=0.02),
+         "encoder.cls_token": rand(rng, 1, 1, D, scale=0.02), "encoder.norm.weight": 1 + rand(rng, D, scale=0.1),
+         "encoder.norm.bias": rand(rng, D, scale=0.1)}
+
+    def block(p, width, graph):
+        for n in ("norm1", "norm2"):
+            w[f"{p}.{n}.weight"] = 1 + rand(rng, width, scale=0.1); w[f"{p}.{n}.bias"] = rand(rng, width, scale=0.1)
+        if graph:
+            for n in ("q_proj", "k_proj", "v_proj", "out_proj"):
+                w[f"{p}.attn.{n}.weight"] = rand(rng, width, width); w[f"{p}.attn.{n}.bias"] = rand(rng, width, scale=0.02)
+        else:
+            w[f"{p}.attn.qkv.weight"] = rand(rng, 3 * width, width); w[f"{p}.attn.qkv.bias"] = rand(rng, 3 * width, scale=0.02)
+            w[f"{p}.attn.proj.weight"] = rand(rng, width, width); w[f"{p}.attn.proj.bias"] = rand(rng, width, scale=0.02)
+        w[f"{p}.mlp.fc1.weight"] = rand(rng, 4 * width, width); w[f"{p}.mlp.fc1.bias"] = rand(rng, 4 * width, scale=0.02)
+        w[f"{p}.mlp.fc2.weight"] = rand(rng, width, 4 * width); w[f"{p}.mlp.fc2.bias"] = rand(rng, width, scale=0.02)
+    for l in range(L):
+        block(f"tse.blocks.{l}", dd, True)
+    for l in range(LE):
+        block(f"encoder.blocks.{l}", D, False)
+    write_safetensors(f"{d}/weights.safetensors", w)
+    json.dump({"n_rois": N, "seg_len": tau, "max_segments": KM, "tse_type": "SG", "tse_dim": dd, "tse_depth": L, "tse_heads": H,
+               "enc_dim": D, "enc_depth": LE, "enc_heads": H, "dec_dim": 128, "dec_depth": 2, "dec_heads": 4, "mlp_ratio": 4.0,
+               "ln_eps": 1e-6}, open(f"{d}/config.json", "w"))
+    n, T = SIZES["brainmae"]["items"], SIZES["brainmae"]["frames"]
+    with h5py.File(f"{d}/input.h5", "w") as f:
+        g = f.create_group("fmri")
+        g.create_dataset("ids", data=[f"sub{i}" for i in range(n)], dtype=h5py.string_dtype())
+        g.create_dataset("t_r", data=np.full(n, 0.72))
+        g.create_dataset("region_ids", data=np.arange(1, N + 1, dtype=np.int64))
+        g.create_dataset("timeseries_offsets", data=np.arange(n + 1, dtype=np.int64) * T)
+        g.create_dataset("timeseries", data=rng.standard_normal((n * T, N)))
+
+
+# ---------------------------------------------------------------------------------------------- models
+
+def build(model, d):
+    import torch
+    import torch.nn.functional as F
+    w = {k: torch.from_numpy(v.copy()) for k, v in read_safetensors(f"{d}/weights.safetensors").items()}
+    cfg = json.load(open(f"{d}/config.json"))
+    lin = lambda x, p, bias=True: F.linear(x, w[p + ".weight"], w[p + ".bias"] if bias else None)
+    ln = lambda x, p, eps: F.layer_norm(x, x.shape[-1:], w[p + ".weight"], w[p + ".bias"], eps)
+
+    if model == "pst":
+        D, H, L = cfg["embed_dim"], cfg["num_heads"], cfg["num_layers"]
+        hd = D // H
+        with h5py.File(f"{d}/input.h5", "r") as f:
+            g = f["proteins"]
+            seqs = [s.decode() for s in g["sequence"][()]]
+            ca, off = g["ca"][()], g["residue_offsets"][()]
+        table = {c: i for i, c in enumerate(["<cls>", "<pad>", "<eos>", "<unk>", *"LAGVSERTIDPKQNFYMHWCXBUZO.-"])}
+        inputs = []
+        for i, s in enumerate(seqs):
+            c = torch.from_numpy(ca[off[i]:off[i + 1]])
+            adj = (torch.cdist(c, c) <= 8.0) & ~torch.eye(len(s), dtype=torch.bool)
+            tgt, src = adj.nonzero(as_tuple=True)
+            inputs.append((torch.tensor([0] + [table[x] for x in s] + [2]), src + 1, tgt + 1))
+
+        def rotate(x, cos, sin):
+            x1, x2 = x.chunk(2, dim=-1)
+            return x * cos + torch.cat((-x2, x1), dim=-1) * sin
+
+        def forward(item):
+            tokens, src, tgt = item
+            T = len(tokens)
+            x = 0.88 * w["embed_tokens.weight"][tokens]
+            t = torch.arange(T, dtype=torch.float32)
+            freqs = torch.einsum("i,j->ij", t, w["layers.0.self_attn.rot_emb.inv_freq"])
+            emb = torch.cat((freqs, freqs), dim=-1)
+            cos, sin = emb.cos()[None], emb.sin()[None]
+            for l in range(L):
+                p, a = f"layers.{l}", f"layers.{l}.self_attn"
+                y = ln(x, f"{p}.self_attn_layer_norm", 1e-5)
+                h, S = y, torch.zeros_like(y)
+                for k in range(2):
+                    s = f"{a}.struct_extractor"
+                    agg = (1 + w[f"{s}.gnn.{k}.eps"]) * h + torch.zeros_like(h).index_add_(0, tgt, h[src])
+                    u = lin(F.relu(lin(agg, f"{s}.gnn.{k}.nn.0")), f"{s}.gnn.{k}.nn.2")
+                    z = F.batch_norm(u, w[f"{s}.batch_norms.{k}.running_mean"], w[f"{s}.batch_norms.{k}.running_var"],
+                                     w[f"{s}.batch_norms.{k}.weight"], w[f"{s}.batch_norms.{k}.bias"], False, 0.0, 1e-5)
+                    S = S + F.linear(z, w[f"{s}.out_projs.{k}.weight"])
+                    h = F.relu(z)
+                q = lin(y, f"{a}.q_proj") + F.linear(S, w[f"{a}.q_struct_proj.weight"])
+                kk = lin(y, f"{a}.k_proj") + F.linear(S, w[f"{a}.k_struct_proj.weight"])
+                v = lin(y, f"{a}.v_proj") + F.linear(S, w[f"{a}.v_struct_proj.weight"])
+                q, kk, v = (m.view(T, H, hd).transpose(0, 1) for m in (q, kk, v))
+                q, kk = rotate(q, cos, sin), rotate(kk, cos, sin)
+                o = F.scaled_dot_product_attention(q[None], kk[None], v[None])[0].transpose(0, 1).reshape(T, D)
+                x = x + lin(o, f"{a}.out_proj")
+                x = x + lin(F.gelu(lin(ln(x, f"{p}.final_layer_norm", 1e-5), f"{p}.fc1")), f"{p}.fc2")
+            return ln(x, "emb_layer_norm_after", 1e-5)
+        return lambda: [forward(item) for item in inputs]
+
+    if model == "molt5":
+        D, H, KV, L = cfg["d_model"], cfg["num_heads"], cfg["d_kv"], cfg["num_layers"]
+        with h5py.File(f"{d}/input.h5", "r") as f:
+            g = f["molecules"]
+            t = int(g["token_offsets"][1])
+            ids = torch.from_numpy(g["input_ids"][()].astype(np.int64)).view(-1, t)
+            fp = torch.from_numpy(g["fp_tokens"][()].astype(np.int64)).view(-1, t, 4)
+        rel = torch.arange(t)[None, :] - torch.arange(t)[:, None]
+        n = rel.abs()
+        large = 8 + (torch.log(n.float() / 8) / math.log(128 / 8) * 8).to(torch.long)
+        bucket = (rel > 0).long() * 16 + torch.where(n < 8, n, torch.clamp(large, max=15))
+        bias = w["encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"][bucket].permute(2, 0, 1)[None]
+        rms = lambda x, p: w[p + ".weight"] * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6))
+        batch = SIZES["molt5"]["batch"]
+
+        def forward(ids, fp):
+            B = ids.shape[0]
+            x = 0.5 * w["shared.weight"][ids] + 0.5 * w["encoder.molecule_fp_embed_tokens.weight"][fp + 1].mean(2)
+            for i in range(L):
+                a, f = f"encoder.block.{i}.layer.0", f"encoder.block.{i}.layer.1"
+                h = rms(x, f"{a}.layer_norm")
+                q, k, v = (F.linear(h, w[f"{a}.SelfAttention.{m}.weight"]).view(B, t, H, KV).transpose(1, 2) for m in "qkv")
+                scores = torch.matmul(q, k.transpose(-1, -2)) + bias
+                o = torch.matmul(scores.softmax(-1), v).transpose(1, 2).reshape(B, t, H * KV)
+                x = x + F.linear(o, w[f"{a}.SelfAttention.o.weight"])
+                h = rms(x, f"{f}.layer_norm")
+                g = F.gelu(F.linear(h, w[f"{f}.DenseReluDense.wi_0.weight"]), approximate="tanh") * F.linear(h, w[f"{f}.DenseReluDense.wi_1.weight"])
+                x = x + F.linear(g, w[f"{f}.DenseReluDense.wo.weight"])
+            return rms(x, "encoder.final_layer_norm")
+        return lambda: [forward(ids[s:s + batch], fp[s:s + batch]) for s in range(0, len(ids), batch)]
+
+    # brainmae (SG)
+    N, tau, dd, H, D = cfg["n_rois"], cfg["seg_len"], cfg["tse_dim"], cfg["tse_heads"], cfg["enc_dim"]
+    with h5py.File(f"{d}/input.h5", "r") as f:
+        g = f["fmri"]
+        T = int(g["timeseries_offsets"][1])
+        x = torch.from_numpy(g["timeseries"][()].astype(np.float32)).view(-1, T, N).transpose(1, 2)
+    K = T // tau
+    P = torch.zeros(cfg["max_segments"] + 1, D, dtype=torch.float64)
+    om = 10000.0 ** (-torch.arange(D // 2, dtype=torch.float64) / (D // 2))
+    pos = torch.arange(cfg["max_segments"] + 1, dtype=torch.float64)[:, None] * om
+    P[:, :D // 2], P[:, D // 2:] = pos.sin(), pos.cos()
+    P = P.float()
+
+    def vit(xx, p, heads):
+        B, S, W = xx.shape
+        qkv = lin(ln(xx, p + ".norm1", 1e-6), p + ".attn.qkv").view(B, S, 3, heads, W // heads).permute(2, 0, 3, 1, 4)
+        o = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2]).transpose(1, 2).reshape(B, S, W)
+        xx = xx + lin(o, p + ".attn.proj")
+        return xx + lin(F.gelu(lin(ln(xx, p + ".norm2", 1e-6), p + ".mlp.fc1")), p + ".mlp.fc2")
+
+    def forward():
+        z = (x - x.mean(-1, keepdim=True)) / (x.std(-1, unbiased=False, keepdim=True) + 1e-8)
+        B = z.shape[0]
+        segs = z[:, :, :K * tau].reshape(B, N, K, tau).permute(0, 2, 1, 3).reshape(B * K, N, tau)
+        h = lin(segs, "tse.input_proj")
+        E = w["tse.roi_embed"]
+        hd = dd // H
+        eye = torch.eye(N, dtype=torch.bool)
+        for l in range(cfg["tse_depth"]):
+            p = f"tse.blocks.{l}"
+            q = lin(E, p + ".attn.q_proj").view(N, H, hd).transpose(0, 1)
+            k = lin(E, p + ".attn.k_proj").view(N, H, hd).transpose(0, 1)
+            A = (q @ k.transpose(-1, -2) / math.sqrt(hd)).masked_fill(eye, float("-inf")).softmax(-1)
+            v = lin(ln(h, p + ".norm1", 1e-6), p + ".attn.v_proj").view(-1, N, H, hd).transpose(1, 2)
+            h = h + lin((A[None] @ v).transpose(1, 2).reshape(-1, N, dd), p + ".attn.out_proj")
+            h = h + lin(F.gelu(lin(ln(h, p + ".norm2", 1e-6), p + ".mlp.fc1")), p + ".mlp.fc2")
+        s = lin(ln(h, "tse.norm", 1e-6).mean(1), "tse.state_proj").view(B, K, D)
+        X = torch.cat([w["encoder.cls_token"].expand(B, 1, D), s], 1) + P[:K + 1]
+        for l in range(cfg["enc_depth"]):
+            X = vit(X, f"encoder.blocks.{l}", cfg["enc_heads"])
+        return ln(X, "encoder.norm", 1e-6)[:, 0]
+    return forward
+
+
+def main():
+    mode, model, d = sys.argv[1:4]
+    if mode == "prepare":
+        {"pst": prepare_pst, "molt5": prepare_molt5, "brainmae": prepare_brainmae}[model](d, np.random.default_rng(7))
+        return
+    threads, repeats = int(sys.argv[4]), int(sys.argv[5])
+    import torch
+    torch.set_num_threads(threads)
+    forward = build(model, d)
+    with torch.inference_mode():
+        forward()  # warm-up
+        times, cpu = [], []
+        for _ in range(repeats):
+            t0, c0 = time.perf_counter(), time.process_time()
+            forward()
+            times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+    times.sort()
+    print(json.dumps({"tool": f"torch {torch.__version__}", "case": model, "threads": threads, "seconds_median": times[len(times) // 2],
+                      "seconds_min": times[0], "cpu_seconds": sorted(cpu)[len(cpu) // 2], "items": SIZES[model]["items"],
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+if __name__ == "__main__":
+    main()
