@@ -78,6 +78,9 @@ let package = Package(
         .testTarget(name: "BioEmbedHDF5Tests", dependencies: ["BioEmbedHDF5", "_BioEmbedTestSupport"]),
         .testTarget(name: "BioEmbedMoleculeTests", dependencies: ["BioEmbedMolecule", "_BioEmbedTestSupport"]),
         .testTarget(
+            name: "BioEmbedStructureTests",
+            dependencies: ["BioEmbedStructure", "BioEmbedPipeline", "BioEmbedHDF5", "_BioEmbedTestSupport"]),
+        .testTarget(
             name: "BioEmbedPipelineTests",
             dependencies: ["BioEmbedPipeline", "BioEmbedHDF5", "_BioEmbedTestSupport"]),
     ],

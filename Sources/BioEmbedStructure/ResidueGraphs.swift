@@ -1,0 +1,156 @@
+/// Cα residue graphs over a uniform cell grid (no all-pairs loop).
+///
+/// - `radius`: undirected pairs (i < j) with ‖p_i − p_j‖ ≤ cutoff (the boundary counts), sorted by
+///   (i, j), with their distances. Cell size = cutoff, 27 neighbouring cells per point.
+/// - `knn`: per point the k nearest other points, nearest first, ties broken by the lower index;
+///   −1 pads rows when fewer than k others exist. Cells are searched in growing cubic shells until
+///   the k-th distance is strictly inside the searched cube, so the result equals a full sort.
+/// Positions are `[n*3]` Å; points with a NaN coordinate are never neighbours. Cost: O(n + edges)
+/// for the radius graph at protein densities, O(n·k log k) for kNN.
+public enum ResidueGraphs {
+    /// Radius graph: `edges` `[E*2]` (i, j) and `distances` `[E]`.
+    public static func radius(positions: [Double], cutoff: Double) -> (edges: [Int32], distances: [Double]) {
+        let n = positions.count / 3
+        guard n > 1, cutoff > 0, cutoff.isFinite else { return ([], []) }
+        let grid = CellGrid(positions: positions, cellSize: cutoff)
+        var edges: [Int32] = []
+        var distances: [Double] = []
+        var row: [(Int, Double)] = []
+        positions.withUnsafeBufferPointer { p in
+            for i in 0..<n where grid.cellOf[i] >= 0 {
+                row.removeAll(keepingCapacity: true)
+                let (cx, cy, cz) = grid.coordinates(grid.cellOf[i])
+                for dz in -1...1 { for dy in -1...1 { for dx in -1...1 {
+                    guard let cell = grid.cell(cx + dx, cy + dy, cz + dz) else { continue }
+                    for k in grid.cellStart[cell] ..< grid.cellStart[cell + 1] {
+                        let j = Int(grid.order[k])
+                        guard j > i else { continue }
+                        let ddx = p[3 * i] - p[3 * j], ddy = p[3 * i + 1] - p[3 * j + 1], ddz = p[3 * i + 2] - p[3 * j + 2]
+                        let d = (ddx * ddx + ddy * ddy + ddz * ddz).squareRoot()
+                        if d <= cutoff { row.append((j, d)) }
+                    }
+                }}}
+                row.sort { $0.0 < $1.0 }
+                for (j, d) in row {
+                    edges.append(Int32(i))
+                    edges.append(Int32(j))
+                    distances.append(d)
+                }
+            }
+        }
+        return (edges, distances)
+    }
+
+    /// k nearest neighbours: `indices` and `distances` `[n*k]` (−1 / NaN padding).
+    public static func knn(positions: [Double], k: Int) -> (indices: [Int32], distances: [Double]) {
+        let n = positions.count / 3
+        guard k > 0 else { return ([], []) }
+        var indices = [Int32](repeating: -1, count: n * k)
+        var distances = [Double](repeating: .nan, count: n * k)
+        guard n > 1 else { return (indices, distances) }
+        // cell size: about 4 points per cell on average for compact structures
+        let grid = CellGrid(positions: positions, cellSize: 6)
+        var candidates: [(Double, Int)] = []
+        positions.withUnsafeBufferPointer { p in
+            for i in 0..<n where grid.cellOf[i] >= 0 {
+                let (cx, cy, cz) = grid.coordinates(grid.cellOf[i])
+                candidates.removeAll(keepingCapacity: true)
+                var shell = 0
+                let maxShell = max(grid.nx, grid.ny, grid.nz)
+                while true {
+                    // visit cells whose Chebyshev distance from (cx, cy, cz) is exactly `shell`
+                    for dz in -shell...shell { for dy in -shell...shell { for dx in -shell...shell {
+                        if max(abs(dx), abs(dy), abs(dz)) != shell { continue }
+                        guard let cell = grid.cell(cx + dx, cy + dy, cz + dz) else { continue }
+                        for m in grid.cellStart[cell] ..< grid.cellStart[cell + 1] {
+                            let j = Int(grid.order[m])
+                            if j == i { continue }
+                            let ddx = p[3 * i] - p[3 * j], ddy = p[3 * i + 1] - p[3 * j + 1], ddz = p[3 * i + 2] - p[3 * j + 2]
+                            candidates.append(((ddx * ddx + ddy * ddy + ddz * ddz).squareRoot(), j))
+                        }
+                    }}}
+                    if shell >= maxShell { break }
+                    if candidates.count >= k {
+                        // every point outside the searched cube is at least shell*cellSize away
+                        var kth = Double.infinity
+                        // partial check: k-th smallest distance
+                        candidates.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+                        kth = candidates[k - 1].0
+                        if kth < Double(shell) * grid.cellSize { break }
+                    }
+                    shell += 1
+                }
+                candidates.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+                for r in 0..<min(k, candidates.count) {
+                    indices[i * k + r] = Int32(candidates[r].1)
+                    distances[i * k + r] = candidates[r].0
+                }
+            }
+        }
+        return (indices, distances)
+    }
+}
+
+/// Points binned into cubic cells (counting sort): `order[cellStart[c] ..< cellStart[c+1]]` are the
+/// points of cell c. The cell size grows when the bounding box would need too many cells.
+struct CellGrid {
+    let nx: Int, ny: Int, nz: Int
+    let cellSize: Double
+    let minX: Double, minY: Double, minZ: Double
+    var cellOf: [Int]
+    var cellStart: [Int]
+    var order: [Int32]
+
+    init(positions: [Double], cellSize requested: Double) {
+        let n = positions.count / 3
+        var lo = (Double.infinity, Double.infinity, Double.infinity)
+        var hi = (-Double.infinity, -Double.infinity, -Double.infinity)
+        for i in 0..<n {
+            let x = positions[3 * i], y = positions[3 * i + 1], z = positions[3 * i + 2]
+            guard x.isFinite && y.isFinite && z.isFinite else { continue }
+            lo = (min(lo.0, x), min(lo.1, y), min(lo.2, z))
+            hi = (max(hi.0, x), max(hi.1, y), max(hi.2, z))
+        }
+        if !lo.0.isFinite { lo = (0, 0, 0); hi = (0, 0, 0) }
+        var size = requested
+        func dims(_ s: Double) -> (Int, Int, Int) {
+            (Int(((hi.0 - lo.0) / s).rounded(.down)) + 1, Int(((hi.1 - lo.1) / s).rounded(.down)) + 1,
+             Int(((hi.2 - lo.2) / s).rounded(.down)) + 1)
+        }
+        var d = dims(size)
+        let limit = Double(max(8 * n, 1 << 16))
+        while Double(d.0) * Double(d.1) * Double(d.2) > limit {
+            size *= 2
+            d = dims(size)
+        }
+        (nx, ny, nz) = d
+        cellSize = size
+        (minX, minY, minZ) = lo
+        cellOf = [Int](repeating: -1, count: n)
+        cellStart = [Int](repeating: 0, count: nx * ny * nz + 1)
+        for i in 0..<n {
+            let x = positions[3 * i], y = positions[3 * i + 1], z = positions[3 * i + 2]
+            guard x.isFinite && y.isFinite && z.isFinite else { continue }
+            let ix = min(nx - 1, Int((x - lo.0) / size)), iy = min(ny - 1, Int((y - lo.1) / size)), iz = min(nz - 1, Int((z - lo.2) / size))
+            let c = (iz * ny + iy) * nx + ix
+            cellOf[i] = c
+            cellStart[c + 1] += 1
+        }
+        for c in 0..<(nx * ny * nz) { cellStart[c + 1] += cellStart[c] }
+        var fill = cellStart
+        order = [Int32](repeating: 0, count: cellStart[nx * ny * nz])
+        for i in 0..<n where cellOf[i] >= 0 {
+            order[fill[cellOf[i]]] = Int32(i)
+            fill[cellOf[i]] += 1
+        }
+    }
+
+    @inline(__always) func coordinates(_ cell: Int) -> (Int, Int, Int) {
+        (cell % nx, (cell / nx) % ny, cell / (nx * ny))
+    }
+
+    @inline(__always) func cell(_ x: Int, _ y: Int, _ z: Int) -> Int? {
+        guard x >= 0 && x < nx && y >= 0 && y < ny && z >= 0 && z < nz else { return nil }
+        return (z * ny + y) * nx + x
+    }
+}
