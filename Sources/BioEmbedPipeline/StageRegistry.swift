@@ -1,5 +1,6 @@
 import BioEmbedCore
 import BioEmbedHDF5
+import BioEmbedStructure
 import Foundation
 import Yams
 
@@ -97,6 +98,7 @@ public enum StageRegistry {
     /// Stage name → entry. Each family adds its stages here (one line each).
     static let entries: [String: Entry] = [
         FileChecksumStage.name: entry(FileChecksumStage.self),
+        ProteinTokenizeStage.name: entry(ProteinTokenizeStage.self),
     ]
 
     /// Stage names with their one-line summaries, sorted.
