@@ -77,7 +77,7 @@ public enum MMCIFReader {
                 }
                 pending = t
                 if count % tags.count != 0 {
-                    throw .malformedLine(file: file, line: token.line, expected: "a loop_ of \(tokenizer.text(tags[0]).split(separator: ".").first ?? "") with a multiple of its \(tags.count) columns in values", found: "\(count) values (\(count / tags.count) full rows and \(count % tags.count) left over; the loop ends before line \(t.line))")
+                    throw .malformedLine(file: file, line: token.line, expected: "the loop_ of \(tokenizer.text(tags[0]).split(separator: ".").first ?? "") to hold whole rows of its \(tags.count) columns", found: "\(count) values (\(count / tags.count) full rows and \(count % tags.count) left over; the loop ends before line \(t.line))")
                 }
                 if cat == 1 { atomSite = table } else if cat == 2 { entity = table }
             }

@@ -104,7 +104,7 @@ public struct ProteinTokenizeStage: Stage {
         guard !chains.isEmpty else {
             let detail = model.atomCount == 0
                 ? "no ATOM/HETATM records"
-                : "\(model.atomCount) atoms in \(model.chainCount) chains but no polymer residue with a CA atom"
+                : "\(model.atomCount) atoms in \(model.chainCount) chain(s) but no polymer residue with a CA atom"
             throw StructureError.noProteinChains(file: path, detail: detail)
         }
         let fileText = item.fields["path"] ?? path

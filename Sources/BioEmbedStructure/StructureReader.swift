@@ -14,6 +14,9 @@ public enum StructureReader {
             bytes = try CompressedFileReader.readAll(path)
         } catch let error as HDF5Error {
             if case .missingFile = error { throw .unreadable(file: path, reason: "no such file") }
+            if case let .call(_, _, _, detail) = error {
+                throw .unreadable(file: path, reason: "corrupt or truncated gzip stream (\(detail))")
+            }
             throw .unreadable(file: path, reason: "corrupt or truncated gzip stream (\(error))")
         } catch {
             throw .unreadable(file: path, reason: "\(error)")
