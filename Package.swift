@@ -67,7 +67,7 @@ let package = Package(
             linkerSettings: rdkitLibraries.map { .linkedLibrary($0) }),
         .executableTarget(
             name: "BioEmbedBenchmarks",
-            dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5"],
+            dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5", "BioEmbedStructure"],
             path: "Benchmarks/BioEmbedBenchmarks"),
 
         // MARK: - Unit test bundles

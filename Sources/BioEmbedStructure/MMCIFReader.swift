@@ -10,16 +10,49 @@
 /// coordinate column, an unterminated quote or text field, a non-numeric coordinate) name the
 /// file and line. Cost: one tokenizer pass; the atom table is kept as byte ranges.
 public enum MMCIFReader {
+    /// A value's byte range (and whether it was quoted), 12 bytes instead of a full token.
+    struct Value {
+        private var start32: UInt32
+        private var end32: UInt32
+        private var line32: UInt32
+        var quoted: Bool
+        init(_ t: CIFTokenizer.Token) {
+            start32 = UInt32(truncatingIfNeeded: t.start)
+            end32 = UInt32(truncatingIfNeeded: t.end)
+            quoted = t.quoted
+            line32 = UInt32(truncatingIfNeeded: t.line)
+        }
+        var start: Int { Int(start32) }
+        var end: Int { Int(end32) }
+        var line: Int { Int(line32) }
+    }
+
+    /// The columns of one category that the reader uses (others are skipped while tokenizing).
     struct Table {
         var tags: [String] = []
-        var values: [CIFTokenizer.Token] = []
+        var values: [Value] = []
         var line = 0
         var rows: Int { tags.isEmpty ? 0 : values.count / tags.count }
         func column(_ name: String) -> Int? { tags.firstIndex(of: name) }
     }
 
+    /// `_atom_site` items the reader needs.
+    static let atomSiteItems: Set<String> = [
+        "group_pdb", "auth_asym_id", "label_asym_id", "auth_seq_id", "label_seq_id", "pdbx_pdb_ins_code",
+        "label_comp_id", "auth_comp_id", "label_alt_id", "cartn_x", "cartn_y", "cartn_z", "occupancy",
+        "pdbx_pdb_model_num", "label_entity_id", "label_atom_id", "auth_atom_id",
+    ]
+
     public static func read(_ bytes: UnsafeBufferPointer<UInt8>, file: String, allModels: Bool) throws(StructureError) -> StructureModel {
+        guard bytes.count < Int(UInt32.max) else {
+            throw .invalidInput(file: file, expected: "an mmCIF file under 4 GiB", found: "\(bytes.count) bytes")
+        }
         var tokenizer = CIFTokenizer(bytes, file: file)
+        // Closures capture only `bytes` (a let), so `tokenizer` stays a plain local without dynamic
+        // exclusivity checks on every token.
+        let textOf = { (t: CIFTokenizer.Token) -> String in
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[t.start..<t.end]), as: UTF8.self)
+        }
         var atomSite = Table()
         var entity = Table()
         var blocks = 0
@@ -32,7 +65,7 @@ public enum MMCIFReader {
             return 0
         }
         func tagName(_ t: CIFTokenizer.Token) -> String {
-            let full = tokenizer.text(t).lowercased()
+            let full = textOf(t).lowercased()
             if let dot = full.firstIndex(of: ".") { return String(full[full.index(after: dot)...]) }
             return full
         }
@@ -49,35 +82,46 @@ public enum MMCIFReader {
             case .save, .global, .stop:
                 continue
             case .value:
-                throw .malformedLine(file: file, line: token.line, expected: "a tag (_category.item), loop_ or data_", found: "the value '\(tokenizer.text(token).prefix(30))'")
+                throw .malformedLine(file: file, line: token.line, expected: "a tag (_category.item), loop_ or data_", found: "the value '\(textOf(token).prefix(30))'")
             case .tag:
                 let value = try tokenizer.next()
                 guard value.kind == .value else {
-                    throw .malformedLine(file: file, line: token.line, expected: "a value after \(tokenizer.text(token))", found: value.kind == .end ? "end of file" : "'\(tokenizer.text(value).prefix(30))'")
+                    throw .malformedLine(file: file, line: token.line, expected: "a value after \(textOf(token))", found: value.kind == .end ? "end of file" : "'\(textOf(value).prefix(30))'")
                 }
-                let cat = category(tokenizer.text(token))
-                if cat == 1 { atomSite.tags.append(tagName(token)); atomSite.values.append(value); atomSite.line = token.line }
-                else if cat == 2 { entity.tags.append(tagName(token)); entity.values.append(value); entity.line = token.line }
+                let cat = category(textOf(token))
+                if cat == 1 { atomSite.tags.append(tagName(token)); atomSite.values.append(Value(value)); atomSite.line = token.line }
+                else if cat == 2 { entity.tags.append(tagName(token)); entity.values.append(Value(value)); entity.line = token.line }
             case .loop:
                 var tags: [CIFTokenizer.Token] = []
                 var t = try tokenizer.next()
                 while t.kind == .tag { tags.append(t); t = try tokenizer.next() }
                 guard !tags.isEmpty else {
-                    throw .malformedLine(file: file, line: token.line, expected: "column tags after loop_", found: t.kind == .end ? "end of file" : "'\(tokenizer.text(t).prefix(30))'")
+                    throw .malformedLine(file: file, line: token.line, expected: "column tags after loop_", found: t.kind == .end ? "end of file" : "'\(textOf(t).prefix(30))'")
                 }
-                let cat = category(tokenizer.text(tags[0]))
+                let cat = category(textOf(tags[0]))
                 var table = Table()
                 table.line = token.line
-                if cat != 0 { table.tags = tags.map(tagName) }
+                var keep = [Bool](repeating: false, count: tags.count)
+                if cat != 0 {
+                    let names = tags.map(tagName)
+                    for (k, name) in names.enumerated() where cat == 2 || atomSiteItems.contains(name) {
+                        keep[k] = true
+                        table.tags.append(name)
+                    }
+                }
                 var count = 0
+                var column = 0
+                let width = tags.count
                 while t.kind == .value {
-                    if cat != 0 { table.values.append(t) }
+                    if keep[column] { table.values.append(Value(t)) }
                     count += 1
+                    column += 1
+                    if column == width { column = 0 }
                     t = try tokenizer.next()
                 }
                 pending = t
                 if count % tags.count != 0 {
-                    throw .malformedLine(file: file, line: token.line, expected: "the loop_ of \(tokenizer.text(tags[0]).split(separator: ".").first ?? "") to hold whole rows of its \(tags.count) columns", found: "\(count) values (\(count / tags.count) full rows and \(count % tags.count) left over; the loop ends before line \(t.line))")
+                    throw .malformedLine(file: file, line: token.line, expected: "the loop_ of \(textOf(tags[0]).split(separator: ".").first ?? "") to hold whole rows of its \(tags.count) columns", found: "\(count) values (\(count / tags.count) full rows and \(count % tags.count) left over; the loop ends before line \(t.line))")
                 }
                 if cat == 1 { atomSite = table } else if cat == 2 { entity = table }
             }
@@ -94,6 +138,9 @@ public enum MMCIFReader {
     static func build(_ t: Table, _ entity: Table, tokenizer: CIFTokenizer, allModels: Bool) throws(StructureError) -> StructureModel {
         let file = tokenizer.file
         let bytes = tokenizer.bytes
+        func text(_ v: Value) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[v.start..<v.end]), as: UTF8.self)
+        }
         func col(_ names: String...) -> Int? {
             for n in names { if let c = t.column(n) { return c } }
             return nil
@@ -117,8 +164,8 @@ public enum MMCIFReader {
         var entityTypes: [String: EntityType] = [:]
         if let ei = entity.column("id"), let et = entity.column("type") {
             for r in 0..<entity.rows {
-                let id = tokenizer.text(entity.values[r * entity.tags.count + ei])
-                let type = tokenizer.text(entity.values[r * entity.tags.count + et]).lowercased()
+                let id = text(entity.values[r * entity.tags.count + ei])
+                let type = text(entity.values[r * entity.tags.count + et]).lowercased()
                 switch type {
                 case "polymer": entityTypes[id] = .polymer
                 case "water": entityTypes[id] = .water
@@ -135,7 +182,7 @@ public enum MMCIFReader {
         var modelsSeen = 0
         var currentModel: Int32 = .min
         var firstModelDone = false
-        @inline(__always) func isNull(_ v: CIFTokenizer.Token) -> Bool {
+        @inline(__always) func isNull(_ v: Value) -> Bool {
             !v.quoted && v.end - v.start == 1 && (bytes[v.start] == 0x3F || bytes[v.start] == 0x2E)
         }
         for r in 0..<t.rows {
@@ -161,7 +208,7 @@ public enum MMCIFReader {
                 let v = t.values[row + cs]
                 if !isNull(v) {
                     guard let n = PDBReader.parseInteger(bytes, v.start, v.end) else {
-                        throw .malformedLine(file: file, line: v.line, expected: "an integer residue number (\(t.tags[cs]))", found: "'\(tokenizer.text(v).prefix(20))'")
+                        throw .malformedLine(file: file, line: v.line, expected: "an integer residue number (\(t.tags[cs]))", found: "'\(text(v).prefix(20))'")
                     }
                     number = n
                 } else if let label = t.column("label_seq_id"), label != cs, !isNull(t.values[row + label]) {
@@ -189,11 +236,11 @@ public enum MMCIFReader {
                     key |= UInt64(v.end - v.start) << 56
                     if let cached = entityCache[key] { type = cached }
                     else {
-                        type = entityTypes[tokenizer.text(v)] ?? .unknown
+                        type = entityTypes[text(v)] ?? .unknown
                         entityCache[key] = type
                     }
                 } else {
-                    type = entityTypes[tokenizer.text(v)] ?? .unknown
+                    type = entityTypes[text(v)] ?? .unknown
                 }
             }
             builder.selectResidue(number: number, icode: icode, name: name, het: het, entity: type)
@@ -202,7 +249,7 @@ public enum MMCIFReader {
                   let y = CIFNumber.parse(bytes, vy.start, vy.end),
                   let z = CIFNumber.parse(bytes, vz.start, vz.end)
             else {
-                throw .malformedLine(file: file, line: vx.line, expected: "numeric Cartn_x, Cartn_y, Cartn_z", found: "'\(tokenizer.text(vx))' '\(tokenizer.text(vy))' '\(tokenizer.text(vz))'")
+                throw .malformedLine(file: file, line: vx.line, expected: "numeric Cartn_x, Cartn_y, Cartn_z", found: "'\(text(vx))' '\(text(vy))' '\(text(vz))'")
             }
             var altloc: UInt8 = 0
             if let ca = cAlt {

@@ -1,4 +1,5 @@
 import BioEmbedHDF5
+import Foundation
 
 /// Reads a PDB or mmCIF file, plain or gzip-compressed, into a `StructureModel`.
 ///
@@ -9,9 +10,10 @@ import BioEmbedHDF5
 public enum StructureReader {
     /// Reads `path`. `allModels: false` stops after the first model.
     public static func read(_ path: String, allModels: Bool = false) throws(StructureError) -> StructureModel {
-        let bytes: [UInt8]
+        var buffer = ContentBuffer()
+        defer { buffer.deallocate() }
         do {
-            bytes = try CompressedFileReader.readAll(path)
+            try buffer.load(path)
         } catch let error as HDF5Error {
             if case .missingFile = error { throw .unreadable(file: path, reason: "no such file") }
             if case let .call(_, _, _, detail) = error {
@@ -21,9 +23,7 @@ public enum StructureReader {
         } catch {
             throw .unreadable(file: path, reason: "\(error)")
         }
-        return try bytes.withUnsafeBufferPointer { (buffer) throws(StructureError) -> StructureModel in
-            try parse(buffer, file: path, format: StructureFormat.fromName(path), allModels: allModels)
-        }
+        return try parse(buffer.content, file: path, format: StructureFormat.fromName(path), allModels: allModels)
     }
 
     /// Parses in-memory content. `format` nil: detected from the content.
@@ -71,4 +71,56 @@ public enum StructureReader {
         }
         return .pdb
     }
+}
+
+/// The whole (decompressed) content of a file in one buffer sized from the file size and, for gzip,
+/// the ISIZE trailer (so a file is read with one allocation, not a growing array).
+struct ContentBuffer {
+    private var base: UnsafeMutableRawPointer? = nil
+    private var capacity = 0
+    private var count = 0
+
+    var content: UnsafeBufferPointer<UInt8> {
+        guard let base else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count)
+    }
+
+    mutating func load(_ path: String) throws {
+        let reader = try CompressedFileReader(path)
+        var expected = 1 << 16
+        if let handle = FileHandle(forReadingAtPath: path) {
+            defer { try? handle.close() }
+            let size = Int((try? handle.seekToEnd()) ?? 0)
+            if reader.isCompressed && size >= 18 {
+                try? handle.seek(toOffset: UInt64(size - 4))
+                if let tail = try? handle.read(upToCount: 4), tail.count == 4 {
+                    let isize = Int(tail[tail.startIndex]) | Int(tail[tail.startIndex + 1]) << 8
+                        | Int(tail[tail.startIndex + 2]) << 16 | Int(tail[tail.startIndex + 3]) << 24
+                    expected = max(expected, isize + 1)   // ISIZE is mod 2^32; growth covers the rest
+                }
+            } else {
+                expected = max(expected, size + 1)
+            }
+        }
+        grow(to: expected)
+        while true {
+            if count == capacity { grow(to: capacity * 2) }
+            guard let base else { return }
+            let n = try reader.read(into: UnsafeMutableRawBufferPointer(start: base + count, count: capacity - count))
+            if n == 0 { break }
+            count += n
+        }
+    }
+
+    private mutating func grow(to newCapacity: Int) {
+        let fresh = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+        if let base {
+            fresh.copyMemory(from: base, byteCount: count)
+            base.deallocate()
+        }
+        base = fresh
+        capacity = newCapacity
+    }
+
+    func deallocate() { base?.deallocate() }
 }
