@@ -48,45 +48,68 @@ public enum ResidueGraphs {
         var indices = [Int32](repeating: -1, count: n * k)
         var distances = [Double](repeating: .nan, count: n * k)
         guard n > 1 else { return (indices, distances) }
-        // cell size: about 4 points per cell on average for compact structures
-        let grid = CellGrid(positions: positions, cellSize: 6)
-        var candidates: [(Double, Int)] = []
+        let grid = CellGrid(positions: positions, cellSize: 4)
+        // the best `k` so far, sorted by (distance, index); `filled` of them are valid
+        var bestD = [Double](repeating: .infinity, count: k)
+        var bestJ = [Int](repeating: Int.max, count: k)
         positions.withUnsafeBufferPointer { p in
+        bestD.withUnsafeMutableBufferPointer { bd in
+        bestJ.withUnsafeMutableBufferPointer { bj in
             for i in 0..<n where grid.cellOf[i] >= 0 {
                 let (cx, cy, cz) = grid.coordinates(grid.cellOf[i])
-                candidates.removeAll(keepingCapacity: true)
+                for r in 0..<k { bd[r] = .infinity; bj[r] = Int.max }
+                var filled = 0
                 var shell = 0
                 let maxShell = max(grid.nx, grid.ny, grid.nz)
+                let xi = p[3 * i], yi = p[3 * i + 1], zi = p[3 * i + 2]
                 while true {
-                    // visit cells whose Chebyshev distance from (cx, cy, cz) is exactly `shell`
-                    for dz in -shell...shell { for dy in -shell...shell { for dx in -shell...shell {
-                        if max(abs(dx), abs(dy), abs(dz)) != shell { continue }
-                        guard let cell = grid.cell(cx + dx, cy + dy, cz + dz) else { continue }
-                        for m in grid.cellStart[cell] ..< grid.cellStart[cell + 1] {
-                            let j = Int(grid.order[m])
-                            if j == i { continue }
-                            let ddx = p[3 * i] - p[3 * j], ddy = p[3 * i + 1] - p[3 * j + 1], ddz = p[3 * i + 2] - p[3 * j + 2]
-                            candidates.append(((ddx * ddx + ddy * ddy + ddz * ddz).squareRoot(), j))
+                    // cells whose Chebyshev distance from (cx, cy, cz) is exactly `shell`
+                    for dz in -shell...shell {
+                        let z = cz + dz
+                        guard z >= 0 && z < grid.nz else { continue }
+                        for dy in -shell...shell {
+                            let y = cy + dy
+                            guard y >= 0 && y < grid.ny else { continue }
+                            let onFace = abs(dz) == shell || abs(dy) == shell
+                            var dx = -shell
+                            while dx <= shell {
+                                let x = cx + dx
+                                let step = onFace || dx == shell ? 1 : 2 * shell
+                                defer { dx += step }
+                                guard x >= 0 && x < grid.nx else { continue }
+                                let cell = (z * grid.ny + y) * grid.nx + x
+                                for m in grid.cellStart[cell] ..< grid.cellStart[cell + 1] {
+                                    let j = Int(grid.order[m])
+                                    if j == i { continue }
+                                    let ddx = xi - p[3 * j], ddy = yi - p[3 * j + 1], ddz = zi - p[3 * j + 2]
+                                    let d = (ddx * ddx + ddy * ddy + ddz * ddz).squareRoot()
+                                    // insert into the sorted top-k when it beats the worst kept
+                                    if d < bd[k - 1] || (d == bd[k - 1] && j < bj[k - 1]) {
+                                        var pos = k - 1
+                                        while pos > 0 && (d < bd[pos - 1] || (d == bd[pos - 1] && j < bj[pos - 1])) {
+                                            bd[pos] = bd[pos - 1]
+                                            bj[pos] = bj[pos - 1]
+                                            pos -= 1
+                                        }
+                                        bd[pos] = d
+                                        bj[pos] = j
+                                        if filled < k { filled += 1 }
+                                    }
+                                }
+                            }
                         }
-                    }}}
-                    if shell >= maxShell { break }
-                    if candidates.count >= k {
-                        // every point outside the searched cube is at least shell*cellSize away
-                        var kth = Double.infinity
-                        // partial check: k-th smallest distance
-                        candidates.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-                        kth = candidates[k - 1].0
-                        if kth < Double(shell) * grid.cellSize { break }
                     }
+                    if shell >= maxShell { break }
+                    // every point outside the searched cube is at least shell·cellSize away
+                    if filled == k && bd[k - 1] < Double(shell) * grid.cellSize { break }
                     shell += 1
                 }
-                candidates.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-                for r in 0..<min(k, candidates.count) {
-                    indices[i * k + r] = Int32(candidates[r].1)
-                    distances[i * k + r] = candidates[r].0
+                for r in 0..<filled {
+                    indices[i * k + r] = Int32(bj[r])
+                    distances[i * k + r] = bd[r]
                 }
             }
-        }
+        }}}
         return (indices, distances)
     }
 }
