@@ -18,7 +18,7 @@ struct BadInputTests {
         let fm = FileManager.default
         let gz = try Data(contentsOf: URL(fileURLWithPath: good))
         try gz.prefix(gz.count / 2).write(to: URL(fileURLWithPath: dir + "/truncated.pdb.gz"))
-        fm.createFile(atPath: dir + "/empty.pdb", contents: Data())
+        _ = fm.createFile(atPath: dir + "/empty.pdb", contents: Data())
         var garbage = Data()
         var rng = TestSupport.SplitMix(seed: 7)
         for _ in 0..<4096 { garbage.append(UInt8(truncatingIfNeeded: rng.next())) }
