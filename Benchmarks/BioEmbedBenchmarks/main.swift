@@ -115,6 +115,16 @@ do {
         else { try gemm(Double.self, m: m, k: k, n: n, repeats: repeats, label: "f64") }
     case "protein-parse" where arguments.count == 3:
         try proteinParse(directory: arguments[2])
+    case "protein-knn" where arguments.count == 3:
+        var chains: [ProteinChain] = []
+        for f in try structureFiles(arguments[2]) { chains += ChainExtractor.chains(try StructureReader.read(f)) }
+        for size in [3.0, 4.0, 5.0, 6.0, 8.0] {
+            let t0 = now()
+            for c in chains { _ = ResidueGraphs.knn(positions: c.ca, k: 10, cellSize: size) }
+            let t1 = now()
+            for c in chains { _ = ResidueGraphs.radius(positions: c.ca, cutoff: 8) }
+            json(["case": "protein-knn", "cell": size, "knn_seconds": t1 - t0, "radius_seconds": now() - t1])
+        }
     case "protein-3di" where arguments.count == 3:
         try protein3Di(directory: arguments[2])
     case "h5write" where arguments.count == 6:

@@ -42,13 +42,14 @@ public enum ResidueGraphs {
     }
 
     /// k nearest neighbours: `indices` and `distances` `[n*k]` (−1 / NaN padding).
-    public static func knn(positions: [Double], k: Int) -> (indices: [Int32], distances: [Double]) {
+    /// `cellSize` (Å) only changes the speed, never the result.
+    public static func knn(positions: [Double], k: Int, cellSize: Double = 8) -> (indices: [Int32], distances: [Double]) {
         let n = positions.count / 3
         guard k > 0 else { return ([], []) }
         var indices = [Int32](repeating: -1, count: n * k)
         var distances = [Double](repeating: .nan, count: n * k)
         guard n > 1 else { return (indices, distances) }
-        let grid = CellGrid(positions: positions, cellSize: 4)
+        let grid = CellGrid(positions: positions, cellSize: cellSize)
         // the best `k` so far, sorted by (distance, index); `filled` of them are valid
         var bestD = [Double](repeating: .infinity, count: k)
         var bestJ = [Int](repeating: Int.max, count: k)
@@ -100,8 +101,19 @@ public enum ResidueGraphs {
                         }
                     }
                     if shell >= maxShell { break }
-                    // every point outside the searched cube is at least shell·cellSize away
-                    if filled == k && bd[k - 1] < Double(shell) * grid.cellSize { break }
+                    if filled == k {
+                        // distance from point i to the nearest face of the searched cube that has
+                        // cells beyond it: every unvisited point is at least that far away
+                        var bound = Double.infinity
+                        let size = grid.cellSize
+                        if cx - shell > 0 { bound = min(bound, xi - (grid.minX + Double(cx - shell) * size)) }
+                        if cx + shell < grid.nx - 1 { bound = min(bound, grid.minX + Double(cx + shell + 1) * size - xi) }
+                        if cy - shell > 0 { bound = min(bound, yi - (grid.minY + Double(cy - shell) * size)) }
+                        if cy + shell < grid.ny - 1 { bound = min(bound, grid.minY + Double(cy + shell + 1) * size - yi) }
+                        if cz - shell > 0 { bound = min(bound, zi - (grid.minZ + Double(cz - shell) * size)) }
+                        if cz + shell < grid.nz - 1 { bound = min(bound, grid.minZ + Double(cz + shell + 1) * size - zi) }
+                        if bd[k - 1] < bound { break }
+                    }
                     shell += 1
                 }
                 for r in 0..<filled {

@@ -154,6 +154,12 @@ struct StructureReaderTests {
             let order = (0..<n).filter { $0 != i }.sorted { (d(i, $0), $0) < (d(i, $1), $1) }.prefix(k).map(Int32.init)
             #expect(Array(knn.indices[(i * k)..<((i + 1) * k)]) == order)
         }
+        for size in [1.5, 3.0, 8.0, 30.0] {
+            #expect(ResidueGraphs.knn(positions: positions, k: k, cellSize: size).indices == knn.indices, "cell size \(size)")
+        }
+        // exact ties go to the lower index: points on a cube around the origin
+        let tie: [Double] = [0, 0, 0, 2, 0, 0, -2, 0, 0, 0, 2, 0, 0, -2, 0, 0, 0, 2, 0, 0, -2]
+        #expect(Array(ResidueGraphs.knn(positions: tie, k: 3).indices.prefix(3)) == [1, 2, 3])
         let tiny = ResidueGraphs.knn(positions: [0, 0, 0, 1, 0, 0], k: 3)
         #expect(tiny.indices == [1, -1, -1, 0, -1, -1])
     }
