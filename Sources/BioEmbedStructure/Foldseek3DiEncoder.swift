@@ -80,13 +80,16 @@ public struct Foldseek3DiEncoder: Sendable {
                 if partner[i] == -1 { valid[i] = false }
             }
             let mask = valid
-            var input = [Float](repeating: 0, count: 10)
+            // scratch for the features and the network layers (no allocation per residue)
+            let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 10)
+            let layers = UnsafeMutablePointer<Float>.allocate(capacity: 32)
+            defer { scratch.deallocate(); layers.deallocate() }
             for i in 1..<(len - 1) {
                 let j = partner[i]
                 guard mask[i - 1] && mask[i] && mask[i + 1] && j >= 1 && mask[j - 1] && mask[j] && mask[j + 1] else { continue }
-                let f = Self.features(CA, i, j)
-                for k in 0..<10 { input[k] = Float(f[k]) }
-                let (e0, e1) = network(input)
+                Self.features(CA, i, j, into: scratch)
+                for k in 0..<10 { layers[k] = Float(scratch[k]) }
+                let (e0, e1) = network(layers)
                 var bestState = Self.invalidState
                 var bestDistance = Double.infinity
                 for (k, centroid) in Self.centroids.enumerated() {
@@ -101,21 +104,21 @@ public struct Foldseek3DiEncoder: Sendable {
     }
 
     /// The 2-D embedding of one feature vector (float32, kerasify's summation order).
-    func network(_ input: [Float]) -> (Double, Double) {
-        var h1 = [Float](repeating: 0, count: 10)
-        var h2 = [Float](repeating: 0, count: 10)
-        Self.dense(input, w1, b1, &h1, relu: true)
-        Self.dense(h1, w2, b2, &h2, relu: true)
-        var o = [Float](repeating: 0, count: 2)
-        Self.dense(h2, w3, b3, &o, relu: false)
-        return (Double(o[0]), Double(o[1]))
+    /// `buffer[0..<10]` holds the input; `buffer[10..<32]` is overwritten.
+    func network(_ buffer: UnsafeMutablePointer<Float>) -> (Double, Double) {
+        w1.withUnsafeBufferPointer { w in b1.withUnsafeBufferPointer { b in Self.dense(buffer, 10, w, b, buffer + 10, 10, relu: true) } }
+        w2.withUnsafeBufferPointer { w in b2.withUnsafeBufferPointer { b in Self.dense(buffer + 10, 10, w, b, buffer + 20, 10, relu: true) } }
+        w3.withUnsafeBufferPointer { w in b3.withUnsafeBufferPointer { b in Self.dense(buffer + 20, 10, w, b, buffer + 30, 2, relu: false) } }
+        return (Double(buffer[30]), Double(buffer[31]))
     }
 
+    /// y = act(x·W + b) with W row-major `[inputs][outputs]`, accumulated input by input then the
+    /// bias added, as kerasify's `KerasLayerDense::Apply`.
     @inline(__always)
-    static func dense(_ x: [Float], _ w: [Float], _ b: [Float], _ y: inout [Float], relu: Bool) {
-        let outputs = y.count
+    static func dense(_ x: UnsafeMutablePointer<Float>, _ inputs: Int, _ w: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
+                      _ y: UnsafeMutablePointer<Float>, _ outputs: Int, relu: Bool) {
         for j in 0..<outputs { y[j] = 0 }
-        for i in 0..<x.count {
+        for i in 0..<inputs {
             let xi = x[i]
             for j in 0..<outputs { y[j] = y[j] + xi * w[i * outputs + j] }
         }
@@ -163,7 +166,8 @@ public struct Foldseek3DiEncoder: Sendable {
         return ca + v * 2
     }
 
-    static func features(_ ca: UnsafeBufferPointer<Double>, _ i: Int, _ j: Int) -> [Double] {
+    /// The 10 features of residue i with partner j, written to `f[0..<10]`.
+    static func features(_ ca: UnsafeBufferPointer<Double>, _ i: Int, _ j: Int, into f: UnsafeMutablePointer<Double>) {
         let u1 = (V3(ca, i) - V3(ca, i - 1)).unit
         let u2 = (V3(ca, i + 1) - V3(ca, i)).unit
         let u3 = (V3(ca, j) - V3(ca, j - 1)).unit
@@ -171,11 +175,15 @@ public struct Foldseek3DiEncoder: Sendable {
         let u5 = (V3(ca, j) - V3(ca, i)).unit
         let d = V3(ca, i) - V3(ca, j)
         let gap = Double(j - i)
-        return [
-            u1.dot(u2), u3.dot(u4), u1.dot(u5), u3.dot(u5), u1.dot(u4), u2.dot(u3), u1.dot(u3),
-            (d.x * d.x + d.y * d.y + d.z * d.z).squareRoot(),
-            copysign(min(abs(gap), 4), gap),
-            copysign(log(abs(gap) + 1), gap),
-        ]
+        f[0] = u1.dot(u2)
+        f[1] = u3.dot(u4)
+        f[2] = u1.dot(u5)
+        f[3] = u3.dot(u5)
+        f[4] = u1.dot(u4)
+        f[5] = u2.dot(u3)
+        f[6] = u1.dot(u3)
+        f[7] = (d.x * d.x + d.y * d.y + d.z * d.z).squareRoot()
+        f[8] = copysign(min(abs(gap), 4), gap)
+        f[9] = copysign(log(abs(gap) + 1), gap)
     }
 }
