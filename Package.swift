@@ -69,7 +69,7 @@ let package = Package(
             linkerSettings: rdkitLibraries.map { .linkedLibrary($0) }),
         .executableTarget(
             name: "BioEmbedBenchmarks",
-            dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5", "BioEmbedMolecule"],
+            dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5", "BioEmbedMolecule", "BioEmbedStructure"],
             path: "Benchmarks/BioEmbedBenchmarks"),
 
         // MARK: - Unit test bundles
@@ -85,6 +85,9 @@ let package = Package(
         .testTarget(
             name: "BioEmbedNNTests",
             dependencies: ["BioEmbedNN", "BioEmbedHDF5", "BioEmbedPipeline", "_BioEmbedTestSupport"]),
+        .testTarget(
+            name: "BioEmbedStructureTests",
+            dependencies: ["BioEmbedStructure", "BioEmbedPipeline", "BioEmbedHDF5", "_BioEmbedTestSupport"]),
         .testTarget(
             name: "BioEmbedPipelineTests",
             dependencies: ["BioEmbedPipeline", "BioEmbedHDF5", "_BioEmbedTestSupport"]),

@@ -4,9 +4,12 @@
 //   bioembed-bench gemm f32|f64 M K N REPEATS       GEMM through the default BLAS path
 //   bioembed-bench h5write PATH ROWS COLS LAYOUT     HDF5 write of float32 data (contiguous|chunked)
 //   bioembed-bench molt5|e3fp|parse SDF LIMIT           3D-MolT5 tokenization / E3FP alone (MoleculeBench.swift)
+//   bioembed-bench protein-parse DIR                 PDB/mmCIF(.gz) parse of every file, all models
+//   bioembed-bench protein-3di DIR                   foldseek 3Di encoder over every chain (model 1)
 import BioEmbedCore
 import BioEmbedHDF5
 import BioEmbedLinalg
+import BioEmbedStructure
 import Foundation
 
 BLASRuntime.ensureFastKernels()  // the same default path users get from `bioembed`
@@ -69,6 +72,41 @@ func h5write(path: String, rows: Int, columns: Int, layout: String) throws {
         json(["tool": "bioembed", "case": "h5write-\(layout)", "bytes": bytes, "seconds": seconds, "mb_per_s": bytes / seconds / 1e6])
     }
 }
+/// Structure files under `directory`, sorted, with their format from the name.
+func structureFiles(_ directory: String) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        .filter { StructureFormat.fromName($0) != nil }.map { directory + "/" + $0 }
+}
+
+func proteinParse(directory: String) throws {
+    let files = try structureFiles(directory)
+    var bytes = 0
+    var compressedBytes = 0
+    for f in files {
+        bytes += try CompressedFileReader.readAll(f).count
+        compressedBytes += (try FileManager.default.attributesOfItem(atPath: f)[.size] as? Int) ?? 0
+    }
+    var atoms = 0
+    let t0 = now()
+    for f in files { atoms += try StructureReader.read(f, allModels: true).atomCount }
+    let seconds = now() - t0
+    json(["tool": "bioembed", "case": "protein-parse", "files": files.count, "mb": Double(bytes) / 1e6, "atoms": atoms,
+          "seconds": seconds, "mb_per_s": Double(bytes) / 1e6 / seconds, "files_per_s": Double(files.count) / seconds,
+          "compressed_mb": Double(compressedBytes) / 1e6])
+}
+
+func protein3Di(directory: String) throws {
+    var chains: [ProteinChain] = []
+    for f in try structureFiles(directory) { chains += ChainExtractor.chains(try StructureReader.read(f)) }
+    let encoder = Foldseek3DiEncoder()
+    var residues = 0
+    let t0 = now()
+    for c in chains { residues += encoder.states(n: c.n, ca: c.ca, c: c.c, cb: c.cb).count }
+    let seconds = now() - t0
+    json(["tool": "bioembed", "case": "protein-3di", "chains": chains.count, "residues": residues, "seconds": seconds,
+          "residues_per_s": Double(residues) / seconds])
+}
+
 let arguments = CommandLine.arguments
 do {
     switch arguments.count > 1 ? arguments[1] : "" {
@@ -76,6 +114,20 @@ do {
         let (m, k, n, repeats) = (Int(arguments[3])!, Int(arguments[4])!, Int(arguments[5])!, Int(arguments[6])!)
         if arguments[2] == "f32" { try gemm(Float.self, m: m, k: k, n: n, repeats: repeats, label: "f32") }
         else { try gemm(Double.self, m: m, k: k, n: n, repeats: repeats, label: "f64") }
+    case "protein-parse" where arguments.count == 3:
+        try proteinParse(directory: arguments[2])
+    case "protein-knn" where arguments.count == 3:
+        var chains: [ProteinChain] = []
+        for f in try structureFiles(arguments[2]) { chains += ChainExtractor.chains(try StructureReader.read(f)) }
+        for size in [3.0, 4.0, 5.0, 6.0, 8.0] {
+            let t0 = now()
+            for c in chains { _ = ResidueGraphs.knn(positions: c.ca, k: 10, cellSize: size) }
+            let t1 = now()
+            for c in chains { _ = ResidueGraphs.radius(positions: c.ca, cutoff: 8) }
+            json(["case": "protein-knn", "cell": size, "knn_seconds": t1 - t0, "radius_seconds": now() - t1])
+        }
+    case "protein-3di" where arguments.count == 3:
+        try protein3Di(directory: arguments[2])
     case "h5write" where arguments.count == 6:
         try h5write(path: arguments[2], rows: Int(arguments[3])!, columns: Int(arguments[4])!, layout: arguments[5])
     case "molt5" where arguments.count == 4, "e3fp" where arguments.count == 4, "parse" where arguments.count == 4:

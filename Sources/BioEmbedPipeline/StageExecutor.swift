@@ -150,7 +150,14 @@ public enum StageExecutor {
         let file = try HDF5File.create(output)
         try file.writeRootAttributes(schema: "bioembed/\(stage.collection)/\(BioEmbedVersion.layoutVersion)", command: options.command)
         let writer = try CollectionWriter(in: file.root, name: stage.collection, fields: stage.fields)
-        for (key, value) in stage.collectionAttributes { try writer.group.setAttribute(key, value) }
+        for (key, value) in stage.collectionAttributes {
+            // "graph/radius/cutoff": an attribute of a subgroup the fields created
+            if let slash = key.lastIndex(of: "/"), writer.group.contains(String(key[..<slash])) {
+                try writer.group.group(String(key[..<slash])).setAttribute(String(key[key.index(after: slash)...]), value)
+            } else {
+                try writer.group.setAttribute(key, value)
+            }
+        }
         let errors = ErrorLog(file: file)
         var readers: [Int: (reader: CollectionReader, rows: [String: Int])] = [:]
         var finalItems: [DoneRecord.Item] = []

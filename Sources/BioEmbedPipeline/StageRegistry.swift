@@ -3,6 +3,7 @@ import BioEmbedHDF5
 import BioEmbedMolecule
 import BioEmbedNeuro
 import BioEmbedNN
+import BioEmbedStructure
 import Foundation
 import Yams
 
@@ -113,6 +114,7 @@ public enum StageRegistry {
         PSTEncodeStage.name: entry(PSTEncodeStage.self),
         MolT5EncodeStage.name: entry(MolT5EncodeStage.self),
         BrainMAEEncodeStage.name: entry(BrainMAEEncodeStage.self),
+        ProteinTokenizeStage.name: entry(ProteinTokenizeStage.self),
     ]
 
     /// Stage names with their one-line summaries, sorted.

@@ -1,0 +1,105 @@
+/// A DDL2/STAR tokenizer for mmCIF text (no allocation per token).
+///
+/// Tokens are separated by whitespace; `#` starts a comment; `'…'` and `"…"` quote a value and
+/// close only at a quote followed by whitespace (so `O5'` and `"O5'"` are single values); a `;` in
+/// column 1 opens a text field closed by the next `;` in column 1; `loop_`, `data_…`, `save_…`,
+/// `global_`, `stop_` are keywords; a token starting with `_` is a tag. Values are byte ranges of
+/// the buffer (quotes and semicolons excluded). Cost: one pass over the bytes.
+struct CIFTokenizer {
+    enum Kind: UInt8 { case tag, value, loop, data, save, global, stop, end }
+
+    struct Token {
+        var kind: Kind
+        var start: Int
+        var end: Int
+        /// Quoted or text-field value (`?` and `.` inside quotes are text, not null).
+        var quoted: Bool
+        /// 1-based line where the token starts.
+        var line: Int
+    }
+
+    let bytes: UnsafeBufferPointer<UInt8>
+    let file: String
+    var position = 0
+    var line = 1
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>, file: String) {
+        self.bytes = bytes
+        self.file = file
+    }
+
+    @inline(__always) static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D }
+
+    mutating func next() throws(StructureError) -> Token {
+        let n = bytes.count
+        // skip whitespace and comments
+        while position < n {
+            let b = bytes[position]
+            if b == 0x0A { line += 1; position += 1 }
+            else if b == 0x20 || b == 0x09 || b == 0x0D { position += 1 }
+            else if b == 0x23 {
+                while position < n && bytes[position] != 0x0A { position += 1 }
+            } else { break }
+        }
+        guard position < n else { return Token(kind: .end, start: n, end: n, quoted: false, line: line) }
+        let start = position
+        let b = bytes[start]
+        let atLineStart = start == 0 || bytes[start - 1] == 0x0A
+        if b == 0x3B && atLineStart {
+            // text field: up to "\n;"
+            let startLine = line
+            var k = start + 1
+            while k < n {
+                if bytes[k] == 0x0A {
+                    line += 1
+                    if k + 1 < n && bytes[k + 1] == 0x3B {
+                        var e = k
+                        if e > start + 1 && bytes[e - 1] == 0x0D { e -= 1 }
+                        position = k + 2
+                        return Token(kind: .value, start: start + 1, end: e, quoted: true, line: startLine)
+                    }
+                }
+                k += 1
+            }
+            throw .malformedLine(file: file, line: startLine, expected: "a text field closed by ';' at the start of a line", found: "end of file")
+        }
+        if b == 0x27 || b == 0x22 {
+            var k = start + 1
+            while k < n {
+                let c = bytes[k]
+                if c == 0x0A { break }
+                if c == b && (k + 1 == n || CIFTokenizer.isSpace(bytes[k + 1])) {
+                    position = k + 1
+                    return Token(kind: .value, start: start + 1, end: k, quoted: true, line: line)
+                }
+                k += 1
+            }
+            throw .malformedLine(file: file, line: line, expected: "a closing \(b == 0x27 ? "'" : "\"") quote on the same line", found: "end of line")
+        }
+        var k = start
+        while k < n && !CIFTokenizer.isSpace(bytes[k]) { k += 1 }
+        position = k
+        var kind = Kind.value
+        if b == 0x5F { kind = .tag }
+        else if k - start >= 5, (b | 0x20) == 0x6C || (b | 0x20) == 0x64 || (b | 0x20) == 0x73 || (b | 0x20) == 0x67 {
+            if matches(start, k, "loop_") && k - start == 5 { kind = .loop }
+            else if matches(start, k, "data_") { kind = .data }
+            else if matches(start, k, "save_") { kind = .save }
+            else if matches(start, k, "global_") && k - start == 7 { kind = .global }
+        } else if k - start == 5 && matches(start, k, "stop_") { kind = .stop }
+        return Token(kind: kind, start: start, end: k, quoted: false, line: line)
+    }
+
+    /// Case-insensitive prefix match.
+    func matches(_ start: Int, _ end: Int, _ keyword: StaticString) -> Bool {
+        let count = keyword.utf8CodeUnitCount
+        guard end - start >= count else { return false }
+        let p = keyword.utf8Start
+        for i in 0..<count where (bytes[start + i] | 0x20) != (p[i] | 0x20) { return false }
+        return true
+    }
+
+    func text(_ token: Token) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[token.start..<token.end]), as: UTF8.self)
+    }
+}

@@ -1,0 +1,272 @@
+/// Reads the `_atom_site` table (and `_entity` types) of the first data block of an mmCIF file
+/// into a `StructureModel`.
+///
+/// Columns are found by name, in any order. Author numbering is used when present (gemmi's
+/// default): chain `auth_asym_id`, number `auth_seq_id`, insertion code `pdbx_PDB_ins_code`; the
+/// `label_*` columns are the fallback when an `auth_*` column is absent. Residue name
+/// `label_comp_id` (else `auth_comp_id`), atom name `label_atom_id` (else `auth_atom_id`), altloc
+/// `label_alt_id`, model `pdbx_PDB_model_num`, entity type through `label_entity_id` and
+/// `_entity.type`. Errors (a loop whose value count is not a multiple of its columns, a missing
+/// coordinate column, an unterminated quote or text field, a non-numeric coordinate) name the
+/// file and line. Cost: one tokenizer pass; the atom table is kept as byte ranges.
+public enum MMCIFReader {
+    /// A value's byte range (and whether it was quoted), 12 bytes instead of a full token.
+    struct Value {
+        private var start32: UInt32
+        private var end32: UInt32
+        private var line32: UInt32
+        var quoted: Bool
+        init(_ t: CIFTokenizer.Token) {
+            start32 = UInt32(truncatingIfNeeded: t.start)
+            end32 = UInt32(truncatingIfNeeded: t.end)
+            quoted = t.quoted
+            line32 = UInt32(truncatingIfNeeded: t.line)
+        }
+        var start: Int { Int(start32) }
+        var end: Int { Int(end32) }
+        var line: Int { Int(line32) }
+    }
+
+    /// The columns of one category that the reader uses (others are skipped while tokenizing).
+    struct Table {
+        var tags: [String] = []
+        var values: [Value] = []
+        var line = 0
+        var rows: Int { tags.isEmpty ? 0 : values.count / tags.count }
+        func column(_ name: String) -> Int? { tags.firstIndex(of: name) }
+    }
+
+    /// `_atom_site` items the reader needs.
+    static let atomSiteItems: Set<String> = [
+        "group_pdb", "auth_asym_id", "label_asym_id", "auth_seq_id", "label_seq_id", "pdbx_pdb_ins_code",
+        "label_comp_id", "auth_comp_id", "label_alt_id", "cartn_x", "cartn_y", "cartn_z", "occupancy",
+        "pdbx_pdb_model_num", "label_entity_id", "label_atom_id", "auth_atom_id",
+    ]
+
+    public static func read(_ bytes: UnsafeBufferPointer<UInt8>, file: String, allModels: Bool) throws(StructureError) -> StructureModel {
+        guard bytes.count < Int(UInt32.max) else {
+            throw .invalidInput(file: file, expected: "an mmCIF file under 4 GiB", found: "\(bytes.count) bytes")
+        }
+        var tokenizer = CIFTokenizer(bytes, file: file)
+        // Closures capture only `bytes` (a let), so `tokenizer` stays a plain local without dynamic
+        // exclusivity checks on every token.
+        let textOf = { (t: CIFTokenizer.Token) -> String in
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[t.start..<t.end]), as: UTF8.self)
+        }
+        var atomSite = Table()
+        var entity = Table()
+        var blocks = 0
+        var pending: CIFTokenizer.Token? = nil
+
+        func category(_ tag: String) -> Int {
+            let lower = tag.lowercased()
+            if lower.hasPrefix("_atom_site.") { return 1 }
+            if lower.hasPrefix("_entity.") { return 2 }
+            return 0
+        }
+        func tagName(_ t: CIFTokenizer.Token) -> String {
+            let full = textOf(t).lowercased()
+            if let dot = full.firstIndex(of: ".") { return String(full[full.index(after: dot)...]) }
+            return full
+        }
+
+        scan: while true {
+            let token: CIFTokenizer.Token
+            if let p = pending { token = p; pending = nil } else { token = try tokenizer.next() }
+            switch token.kind {
+            case .end:
+                break scan
+            case .data:
+                blocks += 1
+                if blocks > 1 { break scan }
+            case .save, .global, .stop:
+                continue
+            case .value:
+                throw .malformedLine(file: file, line: token.line, expected: "a tag (_category.item), loop_ or data_", found: "the value '\(textOf(token).prefix(30))'")
+            case .tag:
+                let value = try tokenizer.next()
+                guard value.kind == .value else {
+                    throw .malformedLine(file: file, line: token.line, expected: "a value after \(textOf(token))", found: value.kind == .end ? "end of file" : "'\(textOf(value).prefix(30))'")
+                }
+                let cat = category(textOf(token))
+                if cat == 1 { atomSite.tags.append(tagName(token)); atomSite.values.append(Value(value)); atomSite.line = token.line }
+                else if cat == 2 { entity.tags.append(tagName(token)); entity.values.append(Value(value)); entity.line = token.line }
+            case .loop:
+                var tags: [CIFTokenizer.Token] = []
+                var t = try tokenizer.next()
+                while t.kind == .tag { tags.append(t); t = try tokenizer.next() }
+                guard !tags.isEmpty else {
+                    throw .malformedLine(file: file, line: token.line, expected: "column tags after loop_", found: t.kind == .end ? "end of file" : "'\(textOf(t).prefix(30))'")
+                }
+                let cat = category(textOf(tags[0]))
+                var table = Table()
+                table.line = token.line
+                var keep = [Bool](repeating: false, count: tags.count)
+                if cat != 0 {
+                    let names = tags.map(tagName)
+                    for (k, name) in names.enumerated() where cat == 2 || atomSiteItems.contains(name) {
+                        keep[k] = true
+                        table.tags.append(name)
+                    }
+                }
+                var count = 0
+                var column = 0
+                let width = tags.count
+                while t.kind == .value {
+                    if keep[column] { table.values.append(Value(t)) }
+                    count += 1
+                    column += 1
+                    if column == width { column = 0 }
+                    t = try tokenizer.next()
+                }
+                pending = t
+                if count % tags.count != 0 {
+                    throw .malformedLine(file: file, line: token.line, expected: "the loop_ of \(textOf(tags[0]).split(separator: ".").first ?? "") to hold whole rows of its \(tags.count) columns", found: "\(count) values (\(count / tags.count) full rows and \(count % tags.count) left over; the loop ends before line \(t.line))")
+                }
+                if cat == 1 { atomSite = table } else if cat == 2 { entity = table }
+            }
+        }
+        guard blocks > 0 else {
+            throw .invalidInput(file: file, expected: "an mmCIF data_ block", found: "no data_ line")
+        }
+        guard !atomSite.tags.isEmpty else {
+            throw .noProteinChains(file: file, detail: "no _atom_site table")
+        }
+        return try build(atomSite, entity, tokenizer: tokenizer, allModels: allModels)
+    }
+
+    static func build(_ t: Table, _ entity: Table, tokenizer: CIFTokenizer, allModels: Bool) throws(StructureError) -> StructureModel {
+        let file = tokenizer.file
+        let bytes = tokenizer.bytes
+        func text(_ v: Value) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[v.start..<v.end]), as: UTF8.self)
+        }
+        func col(_ names: String...) -> Int? {
+            for n in names { if let c = t.column(n) { return c } }
+            return nil
+        }
+        guard let cx = col("cartn_x"), let cy = col("cartn_y"), let cz = col("cartn_z") else {
+            throw .malformedLine(file: file, line: t.line, expected: "_atom_site columns Cartn_x, Cartn_y and Cartn_z", found: "columns \(t.tags.joined(separator: ", "))")
+        }
+        guard let cAtom = col("label_atom_id", "auth_atom_id") else {
+            throw .malformedLine(file: file, line: t.line, expected: "an _atom_site.label_atom_id or auth_atom_id column", found: "neither")
+        }
+        let cGroup = col("group_pdb")
+        let cChain = col("auth_asym_id", "label_asym_id")
+        let cSeq = col("auth_seq_id", "label_seq_id")
+        let cIns = col("pdbx_pdb_ins_code")
+        let cComp = col("label_comp_id", "auth_comp_id")
+        let cAlt = col("label_alt_id")
+        let cOcc = col("occupancy")
+        let cModel = col("pdbx_pdb_model_num")
+        let cEntity = col("label_entity_id")
+
+        var entityTypes: [String: EntityType] = [:]
+        if let ei = entity.column("id"), let et = entity.column("type") {
+            for r in 0..<entity.rows {
+                let id = text(entity.values[r * entity.tags.count + ei])
+                let type = text(entity.values[r * entity.tags.count + et]).lowercased()
+                switch type {
+                case "polymer": entityTypes[id] = .polymer
+                case "water": entityTypes[id] = .water
+                case "branched": entityTypes[id] = .branched
+                default: entityTypes[id] = .nonPolymer
+                }
+            }
+        }
+        let useEntities = !entityTypes.isEmpty && cEntity != nil
+        var entityCache: [UInt64: EntityType] = [:]
+
+        var builder = StructureBuilder()
+        let width = t.tags.count
+        var modelsSeen = 0
+        var currentModel: Int32 = .min
+        var firstModelDone = false
+        @inline(__always) func isNull(_ v: Value) -> Bool {
+            !v.quoted && v.end - v.start == 1 && (bytes[v.start] == 0x3F || bytes[v.start] == 0x2E)
+        }
+        for r in 0..<t.rows {
+            let row = r * width
+            if let cm = cModel {
+                let v = t.values[row + cm]
+                let m = PDBReader.parseInteger(bytes, v.start, v.end) ?? 1
+                if m != currentModel {
+                    if builder.hasModel && !allModels { firstModelDone = true; break }
+                    currentModel = m
+                    modelsSeen += 1
+                    builder.beginModel(Int(m))
+                }
+            } else if !builder.hasModel {
+                modelsSeen = 1
+                builder.beginModel(1)
+            }
+            let chainToken = cChain.map { t.values[row + $0] }
+            let chain = chainToken.map { isNull($0) ? PackedName(raw: 0) : PackedName(trimming: bytes, $0.start, $0.end) } ?? PackedName(raw: 0)
+            builder.selectChain(chain)
+            var number: Int32 = 0
+            if let cs = cSeq {
+                let v = t.values[row + cs]
+                if !isNull(v) {
+                    guard let n = PDBReader.parseInteger(bytes, v.start, v.end) else {
+                        throw .malformedLine(file: file, line: v.line, expected: "an integer residue number (\(t.tags[cs]))", found: "'\(text(v).prefix(20))'")
+                    }
+                    number = n
+                } else if let label = t.column("label_seq_id"), label != cs, !isNull(t.values[row + label]) {
+                    let lv = t.values[row + label]
+                    number = PDBReader.parseInteger(bytes, lv.start, lv.end) ?? 0
+                }
+            }
+            var icode: UInt8 = 0x20
+            if let ci = cIns {
+                let v = t.values[row + ci]
+                if !isNull(v) && v.end > v.start { icode = bytes[v.start] }
+            }
+            let name = cComp.map { PackedName(trimming: bytes, t.values[row + $0].start, t.values[row + $0].end) } ?? PackedName(raw: 0)
+            var het = false
+            if let cg = cGroup {
+                let v = t.values[row + cg]
+                het = v.end - v.start >= 4 && (bytes[v.start] | 0x20) == 0x68
+            }
+            var type = EntityType.unknown
+            if useEntities, let ce = cEntity {
+                let v = t.values[row + ce]
+                var key: UInt64 = 0
+                if v.end - v.start <= 7 {
+                    for k in v.start..<v.end { key = key << 8 | UInt64(bytes[k]) }
+                    key |= UInt64(v.end - v.start) << 56
+                    if let cached = entityCache[key] { type = cached }
+                    else {
+                        type = entityTypes[text(v)] ?? .unknown
+                        entityCache[key] = type
+                    }
+                } else {
+                    type = entityTypes[text(v)] ?? .unknown
+                }
+            }
+            builder.selectResidue(number: number, icode: icode, name: name, het: het, entity: type)
+            let vx = t.values[row + cx], vy = t.values[row + cy], vz = t.values[row + cz]
+            guard let x = CIFNumber.parse(bytes, vx.start, vx.end),
+                  let y = CIFNumber.parse(bytes, vy.start, vy.end),
+                  let z = CIFNumber.parse(bytes, vz.start, vz.end)
+            else {
+                throw .malformedLine(file: file, line: vx.line, expected: "numeric Cartn_x, Cartn_y, Cartn_z", found: "'\(text(vx))' '\(text(vy))' '\(text(vz))'")
+            }
+            var altloc: UInt8 = 0
+            if let ca = cAlt {
+                let v = t.values[row + ca]
+                if !isNull(v) && v.end > v.start { altloc = bytes[v.start] }
+            }
+            var occupancy: Float = 1
+            if let co = cOcc {
+                let v = t.values[row + co]
+                if let o = CIFNumber.parse(bytes, v.start, v.end) { occupancy = Float(o) }
+            }
+            let av = t.values[row + cAtom]
+            builder.addAtom(name: PackedName(trimming: bytes, av.start, av.end), altloc: altloc, occupancy: occupancy, x: x, y: y, z: z, line: vx.line)
+        }
+        _ = firstModelDone
+        var model = builder.build(modelCountInFile: modelsSeen)
+        PolymerHeuristics.addEntityTypes(&model)
+        return model
+    }
+}

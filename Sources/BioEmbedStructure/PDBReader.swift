@@ -1,0 +1,184 @@
+/// Reads PDB-format coordinates (fixed columns) into a `StructureModel`.
+///
+/// Records used: `ATOM`/`HETATM` (chain = columns 21–22, residue name 18–20, number 23–26 in
+/// decimal or hybrid-36, insertion code 27, atom name 13–16, altloc 17, x/y/z 31–54, occupancy
+/// 55–60), `MODEL`/`ENDMDL`, `TER` (polymer ends, as gemmi: the residues of the chain part before
+/// a `TER` are polymer, later ones ligands/waters; two `TER`s in one chain make every entity
+/// unknown) and `END`. Columns 73–80 (segment id, element, charge, or an old ID code and line
+/// serial) are never read, so legacy files parse. Lines shorter than 80 columns are fine; an
+/// `ATOM`/`HETATM` line shorter than 54 columns or with a non-numeric coordinate is an error that
+/// names the line. Cost: one pass over the bytes, O(atoms) memory.
+public enum PDBReader {
+    /// Parses `bytes` (the whole decompressed file). `file` is used in messages.
+    public static func read(_ bytes: UnsafeBufferPointer<UInt8>, file: String, allModels: Bool) throws(StructureError) -> StructureModel {
+        var builder = StructureBuilder()
+        var lineNumber = 0
+        var position = 0
+        let count = bytes.count
+        var modelsSeen = 0
+        var inModel = false          // between MODEL and ENDMDL
+        var modelClosed = false      // ENDMDL seen since the last ATOM model started
+        var afterTer = false
+        var terStatus: UInt8 = 0     // 0 none, y used, e broken
+        var sawAtom = false
+
+        lineLoop: while position < count {
+            lineNumber += 1
+            var end = position
+            while end < count && bytes[end] != 0x0A { end += 1 }
+            let next = end + 1
+            var len = end - position
+            if len > 0 && bytes[position + len - 1] == 0x0D { len -= 1 }
+            let p = position
+            position = next
+            if len < 3 { continue }
+            let c0 = bytes[p] & 0xDF, c1 = bytes[p + 1] & 0xDF, c2 = bytes[p + 2] & 0xDF
+            let c3: UInt8 = len > 3 ? bytes[p + 3] : 0x20
+
+            let isAtom = len >= 4 && c0 == 0x41 && c1 == 0x54 && c2 == 0x4F && (c3 & 0xDF) == 0x4D        // ATOM
+            let isHet = len >= 6 && c0 == 0x48 && c1 == 0x45 && c2 == 0x54 && (c3 & 0xDF) == 0x41          // HETA(TM)
+            if isAtom || isHet {
+                if len < 54 {
+                    throw .malformedLine(file: file, line: lineNumber, expected: "an \(isAtom ? "ATOM" : "HETATM") record of at least 54 columns (x, y, z in 31–54)", found: "\(len) columns")
+                }
+                if modelClosed || !builder.hasModel {
+                    // A new model: MODEL record missing (MD frames separated by ENDMDL) or the first atoms.
+                    if builder.hasModel && !allModels { break lineLoop }
+                    modelsSeen += 1
+                    builder.beginModel(modelsSeen)
+                    modelClosed = false
+                    afterTer = false
+                }
+                let chain = PackedName(trimming: bytes, p + 20, p + 22)
+                if builder.selectChain(chain) {
+                    afterTer = builder.existingChainFirstEntity(chain).map { $0 == .polymer } ?? false
+                    if builder.models[builder.models.count - 1].chains[builder.currentChain].residues.count == 0 { afterTer = false }
+                }
+                guard let number = parseResidueNumber(bytes, p + 22, p + 26) else {
+                    throw .malformedLine(file: file, line: lineNumber, expected: "a residue number in columns 23–26", found: quoted(bytes, p + 22, p + 26))
+                }
+                let icode = bytes[p + 26] == 0x09 ? 0x20 : bytes[p + 26]
+                let resName = PackedName(trimming: bytes, p + 17, p + 20)
+                let entity: EntityType = afterTer ? (ResidueTables.isWater(resName) ? .water : .nonPolymer) : .unknown
+                builder.selectResidue(number: number, icode: icode, name: resName, het: isHet, entity: entity)
+                guard let x = parseDecimal(bytes, p + 30, p + 38),
+                      let y = parseDecimal(bytes, p + 38, p + 46),
+                      let z = parseDecimal(bytes, p + 46, p + 54)
+                else {
+                    throw .malformedLine(file: file, line: lineNumber, expected: "x, y, z numbers in columns 31–54", found: quoted(bytes, p + 30, p + 54))
+                }
+                var occupancy: Float = 1
+                if len > 58, let o = parseDecimal(bytes, p + 54, p + min(60, len)) { occupancy = Float(o) }
+                let altByte = bytes[p + 16]
+                builder.addAtom(name: PackedName(trimming: bytes, p + 12, p + 16), altloc: altByte == 0x20 ? 0 : altByte,
+                                occupancy: occupancy, x: x, y: y, z: z, line: lineNumber)
+                sawAtom = true
+                continue
+            }
+            // MODEL
+            if len >= 5 && c0 == 0x4D && c1 == 0x4F && c2 == 0x44 && (c3 & 0xDF) == 0x45 && (bytes[p + 4] & 0xDF) == 0x4C {
+                if builder.hasModel && !allModels { break lineLoop }
+                modelsSeen += 1
+                let number = len >= 14 ? Int(parseInteger(bytes, p + 10, p + min(len, 14)) ?? Int32(modelsSeen)) : modelsSeen
+                builder.beginModel(number)
+                inModel = true
+                modelClosed = false
+                afterTer = false
+                continue
+            }
+            // ENDMDL / END
+            if c0 == 0x45 && c1 == 0x4E && c2 == 0x44 {
+                if len >= 6 && (c3 & 0xDF) == 0x4D {
+                    inModel = false
+                    modelClosed = true
+                    builder.endPart()
+                    if !allModels && sawAtom { break lineLoop }
+                    continue
+                }
+                if c3 == 0x20 || c3 == 0x09 || len == 3 { break lineLoop }
+                continue
+            }
+            // TER
+            if c0 == 0x54 && c1 == 0x45 && c2 == 0x52 && (c3 == 0x20 || c3 == 0x09 || len == 3) {
+                guard builder.currentChain >= 0, terStatus != UInt8(ascii: "e") else { continue }
+                terStatus = UInt8(ascii: "y")
+                if afterTer {
+                    terStatus = UInt8(ascii: "e")
+                    continue
+                }
+                if builder.markCurrentPart(.polymer, waterCheck: ResidueTables.isWater) { terStatus = UInt8(ascii: "e") }
+                afterTer = true
+                continue
+            }
+        }
+        _ = inModel
+        if terStatus == UInt8(ascii: "e") { builder.setAllEntities(.unknown) }
+        var model = builder.build(modelCountInFile: modelsSeen)
+        PolymerHeuristics.addEntityTypes(&model)
+        return model
+    }
+
+    static func quoted(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
+        let e = min(end, bytes.count)
+        let s = min(start, e)
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[s..<e]), as: UTF8.self)
+        return "'\(text)'"
+    }
+
+    /// A residue number in columns `start..<end`: decimal (signed) or hybrid-36 (`A000` = 10000).
+    static func parseResidueNumber(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int32? {
+        var s = start
+        while s < end && bytes[s] == 0x20 { s += 1 }
+        if s < end, bytes[s] >= 0x41 && bytes[s] <= 0x5A || bytes[s] >= 0x61 && bytes[s] <= 0x7A {
+            // hybrid-36: exactly 4 characters (digits and letters of one case)
+            guard end - start == 4, s == start else { return nil }
+            let upper = bytes[s] <= 0x5A
+            var value = 0
+            for k in start..<end {
+                let b = bytes[k]
+                let digit: Int
+                if b >= 0x30 && b <= 0x39 { digit = Int(b - 0x30) }
+                else if upper && b >= 0x41 && b <= 0x5A { digit = Int(b - 0x41) + 10 }
+                else if !upper && b >= 0x61 && b <= 0x7A { digit = Int(b - 0x61) + 10 }
+                else { return nil }
+                value = value * 36 + digit
+            }
+            // 'A000' = 10*36^3 encodes 10000; lower case continues after 'Z' (26 * 36^3 values).
+            value = value - 10 * 46_656 + 10_000 + (upper ? 0 : 26 * 46_656)
+            return Int32(value)
+        }
+        return parseInteger(bytes, start, end)
+    }
+
+    /// A signed decimal integer in `start..<end` (blanks around it allowed, nothing else).
+    static func parseInteger(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int32? {
+        var s = start
+        var e = end
+        while s < e && bytes[s] == 0x20 { s += 1 }
+        while e > s && (bytes[e - 1] == 0x20 || bytes[e - 1] == 0x0D) { e -= 1 }
+        guard s < e else { return nil }
+        var negative = false
+        if bytes[s] == 0x2D { negative = true; s += 1 } else if bytes[s] == 0x2B { s += 1 }
+        guard s < e else { return nil }
+        var value: Int64 = 0
+        while s < e {
+            let d = bytes[s] &- 0x30
+            guard d < 10 else { return nil }
+            value = value * 10 + Int64(d)
+            if value > Int64(Int32.max) { return nil }
+            s += 1
+        }
+        return Int32(negative ? -value : value)
+    }
+
+    /// A decimal number (`-12.345`, `1e-3` also accepted) in `start..<end`, blanks allowed around it.
+    /// Rounded once (mantissa / power of ten), so values with up to 15 significant digits are exact
+    /// to the nearest double.
+    static func parseDecimal(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
+        var s = start
+        var e = min(end, bytes.count)
+        while s < e && bytes[s] == 0x20 { s += 1 }
+        while e > s && (bytes[e - 1] == 0x20 || bytes[e - 1] == 0x0D || bytes[e - 1] == 0x0A) { e -= 1 }
+        return CIFNumber.parse(bytes, s, e)
+    }
+}

@@ -1,0 +1,140 @@
+import BioEmbedCore
+
+/// The `protein_tokenize` stage: one PDB/mmCIF file (plain or gzip) in, one `/proteins` item per
+/// protein chain out (contract.md): sequence, foldseek 3Di tokens, Cα coordinates (float32 Å),
+/// author residue numbers and insertion codes, a chain-local Cα radius graph and kNN table.
+///
+/// Ids are `<file id>:<author chain id>` (`<file id>:<model>:<chain>` with `all_models`). A file
+/// that cannot be parsed, or holds no chain with Cα atoms, fails as a whole with a message naming
+/// the file (and line); a chain shorter than `min_length` residues fails on its own (foldseek's
+/// `createdb` skips chains of ≤ 3 residues, whose 3Di would be all `D`) while the other chains of
+/// the file are written.
+public struct ProteinTokenizeStage: Stage {
+    public struct Configuration: StageConfiguration {
+        /// Cα radius-graph cutoff in Å (pairs with distance ≤ cutoff); 0 disables the graph.
+        public var radius: Double = 8
+        /// Neighbours per residue in the kNN table; 0 disables it.
+        public var knn: Int = 10
+        /// Altloc choice for N, CA, C, CB.
+        public var altloc: AltlocPolicy = .first
+        /// Every model instead of the first.
+        public var allModels: Bool = false
+        /// Chains with fewer residues are reported as failures.
+        public var minLength: Int = 4
+
+        public init(radius: Double = 8, knn: Int = 10, altloc: AltlocPolicy = .first, allModels: Bool = false, minLength: Int = 4) {
+            self.radius = radius
+            self.knn = knn
+            self.altloc = altloc
+            self.allModels = allModels
+            self.minLength = minLength
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case radius, knn, altloc
+            case allModels = "all_models"
+            case minLength = "min_length"
+        }
+
+        public static var parameterNames: [String] { CodingKeys.allCases.map(\.rawValue) }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            radius = try c.decodeIfPresent(Double.self, forKey: .radius) ?? 8
+            knn = try c.decodeIfPresent(Int.self, forKey: .knn) ?? 10
+            altloc = try c.decodeIfPresent(AltlocPolicy.self, forKey: .altloc) ?? .first
+            allModels = try c.decodeIfPresent(Bool.self, forKey: .allModels) ?? false
+            minLength = try c.decodeIfPresent(Int.self, forKey: .minLength) ?? 4
+            guard radius >= 0, radius.isFinite else {
+                throw DecodingError.dataCorruptedError(forKey: .radius, in: c, debugDescription: "expected a cutoff ≥ 0 Å, found \(radius)")
+            }
+            guard knn >= 0 else {
+                throw DecodingError.dataCorruptedError(forKey: .knn, in: c, debugDescription: "expected k ≥ 0, found \(knn)")
+            }
+            guard minLength >= 1 else {
+                throw DecodingError.dataCorruptedError(forKey: .minLength, in: c, debugDescription: "expected a minimum length ≥ 1, found \(minLength)")
+            }
+        }
+    }
+
+    public static let name = "protein_tokenize"
+    public static let version = 1
+    public static let collection = "proteins"
+    public static let summary = "PDB/mmCIF chains → sequence, foldseek 3Di tokens, Cα coordinates and residue graphs"
+    /// File extensions picked up when a folder is given.
+    public static let extensions = [".pdb", ".pdb.gz", ".ent", ".ent.gz", ".cif", ".cif.gz", ".mmcif", ".mmcif.gz"]
+
+    public let configuration: Configuration
+    let encoder = Foldseek3DiEncoder()
+
+    public init(_ configuration: Configuration) { self.configuration = configuration }
+
+    public var fields: [FieldSpec] {
+        var f = [
+            FieldSpec("file", .string, .perItem(rowShape: [])),
+            FieldSpec("chain", .string, .perItem(rowShape: [])),
+            FieldSpec("sequence", .string, .perItem(rowShape: [])),
+            FieldSpec("tokens_3di", .string, .perItem(rowShape: [])),
+            FieldSpec("ca", .float32, .ragged(offsets: "residue_offsets", rowShape: [3])),
+            FieldSpec("residue_number", .int32, .ragged(offsets: "residue_offsets", rowShape: []), compressed: true),
+            FieldSpec("insertion_code", .string, .ragged(offsets: "residue_offsets", rowShape: [])),
+        ]
+        if configuration.radius > 0 {
+            f.append(FieldSpec("graph/radius/edges", .int32, .ragged(offsets: "graph/radius/edge_offsets", rowShape: [2]), compressed: true))
+        }
+        if configuration.knn > 0 {
+            f.append(FieldSpec("graph/knn/neighbors", .int32, .ragged(offsets: "residue_offsets", rowShape: [configuration.knn]), compressed: true))
+        }
+        return f
+    }
+
+    public var collectionAttributes: [String: MetadataValue] {
+        var a: [String: MetadataValue] = ["altloc": .string(configuration.altloc.rawValue), "all_models": .int(configuration.allModels ? 1 : 0)]
+        if configuration.radius > 0 { a["graph/radius/cutoff"] = .double(configuration.radius) }
+        if configuration.knn > 0 { a["graph/knn/k"] = .int(Int64(configuration.knn)) }
+        return a
+    }
+
+    public func outputs(_ item: ManifestItem, context: StageContext) throws -> [StageOutput] {
+        guard let path = item.path() else {
+            throw CoreError.invalidItem(file: item.id, problem: "the manifest row has no path")
+        }
+        let model = try StructureReader.read(path, allModels: configuration.allModels)
+        let chains = ChainExtractor.chains(model, policy: configuration.altloc, allModels: configuration.allModels)
+        guard !chains.isEmpty else {
+            let detail = model.atomCount == 0
+                ? "no ATOM/HETATM records"
+                : "\(model.atomCount) atoms in \(model.chainCount) chain(s) but no polymer residue with a CA atom"
+            throw StructureError.noProteinChains(file: path, detail: detail)
+        }
+        let fileText = item.fields["path"] ?? path
+        return chains.map { chain in
+            let id = configuration.allModels ? "\(item.id):\(chain.model):\(chain.name)" : "\(item.id):\(chain.name)"
+            guard chain.count >= configuration.minLength else {
+                return .failure(id: id, message: "\(path): chain '\(chain.name)' (model \(chain.model)): expected at least \(configuration.minLength) residues with a CA atom for 3Di (foldseek skips chains of ≤ 3), found \(chain.count)")
+            }
+            return .record(record(id: id, file: fileText, chain: chain))
+        }
+    }
+
+    /// The `/proteins` record of one chain.
+    public func record(id: String, file: String, chain: ProteinChain) -> ItemRecord {
+        let tokens = encoder.encode(n: chain.n, ca: chain.ca, c: chain.c, cb: chain.cb)
+        var values: [String: FieldData] = [
+            "file": .strings([file]),
+            "chain": .strings([chain.name]),
+            "sequence": .strings([chain.sequenceString]),
+            "tokens_3di": .strings([String(decoding: tokens, as: UTF8.self)]),
+            "ca": .float32(chain.ca.map { Float($0) }),
+            "residue_number": .int32(chain.residueNumbers),
+            "insertion_code": .strings(chain.insertionCodes.map { String(UnicodeScalar($0)) }),
+        ]
+        if configuration.radius > 0 {
+            values["graph/radius/edges"] = .int32(ResidueGraphs.radius(positions: chain.ca, cutoff: configuration.radius).edges)
+        }
+        if configuration.knn > 0 {
+            values["graph/knn/neighbors"] = .int32(ResidueGraphs.knn(positions: chain.ca, k: configuration.knn).indices)
+        }
+        return ItemRecord(id: id, values: values)
+    }
+}

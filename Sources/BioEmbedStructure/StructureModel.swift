@@ -1,0 +1,52 @@
+/// A parsed structure file as struct-of-arrays tables (like biotite's `AtomArray`), produced by
+/// both the PDB and the mmCIF reader.
+///
+/// Hierarchy: models → chains → residues → atoms. Chains of one model are unique by author
+/// chain id (parts of a chain split by other chains are merged, in order of first appearance, as
+/// gemmi's `merge_chain_parts`). A residue is one (sequence number, insertion code, name) of a
+/// chain; its atoms are `residueAtoms[residueAtomOffsets[r] ..< residueAtomOffsets[r+1]]` in file
+/// order (all altlocs kept). Coordinates are in Å as written in the file.
+public struct StructureModel: Sendable {
+    /// Model numbers in file order (`MODEL` serial, `pdbx_PDB_model_num`, 1 when absent).
+    public var modelNumbers: [Int] = []
+    /// Per model: its chains `modelChainOffsets[m] ..< modelChainOffsets[m+1]`.
+    public var modelChainOffsets: [Int] = [0]
+
+    // Chains
+    /// Author chain id (may be empty).
+    public var chainNames: [String] = []
+    /// Per chain: its residues `chainResidueOffsets[c] ..< chainResidueOffsets[c+1]`.
+    public var chainResidueOffsets: [Int] = [0]
+
+    // Residues
+    public var residueNames: [PackedName] = []
+    public var residueNumbers: [Int32] = []
+    /// Insertion code byte (0x20 when none).
+    public var insertionCodes: [UInt8] = []
+    /// Whether the residue came from HETATM records.
+    public var isHetero: [Bool] = []
+    /// Entity type (`EntityType`) after the reader's rules.
+    public var entityTypes: [EntityType] = []
+    public var residueAtomOffsets: [Int] = [0]
+
+    // Atoms (ordered by residue, file order inside a residue)
+    public var atomNames: [PackedName] = []
+    /// Altloc byte (0 when none).
+    public var altlocs: [UInt8] = []
+    public var occupancies: [Float] = []
+    public var x: [Double] = []
+    public var y: [Double] = []
+    public var z: [Double] = []
+    /// 1-based source line of each atom (for messages).
+    public var atomLines: [Int32] = []
+
+    /// Total number of models present in the file (may exceed the number stored when only the
+    /// first model was requested).
+    public var modelCountInFile: Int = 0
+
+    public init() {}
+
+    public var chainCount: Int { chainNames.count }
+    public var residueCount: Int { residueNames.count }
+    public var atomCount: Int { atomNames.count }
+}

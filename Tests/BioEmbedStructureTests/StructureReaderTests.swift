@@ -1,0 +1,166 @@
+import BioEmbedStructure
+import Foundation
+import Testing
+import _BioEmbedTestSupport
+
+/// Reader edge cases written inline: mmCIF quoting and text fields, auth vs label columns,
+/// altloc policies, hybrid-36 numbers, legacy columns 73–80, models, blank chains, ligands.
+@Suite
+struct StructureReaderTests {
+    static func parse(_ text: String, format: StructureFormat? = nil, allModels: Bool = false) throws -> StructureModel {
+        let bytes = Array(text.utf8)
+        return try bytes.withUnsafeBufferPointer { try StructureReader.parse($0, file: "inline", format: format, allModels: allModels) }
+    }
+
+    static func atom(_ serial: Int, _ name: String, _ res: String, _ chain: String, _ seq: Int, _ x: Double,
+                     record: String = "ATOM  ", alt: String = " ", icode: String = " ", occ: Double = 1, tail: String = "           C") -> String {
+        let padded = name.count < 4 ? " " + name.padding(toLength: 3, withPad: " ", startingAt: 0) : name
+        return record + String(format: "%5d", serial) + " " + padded + alt + res.padding(toLength: 3, withPad: " ", startingAt: 0)
+            + " " + chain + String(format: "%4d", seq) + icode + "   " + String(format: "%8.3f%8.3f%8.3f%6.2f%6.2f", x, 0.0, 0.0, occ, 10.0) + tail
+    }
+
+    /// A helix-like chain of `n` residues with N, CA, C, CB atoms.
+    static func chainLines(_ chain: String, _ n: Int, start: Int = 1) -> [String] {
+        var lines: [String] = []
+        for i in 0..<n {
+            let t = Double(i)
+            for (k, name) in ["N", "CA", "C", "CB"].enumerated() {
+                lines.append(atom(4 * i + k + 1, name, "ALA", chain, start + i, 3.8 * t + Double(k) * 0.5))
+            }
+        }
+        return lines
+    }
+
+    @Test func mmcifQuotesTextFieldsAndAuthColumns() throws {
+        let cif = """
+            data_x
+            _entry.id 'it''s fine'
+            _struct.title
+            ;A multi-line
+            title with 'quotes' and "double" ones
+            ;
+            loop_
+            _entity.id
+            _entity.type
+            1 polymer
+            2 water
+            loop_
+            _atom_site.group_PDB
+            _atom_site.label_atom_id
+            _atom_site.label_comp_id
+            _atom_site.label_asym_id
+            _atom_site.auth_asym_id
+            _atom_site.label_seq_id
+            _atom_site.auth_seq_id
+            _atom_site.pdbx_PDB_ins_code
+            _atom_site.label_alt_id
+            _atom_site.Cartn_x
+            _atom_site.Cartn_y
+            _atom_site.Cartn_z
+            _atom_site.occupancy
+            _atom_site.label_entity_id
+            _atom_site.pdbx_PDB_model_num
+            ATOM "CA" MSE A X 1 10 A . 1.5 2.5 3.5 1.0 1 1
+            ATOM "O5'" MSE A X 1 10 A . 1.0 2.0 3.0 1.0 1 1
+            HETATM O HOH B X . 500 ? . 9.0 9.0 9.0 1.0 2 1
+            ATOM CA GLY A X 2 11 ? . 4.0 0.0 0.0 1.0 1 1
+            ATOM CA GLY A X 2 11 ? . 4.0 0.0 0.0 1.0 1 2
+            """
+        let model = try Self.parse(cif)
+        #expect(model.chainNames == ["X"])
+        #expect(model.atomNames.map(\.description).contains("O5'"))
+        let chains = ChainExtractor.chains(model)
+        #expect(chains.count == 1)
+        #expect(chains[0].residueNumbers == [10, 11])
+        #expect(chains[0].insertionCodes == [UInt8(ascii: "A"), 0x20])
+        #expect(chains[0].sequenceString == "MG")
+        #expect(chains[0].ca[0...2] == [1.5, 2.5, 3.5])
+        #expect(try Self.parse(cif, allModels: true).modelNumbers == [1, 2])
+    }
+
+    @Test func altlocPolicies() throws {
+        var lines = Self.chainLines("A", 5)
+        // residue 3: CA in two altlocs, B has the higher occupancy
+        let ca3 = lines.firstIndex { $0.contains(" CA ") && $0.dropFirst(22).prefix(4) == "   3" }!
+        lines[ca3] = Self.atom(100, "CA", "ALA", "A", 3, 7.6, alt: "A", occ: 0.3)
+        lines.insert(Self.atom(101, "CA", "ALA", "A", 3, 8.6, alt: "B", occ: 0.6), at: ca3 + 1)
+        lines.insert(Self.atom(102, "CA", "ALA", "A", 3, 9.6, alt: "C", occ: 0.1), at: ca3 + 2)
+        let model = try Self.parse(lines.joined(separator: "\n"))
+        let x = { (policy: AltlocPolicy) in ChainExtractor.chains(model, policy: policy)[0].ca[6] }
+        #expect(x(.first) == 7.6)
+        #expect(x(.occupancy) == 8.6)
+        #expect(x(.last) == 9.6)
+        #expect(ChainExtractor.chains(model)[0].hadAltloc == [false, false, true, false, false])
+    }
+
+    @Test func legacyColumnsHybrid36BlankChainsAndMissingAtoms() throws {
+        var lines = Self.chainLines(" ", 4).map { $0.padding(toLength: 66, withPad: " ", startingAt: 0) + "      1HPV 123" }
+        // a residue numbered in hybrid-36 (A000 = 10000), without N
+        lines.append("ATOM    200  CA  GLY  A000       3.000   1.000   1.000  1.00 10.00")
+        let chains = ChainExtractor.chains(try Self.parse(lines.joined(separator: "\n")))
+        #expect(chains.count == 1)
+        #expect(chains[0].name == "")
+        #expect(chains[0].residueNumbers == [1, 2, 3, 4, 10000])
+        #expect(chains[0].n[12].isNaN && chains[0].cb[14].isNaN && !chains[0].ca[12].isNaN)
+    }
+
+    @Test func waterAndLigandsAfterTerAreDroppedModifiedResiduesKept() throws {
+        var lines = Self.chainLines("A", 4)
+        lines.append(Self.atom(50, "N", "MSE", "A", 5, 20, record: "HETATM"))
+        lines.append(Self.atom(51, "CA", "MSE", "A", 5, 21, record: "HETATM"))
+        lines.append("TER")
+        lines.append(Self.atom(60, "CA", "CA", "A", 101, 30, record: "HETATM"))
+        lines.append(Self.atom(61, "O", "HOH", "A", 201, 40, record: "HETATM"))
+        let chains = ChainExtractor.chains(try Self.parse(lines.joined(separator: "\n")))
+        #expect(chains.map(\.sequenceString) == ["AAAAM"])
+    }
+
+    @Test func firstModelByDefaultAllModelsOnRequest() throws {
+        let one = Self.chainLines("A", 4)
+        let text = (["MODEL        1"] + one + ["ENDMDL", "MODEL        2"] + one + ["ENDMDL"]).joined(separator: "\n")
+        #expect(ChainExtractor.chains(try Self.parse(text)).count == 1)
+        let all = try Self.parse(text, allModels: true)
+        let chains = ChainExtractor.chains(all, allModels: true)
+        #expect(chains.map(\.model) == [1, 2])
+    }
+
+    @Test func formatDetectionFromContent() throws {
+        let cif = "data_x\nloop_\n_atom_site.label_atom_id\n_atom_site.Cartn_x\n_atom_site.Cartn_y\n_atom_site.Cartn_z\nCA 1 2 3\n"
+        #expect(try Self.parse(cif).atomCount == 1)
+        #expect(try Self.parse(Self.chainLines("A", 2).joined(separator: "\n")).atomCount == 8)
+    }
+
+    @Test func unterminatedQuoteNamesTheLine() throws {
+        let cif = "data_x\n_entry.id 'open\nloop_\n"
+        #expect(throws: StructureError.malformedLine(file: "inline", line: 2, expected: "a closing ' quote on the same line", found: "end of line")) {
+            _ = try Self.parse(cif)
+        }
+    }
+
+    @Test func graphsMatchBruteForce() {
+        var rng = TestSupport.SplitMix(seed: 11)
+        let n = 300
+        let positions = (0..<(3 * n)).map { _ in rng.nextDouble() * 25 }
+        func d(_ i: Int, _ j: Int) -> Double {
+            let dx = positions[3 * i] - positions[3 * j], dy = positions[3 * i + 1] - positions[3 * j + 1], dz = positions[3 * i + 2] - positions[3 * j + 2]
+            return (dx * dx + dy * dy + dz * dz).squareRoot()
+        }
+        var expected: [Int32] = []
+        for i in 0..<n { for j in (i + 1)..<n where d(i, j) <= 8 { expected += [Int32(i), Int32(j)] } }
+        #expect(ResidueGraphs.radius(positions: positions, cutoff: 8).edges == expected)
+        let k = 12
+        let knn = ResidueGraphs.knn(positions: positions, k: k)
+        for i in 0..<n {
+            let order = (0..<n).filter { $0 != i }.sorted { (d(i, $0), $0) < (d(i, $1), $1) }.prefix(k).map(Int32.init)
+            #expect(Array(knn.indices[(i * k)..<((i + 1) * k)]) == order)
+        }
+        for size in [1.5, 3.0, 8.0, 30.0] {
+            #expect(ResidueGraphs.knn(positions: positions, k: k, cellSize: size).indices == knn.indices, "cell size \(size)")
+        }
+        // exact ties go to the lower index: points on a cube around the origin
+        let tie: [Double] = [0, 0, 0, 2, 0, 0, -2, 0, 0, 0, 2, 0, 0, -2, 0, 0, 0, 2, 0, 0, -2]
+        #expect(Array(ResidueGraphs.knn(positions: tie, k: 3).indices.prefix(3)) == [1, 2, 3])
+        let tiny = ResidueGraphs.knn(positions: [0, 0, 0, 1, 0, 0], k: 3)
+        #expect(tiny.indices == [1, -1, -1, 0, -1, -1])
+    }
+}
