@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "BioEmbedLinalg", dependencies: ["BioEmbedCore", "CBLAS", "CFFTW3"]),
         /// HDF5 store, ragged collections, NetCDF-4 writing and gzip streams: the only module importing
         /// CHDF5, CNetCDF and CZlib.
-        .target(name: "BioEmbedHDF5", dependencies: ["BioEmbedCore", "CHDF5", "CNetCDF", "CZlib", "CISAL"]),
+        .target(name: "BioEmbedHDF5", dependencies: ["BioEmbedCore", "CHDF5", "CNetCDF", "CZlib", "CCrypto", "CISAL"]),
         /// fMRI stage family (NIfTI, cleaning, connectivity, graph metrics).
         .target(name: "BioEmbedNeuro", dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5"]),
         /// Structure stage family (PDB/mmCIF, residue graphs, 3Di).
@@ -57,6 +57,7 @@ let package = Package(
         .systemLibrary(name: "CFFTW3", pkgConfig: "fftw3", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         /// Intel ISA-L's igzip: the fast gzip inflater behind CompressedFileReader (.nii.gz ingest).
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),

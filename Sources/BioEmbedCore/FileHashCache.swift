@@ -14,13 +14,15 @@ public final class FileHashCache: @unchecked Sendable {
     }
 
     public let location: String?
+    private let hasher: @Sendable (String) throws -> String
     private let lock = NSLock()
     private var entries: [String: Entry] = [:]
     private var dirty = false
 
-    /// A cache stored at `location` (nil: in memory only).
-    public init(location: String?) {
+    /// A cache stored at `location` (nil: in memory only); `hasher` computes a file's hex digest.
+    public init(location: String?, hasher: @escaping @Sendable (String) throws -> String = { try SHA256.hex(ofFile: $0) }) {
         self.location = location
+        self.hasher = hasher
         if let location, let data = FileManager.default.contents(atPath: location),
            let decoded = try? JSONDecoder().decode([String: Entry].self, from: data) {
             entries = decoded
@@ -40,7 +42,7 @@ public final class FileHashCache: @unchecked Sendable {
             return entry.sha256
         }
         lock.unlock()
-        let digest = try SHA256.hex(ofFile: path)
+        let digest = try hasher(path)
         lock.lock()
         entries[key] = Entry(size: size, mtime: mtime, sha256: digest)
         dirty = true

@@ -17,7 +17,7 @@ final class EmbeddingWriter {
         init(_ path: String) {
             Thread.detachNewThread { [self] in
                 let start = Date()
-                result = Result { try SHA256.hex(ofFile: path) }
+                result = Result { try FileDigest.sha256(ofFile: path) }
                 Diagnostics.debug("sha256 of \(path): \(String(format: "%.2f", Date().timeIntervalSince(start))) s (in the background)")
                 done.signal()
             }

@@ -68,7 +68,7 @@ public struct FileChecksumStage: Stage {
         }
         guard !isDirectory.boolValue else { throw CoreError.unreadable(file: path, reason: "is a folder, expected a file") }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        let sha = try SHA256.hex(ofFile: path)
+        let sha = try FileDigest.sha256(ofFile: path)
 
         var histogram = [Int64](repeating: 0, count: 256)
         var crcs: [Int64] = []

@@ -50,7 +50,7 @@ public enum StageExecutor {
         removeStaleTemporaries(inFolder: partsDirectory)
 
         // 1. Content keys (input hashes are read in parallel, cached by path, size and mtime).
-        let hashes = FileHashCache(location: state + "/hashes.json")
+        let hashes = FileHashCache(location: state + "/hashes.json", hasher: FileDigest.sha256(ofFile:))
         let keyed = keys(for: items, stage: stage, hashes: hashes, jobs: options.jobs)
         hashes.save()
 
@@ -293,7 +293,7 @@ public enum StageExecutor {
         let context = CollectionStageContext(threads: options.threads ?? 1, progress: options.progress)
         let result = try stage.run(input: source, output: file, errors: errors, context: context)
         let seconds = Date().timeIntervalSince(started)
-        var inputs = [Provenance.Input(path: input, sha256: (try? SHA256.hex(ofFile: input)) ?? "")]
+        var inputs = [Provenance.Input(path: input, sha256: (try? FileDigest.sha256(ofFile: input)) ?? "")]
         inputs += result.inputs
         try file.writeProvenance(Provenance(
             stage: stage.name, version: stage.version, parameters: stage.parametersJSON, inputs: inputs,

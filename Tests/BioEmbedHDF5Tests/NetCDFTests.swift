@@ -38,3 +38,20 @@ struct NetCDFTests {
         #expect(throws: HDF5Error.self) { try file.addVariable("x", type: .float64, dimensions: ["nope"]) }
     }
 }
+
+struct FileDigestTests {
+    /// libcrypto's SHA-256 equals the portable Swift implementation (and FIPS vectors through it).
+    @Test func libcryptoDigestEqualsThePortableOne() throws {
+        let folder = TestSupport.temporaryDirectory("digest")
+        var rng = TestSupport.SplitMix(seed: 3)
+        for size in [0, 3, 64, 1_000_003, 3 << 20] {
+            let path = folder + "/f\(size).bin"
+            let bytes = (0..<size).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            #expect(try FileDigest.sha256(ofFile: path) == SHA256.hex(ofFile: path), "size \(size)")
+        }
+        try "abc".write(toFile: folder + "/abc", atomically: true, encoding: .utf8)
+        #expect(try FileDigest.sha256(ofFile: folder + "/abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(throws: CoreError.self) { try FileDigest.sha256(ofFile: folder + "/missing") }
+    }
+}
