@@ -4,6 +4,13 @@ public protocol StageConfiguration: Codable, Hashable, Sendable {
     /// The keys a pipeline file may set (snake_case, equal to the CLI flag names with `_` for `-`).
     /// A key not listed here is an error that names the key and its line.
     static var parameterNames: [String] { get }
+    /// Parameters that name files (atlas, weights, ...): in a pipeline file a relative path is
+    /// resolved against the pipeline file's folder, like its manifest. Default: none.
+    static var pathParameterNames: [String] { get }
+}
+
+extension StageConfiguration {
+    public static var pathParameterNames: [String] { [] }
 }
 
 /// One step of a pipeline: a configuration plus a function over items.

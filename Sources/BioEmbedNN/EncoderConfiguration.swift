@@ -15,6 +15,7 @@ public struct EncoderConfiguration: StageConfiguration {
     public var batchTokens: Int
 
     public static let parameterNames = ["weights", "config", "per_token", "pooling", "batch_tokens"]
+    public static let pathParameterNames = ["weights", "config"]
 
     enum CodingKeys: String, CodingKey {
         case weights, config, pooling

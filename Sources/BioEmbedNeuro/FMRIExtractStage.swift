@@ -39,6 +39,7 @@ public struct FMRIExtractStage: Stage {
             case highPass = "high_pass", lowPass = "low_pass", standardizeConfounds = "standardize_confounds"
         }
 
+        public static let pathParameterNames = ["atlas", "maps"]
         public static let parameterNames = [
             "atlas", "maps", "strategy", "motion", "wm_csf", "global_signal", "compcor", "n_compcor", "preset", "t_r",
             "high_pass", "low_pass", "detrend", "standardize", "standardize_confounds", "filter", "raw",

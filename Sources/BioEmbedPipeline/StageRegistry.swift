@@ -88,17 +88,18 @@ public enum StageRegistry {
     struct Entry: Sendable {
         let summary: String
         let parameterNames: [String]
+        let pathParameterNames: [String]
         let make: @Sendable (String) throws -> PipelineStep
     }
 
     static func entry<S: Stage>(_: S.Type) -> Entry {
-        Entry(summary: S.summary, parameterNames: S.Configuration.parameterNames) { yaml in
+        Entry(summary: S.summary, parameterNames: S.Configuration.parameterNames, pathParameterNames: S.Configuration.pathParameterNames) { yaml in
             .items(AnyStage(S(try YAMLDecoder().decode(S.Configuration.self, from: yaml))))
         }
     }
 
     static func entry<S: CollectionStage>(_: S.Type) -> Entry {
-        Entry(summary: S.summary, parameterNames: S.Configuration.parameterNames) { yaml in
+        Entry(summary: S.summary, parameterNames: S.Configuration.parameterNames, pathParameterNames: S.Configuration.pathParameterNames) { yaml in
             .collection(AnyCollectionStage(S(try YAMLDecoder().decode(S.Configuration.self, from: yaml))))
         }
     }
@@ -131,12 +132,22 @@ public enum StageRegistry {
             throw PipelineError.unknownKey(file: file, line: line, key: key, allowed: known.parameterNames)
         }
         do {
-            return try known.make(entry.parametersYAML)
+            return try known.make(resolvingPaths(entry.parametersYAML, keys: known.pathParameterNames, base: (file as NSString).deletingLastPathComponent))
         } catch let error as DecodingError {
             throw PipelineError.invalidParameter(file: file, line: entry.line, stage: entry.stage, problem: describe(error))
         } catch {
             throw PipelineError.invalidParameter(file: file, line: entry.line, stage: entry.stage, problem: "\(error)")
         }
+    }
+
+    /// The `with:` YAML with relative paths in `keys` joined onto the pipeline file's folder.
+    static func resolvingPaths(_ yaml: String, keys: [String], base: String) -> String {
+        guard !keys.isEmpty, !base.isEmpty, let node = try? Yams.compose(yaml: yaml), var mapping = node.mapping else { return yaml }
+        for key in keys {
+            guard let value = mapping[key]?.scalar?.string, !value.isEmpty, !value.hasPrefix("/") else { continue }
+            mapping[key] = Node(PathText.joined(base, value), Tag(.str))
+        }
+        return (try? Yams.serialize(node: Node.mapping(mapping))) ?? yaml
     }
 
     static func describe(_ error: DecodingError) -> String {
