@@ -7,27 +7,18 @@ import Foundation
 /// `[ΣL, D]` + `per_token_offsets`, attributes `model`, `config`, `weights_sha256`, `pooling`.
 /// Results may arrive in any order (batches are sorted by length); memory O(Σ rows · D).
 final class EmbeddingWriter {
-    /// SHA-256 of a file computed on a background thread (the weights: hashed while the model
-    /// runs); `value()` waits for it.
-    final class BackgroundChecksum: @unchecked Sendable {
-        // @unchecked: `result` is written once by the worker before `done` is signalled, read after.
-        private var result: Result<String, any Error> = .success("")
-        private let done = DispatchSemaphore(value: 0)
+    /// SHA-256 of a file (the weights). libcrypto hashes at over 1 GB/s, so this runs in line:
+    /// a background thread raced libcrypto's exit-time cleanup when a command failed early.
+    final class BackgroundChecksum: Sendable {
+        private let result: Result<String, any Error>
 
         init(_ path: String) {
-            Thread.detachNewThread { [self] in
-                let start = Date()
-                result = Result { try FileDigest.sha256(ofFile: path) }
-                Diagnostics.debug("sha256 of \(path): \(String(format: "%.2f", Date().timeIntervalSince(start))) s (in the background)")
-                done.signal()
-            }
+            let start = Date()
+            result = Result { try FileDigest.sha256(ofFile: path) }
+            Diagnostics.debug("sha256 of \(path): \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
         }
 
-        func value() throws -> String {
-            done.wait()
-            done.signal()
-            return try result.get()
-        }
+        func value() throws -> String { try result.get() }
     }
 
     /// Runs `body`, printing its duration with `--verbose`.

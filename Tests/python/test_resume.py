@@ -80,7 +80,7 @@ def test_failed_inputs_are_retried_on_resume(run, tmp_path):
 
 
 def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(bioembed, tmp_path):
-    make_corpus(tmp_path, 1200, size=50_000)
+    make_corpus(tmp_path, 2500, size=40_000)
     with open(tmp_path / "manifest.tsv", "a") as m:  # one bad row, so /errors is compared too
         m.write("missing.bin\tdata/missing.bin\n")
     pipeline = write_pipeline(tmp_path, "manifest.tsv")
@@ -93,9 +93,9 @@ def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(bioem
     out = tmp_path / "out"
     kills = 0
     for attempt in range(40):
-        proc = subprocess.Popen([bioembed, "run", str(pipeline), "--quiet", "--resume", "--checkpoint-every", "40"],
+        proc = subprocess.Popen([bioembed, "run", str(pipeline), "--quiet", "--resume", "--checkpoint-every", "25"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.02, 0.6))
+        time.sleep(rng.uniform(0.02, 0.3))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         if proc.returncode == -signal.SIGKILL:
@@ -110,6 +110,6 @@ def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(bioem
     result = collection(out / "files.h5")
     assert_same(result, expected)
     ids = list(result["ids"])
-    assert len(ids) == len(set(ids)) == 1200  # nothing missing, nothing twice
+    assert len(ids) == len(set(ids)) == 2500  # nothing missing, nothing twice
     assert not list((out / ".bioembed/parts").glob("*/*")) if (out / ".bioembed/parts").exists() else True
     assert not [p for p in out.iterdir() if ".tmp-" in p.name]
