@@ -153,7 +153,7 @@ def test_paths_with_spaces_and_quotes(run, tmp_path):
 
 
 def test_killed_writer_leaves_no_file_under_the_final_name(bioembed, tmp_path):
-    make_corpus(tmp_path, 1500, size=60_000)
+    make_corpus(tmp_path, 2500, size=40_000)
     pipeline = write_pipeline(tmp_path, "manifest.tsv")
     final = tmp_path / "out/files.h5"
     rng = random.Random(42)
@@ -161,7 +161,7 @@ def test_killed_writer_leaves_no_file_under_the_final_name(bioembed, tmp_path):
     for attempt in range(6):
         proc = subprocess.Popen([bioembed, "run", str(pipeline), "--quiet"], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.05, 0.8))
+        time.sleep(rng.uniform(0.05, 0.3))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         if proc.returncode == -signal.SIGKILL:
@@ -174,4 +174,4 @@ def test_killed_writer_leaves_no_file_under_the_final_name(bioembed, tmp_path):
     assert final.exists()
     assert not [p for p in final.parent.iterdir() if ".tmp-" in p.name]
     with h5py.File(final, "r") as f:
-        assert len(f["files/ids"]) == 1500
+        assert len(f["files/ids"]) == 2500
