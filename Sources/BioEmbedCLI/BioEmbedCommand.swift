@@ -19,5 +19,5 @@ struct BioEmbedCommand: ParsableCommand {
             1 bad usage or configuration (nothing written); 3 nothing could be done.
             """,
         version: BioEmbedVersion.string,
-        subcommands: [RunCommand.self, ChecksumCommand.self, InspectCommand.self, ValidateCommand.self, EncodeCommand.self])
+        subcommands: [RunCommand.self, ChecksumCommand.self, InspectCommand.self, ValidateCommand.self, EncodeCommand.self, TrainCommand.self])
 }

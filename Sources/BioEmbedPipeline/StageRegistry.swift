@@ -101,6 +101,7 @@ public enum StageRegistry {
         PSTEncodeStage.name: entry(PSTEncodeStage.self),
         MolT5EncodeStage.name: entry(MolT5EncodeStage.self),
         BrainMAEEncodeStage.name: entry(BrainMAEEncodeStage.self),
+        BrainMAETrainStage.name: entry(BrainMAETrainStage.self),
     ]
 
     /// Stage names with their one-line summaries, sorted.
