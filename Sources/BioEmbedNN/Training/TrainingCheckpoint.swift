@@ -79,16 +79,14 @@ public enum TrainingCheckpoint {
     /// Writes `data` to a temporary file next to `path`, then renames it over `path`.
     public static func writeAtomically(_ data: Data, to path: String) throws(NNError) {
         let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
         do {
-            try data.write(to: temporary)
-            if FileManager.default.fileExists(atPath: path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: url)
+            try data.write(to: URL(fileURLWithPath: temporary))
+            guard rename(temporary, path) == 0 else {
+                throw NNError.invalidWeights(file: path, detail: "cannot rename \(temporary): \(String(cString: strerror(errno)))")
             }
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
+            try? FileManager.default.removeItem(atPath: temporary)
             throw NNError.invalidWeights(file: path, detail: "cannot write: \(error.localizedDescription)")
         }
     }
