@@ -20,17 +20,11 @@ struct TrainBrainMAECommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "brainmae", abstract: "BrainMAE masked-autoencoder pre-training on the /fmri time series.",
         discussion: """
-            Segments every subject's series as `encode brainmae` does (z-score per ROI, segments of
-            seg_len frames), cuts them into windows of window_segments segments, holds out
-            holdout_fraction of the subjects, and trains with AdamW on the masked-reconstruction loss
-            (a random ROI mask per segment, ratio ~ U[0, 0.8]). Optional training keys of the config:
-            batch_size, lr, weight_decay, adam_beta1/2, adam_eps, schedule (cosine|constant),
-            warmup_fraction, clip_norm, holdout_fraction, window_segments, mask_ratio_max,
-            checkpoint_every (steps), epochs.
-            Writes --output (safetensors, loadable by `encode brainmae`), <stem>.config.json and
-            <output>.state.safetensors (optimizer state for --resume), each atomically.
-            --epochs is the total: --resume continues an interrupted run to that total and ends with
-            the same weights as an uninterrupted run.
+            Segments every subject's series as `encode brainmae` does (z-score per ROI, segments of seg_len frames), cuts them into windows of window_segments segments, holds out holdout_fraction of the subjects, and trains with AdamW on the masked-reconstruction loss (a random ROI mask per segment, ratio ~ U[0, 0.8]).
+
+            Optional training keys of the config: batch_size, lr, weight_decay, adam_beta1, adam_beta2, adam_eps, schedule (cosine|constant), warmup_fraction, clip_norm, holdout_fraction, window_segments, mask_ratio_max, checkpoint_every (steps), epochs.
+
+            Writes --output (safetensors, loadable by `encode brainmae`), <stem>.config.json and <output>.state.safetensors (optimizer state for --resume), each atomically. --epochs is the total: --resume continues an interrupted run to that total and ends with the same weights as an uninterrupted run.
 
             Examples:
               bioembed train brainmae --input fmri.h5 --config bm.json --output bm.safetensors
