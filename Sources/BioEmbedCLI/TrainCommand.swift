@@ -59,11 +59,11 @@ struct TrainBrainMAECommand: ParsableCommand {
         global.apply()
         let report = try reportingErrors { () throws -> BrainMAETrainer.Report in
             let c = BrainMAETrainStage.Configuration(config: config, weights: output, epochs: epochs, seed: seed, resume: resume)
-            return try BrainMAETrainer(.init(input: input, config: c.config, output: c.weights, epochs: c.epochs, seed: c.seed, resume: c.resume)).run()
+            return try BrainMAETrainer(.init(input: input, config: c.config, output: c.weights, epochs: c.epochs, seed: c.seed, resume: c.resume, parallelSegments: true)).run()
         }
         let heldOut = report.heldOutLoss.map { String(format: "%.5f", $0) }.joined(separator: " → ")
         Diagnostics.info(
-            "train brainmae: \(report.steps) steps, \(String(format: "%.1f", report.segmentsPerSecond)) segments/s"
+            "train brainmae: \(report.steps) steps, \(String(format: "%.1f", report.segmentsPerSecond)) segments/s, median step \(String(format: "%.3f", report.medianStepSeconds)) s"
                 + (heldOut.isEmpty ? "" : ", held-out loss \(heldOut)") + "; wrote \(output)")
     }
 }

@@ -1,3 +1,6 @@
+import BioEmbedLinalg
+import Dispatch
+
 /// Forward and reverse-mode kernels of the training path, over raw row-major buffers, generic over
 /// Float/Double. Matrix products go through BLAS (`S.gemm`); everything else is one pass over
 /// the buffers with no allocation. Shapes: `[rows, width]`; Linear weights `[out, in]`.
@@ -13,6 +16,32 @@ enum Backprop {
             return
         }
         S.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// Runs `body(range, chunk)` over `count` independent items split into one chunk per BLAS
+    /// thread, in parallel, with BLAS single-threaded meanwhile (many small GEMMs — one per
+    /// segment and head — run faster side by side than each split across threads). `chunks(count)`
+    /// tells callers how many per-chunk scratch buffers to prepare. Callers write disjoint outputs
+    /// per item, so results do not depend on the chunking (bit-for-bit resume relies on this).
+    /// Changes OpenBLAS's process-wide thread count meanwhile: only for processes that run one
+    /// model at a time (`enabled` false: serial).
+    static func chunks(_ count: Int, enabled: Bool) -> Int { enabled ? max(1, min(BLASRuntime.threads, count)) : 1 }
+
+    static func parallel(_ count: Int, enabled: Bool, _ body: (Range<Int>, Int) -> Void) {
+        let n = chunks(count, enabled: enabled)
+        guard n > 1 else {
+            body(0..<count, 0)
+            return
+        }
+        let threads = BLASRuntime.threads
+        BLASRuntime.setThreads(1)
+        withoutActuallyEscaping(body) { run in
+            nonisolated(unsafe) let work = run
+            DispatchQueue.concurrentPerform(iterations: n) { c in
+                work((c * count / n)..<((c + 1) * count / n), c)
+            }
+        }
+        BLASRuntime.setThreads(threads)
     }
 
     // MARK: Linear
@@ -142,31 +171,34 @@ enum Backprop {
     /// `[rows, 3w]` buffer (q | k | v); A is kept in `attention` (`[sequences, heads, L, L]`).
     static func selfAttention<S: TrainingScalar>(
         qkv: UnsafePointer<S>, width w: Int, heads: Int, sequences: Int, length: Int, keyAllowed: UnsafePointer<UInt8>?,
-        attention: UnsafeMutablePointer<S>, out: UnsafeMutablePointer<S>
+        attention: UnsafeMutablePointer<S>, out: UnsafeMutablePointer<S>, parallel enabled: Bool = false
     ) {
         let hd = w / heads, scale = 1 / S(hd).squareRoot(), ld = 3 * w
-        for s in 0..<sequences {
-            let base = qkv + s * length * ld
+        nonisolated(unsafe) let (qkvP, aP, outP, allowedP) = (qkv, attention, out, keyAllowed)
+        parallel(sequences, enabled: enabled) { range, _ in for s in range {
+            let base = qkvP + s * length * ld
             for h in 0..<heads {
-                let a = attention + (s * heads + h) * length * length
+                let a = aP + (s * heads + h) * length * length
                 gemm(transB: true, m: length, n: length, k: hd, alpha: scale, a: base + h * hd, lda: ld, b: base + w + h * hd, ldb: ld, c: a, ldc: length)
-                for i in 0..<length { softmaxRow(a + i * length, count: length, allowed: keyAllowed.map { $0 + s * length }) }
-                gemm(m: length, n: hd, k: length, a: a, lda: length, b: base + 2 * w + h * hd, ldb: ld, c: out + s * length * w + h * hd, ldc: w)
+                for i in 0..<length { softmaxRow(a + i * length, count: length, allowed: allowedP.map { $0 + s * length }) }
+                gemm(m: length, n: hd, k: length, a: a, lda: length, b: base + 2 * w + h * hd, ldb: ld, c: outP + s * length * w + h * hd, ldc: w)
             }
-        }
+        } }
     }
 
     /// Reverse of `selfAttention`: from d(out) (`[rows, w]`) to d(qkv) (`[rows, 3w]`, overwritten).
-    /// `scratch` holds L·L values. O(sequences·heads·L²·headDim).
+    /// `scratch` holds `chunks(sequences)`·L·L values. O(sequences·heads·L²·headDim).
     static func selfAttentionBackward<S: TrainingScalar>(
         dOut: UnsafePointer<S>, qkv: UnsafePointer<S>, attention: UnsafePointer<S>, width w: Int, heads: Int, sequences: Int, length: Int,
-        dqkv: UnsafeMutablePointer<S>, scratch: UnsafeMutablePointer<S>
+        dqkv: UnsafeMutablePointer<S>, scratch: UnsafeMutablePointer<S>, parallel enabled: Bool = false
     ) {
         let hd = w / heads, scale = 1 / S(hd).squareRoot(), ld = 3 * w
-        for s in 0..<sequences {
-            let base = qkv + s * length * ld, dBase = dqkv + s * length * ld, dO = dOut + s * length * w
+        nonisolated(unsafe) let (dOutP, qkvP, aP, dqkvP, scratchP) = (dOut, qkv, attention, dqkv, scratch)
+        parallel(sequences, enabled: enabled) { range, chunk in for s in range {
+            let scratch = scratchP + chunk * length * length
+            let base = qkvP + s * length * ld, dBase = dqkvP + s * length * ld, dO = dOutP + s * length * w
             for h in 0..<heads {
-                let a = attention + (s * heads + h) * length * length
+                let a = aP + (s * heads + h) * length * length
                 // dA = dO_h V_hᵀ; dV_h = Aᵀ dO_h.
                 gemm(transB: true, m: length, n: length, k: hd, a: dO + h * hd, lda: w, b: base + 2 * w + h * hd, ldb: ld, c: scratch, ldc: length)
                 gemm(transA: true, m: length, n: hd, k: length, a: a, lda: length, b: dO + h * hd, ldb: w, c: dBase + 2 * w + h * hd, ldc: ld)
@@ -174,6 +206,6 @@ enum Backprop {
                 gemm(m: length, n: hd, k: length, alpha: scale, a: scratch, lda: length, b: base + w + h * hd, ldb: ld, c: dBase + h * hd, ldc: ld)
                 gemm(transA: true, m: length, n: hd, k: length, alpha: scale, a: scratch, lda: length, b: base + h * hd, ldb: ld, c: dBase + w + h * hd, ldc: ld)
             }
-        }
+        } }
     }
 }

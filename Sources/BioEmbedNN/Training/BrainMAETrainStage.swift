@@ -42,7 +42,7 @@ public struct BrainMAETrainStage: CollectionStage {
 
     public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
         let c = configuration
-        let report = try BrainMAETrainer(.init(input: input.path, config: c.config, output: c.weights, epochs: c.epochs, seed: c.seed, resume: c.resume)).run()
+        let report = try BrainMAETrainer(.init(input: input.path, config: c.config, output: c.weights, epochs: c.epochs, seed: c.seed, resume: c.resume, parallelSegments: true)).run()
         let training = output.root.contains("training") ? try output.root.group("training") : try output.root.createGroup("training")
         if training.contains("brainmae") { try training.remove("brainmae") }
         let group = try training.createGroup("brainmae")

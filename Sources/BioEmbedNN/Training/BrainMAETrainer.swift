@@ -21,10 +21,16 @@ public struct BrainMAETrainer: Sendable {
         public var resume: Bool
         /// Stop after this many steps of the run (for interruption tests); nil = run to the end.
         public var stopAfterSteps: Int?
+        /// `BrainMAETrainingModel.parallelSegments` (changes OpenBLAS's process-wide thread count:
+        /// on in the CLI and the pipeline stage, off where other models run concurrently).
+        public var parallelSegments: Bool
 
-        public init(input: String, config: String, output: String, epochs: Int? = nil, seed: UInt64 = 0, resume: Bool = false, stopAfterSteps: Int? = nil) {
+        public init(
+            input: String, config: String, output: String, epochs: Int? = nil, seed: UInt64 = 0, resume: Bool = false, stopAfterSteps: Int? = nil,
+            parallelSegments: Bool = false
+        ) {
             self.input = input; self.config = config; self.output = output; self.epochs = epochs; self.seed = seed; self.resume = resume
-            self.stopAfterSteps = stopAfterSteps
+            self.stopAfterSteps = stopAfterSteps; self.parallelSegments = parallelSegments
         }
     }
 
@@ -35,6 +41,8 @@ public struct BrainMAETrainer: Sendable {
         /// Held-out loss before training (index 0) and after each epoch.
         public var heldOutLoss: [Double]
         public var segmentsPerSecond: Double
+        /// Median wall seconds of one step (loss, gradients, update).
+        public var medianStepSeconds: Double
     }
 
     public let options: Options
@@ -83,6 +91,7 @@ public struct BrainMAETrainer: Sendable {
             parameters = TrainingCheckpoint.initialParameters(config: config, seed: options.seed)
         }
         let model = BrainMAETrainingModel(config: config, parameters: parameters, encoderPositions: encPos, decoderPositions: decPos)
+        model.parallelSegments = options.parallelSegments
         let adam = AdamW(parameters, settings: settings.adam, decayed: BrainMAETrainingModel<Float>.isDecayed)
         if let state {
             for (i, name) in parameters.names.enumerated() {
@@ -108,7 +117,8 @@ public struct BrainMAETrainer: Sendable {
         Diagnostics.info(
             "train brainmae: \(data.trainingWindows.count) training / \(data.heldOutWindows.count) held-out windows of \(k) segments, "
                 + "\(stepsPerEpoch) steps/epoch, \(settings.epochs) epochs\(startStep > 0 ? ", resuming at step \(startStep)" : "")")
-        var report = Report(steps: 0, trainingLoss: [], heldOutLoss: [], segmentsPerSecond: 0)
+        var report = Report(steps: 0, trainingLoss: [], heldOutLoss: [], segmentsPerSecond: 0, medianStepSeconds: 0)
+        var stepSeconds: [Double] = []
         if startStep == 0, let loss = heldOutLoss(model, data: data, settings: settings) {
             report.heldOutLoss.append(loss)
             Diagnostics.info("train brainmae: held-out loss before training \(format(loss))")
@@ -119,6 +129,7 @@ public struct BrainMAETrainer: Sendable {
         var lastReport = Date()
         while step < totalSteps {
             if let stop = options.stopAfterSteps, step - startStep >= stop { break }
+            let stepStarted = Date()
             let epoch = step / stepsPerEpoch, within = step % stepsPerEpoch
             var order = data.trainingWindows
             var shuffler = TrainingRandom(seed: options.seed, stream: 1, index: UInt64(epoch))
@@ -143,6 +154,7 @@ public struct BrainMAETrainer: Sendable {
             step += 1
             adam.update(learningRate: settings.learningRate(step: step, of: totalSteps))
             report.trainingLoss.append(loss[0])
+            stepSeconds.append(Date().timeIntervalSince(stepStarted))
             segmentsDone += members.count * k
             if settings.checkpointEvery > 0 && step % settings.checkpointEvery == 0 && step < totalSteps {
                 try checkpoint(model, adam: adam, configText: file.text, step: step)
@@ -159,6 +171,7 @@ public struct BrainMAETrainer: Sendable {
         }
         try checkpoint(model, adam: adam, configText: file.text, step: step)
         report.steps = step - startStep
+        report.medianStepSeconds = stepSeconds.sorted().dropFirst(stepSeconds.count / 2).first ?? 0
         report.segmentsPerSecond = Double(segmentsDone) / max(Date().timeIntervalSince(started), 1e-9)
         return report
     }

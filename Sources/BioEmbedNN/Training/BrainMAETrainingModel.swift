@@ -29,6 +29,14 @@ public final class BrainMAETrainingModel<S: TrainingScalar>: @unchecked Sendable
     public let decoderPositions: [S]
     let arena = TrainingArena<S>()
 
+    /// Run the per-segment attention GEMMs side by side on the BLAS threads (BLAS single-threaded
+    /// meanwhile). This sets OpenBLAS's process-wide thread count, so only a process training one
+    /// model at a time (the CLI, the pipeline stage) should turn it on. Results are identical.
+    public var parallelSegments: Bool {
+        get { arena.parallel }
+        set { arena.parallel = newValue }
+    }
+
     /// ∂loss/∂reconstruction `[B,K,N,τ]`, ∂loss/∂tokens `[B,1+K,D]`, ∂loss/∂states `[B,K,D]` of the last step.
     public private(set) var reconstructionGradient: [S] = []
     public private(set) var tokenGradient: [S] = []

@@ -6,6 +6,8 @@ final class TrainingArena<S: TrainingScalar> {
     private var slots: [UnsafeMutablePointer<S>] = []
     private var capacities: [Int] = []
     private var cursor = 0
+    /// Whether kernels may split per-segment work across threads (see `Backprop.parallel`).
+    var parallel = false
 
     init() {}
 

@@ -85,20 +85,21 @@ struct TrainingBlock: Sendable {
                 Backprop.gemm(transB: true, m: n, n: n, k: hd, alpha: scale, a: qb + h * hd, lda: w, b: kb + h * hd, ldb: w, c: scores + h * n * n, ldc: n)
                 for i in 0..<n { scores[h * n * n + i * n + i] = -S.infinity }
             }
-            for s in 0..<sequences {
+            nonisolated(unsafe) let (aP, scoresP, vP, oP, allowedP) = (attention, scores, projected, o, keyAllowed)
+            Backprop.parallel(sequences, enabled: arena.parallel) { range, _ in for s in range {
                 for h in 0..<heads {
-                    let a = attention + (s * heads + h) * n * n
-                    a.update(from: scores + h * n * n, count: n * n)
-                    for i in 0..<n { Backprop.softmaxRow(a + i * n, count: n, allowed: keyAllowed.map { $0 + s * n }) }
-                    Backprop.gemm(m: n, n: hd, k: n, a: a, lda: n, b: projected + s * n * w + h * hd, ldb: w, c: o + s * n * w + h * hd, ldc: w)
+                    let a = aP + (s * heads + h) * n * n
+                    a.update(from: scoresP + h * n * n, count: n * n)
+                    for i in 0..<n { Backprop.softmaxRow(a + i * n, count: n, allowed: allowedP.map { $0 + s * n }) }
+                    Backprop.gemm(m: n, n: hd, k: n, a: a, lda: n, b: vP + s * n * w + h * hd, ldb: w, c: oP + s * n * w + h * hd, ldc: w)
                 }
-            }
+            } }
             out!.forward(p, o, rows: rows, into: x, accumulate: true)
         } else {
             projected = arena.take(rows * 3 * w)
             qkv!.forward(p, u1, rows: rows, into: projected)
             Backprop.selfAttention(
-                qkv: projected, width: w, heads: heads, sequences: sequences, length: length, keyAllowed: keyAllowed, attention: attention, out: o)
+                qkv: projected, width: w, heads: heads, sequences: sequences, length: length, keyAllowed: keyAllowed, attention: attention, out: o, parallel: arena.parallel)
             proj!.forward(p, o, rows: rows, into: x, accumulate: true)
         }
         let u2 = arena.take(rows * w)
@@ -126,22 +127,29 @@ struct TrainingBlock: Sendable {
         norm2.backward(p, du, rows: rows, cache: c.ln2, dx: dx)
         // Attention.
         let dO = arena.take(rows * w)
-        let scratch = arena.take(length * length)
+        let chunks = Backprop.chunks(sequences, enabled: arena.parallel)
+        let scratch = arena.take(chunks * length * length)
         if graph, let q, let k, let v, let out, let e = roiEmbedding, let dE = dRoiEmbedding, let qe = c.qe, let ke = c.ke {
             let n = length, scale = 1 / S(hd).squareRoot()
             out.backward(p, dx, x: c.o, rows: rows, dx: dO)
             let dv = arena.take(rows * w)
+            // Per-(segment, head) score gradients, summed over segments afterwards in a fixed order,
+            // so the result does not depend on how segments are split across threads.
+            let perSegment = arena.take(sequences * heads * n * n)
+            nonisolated(unsafe) let (aP, vP, dOP, dvP, dsP) = (c.attention, c.projected, dO, dv, perSegment)
+            Backprop.parallel(sequences, enabled: arena.parallel) { range, _ in for s in range {
+                for h in 0..<heads {
+                    let a = aP + (s * heads + h) * n * n, work = dsP + (s * heads + h) * n * n
+                    let dOh = dOP + s * n * w + h * hd, vh = vP + s * n * w + h * hd
+                    Backprop.gemm(transB: true, m: n, n: n, k: hd, a: dOh, lda: w, b: vh, ldb: w, c: work, ldc: n)
+                    Backprop.gemm(transA: true, m: n, n: hd, k: n, a: a, lda: n, b: dOh, ldb: w, c: dvP + s * n * w + h * hd, ldc: w)
+                    Backprop.softmaxBackward(work, a: a, rows: n, count: n)
+                }
+            } }
             let dScores = arena.take(heads * n * n, zeroed: true)
             for s in 0..<sequences {
-                for h in 0..<heads {
-                    let a = c.attention + (s * heads + h) * n * n
-                    let dOh = dO + s * n * w + h * hd, vh = c.projected + s * n * w + h * hd
-                    Backprop.gemm(transB: true, m: n, n: n, k: hd, a: dOh, lda: w, b: vh, ldb: w, c: scratch, ldc: n)
-                    Backprop.gemm(transA: true, m: n, n: hd, k: n, a: a, lda: n, b: dOh, ldb: w, c: dv + s * n * w + h * hd, ldc: w)
-                    Backprop.softmaxBackward(scratch, a: a, rows: n, count: n)
-                    let ds = dScores + h * n * n
-                    for i in 0..<(n * n) { ds[i] += scratch[i] }
-                }
+                let part = perSegment + s * heads * n * n
+                for i in 0..<(heads * n * n) { dScores[i] += part[i] }
             }
             let dq = arena.take(n * w), dk = arena.take(n * w)
             for h in 0..<heads {
@@ -156,7 +164,7 @@ struct TrainingBlock: Sendable {
             let dqkv = arena.take(rows * 3 * w)
             Backprop.selfAttentionBackward(
                 dOut: dO, qkv: c.projected, attention: c.attention, width: w, heads: heads, sequences: sequences, length: length, dqkv: dqkv,
-                scratch: scratch)
+                scratch: scratch, parallel: arena.parallel)
             qkv.backward(p, dqkv, x: c.u1, rows: rows, dx: du)
         }
         norm1.backward(p, du, rows: rows, cache: c.ln1, dx: dx)

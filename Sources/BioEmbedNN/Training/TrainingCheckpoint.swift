@@ -71,7 +71,8 @@ public enum TrainingCheckpoint {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(json)
         for t in tensors {
-            for value in t.values { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            // safetensors is little-endian, like every platform BioEmbed builds for.
+            if let base = t.values.baseAddress { data.append(UnsafeBufferPointer(start: base, count: t.values.count)) }
         }
         try writeAtomically(data, to: path)
     }
