@@ -99,5 +99,7 @@ stages:
     with h5py.File(tmp_path / "training.h5", "r") as f:
         loss = f["training/brainmae/train_loss"][()]
         assert len(loss) == f["training/brainmae"].attrs["steps"] and all(math.isfinite(x) for x in loss)
+    v = run("validate", tmp_path / "training.h5")
+    assert v.returncode == 0, v.stdout + v.stderr
     with h5py.File(tmp_path / "emb.h5", "r") as f:
         assert f["embeddings/brainmae/pooled"].shape == (8, CONFIG["enc_dim"])

@@ -4,8 +4,8 @@ import Foundation
 
 /// `train_brainmae`: pre-trains BrainMAE-ref v0 on the `/fmri` collection of its input
 /// (`BrainMAETrainer`) and writes the weights to `weights` (+ `<stem>.config.json`, state file).
-/// The output HDF5 gets `/training/brainmae` with the per-step training loss and the held-out
-/// loss per epoch (attributes: weights path, steps, segments/s). Any bad subject stops training
+/// The output HDF5 gets `/training/brainmae`: the subject ids with their split (`heldout` 1/0), the
+/// per-step training loss and the held-out loss per epoch (attributes: weights path, steps, segments/s). Any bad subject stops training
 /// before the first step (a training set with holes is not what the user asked for).
 public struct BrainMAETrainStage: CollectionStage {
     public static let name = "train_brainmae"
@@ -46,6 +46,8 @@ public struct BrainMAETrainStage: CollectionStage {
         let training = output.root.contains("training") ? try output.root.group("training") : try output.root.createGroup("training")
         if training.contains("brainmae") { try training.remove("brainmae") }
         let group = try training.createGroup("brainmae")
+        try group.writeStrings("ids", report.subjects)
+        try group.write("heldout", report.heldOut.map { Int64($0 ? 1 : 0) })
         if !report.trainingLoss.isEmpty { try group.write("train_loss", report.trainingLoss) }
         if !report.heldOutLoss.isEmpty { try group.write("heldout_loss", report.heldOutLoss) }
         try group.setAttribute("weights", .string(c.weights))

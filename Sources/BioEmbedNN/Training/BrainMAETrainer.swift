@@ -43,6 +43,9 @@ public struct BrainMAETrainer: Sendable {
         public var segmentsPerSecond: Double
         /// Median wall seconds of one step (loss, gradients, update).
         public var medianStepSeconds: Double
+        /// Subject ids of the collection and whether each is in the held-out split.
+        public var subjects: [String] = []
+        public var heldOut: [Bool] = []
     }
 
     public let options: Options
@@ -119,6 +122,9 @@ public struct BrainMAETrainer: Sendable {
                 + "\(stepsPerEpoch) steps/epoch, \(settings.epochs) epochs\(startStep > 0 ? ", resuming at step \(startStep)" : "")")
         var report = Report(steps: 0, trainingLoss: [], heldOutLoss: [], segmentsPerSecond: 0, medianStepSeconds: 0)
         var stepSeconds: [Double] = []
+        report.subjects = data.subjects
+        let heldOutSubjects = Set(data.heldOutWindows.map { data.subjectOfWindow[$0] })
+        report.heldOut = data.subjects.indices.map { heldOutSubjects.contains($0) }
         if startStep == 0, let loss = heldOutLoss(model, data: data, settings: settings) {
             report.heldOutLoss.append(loss)
             Diagnostics.info("train brainmae: held-out loss before training \(format(loss))")
