@@ -64,6 +64,19 @@ struct BrainMAETrainerTests {
         FixtureCheck.expectClose(inference.encode(segments: segments, batch: 2, segmentCount: 3).tokens, expected, atol: 1e-4, rtol: 1e-4, "checkpoint tokens")
     }
 
+    @Test func warmupCosineSchedule() throws {
+        let c = try BrainMAEConfig(ModelConfigFile(path: "c.json", values: Self.tinyConfig))
+        let s = try TrainingSettings(ModelConfigFile(path: "c.json", values: Self.tinyConfig.merging(["warmup_fraction": 0.1]) { $1 }), model: c)
+        let peak = s.learningRate
+        #expect(abs(s.learningRate(step: 1, of: 100) - peak / 10) < 1e-15)
+        #expect(abs(s.learningRate(step: 10, of: 100) - peak) < 1e-15)
+        #expect(abs(s.learningRate(step: 55, of: 100) - peak / 2) < 1e-12)
+        #expect(abs(s.learningRate(step: 100, of: 100)) < 1e-15)
+        let constant = try TrainingSettings(ModelConfigFile(path: "c.json", values: Self.tinyConfig.merging(["schedule": "constant"]) { $1 }), model: c)
+        #expect(constant.learningRate(step: 77, of: 100) == peak)
+        #expect(throws: NNError.self) { try TrainingSettings(ModelConfigFile(path: "c.json", values: Self.tinyConfig.merging(["schedule": "step"]) { $1 }), model: c) }
+    }
+
     @Test func badInputFailsBeforeAnyStep() throws {
         let dir = TestSupport.temporaryDirectory("brainmae-bad")
         let config = dir + "/bm.json", good = dir + "/fmri.h5"

@@ -88,6 +88,9 @@ public struct BrainMAETrainer: Sendable {
             guard seed == options.seed else {
                 throw NNError.invalidConfig(file: stateFile.path, key: "seed", expected: "\(options.seed) (--seed)", found: "\(seed) in the checkpoint")
             }
+            if let recorded = stateFile.metadata["config_sha256"], recorded != SHA256.hex(Array(file.text.utf8)) {
+                Diagnostics.warning("\(options.config) differs from the config the checkpoint was trained with: the resumed run will not equal an uninterrupted one")
+            }
             startStep = step
             state = stateFile
         } else {
@@ -197,7 +200,9 @@ public struct BrainMAETrainer: Sendable {
     /// Writes the state file, then the weights, then the config (each atomically).
     func checkpoint(_ model: BrainMAETrainingModel<Float>, adam: AdamW<Float>, configText: String, step: Int) throws {
         let p = model.parameters, c = model.config
-        let metadata = ["step": "\(step)", "seed": "\(options.seed)", "format": "bioembed-brainmae-train/1"]
+        let metadata = [
+            "step": "\(step)", "seed": "\(options.seed)", "format": "bioembed-brainmae-train/1", "config_sha256": SHA256.hex(Array(configText.utf8)),
+        ]
         var state: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)] = []
         for (i, name) in p.names.enumerated() {
             state.append(("adam.m." + name, p.shapes[i], UnsafeBufferPointer(start: adam.m + p.offsets[i], count: p.count(i))))
