@@ -107,7 +107,10 @@ struct TrainingBlock: Sendable {
         let hidden = fc1.outFeatures
         let f = arena.take(rows * hidden), g = arena.take(rows * hidden)
         fc1.forward(p, u2, rows: rows, into: f)
-        Backprop.gelu(f, count: rows * hidden, into: g)
+        nonisolated(unsafe) let (fP, gP) = (f, g)
+        Backprop.parallel(rows, enabled: arena.parallel) { range, _ in
+            Backprop.gelu(fP + range.lowerBound * hidden, count: range.count * hidden, into: gP + range.lowerBound * hidden)
+        }
         fc2.forward(p, g, rows: rows, into: x, accumulate: true)
         return Cache(ln1: ln1, u1: u1, projected: projected, attention: attention, o: o, ln2: ln2, u2: u2, f: f, g: g, qe: qe, ke: ke)
     }
@@ -121,7 +124,10 @@ struct TrainingBlock: Sendable {
         // MLP.
         let dg = arena.take(rows * hidden)
         fc2.backward(p, dx, x: c.g, rows: rows, dx: dg)
-        Backprop.geluBackward(dg, x: c.f, count: rows * hidden)
+        nonisolated(unsafe) let (dgP, fP) = (dg, c.f)
+        Backprop.parallel(rows, enabled: arena.parallel) { range, _ in
+            Backprop.geluBackward(dgP + range.lowerBound * hidden, x: fP + range.lowerBound * hidden, count: range.count * hidden)
+        }
         let du = arena.take(rows * w)
         fc1.backward(p, dg, x: c.u2, rows: rows, dx: du)
         norm2.backward(p, du, rows: rows, cache: c.ln2, dx: dx)
