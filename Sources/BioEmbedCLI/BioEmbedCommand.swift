@@ -20,7 +20,7 @@ struct BioEmbedCommand: ParsableCommand {
             """,
         version: BioEmbedVersion.string,
         subcommands: [
-            FMRICommand.self, ProteinCommand.self, MoleculeCommand.self, EncodeCommand.self,
+            FMRICommand.self, ProteinCommand.self, MoleculeCommand.self, EncodeCommand.self, TrainCommand.self,
             RunCommand.self, SubmitCommand.self, StatusCommand.self, MergeCommand.self,
             InspectCommand.self, ValidateCommand.self, ExportCommand.self, ChecksumCommand.self,
         ])

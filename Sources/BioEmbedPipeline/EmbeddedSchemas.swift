@@ -126,5 +126,24 @@ enum EmbeddedSchemas {
   ]
 }
 """#,
+        "training.json": #"""
+{
+  "schema": "bioembed/training/1",
+  "group": "training/*",
+  "group_names": ["brainmae"],
+  "description": "Pre-training logs written by `train_brainmae`: the subjects (ids) with their split (heldout 1 = held-out), the loss of every step and the held-out loss before training and after each epoch; the weights are the safetensors file named by `weights`.",
+  "attributes": {
+    "weights": {"type": "string", "required": true},
+    "steps": {"type": "int", "required": true},
+    "segments_per_second": {"type": "double", "required": true}
+  },
+  "datasets": [
+    {"path": "ids", "dtype": "string", "shape": ["N"], "unique": true},
+    {"path": "heldout", "dtype": "int64", "shape": ["N"]},
+    {"path": "train_loss", "dtype": "float64", "shape": ["S"], "required": false},
+    {"path": "heldout_loss", "dtype": "float64", "shape": ["E"], "required": false}
+  ]
+}
+"""#,
     ]
 }

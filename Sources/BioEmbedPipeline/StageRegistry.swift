@@ -116,6 +116,7 @@ public enum StageRegistry {
         MolT5EncodeStage.name: entry(MolT5EncodeStage.self),
         BrainMAEEncodeStage.name: entry(BrainMAEEncodeStage.self),
         ProteinTokenizeStage.name: entry(ProteinTokenizeStage.self),
+        BrainMAETrainStage.name: entry(BrainMAETrainStage.self),
     ]
 
     /// Stage names with their one-line summaries, sorted.
