@@ -61,6 +61,10 @@ func runStageCommand(_ stage: AnyStage, inputs: [String], output: String, jobs: 
 func report(_ summary: RunSummary) {
     for stage in summary.stages {
         let rate = stage.seconds > 0 ? String(format: ", %.1f items/s", Double(stage.done + stage.failed) / stage.seconds) : ""
+        if !stage.wroteOutput && stage.done == 0 && stage.failed == 0 {
+            Diagnostics.info("\(stage.stage): unchanged since the last run (cached) -> \(stage.output)")
+            continue
+        }
         let cached = stage.cached > 0 ? " (\(stage.cached) inputs cached from an earlier run)" : ""
         Diagnostics.info("\(stage.stage): \(stage.done) done, \(stage.failed) failed in \(String(format: "%.2f", stage.seconds)) s\(rate)\(cached) -> \(stage.output)")
         for failure in stage.failures.prefix(10) { Diagnostics.info("  failed \(failure.id): \(failure.message)") }

@@ -72,6 +72,16 @@ public struct StageSummary: Sendable {
     public var failures: [(id: String, message: String)]
     /// Inputs whose results came from an earlier run (`--resume`).
     public var cached: Int = 0
+    /// False when the output was left exactly as an earlier run wrote it.
+    public var wroteOutput = true
+}
+
+/// What the last complete run left: the content hash of every file it wrote and the key
+/// (version + parameters + files) of every collection stage, so `--resume` can skip collection
+/// stages whose input and output are exactly as that run left them.
+struct RunRecord: Codable {
+    var files: [String: String] = [:]
+    var stages: [String: String] = [:]
 }
 
 /// What a run did, and the exit code of contract.md it maps to.
@@ -167,15 +177,44 @@ public final class LocalRunner {
             manifests[path] = try Manifest.load(path, requiredColumns: needed.sorted()).items.filter { options.shard?.contains($0.index) ?? true }
         }
         if options.jobs > 1 { BLASRuntime.setThreads(1) } else if let threads = options.threads { BLASRuntime.setThreads(threads) }
+        let recordPath = PathText.joined(outputDirectory, ".bioembed/run-record.json")
+        let previous = options.resume ? FileManager.default.contents(atPath: recordPath).flatMap { try? JSONDecoder().decode(RunRecord.self, from: $0) } : nil
+        var record = RunRecord()
+        var changed = Set<String>()  // files this run rewrote
         var summaries: [StageSummary] = []
         for stage in stages where options.only == nil || options.only == stage.entry.stage {
             switch stage.step {
             case let .items(itemStage):
                 let items = manifests[stage.entry.manifest ?? spec.manifest] ?? []
-                summaries.append(try StageExecutor.execute(itemStage, items: items, output: outputPath(for: stage.output), options: options))
+                let output = outputPath(for: stage.output)
+                let summary = try StageExecutor.execute(itemStage, items: items, output: output, options: options)
+                if summary.wroteOutput { changed.insert(output) }
+                summaries.append(summary)
             case let .collection(collectionStage):
-                summaries.append(try StageExecutor.execute(
-                    collectionStage, input: outputPath(for: stage.input!), output: outputPath(for: stage.output), options: options))
+                let input = outputPath(for: stage.input!), output = outputPath(for: stage.output)
+                let key = collectionStage.name + "/" + String(collectionStage.version) + "/" + collectionStage.parametersJSON + "/" + input + "/" + output
+                record.stages[collectionStage.name] = key
+                if let previous, previous.stages[collectionStage.name] == key, !changed.contains(input), !changed.contains(output),
+                   [input, output].allSatisfy({ previous.files[$0] != nil && previous.files[$0] == (try? FileDigest.sha256(ofFile: $0)) }) {
+                    var summary = StageSummary(stage: collectionStage.name, output: output, done: 0, failed: 0, seconds: 0, failures: [])
+                    summary.cached = 1
+                    summary.wroteOutput = false
+                    summaries.append(summary)
+                    continue
+                }
+                summaries.append(try StageExecutor.execute(collectionStage, input: input, output: output, options: options))
+                changed.insert(output)
+            }
+        }
+        if options.only == nil {
+            for stage in stages {
+                let path = outputPath(for: stage.output)
+                record.files[path] = try? FileDigest.sha256(ofFile: path)
+            }
+            if let data = try? JSONEncoder().encode(record) {
+                try? FileManager.default.createDirectory(atPath: PathText.joined(outputDirectory, ".bioembed"), withIntermediateDirectories: true)
+                let temporary = recordPath + ".tmp-\(getpid())"
+                if FileManager.default.createFile(atPath: temporary, contents: data) { rename(temporary, recordPath) }
             }
         }
         return RunSummary(stages: summaries)

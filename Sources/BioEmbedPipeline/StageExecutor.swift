@@ -88,7 +88,7 @@ public enum StageExecutor {
             let failures = previousRecord.items.flatMap { $0.failures ?? [] }
             return StageSummary(
                 stage: stage.name, output: output, done: done, failed: failures.count, seconds: Date().timeIntervalSince(started),
-                failures: failures.prefix(20).map { ($0.id, $0.message) }, cached: items.count)
+                failures: failures.prefix(20).map { ($0.id, $0.message) }, cached: items.count, wroteOutput: false)
         }
         if !cached.isEmpty { Diagnostics.info("\(stage.name): \(cached.count) of \(items.count) inputs already done, \(todo.count) to do") }
 

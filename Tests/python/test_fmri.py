@@ -215,4 +215,5 @@ def test_fmri_pipeline_runs_every_stage_into_one_valid_file(run, tmp_path):
                      "graph/correlation/degree", "spectral/alff"]:
             assert name in g, name
         assert rel_to_std(g["timeseries"][()], ref["sub-01/clean_timeseries"][()]) <= 1e-9
-        assert list(f["provenance"]) == ["fmri_connectivity", "fmri_extract", "fmri_graph", "fmri_spectral"]
+        assert list(f["provenance"]) == ["encode_brainmae", "fmri_connectivity", "fmri_extract", "fmri_graph", "fmri_spectral", "train_brainmae"]
+        assert f["embeddings/brainmae/pooled"].shape[0] == 1

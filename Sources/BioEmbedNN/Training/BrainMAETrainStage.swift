@@ -22,6 +22,7 @@ public struct BrainMAETrainStage: CollectionStage {
         public var seed: UInt64
         public var resume: Bool
         public static let parameterNames = ["config", "weights", "epochs", "seed", "resume"]
+        public static let pathParameterNames = ["config", "weights"]
 
         public init(config: String, weights: String, epochs: Int? = nil, seed: UInt64 = 0, resume: Bool = false) {
             self.config = config; self.weights = weights; self.epochs = epochs; self.seed = seed; self.resume = resume
