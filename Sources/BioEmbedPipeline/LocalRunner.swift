@@ -117,7 +117,7 @@ public final class LocalRunner {
         var built: [(PipelineSpec.StageEntry, PipelineStep, String?, String)] = []
         var previousOutput: String?
         for entry in spec.stages {
-            let step = try StageRegistry.make(entry, file: spec.file)
+            let step = try StageRegistry.make(entry, file: spec.file, outputDirectory: options.outputDirectory ?? spec.outputDirectory)
             switch step {
             case .items:
                 if entry.input != nil {

@@ -125,7 +125,9 @@ public enum StageRegistry {
     }
 
     /// Builds the stage of one pipeline entry; unknown stages and parameters name their line.
-    public static func make(_ entry: PipelineSpec.StageEntry, file: String) throws(PipelineError) -> PipelineStep {
+    ///
+    /// - Parameter outputDirectory: what `{output_dir}` at the start of a file parameter means.
+    public static func make(_ entry: PipelineSpec.StageEntry, file: String, outputDirectory: String = "") throws(PipelineError) -> PipelineStep {
         guard let known = entries[entry.stage] else {
             throw PipelineError.unknownStage(file: file, line: entry.line, stage: entry.stage, known: entries.keys.sorted())
         }
@@ -133,7 +135,8 @@ public enum StageRegistry {
             throw PipelineError.unknownKey(file: file, line: line, key: key, allowed: known.parameterNames)
         }
         do {
-            return try known.make(resolvingPaths(entry.parametersYAML, keys: known.pathParameterNames, base: (file as NSString).deletingLastPathComponent))
+            return try known.make(resolvingPaths(
+                entry.parametersYAML, keys: known.pathParameterNames, base: (file as NSString).deletingLastPathComponent, outputDirectory: outputDirectory))
         } catch let error as DecodingError {
             throw PipelineError.invalidParameter(file: file, line: entry.line, stage: entry.stage, problem: describe(error))
         } catch {
@@ -141,12 +144,18 @@ public enum StageRegistry {
         }
     }
 
-    /// The `with:` YAML with relative paths in `keys` joined onto the pipeline file's folder.
-    static func resolvingPaths(_ yaml: String, keys: [String], base: String) -> String {
-        guard !keys.isEmpty, !base.isEmpty, let node = try? Yams.compose(yaml: yaml), var mapping = node.mapping else { return yaml }
+    /// The `with:` YAML with the file parameters in `keys` resolved: `{output_dir}/x` becomes a
+    /// path in the run's output folder (files a stage writes, or reads from an earlier stage);
+    /// other relative paths are joined onto the pipeline file's folder.
+    static func resolvingPaths(_ yaml: String, keys: [String], base: String, outputDirectory: String = "") -> String {
+        guard !keys.isEmpty, let node = try? Yams.compose(yaml: yaml), var mapping = node.mapping else { return yaml }
         for key in keys {
             guard let value = mapping[key]?.scalar?.string, !value.isEmpty, !value.hasPrefix("/") else { continue }
-            mapping[key] = Node(PathText.joined(base, value), Tag(.str))
+            if value.hasPrefix("{output_dir}") {
+                mapping[key] = Node(PathText.joined(outputDirectory, String(value.dropFirst("{output_dir}".count).drop { $0 == "/" })), Tag(.str))
+            } else if !base.isEmpty {
+                mapping[key] = Node(PathText.joined(base, value), Tag(.str))
+            }
         }
         return (try? Yams.serialize(node: Node.mapping(mapping))) ?? yaml
     }

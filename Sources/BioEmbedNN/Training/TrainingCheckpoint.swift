@@ -56,6 +56,8 @@ public enum TrainingCheckpoint {
     public static func writeSafeTensors(
         _ tensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)], metadata: [String: String], to path: String
     ) throws(NNError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         var header: [String: Any] = [:]
         var offset = 0
         for t in tensors {
