@@ -160,10 +160,18 @@ public enum StageExecutor {
         }
         let errors = ErrorLog(file: file)
         var readers: [Int: (reader: CollectionReader, rows: [String: Int])] = [:]
+        var readerOrder: [Int] = []
         var finalItems: [DoneRecord.Item] = []
         for item in items {
             if let hit = cached[item.id] {
                 if readers[hit.source] == nil {
+                    // Sources are met in input order (parts are written in that order): keep few open,
+                    // so memory does not grow with the number of parts.
+                    if readers.count >= 2, let oldest = readerOrder.first {
+                        readers[oldest] = nil
+                        readerOrder.removeFirst()
+                    }
+                    readerOrder.append(hit.source)
                     let reader = try CollectionReader(try HDF5File.open(sources[hit.source]).root.group(stage.collection))
                     readers[hit.source] = (reader, Dictionary(reader.ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }))
                 }
