@@ -89,6 +89,7 @@ public final class HDF5File {
         try H5.check(H5Fflush(handle.id, H5F_SCOPE_GLOBAL), "H5Fflush", file: path, object: "/")
         handle.close()
         finished = true
+        H5.releaseFreeLists()
         if durable { Self.fsync(workingPath) }
         if rename(workingPath, path) != 0 {
             let reason = String(cString: strerror(errno))

@@ -5,8 +5,14 @@ enum H5 {
     /// Runs once per process: opens the library and turns off its stderr error-stack printing.
     private static let initialized: Bool = {
         H5open()
+        // HDF5 keeps freed blocks on internal free lists that are never returned by default, so a
+        // long run that opens many files (parts, shards) grows without bound. Cap them.
+        H5set_free_list_limits(4 << 20, 1 << 20, 4 << 20, 1 << 20, 4 << 20, 1 << 20)
         return true
     }()
+
+    /// Returns HDF5's free-list memory to the allocator (after a file is closed).
+    static func releaseFreeLists() { H5garbage_collect() }
 
     /// Opens the library once per process and silences HDF5's stderr error stack in this thread
     /// (thread-safe builds keep one stack per thread). Cheap after the first call in a thread.
@@ -54,7 +60,9 @@ final class H5Handle {
         H5.ensureInitialized()
         guard H5Iis_valid(id) > 0 else { return }
         switch kind {
-        case .file: H5Fclose(id)
+        case .file:
+            H5Fclose(id)
+            H5.releaseFreeLists()
         case .group: H5Gclose(id)
         case .dataset: H5Dclose(id)
         case .dataspace: H5Sclose(id)
