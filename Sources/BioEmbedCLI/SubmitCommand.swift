@@ -45,6 +45,9 @@ struct SubmitCommand: ParsableCommand {
     @Flag(help: "Print the scripts and sbatch commands without submitting.")
     var dryRun = false
 
+    @Flag(name: .customLong("virtual-index"), help: "The merge job also writes <output>.virtual.h5, a virtual-dataset index over the shards.")
+    var virtualIndex = false
+
     @Flag(help: "Resubmit the failed or missing shards of a run folder (and the merge).")
     var resume = false
 
@@ -85,11 +88,12 @@ struct SubmitCommand: ParsableCommand {
             for entry in spec.stages {
                 stageResources[entry.stage] = base.overridden(by: SlurmSubmission.Resources(entry.resources)).overridden(by: overrides)
             }
-            let submission = SlurmSubmission(
+            var submission = SlurmSubmission(
                 pipeline: path, runDirectory: runDirectory, shards: shards!,
                 throttle: throttle ?? spec.slurm["throttle"].flatMap { Int($0) } ?? 100,
                 executable: executablePath, resources: base.overridden(by: overrides), stageResources: stageResources,
                 stages: runner.plan.map(\.stage), jobs: [], mergeJobID: nil, submittedUTC: "", rounds: 0)
+            submission.virtualIndex = virtualIndex
             let (record, printed) = try SlurmBackend.submit(submission, dryRun: dryRun)
             if dryRun {
                 print(printed, terminator: "")
@@ -143,6 +147,7 @@ struct MergeCommand: ParsableCommand {
 
             Example:
               bioembed merge pipelines/proteins.yaml --shards 8 --output-dir out/proteins
+              bioembed merge pipelines/proteins.yaml --shards 8 --output-dir out/proteins --virtual   # index only
             """)
 
     @Argument(help: "The pipeline file (YAML).")
@@ -154,13 +159,16 @@ struct MergeCommand: ParsableCommand {
     @Option(name: .customLong("output-dir"), help: "The run folder (default: the pipeline's output_dir).")
     var outputDirectory: String?
 
+    @Flag(help: "Write <output>.virtual.h5, an HDF5 virtual-dataset index over the shards (no copy; items in shard order), instead of the physical merge.")
+    var virtual = false
+
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
         global.apply()
         let reports = try reportingErrors { () throws -> [ShardMerge.Report] in
             let runner = try LocalRunner(spec: try PipelineSpec.load(pipeline), options: RunOptions(outputDirectory: outputDirectory))
-            return try ShardMerge.merge(runner: runner, shards: shards)
+            return virtual ? try ShardMerge.virtualIndex(runner: runner, shards: shards) : try ShardMerge.merge(runner: runner, shards: shards)
         }
         var incomplete = false
         for report in reports {

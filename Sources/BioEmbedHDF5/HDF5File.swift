@@ -49,11 +49,14 @@ public final class HDF5File {
     }
 
     /// Starts a new file that will replace `path` on `commit()`.
-    public static func create(_ path: String) throws(HDF5Error) -> HDF5File {
+    ///
+    /// - Parameter virtualDatasets: allow the HDF5 1.10 format features virtual datasets need
+    ///   (readers need HDF5 ≥ 1.10, as every current h5py has).
+    public static func create(_ path: String, virtualDatasets: Bool = false) throws(HDF5Error) -> HDF5File {
         H5.ensureInitialized()
         let temporary = temporaryName(for: path)
         try ensureParentDirectory(of: path)
-        let fapl = try accessList(file: path)
+        let fapl = try accessList(file: path, newest: virtualDatasets)
         let id = try H5.check(
             H5Fcreate(temporary, bio_H5F_ACC_TRUNC(), H5.defaultList, fapl.id), "H5Fcreate", file: path, object: "/")
         return HDF5File(path: path, workingPath: temporary, handle: H5Handle(id, .file), writable: true)
@@ -146,9 +149,9 @@ public final class HDF5File {
 
     /// File access: HDF5 1.8+ object headers (dense attribute storage for long provenance lists;
     /// readable by every h5py), and strong close so no object keeps the file open after `commit()`.
-    private static func accessList(file: String) throws(HDF5Error) -> H5Handle {
+    private static func accessList(file: String, newest: Bool = false) throws(HDF5Error) -> H5Handle {
         let fapl = H5Handle(try H5.check(H5Pcreate(bio_H5P_FILE_ACCESS()), "H5Pcreate", file: file, object: "/"), .propertyList)
-        try H5.check(H5Pset_libver_bounds(fapl.id, H5F_LIBVER_V18, H5F_LIBVER_V18), "H5Pset_libver_bounds", file: file, object: "/")
+        try H5.check(H5Pset_libver_bounds(fapl.id, H5F_LIBVER_V18, newest ? H5F_LIBVER_V110 : H5F_LIBVER_V18), "H5Pset_libver_bounds", file: file, object: "/")
         try H5.check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "H5Pset_fclose_degree", file: file, object: "/")
         return fapl
     }

@@ -188,6 +188,43 @@ public final class HDF5Group: HDF5Located {
         return dataset
     }
 
+    /// Creates a virtual dataset that concatenates whole source datasets along axis 0.
+    ///
+    /// Each source is `rows` rows of `rowShape` in another file (same element type; numeric types
+    /// only). Source file names are stored as given: a relative name is found next to this file,
+    /// so the index and its shards can move together.
+    @discardableResult
+    public func createVirtualDataset(
+        _ name: String, type: ElementType, rowShape: [Int], sources: [(file: String, dataset: String, rows: Int)]
+    ) throws(HDF5Error) -> HDF5Dataset {
+        let object = childPath(name)
+        guard type != .string else {
+            throw HDF5Error.typeMismatch(file: fileName, object: object, expected: "a numeric type for a virtual dataset", found: "strings")
+        }
+        let total = sources.reduce(0) { $0 + $1.rows }
+        var dims = ([total] + rowShape).map { hsize_t($0) }
+        let rank = Int32(dims.count)
+        let space = H5Handle(try H5.check(H5Screate_simple(rank, &dims, nil), "H5Screate_simple", file: fileName, object: object), .dataspace)
+        let mapping = H5Handle(try H5.check(H5Screate_simple(rank, &dims, nil), "H5Screate_simple", file: fileName, object: object), .dataspace)
+        let dcpl = H5Handle(try H5.check(H5Pcreate(bio_H5P_DATASET_CREATE()), "H5Pcreate", file: fileName, object: object), .propertyList)
+        var start = 0
+        for source in sources where source.rows > 0 {
+            var sourceDims = ([source.rows] + rowShape).map { hsize_t($0) }
+            let sourceSpace = H5Handle(
+                try H5.check(H5Screate_simple(rank, &sourceDims, nil), "H5Screate_simple", file: fileName, object: object), .dataspace)
+            var offset = [hsize_t](repeating: 0, count: dims.count)
+            offset[0] = hsize_t(start)
+            try H5.check(H5Sselect_hyperslab(mapping.id, H5S_SELECT_SET, &offset, nil, &sourceDims, nil), "H5Sselect_hyperslab", file: fileName, object: object)
+            try H5.check(H5Pset_virtual(dcpl.id, mapping.id, source.file, source.dataset, sourceSpace.id), "H5Pset_virtual", file: fileName, object: object)
+            start += source.rows
+        }
+        let fileType = try type.fileTypeHandle(file: fileName, object: object)
+        let lcpl = try linkCreationList(object)
+        let id = try H5.check(
+            H5Dcreate2(locationID, name, fileType.id, space.id, lcpl.id, dcpl.id, H5.defaultList), "H5Dcreate2", file: fileName, object: object)
+        return HDF5Dataset(file: file, handle: H5Handle(id, .dataset), path: object)
+    }
+
     /// About 1 MiB per chunk, whole rows, at least one row.
     static func defaultChunks(shape: [Int], width: Int) -> [Int] {
         let rowElements = max(1, shape.dropFirst().reduce(1, *))

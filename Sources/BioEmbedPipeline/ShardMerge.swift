@@ -33,6 +33,73 @@ public enum ShardMerge {
         }
     }
 
+    /// Writes `<name>.virtual.h5` for every output of the pipeline: an index over the shard files
+    /// (no data copied). Numeric per-item and ragged arrays are HDF5 virtual datasets over the
+    /// shards, in shard order (shard 0's items, then shard 1's, ...); ids, strings and offsets are
+    /// written out. The shard files must stay next to the index. Missing shards are left out and
+    /// listed in the root attribute `missing_shards`.
+    public static func virtualIndex(runner: LocalRunner, shards count: Int) throws -> [Report] {
+        var names: [String] = []
+        for step in runner.plan where !names.contains(step.output) { names.append(step.output) }
+        return try names.map { name in
+            let folder = runner.outputDirectory
+            let stem = (name as NSString).deletingPathExtension
+            let output = PathText.joined(folder, stem + ".virtual.h5")
+            var files: [(index: Int, name: String, file: HDF5File)] = []
+            var missing: [Int] = []
+            for index in 0..<count {
+                let path = shardPath(folder, name, index, count)
+                if let file = try? HDF5File.open(path) { files.append((index, (path as NSString).lastPathComponent, file)) } else { missing.append(index) }
+            }
+            defer { files.forEach { $0.file.close() } }
+            guard let first = files.first?.file else {
+                throw CoreError.unreadable(file: shardPath(folder, name, 0, count), reason: "none of the \(count) shards of \(name) exists")
+            }
+            let index = try HDF5File.create(output, virtualDatasets: true)
+            for attribute in try first.root.attributeNames() { try index.root.setAttribute(attribute, try first.root.attribute(attribute)) }
+            try index.root.setAttribute("virtual_shards", .int(Int64(count)))
+            try index.root.setAttribute("missing_shards", .ints(missing.map(Int64.init)))
+            var items = 0
+            for path in collections(in: first.root) {
+                let present = files.filter { $0.file.root.kind(of: path) == .group }
+                let firstGroup = try present[0].file.root.group(path)
+                let (fields, constants) = try classify(firstGroup, path: path)
+                let target = try index.root.createGroup(path)
+                for attribute in try firstGroup.attributeNames() { try target.setAttribute(attribute, try firstGroup.attribute(attribute)) }
+                let readers = try present.map { try CollectionReader($0.file.root.group(path)) }
+                let ids = readers.flatMap(\.ids)
+                try target.writeStrings("ids", ids)
+                items = max(items, ids.count)
+                var offsetsWritten = Set<String>()
+                for field in fields {
+                    let rows = try present.map { try $0.file.root.group(path).dataset(field.name).shape.first ?? 0 }
+                    if field.type == .string {
+                        var all: [String] = []
+                        for entry in present { all += try entry.file.root.group(path).dataset(field.name).readStrings() }
+                        try target.writeStrings(field.name, all)
+                    } else {
+                        try target.createVirtualDataset(
+                            field.name, type: field.type, rowShape: field.rowShape,
+                            sources: zip(present, rows).map { (file: $0.name, dataset: "/" + path + "/" + field.name, rows: $1) })
+                    }
+                    if case let .ragged(offsetsName, _) = field.layout, offsetsWritten.insert(offsetsName).inserted {
+                        var combined: [Int64] = [0]
+                        for reader in readers {
+                            let table = try reader.offsets(offsetsName)
+                            let base = combined.last!
+                            combined += table.dropFirst().map { $0 + base }
+                        }
+                        try target.write(offsetsName, combined)
+                    }
+                }
+                for name in constants { try copyDataset(name, from: firstGroup, to: target) }
+            }
+            let failed = try mergeErrors(files: Dictionary(uniqueKeysWithValues: files.map { ($0.index, $0.file) }), rank: [:], into: index)
+            try index.commit()
+            return Report(output: output, items: items, failed: failed, missingShards: missing)
+        }
+    }
+
     static func shardPath(_ folder: String, _ name: String, _ index: Int, _ count: Int) -> String {
         let stem = (name as NSString).deletingPathExtension
         let ext = (name as NSString).pathExtension
@@ -123,33 +190,7 @@ public enum ShardMerge {
     static func mergeCollection(_ path: String, files: [Int: HDF5File], order: [String], into merged: HDF5File) throws -> Int {
         let shardIndices = files.keys.sorted()
         let firstGroup = try files[shardIndices[0]]!.root.group(path)
-        let schema = LayoutSchemas.all.first { schema in
-            let parts = schema.group.split(separator: "/"), mine = path.split(separator: "/")
-            return parts.count == mine.count && zip(parts, mine).allSatisfy { $0 == "*" || $0 == $1 }
-        }
-        // Classify every dataset.
-        var fields: [FieldSpec] = []
-        var constants: [String] = []
-        let names = datasets(in: firstGroup).filter { $0 != "ids" }
-        let n = try firstGroup.dataset("ids").shape.first ?? 0
-        for name in names {
-            let dataset = try firstGroup.dataset(name)
-            guard let type = dataset.elementType else { constants.append(name); continue }
-            let shape = dataset.shape
-            let rule = schema?.datasets.first { rulePath in matches(rulePath.path, name) }
-            let firstAxis: String? = rule.flatMap { if case let .symbol(s) = $0.shape.first { return s } else { return nil } }
-            if rule?.offsets == true || (rule == nil && name.hasSuffix("_offsets") && shape == [n + 1]) {
-                continue  // rebuilt by the writer
-            } else if let axis = firstAxis, axis.hasPrefix("sum("), axis.hasSuffix(")") {
-                fields.append(FieldSpec(name, type, .ragged(offsets: String(axis.dropFirst(4).dropLast()), rowShape: Array(shape.dropFirst()))))
-            } else if firstAxis == "N" || (rule == nil && shape.first == n && !shape.isEmpty) {
-                fields.append(FieldSpec(name, type, .perItem(rowShape: Array(shape.dropFirst())), compressed: !dataset.filters.isEmpty))
-            } else if rule == nil, names.contains(name + "_offsets") {
-                fields.append(FieldSpec(name, type, .ragged(offsets: name + "_offsets", rowShape: Array(shape.dropFirst()))))
-            } else {
-                constants.append(name)
-            }
-        }
+        let (fields, constants) = try classify(firstGroup, path: path)
         // Where each id is.
         var location: [String: (shard: Int, row: Int)] = [:]
         var readers: [Int: CollectionReader] = [:]
@@ -178,6 +219,38 @@ public enum ShardMerge {
             for attribute in try source.attributeNames() { try target.setAttribute(attribute, try source.attribute(attribute)) }
         }
         return writer.count
+    }
+
+    /// How each dataset of a collection merges: per item / ragged fields, or constants copied once.
+    static func classify(_ firstGroup: HDF5Group, path: String) throws -> (fields: [FieldSpec], constants: [String]) {
+        let schema = LayoutSchemas.all.first { schema in
+            let parts = schema.group.split(separator: "/"), mine = path.split(separator: "/")
+            return parts.count == mine.count && zip(parts, mine).allSatisfy { $0 == "*" || $0 == $1 }
+        }
+        // Classify every dataset.
+        var fields: [FieldSpec] = []
+        var constants: [String] = []
+        let names = datasets(in: firstGroup).filter { $0 != "ids" }
+        let n = try firstGroup.dataset("ids").shape.first ?? 0
+        for name in names {
+            let dataset = try firstGroup.dataset(name)
+            guard let type = dataset.elementType else { constants.append(name); continue }
+            let shape = dataset.shape
+            let rule = schema?.datasets.first { rulePath in matches(rulePath.path, name) }
+            let firstAxis: String? = rule.flatMap { if case let .symbol(s) = $0.shape.first { return s } else { return nil } }
+            if rule?.offsets == true || (rule == nil && name.hasSuffix("_offsets") && shape == [n + 1]) {
+                continue  // rebuilt by the writer
+            } else if let axis = firstAxis, axis.hasPrefix("sum("), axis.hasSuffix(")") {
+                fields.append(FieldSpec(name, type, .ragged(offsets: String(axis.dropFirst(4).dropLast()), rowShape: Array(shape.dropFirst()))))
+            } else if firstAxis == "N" || (rule == nil && shape.first == n && !shape.isEmpty) {
+                fields.append(FieldSpec(name, type, .perItem(rowShape: Array(shape.dropFirst())), compressed: !dataset.filters.isEmpty))
+            } else if rule == nil, names.contains(name + "_offsets") {
+                fields.append(FieldSpec(name, type, .ragged(offsets: name + "_offsets", rowShape: Array(shape.dropFirst()))))
+            } else {
+                constants.append(name)
+            }
+        }
+        return (fields, constants)
     }
 
     static func matches(_ pattern: String, _ name: String) -> Bool {

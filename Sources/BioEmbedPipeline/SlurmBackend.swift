@@ -84,7 +84,9 @@ public enum SlurmBackend {
             cpusPerTask: 1, account: submission.resources.account, qos: submission.resources.qos, extra: submission.resources.extra))
         let merge = [submission.executable, "merge", submission.pipeline, "--shards", String(submission.shards), "--output-dir", submission.runDirectory]
             .map(ShellQuote.word).joined(separator: " ")
-        lines += ["set -uo pipefail", "export HDF5_USE_FILE_LOCKING=FALSE", "export OPENBLAS_NUM_THREADS=1", merge]
+        lines += ["set -uo pipefail", "export HDF5_USE_FILE_LOCKING=FALSE", "export OPENBLAS_NUM_THREADS=1"]
+        if submission.virtualIndex { lines.append(merge + " --virtual") }
+        lines.append(merge)
         return lines.joined(separator: "\n") + "\n"
     }
 

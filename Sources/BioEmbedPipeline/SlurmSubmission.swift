@@ -63,6 +63,8 @@ public struct SlurmSubmission: Codable, Sendable {
     public var mergeJobID: String?
     public var submittedUTC: String
     public var rounds: Int
+    /// The merge job also writes `<output>.virtual.h5` (a virtual-dataset index over the shards).
+    public var virtualIndex: Bool = false
 
     public init(pipeline: String, runDirectory: String, shards: Int, throttle: Int, executable: String, resources: Resources,
                 stageResources: [String: Resources], stages: [String], jobs: [ArrayJob] = [], mergeJobID: String? = nil,

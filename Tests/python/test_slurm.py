@@ -158,3 +158,30 @@ def test_protein_and_molecule_pipelines_on_slurm_equal_a_local_run(slurm, run, t
         else:
             np.testing.assert_array_equal(merged[name], reference[name], err_msg=name)
     assert run("validate", tmp_path / "cluster run" / output).returncode == 0
+
+
+def test_virtual_index_over_shards_reads_like_the_merged_file(run, tmp_path):
+    """merge --virtual: HDF5 virtual datasets over the shard files, readable from anywhere by h5py."""
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(f"name: v\nmanifest: {REPO / 'examples/proteins/manifest.tsv'}\noutput_dir: run\n"
+                        "stages:\n  - stage: protein_tokenize\n    output: proteins.h5\n")
+    for shard in range(3):
+        assert run("run", pipeline, "--shard", f"{shard}/3", "--quiet").returncode == 0
+    assert run("merge", pipeline, "--shards", 3).returncode == 0
+    r = run("merge", pipeline, "--shards", 3, "--virtual")
+    assert r.returncode == 0, r.stderr
+    index, merged = tmp_path / "run/proteins.virtual.h5", tmp_path / "run/proteins.h5"
+    moved = tmp_path / "elsewhere"
+    (tmp_path / "run").rename(moved)  # the index finds its shards next to itself
+    with h5py.File(moved / "proteins.virtual.h5", "r") as v, h5py.File(moved / "proteins.h5", "r") as m:
+        assert v["proteins/ca"].is_virtual and v.attrs["virtual_shards"] == 3
+        v_ids, m_ids = list(v["proteins/ids"].asstr()[()]), list(m["proteins/ids"].asstr()[()])
+        assert sorted(v_ids) == sorted(m_ids)
+        v_off, m_off = v["proteins/residue_offsets"][()], m["proteins/residue_offsets"][()]
+        for k, chain in enumerate(m_ids):
+            j = v_ids.index(chain)
+            np.testing.assert_array_equal(v["proteins/ca"][v_off[j]:v_off[j + 1]], m["proteins/ca"][m_off[k]:m_off[k + 1]])
+            np.testing.assert_array_equal(v["proteins/residue_number"][v_off[j]:v_off[j + 1]],
+                                          m["proteins/residue_number"][m_off[k]:m_off[k + 1]])
+            assert v["proteins/tokens_3di"].asstr()[j] == m["proteins/tokens_3di"].asstr()[k]
+    assert run("validate", moved / "proteins.virtual.h5").returncode == 0
