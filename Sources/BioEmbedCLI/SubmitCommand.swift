@@ -79,10 +79,10 @@ struct SubmitCommand: ParsableCommand {
                 Diagnostics.info("resubmitted shards \(redo.map(String.init).joined(separator: " ")) of \(record.stages.count) stage(s) and the merge (job \(record.mergeJobID ?? "?"))")
                 return
             }
-            let path = NotebookPaths.absolute(target)
+            let path = PathText.absolute(target)
             let spec = try PipelineSpec.load(path)
-            let runner = try LocalRunner(spec: spec, options: RunOptions(outputDirectory: outputDirectory.map(NotebookPaths.absolute)))
-            let runDirectory = NotebookPaths.absolute(runner.outputDirectory)
+            let runner = try LocalRunner(spec: spec, options: RunOptions(outputDirectory: outputDirectory.map(PathText.absolute)))
+            let runDirectory = PathText.absolute(runner.outputDirectory)
             let base = SlurmSubmission.Resources(spec.slurm, extra: spec.slurmExtra)
             var stageResources: [String: SlurmSubmission.Resources] = [:]
             for entry in spec.stages {
@@ -107,7 +107,7 @@ struct SubmitCommand: ParsableCommand {
 
     /// This program's absolute path (the jobs run the same binary).
     var executablePath: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? NotebookPaths.absolute(CommandLine.arguments[0])
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? PathText.absolute(CommandLine.arguments[0])
     }
 }
 
@@ -177,11 +177,5 @@ struct MergeCommand: ParsableCommand {
             incomplete = incomplete || !report.missingShards.isEmpty || report.failed > 0
         }
         if incomplete { throw ExitCode(2) }
-    }
-}
-
-enum NotebookPaths {
-    static func absolute(_ path: String) -> String {
-        PathText.normalized(path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path)
     }
 }

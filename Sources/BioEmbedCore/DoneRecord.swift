@@ -63,16 +63,8 @@ public struct DoneRecord: Codable, Sendable, Equatable {
     public func save(_ path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(self)
-        let temporary = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+        guard AtomicFile.write(try encoder.encode(self), to: path, durable: true) else {
             throw CoreError.unreadable(file: path, reason: "cannot write the done record")
-        }
-        let fd = open(temporary, O_RDONLY)
-        if fd >= 0 { fsync(fd); close(fd) }
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw CoreError.unreadable(file: path, reason: "cannot rename the done record into place")
         }
     }
 

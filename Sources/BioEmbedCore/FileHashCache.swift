@@ -60,11 +60,6 @@ public final class FileHashCache: @unchecked Sendable {
         guard let data = try? encoder.encode(entries) else { return }
         let folder = (location as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let temporary = location + ".tmp-\(getpid())"
-        if FileManager.default.createFile(atPath: temporary, contents: data), rename(temporary, location) == 0 {
-            dirty = false
-        } else {
-            unlink(temporary)
-        }
+        if AtomicFile.write(data, to: location) { dirty = false }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Lexical path helpers (no file-system access).
 public enum PathText {
     /// Joins `relative` onto `base` (unless absolute) and removes `.` and `a/..` components.
@@ -6,6 +8,11 @@ public enum PathText {
     public static func joined(_ base: String, _ relative: String) -> String {
         if relative.hasPrefix("/") || base.isEmpty { return normalized(relative) }
         return normalized(base + "/" + relative)
+    }
+
+    /// `path` made absolute against the current directory, normalised.
+    public static func absolute(_ path: String) -> String {
+        normalized(path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path)
     }
 
     public static func normalized(_ path: String) -> String {

@@ -9,7 +9,7 @@ import Foundation
 final class EmbeddingWriter {
     /// SHA-256 of a file (the weights). libcrypto hashes at over 1 GB/s, so this runs in line:
     /// a background thread raced libcrypto's exit-time cleanup when a command failed early.
-    final class BackgroundChecksum: Sendable {
+    final class WeightsChecksum: Sendable {
         private let result: Result<String, any Error>
 
         init(_ path: String) {

@@ -213,8 +213,7 @@ public final class LocalRunner {
             }
             if let data = try? JSONEncoder().encode(record) {
                 try? FileManager.default.createDirectory(atPath: PathText.joined(outputDirectory, ".bioembed"), withIntermediateDirectories: true)
-                let temporary = recordPath + ".tmp-\(getpid())"
-                if FileManager.default.createFile(atPath: temporary, contents: data) { rename(temporary, recordPath) }
+                AtomicFile.write(data, to: recordPath)
             }
         }
         return RunSummary(stages: summaries)

@@ -26,7 +26,7 @@ public enum NotebookExport {
         } else {
             files = [input]
         }
-        let notebookFolder = (PathText.normalized(absolute(output)) as NSString).deletingLastPathComponent
+        let notebookFolder = (PathText.absolute(output) as NSString).deletingLastPathComponent
         var cells: [[String: Any]] = []
         var titles: [String] = []
         func markdown(_ text: String) {
@@ -36,7 +36,7 @@ public enum NotebookExport {
             cells.append(["cell_type": "code", "id": "cell-\(cells.count)", "metadata": [String: Any](), "execution_count": NSNull(),
                           "outputs": [Any](), "source": text])
         }
-        let relative = files.map { relativePath(absolute($0), from: notebookFolder) }
+        let relative = files.map { relativePath(PathText.absolute($0), from: notebookFolder) }
         markdown("# BioEmbed results\n\nFiles: " + relative.map { "`\($0)`" }.joined(separator: ", ")
                  + "\n\nWritten by `bioembed export notebook` (BioEmbed \(BioEmbedVersion.string)). Run all cells; figures are also saved in `figures/`.")
         let list = "[" + relative.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ", ") + "]"
@@ -63,10 +63,8 @@ public enum NotebookExport {
             "cells": cells,
         ]
         let data = try JSONSerialization.data(withJSONObject: notebook, options: [.prettyPrinted, .sortedKeys])
-        let temporary = output + ".tmp-\(getpid())"
         try? FileManager.default.createDirectory(atPath: notebookFolder, withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: temporary, contents: data), rename(temporary, output) == 0 else {
-            unlink(temporary)
+        guard AtomicFile.write(data, to: output) else {
             throw CoreError.unreadable(file: output, reason: "cannot write the notebook")
         }
         return titles
@@ -80,10 +78,6 @@ public enum NotebookExport {
     }
 
     public static var templateSources: [String: String] { EmbeddedTemplates.files }
-
-    static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-    }
 
     /// `target` relative to the folder `base` (both absolute).
     static func relativePath(_ target: String, from base: String) -> String {

@@ -20,10 +20,9 @@ public enum ShardMerge {
 
     /// Merges `<name>.shard-I-of-N.h5` for every output file of the pipeline into `<name>.h5`.
     public static func merge(runner: LocalRunner, shards: Int) throws -> [Report] {
-        var names: [String] = []
+        let names = outputNames(runner)
         var manifestOf: [String: String] = [:]
         for step in runner.plan {
-            if !names.contains(step.output) { names.append(step.output) }
             if let manifest = step.manifest { manifestOf[step.output] = manifest }
             if let input = step.input, let manifest = manifestOf[input] { manifestOf[step.output] = manifestOf[step.output] ?? manifest }
         }
@@ -39,9 +38,7 @@ public enum ShardMerge {
     /// written out. The shard files must stay next to the index. Missing shards are left out and
     /// listed in the root attribute `missing_shards`.
     public static func virtualIndex(runner: LocalRunner, shards count: Int) throws -> [Report] {
-        var names: [String] = []
-        for step in runner.plan where !names.contains(step.output) { names.append(step.output) }
-        return try names.map { name in
+        return try outputNames(runner).map { name in
             let folder = runner.outputDirectory
             let stem = (name as NSString).deletingPathExtension
             let output = PathText.joined(folder, stem + ".virtual.h5")
@@ -98,6 +95,13 @@ public enum ShardMerge {
             try index.commit()
             return Report(output: output, items: items, failed: failed, missingShards: missing)
         }
+    }
+
+    /// The files a pipeline writes, each once, in stage order.
+    static func outputNames(_ runner: LocalRunner) -> [String] {
+        var names: [String] = []
+        for step in runner.plan where !names.contains(step.output) { names.append(step.output) }
+        return names
     }
 
     static func shardPath(_ folder: String, _ name: String, _ index: Int, _ count: Int) -> String {

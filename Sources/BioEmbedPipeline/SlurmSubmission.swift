@@ -100,8 +100,7 @@ public struct SlurmSubmission: Codable, Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(self)
         let file = Self.path(in: runDirectory)
-        let temporary = file + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: data), rename(temporary, file) == 0 else {
+        guard AtomicFile.write(data, to: file) else {
             throw CoreError.unreadable(file: file, reason: "cannot write the submission record")
         }
     }

@@ -312,22 +312,22 @@ public enum StageExecutor {
 
     /// Removes temporary files of killed runs in a folder (parts).
     private static func removeStaleTemporaries(inFolder folder: String) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.contains(".tmp-") {
-            if let pid = Int32(name.components(separatedBy: ".tmp-").last?.split(separator: "-").first ?? ""), pid != getpid(), kill(pid, 0) == 0 {
-                continue
-            }
-            try? FileManager.default.removeItem(atPath: folder + "/" + name)
-        }
+        removeStaleTemporaries(in: folder) { $0.contains(".tmp-") }
     }
 
-    /// Removes `<output>.tmp-<pid>-<n>` files left by killed runs (not those of a live process here).
+    /// Removes `<output>.tmp-<pid>-<n>` files left by killed runs.
     private static func removeStaleTemporaries(of output: String) {
         let folder = (output as NSString).deletingLastPathComponent
         let prefix = (output as NSString).lastPathComponent + ".tmp-"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder) else { return }
-        for name in names where name.hasPrefix(prefix) {
-            if let pid = Int32(name.dropFirst(prefix.count).split(separator: "-").first ?? ""), pid != getpid(), kill(pid, 0) == 0 {
-                continue  // another live process on this machine is writing it
+        removeStaleTemporaries(in: folder.isEmpty ? "." : folder) { $0.hasPrefix(prefix) }
+    }
+
+    /// Removes the `*.tmp-<pid>[-<n>]` files of `folder` that `matches` selects, except those of a
+    /// live process on this machine (another run writing them).
+    private static func removeStaleTemporaries(in folder: String, matching matches: (String) -> Bool) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where matches(name) {
+            if let pid = Int32(name.components(separatedBy: ".tmp-").last?.split(separator: "-").first ?? ""), pid != getpid(), kill(pid, 0) == 0 {
+                continue
             }
             try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name))
         }
