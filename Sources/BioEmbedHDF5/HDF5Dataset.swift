@@ -113,6 +113,23 @@ public final class HDF5Dataset: HDF5Located {
         try H5.check(status, "H5Dwrite", file: file.path, object: path)
     }
 
+    /// Writes rows `range` of the first dimension (a hyperslab of a dataset created with its full
+    /// shape): results streamed into place, item by item, without holding the whole array.
+    public func writeRows<Scalar: HDF5Scalar>(_ range: Range<Int>, _ values: UnsafeBufferPointer<Scalar>) throws(HDF5Error) {
+        let (fileSpace, memorySpace, count) = try selection(range)
+        guard values.count == count else {
+            throw HDF5Error.shapeMismatch(file: file.path, object: path, expected: "\(count) values for rows \(range)", found: "\(values.count) values")
+        }
+        if count == 0 { return }
+        try H5.check(
+            H5Dwrite(handle.id, Scalar.memoryType, memorySpace.id, fileSpace.id, H5.defaultList, values.baseAddress), "H5Dwrite",
+            file: file.path, object: path)
+    }
+
+    public func writeRows<Scalar: HDF5Scalar>(_ range: Range<Int>, _ values: [Scalar]) throws(HDF5Error) {
+        try values.withUnsafeBufferPointer { (buffer) throws(HDF5Error) in try writeRows(range, buffer) }
+    }
+
     /// Appends whole rows along the first (unlimited) dimension.
     ///
     /// - Precondition: `values.count` is a multiple of the row width.

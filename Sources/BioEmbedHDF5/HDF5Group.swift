@@ -113,6 +113,16 @@ public final class HDF5Group: HDF5Located {
         try H5.check(H5Ldelete(locationID, name, H5.defaultList), "H5Ldelete", file: fileName, object: childPath(name))
     }
 
+    /// Copies object `name` of `source` (another file or group) here under the same name, as HDF5
+    /// stores it: chunks are copied without decoding or type conversion, attributes included.
+    public func copy(_ name: String, from source: HDF5Group) throws(HDF5Error) {
+        guard source.contains(name) else { throw HDF5Error.missingObject(file: source.fileName, object: source.childPath(name)) }
+        let lcpl = try linkCreationList(childPath(name))
+        try H5.check(
+            H5Ocopy(source.locationID, name, locationID, name, H5.defaultList, lcpl.id), "H5Ocopy",
+            file: fileName, object: childPath(name))
+    }
+
     // MARK: Datasets
 
     /// Opens an existing dataset.

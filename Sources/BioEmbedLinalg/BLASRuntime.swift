@@ -62,6 +62,32 @@ public enum BLASRuntime {
         unsetenv(reexecMarker)
     }
 
+    /// Runs `body(range, chunk)` over `count` independent items split into one contiguous chunk per
+    /// BLAS thread, side by side, with OpenBLAS single-threaded meanwhile: many mid-sized BLAS calls
+    /// (one per subject, segment or head) run faster next to each other than each split across
+    /// threads, and no BLAS worker spins while the callers' own loops run. `chunk` indexes
+    /// per-thread scratch (`parallelChunks(count)` of them). Callers write disjoint outputs per item,
+    /// so results do not depend on the chunking. Changes OpenBLAS's process-wide thread count
+    /// meanwhile: for one caller at a time (`enabled` false runs serially).
+    public static func parallelChunks(_ count: Int, enabled: Bool = true) -> Int { enabled ? max(1, min(threads, count)) : 1 }
+
+    public static func parallel(_ count: Int, enabled: Bool = true, _ body: (Range<Int>, Int) -> Void) {
+        let n = parallelChunks(count, enabled: enabled)
+        guard n > 1 else {
+            body(0..<count, 0)
+            return
+        }
+        let previous = threads
+        setThreads(1)
+        withoutActuallyEscaping(body) { run in
+            nonisolated(unsafe) let work = run
+            DispatchQueue.concurrentPerform(iterations: n) { c in
+                work((c * count / n)..<((c + 1) * count / n), c)
+            }
+        }
+        setThreads(previous)
+    }
+
     /// A line for `--verbose`, plus a warning when slow kernels run on a CPU that has faster ones.
     public static func report() {
         Diagnostics.debug("BLAS: OpenBLAS kernels '\(coreName)', \(threads) thread(s), OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")")

@@ -13,30 +13,42 @@ import Foundation
 public enum Connectivity {
     /// Covariance `[N, N]` and Ledoit-Wolf shrinkage (0 for the empirical estimator).
     public static func covariance(_ x: Matrix<Double>, estimator: CovarianceEstimator) -> (matrix: Matrix<Double>, shrinkage: Double) {
-        let (t, n) = (x.rows, x.columns)
         var centred = x
+        return covariance(centring: &centred, estimator: estimator)
+    }
+
+    /// `covariance(_:estimator:)` that centres `x` in place instead of copying it.
+    static func covariance(centring x: inout Matrix<Double>, estimator: CovarianceEstimator) -> (matrix: Matrix<Double>, shrinkage: Double) {
+        let (t, n) = (x.rows, x.columns)
         var sumSquaresPerRow = [Double](repeating: 0, count: t)
-        centred.storage.withUnsafeMutableBufferPointer { s in
-            var means = [Double](repeating: 0, count: n)
-            for i in 0..<t { for j in 0..<n { means[j] += s[i * n + j] } }
-            for j in 0..<n { means[j] /= Double(t) }
-            for i in 0..<t {
-                var rowSum = 0.0
-                for j in 0..<n {
-                    let v = s[i * n + j] - means[j]
-                    s[i * n + j] = v
-                    rowSum += v * v
+        var means = [Double](repeating: 0, count: n)
+        x.storage.withUnsafeMutableBufferPointer { s in
+            means.withUnsafeMutableBufferPointer { m in
+                sumSquaresPerRow.withUnsafeMutableBufferPointer { rowSS in
+                    guard let p = s.baseAddress, let mean = m.baseAddress else { return }
+                    for i in 0..<t { let row = p + i * n; for j in 0..<n { mean[j] += row[j] } }
+                    for j in 0..<n { mean[j] /= Double(t) }
+                    for i in 0..<t {
+                        let row = p + i * n
+                        var rowSum = 0.0
+                        for j in 0..<n {
+                            let v = row[j] - mean[j]
+                            row[j] = v
+                            rowSum += v * v
+                        }
+                        rowSS[i] = rowSum
+                    }
                 }
-                sumSquaresPerRow[i] = rowSum
             }
         }
-        var cov = LinearAlgebra.gram(centred)  // XᵀX
-        let xtxFrobenius2 = cov.storage.reduce(0) { $0 + $1 * $1 }
+        var cov = LinearAlgebra.gram(x)  // XᵀX
+        var xtxFrobenius2 = 0.0, trace = 0.0
         let inverseT = 1 / Double(t)
-        for i in 0..<cov.storage.count { cov.storage[i] *= inverseT }
+        cov.storage.withUnsafeMutableBufferPointer { c in
+            for i in 0..<c.count { xtxFrobenius2 += c[i] * c[i]; c[i] *= inverseT }
+            for i in 0..<n { trace += c[i * n + i] }
+        }
         guard estimator == .ledoitWolf, n > 1 else { return (cov, 0) }
-        var trace = 0.0
-        for i in 0..<n { trace += cov[i, i] }
         let mu = trace / Double(n)
         let beta0 = sumSquaresPerRow.reduce(0) { $0 + $1 * $1 }  // Σ_ij [(X²)ᵀX²]_ij
         let delta0 = xtxFrobenius2 / Double(t * t)
@@ -45,8 +57,10 @@ public enum Connectivity {
         delta /= Double(n)
         beta = min(beta, delta)
         let shrinkage = beta == 0 ? 0 : beta / delta
-        for i in 0..<cov.storage.count { cov.storage[i] *= (1 - shrinkage) }
-        for i in 0..<n { cov.storage[i * n + i] += shrinkage * mu }
+        cov.storage.withUnsafeMutableBufferPointer { c in
+            for i in 0..<c.count { c[i] *= (1 - shrinkage) }
+            for i in 0..<n { c[i * n + i] += shrinkage * mu }
+        }
         return (cov, shrinkage)
     }
 
@@ -55,21 +69,21 @@ public enum Connectivity {
         let n = c.rows
         var out = c
         let d = (0..<n).map { 1 / c[$0, $0].squareRoot() }
-        for i in 0..<n { for j in 0..<n { out.storage[i * n + j] = c.storage[i * n + j] * d[i] * d[j] } }
-        for i in 0..<n { out.storage[i * n + i] = 1 }
+        out.storage.withUnsafeMutableBufferPointer { o in
+            d.withUnsafeBufferPointer { d in
+                for i in 0..<n {
+                    let row = o.baseAddress! + i * n, di = d[i]
+                    for j in 0..<n { row[j] = row[j] * di * d[j] }
+                    row[i] = 1
+                }
+            }
+        }
         return out
     }
 
-    /// Inverse of a symmetric positive-definite matrix (Cholesky), symmetrised.
+    /// Inverse of a symmetric positive-definite matrix (Cholesky), symmetric.
     public static func inverse(_ c: Matrix<Double>) throws(LinalgError) -> Matrix<Double> {
-        var p = try LinearAlgebra.choleskySolve(c, Matrix.identity(c.rows))
-        let n = c.rows
-        for i in 0..<n { for j in (i + 1)..<max(i + 1, n) {
-            let v = (p.storage[i * n + j] + p.storage[j * n + i]) / 2
-            p.storage[i * n + j] = v
-            p.storage[j * n + i] = v
-        } }
-        return p
+        try LinearAlgebra.symmetricPositiveDefiniteInverse(c)
     }
 
     /// One subject's matrix for a non-tangent kind (`tangent` gives the covariance it starts from).
@@ -77,7 +91,7 @@ public enum Connectivity {
         if kind == .correlation {
             var z = x
             SignalCleaner.zscore(&z, centred: false)
-            return covarianceToCorrelation(covariance(z, estimator: estimator).matrix)
+            return covarianceToCorrelation(covariance(centring: &z, estimator: estimator).matrix)
         }
         return try fromCovariance(covariance(x, estimator: estimator).matrix, kind: kind)
     }

@@ -35,11 +35,7 @@ enum FMRICollection {
             let v: [Int64] = try source.dataset(name).read()
             _ = try group.write(name, v, shape: [v.count])
         }
-        if source.contains("timeseries") {
-            let d = try source.dataset("timeseries")
-            let v: [Double] = try d.read()
-            _ = try group.write("timeseries", v, shape: d.shape)
-        }
+        if source.contains("timeseries") { try group.copy("timeseries", from: source) }
         return group
     }
 

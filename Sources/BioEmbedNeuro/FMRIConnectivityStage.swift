@@ -71,8 +71,50 @@ public struct FMRIConnectivityStage: CollectionStage {
     public let configuration: Configuration
     public init(_ configuration: Configuration) { self.configuration = configuration }
 
-    /// Streams subjects: each one's series is read, turned into every requested kind (one covariance
-    /// estimate shared by covariance/precision/partial correlation/tangent) and its windows, then dropped.
+    /// One subject's results (computed off the HDF5 thread).
+    struct SubjectResult {
+        var matrices: [ConnectivityKind: [Double]] = [:]
+        var covariance: Matrix<Double>?
+        var windows: [[Double]] = []
+        var failures: [String] = []
+    }
+
+    /// Every requested kind, the shared covariance estimate (for tangent) and the windows of one
+    /// subject; problems are reported as messages, nothing throws.
+    func analyse(_ x: Matrix<Double>, kinds: [ConnectivityKind], estimator: CovarianceEstimator) -> SubjectResult {
+        var out = SubjectResult()
+        if x.rows < 2 {
+            out.failures.append("expected at least 2 volumes, found \(x.rows)")
+        } else if x.storage.contains(where: { !$0.isFinite }) {
+            out.failures.append("expected finite time series, found NaN/Inf (a region without voxels?)")
+        }
+        if out.failures.isEmpty {
+            var raw: Matrix<Double>?
+            for kind in kinds {
+                do {
+                    if kind == .correlation {
+                        out.matrices[kind] = try Connectivity.measure(x, kind: .correlation, estimator: estimator).storage
+                    } else {
+                        if raw == nil { raw = Connectivity.covariance(x, estimator: estimator).matrix }
+                        if kind == .tangent { out.covariance = raw; continue }
+                        out.matrices[kind] = try Connectivity.fromCovariance(raw!, kind: kind).storage
+                    }
+                } catch {
+                    out.failures.append("\(kind.rawValue): \(error)")
+                }
+            }
+        }
+        if let window = configuration.window, out.failures.isEmpty {
+            if x.rows < window { out.failures.append("expected at least \(window) volumes for the sliding window, found \(x.rows)") }
+            else { out.windows = Connectivity.slidingWindowCorrelation(x, window: window, step: configuration.step ?? 1) }
+        }
+        return out
+    }
+
+    /// Streams subjects in small batches: the series are read (HDF5, one thread), turned into every
+    /// requested kind side by side (one subject per core, BLAS single-threaded), and each result is
+    /// written into its rows of the output datasets at once, so memory does not grow with the
+    /// number of subjects (tangent, a group estimate, keeps one covariance per subject).
     public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
         try configuration.validate()
         let kinds = try configuration.kinds()
@@ -83,58 +125,91 @@ public struct FMRIConnectivityStage: CollectionStage {
         let count = ids.count
         let shape = try source.dataset("timeseries").shape
         let r = shape.count > 1 ? shape[1] : 1
+        let offsets = try reader.offsets("timeseries_offsets")
+        let series = try source.dataset("timeseries")
         let group = try FMRICollection.outputGroup(input: input, output: output)
         let connectivity = try group.openOrCreateGroup("connectivity")
+        let discard = configuration.discardDiagonal ?? false
+        let vectorLength = discard ? r * (r - 1) / 2 : r * (r + 1) / 2
+        var datasets: [ConnectivityKind: HDF5Dataset] = [:]
+        var vectorDatasets: [ConnectivityKind: HDF5Dataset] = [:]
+        for kind in kinds {
+            try FMRICollection.removeIfPresent(connectivity, kind.rawValue)
+            let dataset = try connectivity.createDataset(kind.rawValue, type: .float64, shape: [count, r, r])
+            try dataset.setAttribute("estimator", .string(estimator.rawValue))
+            datasets[kind] = dataset
+            if configuration.vectorize ?? false {
+                let name = kind.rawValue + "_vectorized"
+                try FMRICollection.removeIfPresent(connectivity, name)
+                let v = try connectivity.createDataset(name, type: .float64, shape: [count, vectorLength])
+                try v.setAttribute("discard_diagonal", .int(discard ? 1 : 0))
+                vectorDatasets[kind] = v
+            }
+        }
+        let window = configuration.window, step = configuration.step ?? 1
+        var dynamic: (correlation: HDF5Dataset, fisher: HDF5Dataset, group: HDF5Group)?
+        if let window {
+            try FMRICollection.removeIfPresent(group, "dynamic")
+            let g = try group.createGroup("dynamic")
+            let d = try g.createDataset(
+                "correlation", type: .float32, shape: [0, r, r], chunks: [max(1, 262_144 / max(1, r * r)), r, r], appendable: true)
+            try d.setAttribute("window", .int(Int64(window)))
+            try d.setAttribute("step", .int(Int64(step)))
+            try g.setAttribute("window", .int(Int64(window)))
+            try g.setAttribute("step", .int(Int64(step)))
+            dynamic = (d, try g.createDataset("fisher_z_std", type: .float64, shape: [count, r, r]), g)
+        }
+        var windowOffsets: [Int64] = [0]
         var failed = Set<Int>()
         func fail(_ k: Int, _ message: String) throws {
             if failed.insert(k).inserted {
                 try errors.append(id: ids[k], stage: Self.name, category: .badInput, message: "\(input.path): /fmri \(ids[k]): \(message)")
             }
         }
-        var results: [ConnectivityKind: [Double]] = [:]
-        for kind in kinds { results[kind] = [Double](repeating: .nan, count: count * r * r) }
         var tangentInputs: [(index: Int, covariance: Matrix<Double>)] = []
-        let window = configuration.window, step = configuration.step ?? 1
-        var windowOffsets: [Int64] = [0]
-        var windowValues: [Float] = []
-        var fisherStd: [Double] = []
+        let nan = FMRICollection.nanMatrix(r)
         let progress = ProgressReporter(label: Self.name, total: count, mode: context.progress)
-        for k in 0..<count {
-            let values: [Double] = try reader.rows("timeseries", offsets: "timeseries_offsets", item: k)
-            let x = Matrix(rows: values.count / max(r, 1), columns: r, storage: values)
-            if x.rows < 2 { try fail(k, "expected at least 2 volumes, found \(x.rows)") }
-            else if x.storage.contains(where: { !$0.isFinite }) { try fail(k, "expected finite time series, found NaN/Inf (a region without voxels?)") }
-            if !failed.contains(k) {
-                var raw: Matrix<Double>?
+        let width = BLASRuntime.parallelChunks(count)
+        let batch = width == 1 ? 1 : 2 * width
+        var start = 0
+        while start < count {
+            let items = start..<min(count, start + batch)
+            var inputs: [Matrix<Double>] = []
+            for k in items {
+                let values: [Double] = try series.readRows(Int(offsets[k])..<Int(offsets[k + 1]))
+                inputs.append(Matrix(rows: values.count / max(r, 1), columns: r, storage: values))
+            }
+            var results = [SubjectResult](repeating: SubjectResult(), count: items.count)
+            results.withUnsafeMutableBufferPointer { slots in
+                nonisolated(unsafe) let slots = slots
+                BLASRuntime.parallel(items.count) { range, _ in
+                    for i in range { slots[i] = analyse(inputs[i], kinds: kinds, estimator: estimator) }
+                }
+            }
+            for (i, k) in items.enumerated() {
+                let result = results[i]
+                for message in result.failures { try fail(k, message) }
+                let ok = !failed.contains(k)
                 for kind in kinds {
-                    do {
-                        let m: Matrix<Double>
-                        if kind == .correlation {
-                            m = try Connectivity.measure(x, kind: .correlation, estimator: estimator)
-                        } else {
-                            if raw == nil { raw = Connectivity.covariance(x, estimator: estimator).matrix }
-                            if kind == .tangent { tangentInputs.append((k, raw!)); continue }
-                            m = try Connectivity.fromCovariance(raw!, kind: kind)
-                        }
-                        results[kind]!.withUnsafeMutableBufferPointer { out in
-                            m.storage.withUnsafeBufferPointer { out.baseAddress!.advanced(by: k * r * r).update(from: $0.baseAddress!, count: r * r) }
-                        }
-                    } catch {
-                        try fail(k, "\(kind.rawValue): \(error)")
+                    let m = ok ? (result.matrices[kind] ?? nan) : nan
+                    try datasets[kind]!.writeRows(k..<(k + 1), m)
+                    if let v = vectorDatasets[kind] {
+                        try v.writeRows(k..<(k + 1), Connectivity.vectorize(Matrix(rows: r, columns: r, storage: m), discardDiagonal: discard))
                     }
                 }
-            }
-            if let window {
-                var windows: [[Double]] = []
-                if !failed.contains(k) {
-                    if x.rows < window { try fail(k, "expected at least \(window) volumes for the sliding window, found \(x.rows)") }
-                    else { windows = Connectivity.slidingWindowCorrelation(x, window: window, step: step) }
+                if ok, let c = result.covariance { tangentInputs.append((k, c)) }
+                if let dynamic {
+                    let windows = ok ? result.windows : []
+                    for w in windows { try dynamic.correlation.append(w.map(Float.init)) }
+                    windowOffsets.append(windowOffsets.last! + Int64(windows.count))
+                    try dynamic.fisher.writeRows(k..<(k + 1), windows.isEmpty ? nan : Connectivity.fisherZStd(windows, regions: r))
                 }
-                for w in windows { windowValues.append(contentsOf: w.map(Float.init)) }
-                windowOffsets.append(windowOffsets.last! + Int64(windows.count))
-                fisherStd.append(contentsOf: windows.isEmpty ? FMRICollection.nanMatrix(r) : Connectivity.fisherZStd(windows, regions: r))
+                progress.advance(failed: !ok)
             }
-            progress.advance(failed: failed.contains(k))
+            start = items.upperBound
+        }
+        if let dynamic {
+            _ = try dynamic.group.write("correlation_offsets", windowOffsets, shape: [windowOffsets.count])
         }
         if kinds.contains(.tangent) {
             let usable = tangentInputs.filter { !failed.contains($0.index) }
@@ -142,7 +217,11 @@ public struct FMRIConnectivityStage: CollectionStage {
                 do {
                     let t = try Connectivity.tangent(usable.map(\.covariance))
                     for (i, entry) in usable.enumerated() {
-                        results[.tangent]!.replaceSubrange((entry.index * r * r)..<((entry.index + 1) * r * r), with: t.matrices[i].storage)
+                        let m = t.matrices[i].storage
+                        try datasets[.tangent]!.writeRows(entry.index..<(entry.index + 1), m)
+                        if let v = vectorDatasets[.tangent] {
+                            try v.writeRows(entry.index..<(entry.index + 1), Connectivity.vectorize(t.matrices[i], discardDiagonal: discard))
+                        }
                     }
                     try FMRICollection.removeIfPresent(connectivity, "tangent_mean")
                     try FMRICollection.removeIfPresent(connectivity, "tangent_whitening")
@@ -154,34 +233,6 @@ public struct FMRIConnectivityStage: CollectionStage {
             } else {
                 Diagnostics.warning("\(input.path): tangent needs at least 2 usable subjects, found \(usable.count); connectivity/tangent is NaN")
             }
-        }
-        for kind in kinds {
-            try FMRICollection.removeIfPresent(connectivity, kind.rawValue)
-            let dataset = try connectivity.write(kind.rawValue, results[kind]!, shape: [count, r, r])
-            try dataset.setAttribute("estimator", .string(estimator.rawValue))
-            if configuration.vectorize ?? false {
-                let discard = configuration.discardDiagonal ?? false
-                var vectors: [Double] = []
-                for k in 0..<count {
-                    let m = Matrix(rows: r, columns: r, storage: Array(results[kind]![(k * r * r)..<((k + 1) * r * r)]))
-                    vectors += Connectivity.vectorize(m, discardDiagonal: discard)
-                }
-                let name = kind.rawValue + "_vectorized"
-                try FMRICollection.removeIfPresent(connectivity, name)
-                let v = try connectivity.write(name, vectors, shape: [count, count > 0 ? vectors.count / count : 0])
-                try v.setAttribute("discard_diagonal", .int(discard ? 1 : 0))
-            }
-        }
-        if let window {
-            try FMRICollection.removeIfPresent(group, "dynamic")
-            let dynamic = try group.createGroup("dynamic")
-            let d = try dynamic.write("correlation", windowValues, shape: [Int(windowOffsets.last!), r, r])
-            try d.setAttribute("window", .int(Int64(window)))
-            try d.setAttribute("step", .int(Int64(step)))
-            _ = try dynamic.write("correlation_offsets", windowOffsets, shape: [windowOffsets.count])
-            _ = try dynamic.write("fisher_z_std", fisherStd, shape: [count, r, r])
-            try dynamic.setAttribute("window", .int(Int64(window)))
-            try dynamic.setAttribute("step", .int(Int64(step)))
         }
         progress.finish()
         return CollectionStageResult(done: count - failed.count, failed: failed.count)

@@ -96,25 +96,28 @@ public enum SignalCleaner {
     public static func zscore(_ x: inout Matrix<Double>, centred: Bool) {
         let (t, n) = (x.rows, x.columns)
         guard t > 1, n > 0 else { return }
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * n)
+        defer { scratch.deallocate() }
+        let first = scratch, second = scratch + n, ss = scratch + 2 * n
+        scratch.initialize(repeating: 0, count: 3 * n)
         x.storage.withUnsafeMutableBufferPointer { s in
+            let p = s.baseAddress!
             if !centred {
-                var means = [Double](repeating: 0, count: n)
-                for i in 0..<t { for j in 0..<n { means[j] += s[i * n + j] } }
-                for j in 0..<n { means[j] /= Double(t) }
-                for i in 0..<t { for j in 0..<n { s[i * n + j] -= means[j] } }
+                for i in 0..<t { let row = p + i * n; for j in 0..<n { first[j] += row[j] } }
+                for j in 0..<n { first[j] /= Double(t) }
+                // Centre, summing the centred values on the way for the mean numpy's std takes of them.
+                for i in 0..<t { let row = p + i * n; for j in 0..<n { let v = row[j] - first[j]; row[j] = v; second[j] += v } }
+            } else {
+                for i in 0..<t { let row = p + i * n; for j in 0..<n { second[j] += row[j] } }
             }
             // numpy std(ddof=1) of the (possibly not exactly centred) values: deviations from their mean.
-            var means = [Double](repeating: 0, count: n)
-            for i in 0..<t { for j in 0..<n { means[j] += s[i * n + j] } }
-            for j in 0..<n { means[j] /= Double(t) }
-            var ss = [Double](repeating: 0, count: n)
-            for i in 0..<t { for j in 0..<n { let d = s[i * n + j] - means[j]; ss[j] += d * d } }
-            var inv = [Double](repeating: 1, count: n)
+            for j in 0..<n { second[j] /= Double(t) }
+            for i in 0..<t { let row = p + i * n; for j in 0..<n { let d = row[j] - second[j]; ss[j] += d * d } }
             for j in 0..<n {
                 let sd = (ss[j] / Double(t - 1)).squareRoot()
-                inv[j] = sd < Double.ulpOfOne ? 1 : 1 / sd
+                ss[j] = sd < Double.ulpOfOne ? 1 : 1 / sd
             }
-            for i in 0..<t { for j in 0..<n { s[i * n + j] *= inv[j] } }
+            for i in 0..<t { let row = p + i * n; for j in 0..<n { row[j] *= ss[j] } }
         }
     }
 

@@ -12,6 +12,8 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable {
     static func syevd(n: Int, a: UnsafeMutablePointer<Self>, w: UnsafeMutablePointer<Self>) -> Int
     static func potrf(n: Int, a: UnsafeMutablePointer<Self>) -> Int
     static func potrs(n: Int, nrhs: Int, a: UnsafePointer<Self>, b: UnsafeMutablePointer<Self>) -> Int
+    /// Inverse from the upper Cholesky factor (`potrf`'s output), written to the upper triangle.
+    static func potri(n: Int, a: UnsafeMutablePointer<Self>) -> Int
     static func gesv(n: Int, nrhs: Int, a: UnsafeMutablePointer<Self>, ipiv: UnsafeMutablePointer<Int32>, b: UnsafeMutablePointer<Self>) -> Int
     static func geqrf(m: Int, n: Int, a: UnsafeMutablePointer<Self>, tau: UnsafeMutablePointer<Self>) -> Int
     static func orgqr(m: Int, n: Int, k: Int, a: UnsafeMutablePointer<Self>, tau: UnsafePointer<Self>) -> Int
@@ -42,6 +44,9 @@ extension Float: BLASScalar {
     }
     public static func potrs(n: Int, nrhs: Int, a: UnsafePointer<Float>, b: UnsafeMutablePointer<Float>) -> Int {
         Int(LAPACKE_spotrs(LAPACK_ROW_MAJOR, upper, Int32(n), Int32(nrhs), a, Int32(n), b, Int32(nrhs)))
+    }
+    public static func potri(n: Int, a: UnsafeMutablePointer<Float>) -> Int {
+        Int(LAPACKE_spotri(LAPACK_ROW_MAJOR, upper, Int32(n), a, Int32(n)))
     }
     public static func gesv(n: Int, nrhs: Int, a: UnsafeMutablePointer<Float>, ipiv: UnsafeMutablePointer<Int32>, b: UnsafeMutablePointer<Float>) -> Int {
         Int(LAPACKE_sgesv(LAPACK_ROW_MAJOR, Int32(n), Int32(nrhs), a, Int32(n), ipiv, b, Int32(nrhs)))
@@ -75,6 +80,9 @@ extension Double: BLASScalar {
     }
     public static func potrs(n: Int, nrhs: Int, a: UnsafePointer<Double>, b: UnsafeMutablePointer<Double>) -> Int {
         Int(LAPACKE_dpotrs(LAPACK_ROW_MAJOR, upper, Int32(n), Int32(nrhs), a, Int32(n), b, Int32(nrhs)))
+    }
+    public static func potri(n: Int, a: UnsafeMutablePointer<Double>) -> Int {
+        Int(LAPACKE_dpotri(LAPACK_ROW_MAJOR, upper, Int32(n), a, Int32(n)))
     }
     public static func gesv(n: Int, nrhs: Int, a: UnsafeMutablePointer<Double>, ipiv: UnsafeMutablePointer<Int32>, b: UnsafeMutablePointer<Double>) -> Int {
         Int(LAPACKE_dgesv(LAPACK_ROW_MAJOR, Int32(n), Int32(nrhs), a, Int32(n), ipiv, b, Int32(nrhs)))

@@ -18,30 +18,12 @@ enum Backprop {
         S.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 
-    /// Runs `body(range, chunk)` over `count` independent items split into one chunk per BLAS
-    /// thread, in parallel, with BLAS single-threaded meanwhile (many small GEMMs — one per
-    /// segment and head — run faster side by side than each split across threads). `chunks(count)`
-    /// tells callers how many per-chunk scratch buffers to prepare. Callers write disjoint outputs
-    /// per item, so results do not depend on the chunking (bit-for-bit resume relies on this).
-    /// Changes OpenBLAS's process-wide thread count meanwhile: only for processes that run one
-    /// model at a time (`enabled` false: serial).
-    static func chunks(_ count: Int, enabled: Bool) -> Int { enabled ? max(1, min(BLASRuntime.threads, count)) : 1 }
+    /// Per-segment work side by side (see `BLASRuntime.parallel`; bit-for-bit resume relies on
+    /// results not depending on the chunking).
+    static func chunks(_ count: Int, enabled: Bool) -> Int { BLASRuntime.parallelChunks(count, enabled: enabled) }
 
     static func parallel(_ count: Int, enabled: Bool, _ body: (Range<Int>, Int) -> Void) {
-        let n = chunks(count, enabled: enabled)
-        guard n > 1 else {
-            body(0..<count, 0)
-            return
-        }
-        let threads = BLASRuntime.threads
-        BLASRuntime.setThreads(1)
-        withoutActuallyEscaping(body) { run in
-            nonisolated(unsafe) let work = run
-            DispatchQueue.concurrentPerform(iterations: n) { c in
-                work((c * count / n)..<((c + 1) * count / n), c)
-            }
-        }
-        BLASRuntime.setThreads(threads)
+        BLASRuntime.parallel(count, enabled: enabled, body)
     }
 
     // MARK: Linear
