@@ -70,7 +70,7 @@ let package = Package(
             linkerSettings: rdkitLibraries.map { .linkedLibrary($0) }),
         .executableTarget(
             name: "BioEmbedBenchmarks",
-            dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5", "BioEmbedMolecule", "BioEmbedStructure"],
+            dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5", "BioEmbedMolecule", "BioEmbedNeuro", "BioEmbedStructure"],
             path: "Benchmarks/BioEmbedBenchmarks"),
 
         // MARK: - Unit test bundles

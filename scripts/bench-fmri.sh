@@ -13,6 +13,8 @@ rounds=${1:-3}
 tmp=${BENCH_TMP:-/tmp/bioembed-fmri-bench}
 cases=${BENCH_CASES:-extract group}
 bin=.build/release/bioembed
+benchbin=.build/release/BioEmbedBenchmarks
+[ -x "$benchbin" ] || swift build -c release -Xswiftc -enable-testing --product BioEmbedBenchmarks >&2
 venv=.venv-bench-fmri
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
@@ -34,7 +36,7 @@ ours() {  # case-name command...
   /usr/bin/time -f "%M" -o "$tmp/rss" "$@" >/dev/null 2>&1
   t1=$(date +%s.%N)
   rss=$(cat "$tmp/rss")
-  echo "{\"tool\": \"bioembed\", \"case\": \"$name\", \"seconds\": $(echo "$t1 - $t0" | bc), \"peak_rss_mb\": $(echo "$rss / 1024" | bc)}" >> "$raw"
+  echo "{\"tool\": \"bioembed\", \"case\": \"$name\", \"seconds\": $(printf "%.4f" "$(echo "$t1 - $t0" | bc)"), \"peak_rss_mb\": $(echo "$rss / 1024" | bc)}" >> "$raw"
 }
 for round in $(seq 1 "$rounds"); do
   echo "round $round/$rounds" >&2
@@ -45,8 +47,10 @@ for round in $(seq 1 "$rounds"); do
   fi
   if [[ " $cases " == *" group "* ]]; then
     for kind in correlation partial_correlation; do
+      rm -f "$tmp/group-out.h5"  # a new output file (adding to an existing one copies it first, for crash safety)
       ours "fmri group $kind (${SUBJECTS:-100} x ${VOLUMES:-1200} x ${REGIONS:-400})" "$bin" fmri connectivity --input "$group" --kind "$kind" --output "$tmp/group-out.h5"
       "$py" scripts/peers/nilearn_fmri.py group "$group" "$kind" >> "$raw"
+      "$benchbin" fmri-group "$group" "$kind" >> "$raw"  # the same computation timed in process, as nilearn is
     done
   fi
 done
@@ -54,7 +58,11 @@ done
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 cases = {}
+inprocess = {}
 for r in rows:
+    if r["case"].startswith("fmri-group-inprocess-"):
+        inprocess.setdefault(r["case"].removeprefix("fmri-group-inprocess-"), []).append(r)
+        continue
     cases.setdefault(r["case"], {}).setdefault(r["tool"], []).append(r)
 print("| case | nilearn (s) | bioembed (s) | speed-up | nilearn peak RSS (MB) | bioembed peak RSS (MB) |")
 print("| --- | --- | --- | --- | --- | --- |")
@@ -64,5 +72,11 @@ for case, sides in cases.items():
     nr = max(r["peak_rss_mb"] for r in sides["nilearn"])
     br = max(r["peak_rss_mb"] for r in sides["bioembed"])
     print(f"| {case} | {n:.2f} | {b:.2f} | {n / b:.1f}x | {nr:.0f} | {br:.0f} |")
+    for kind, runs in inprocess.items():
+        if case.startswith(f"fmri group {kind} ("):
+            b = statistics.median(r["seconds"] for r in runs)
+            floor = statistics.median(r["gemm_floor_seconds"] for r in runs)
+            print(f"| ↳ same, in process (series in memory, as nilearn is timed) | {n:.2f} | {b:.3f} | {n / b:.1f}x | | |")
+            print(f"| ↳ GEMM floor (XᵀX of every subject, same threads) | | {floor:.3f} | bioembed = {b / floor:.2f}x floor | | |")
 print(f"\nmedian of {len(next(iter(cases.values()))['bioembed'])} interleaved rounds; nilearn timed in-process without imports, bioembed as whole processes")
 PY

@@ -38,7 +38,7 @@ for round in $(seq 1 "$rounds"); do
     /usr/bin/time -f "%M" -o "$lib.rss" "$bin" molecule tokenize --input "$lib" --output "$out" --jobs "$jobs" --quiet || true
     t1=$(date +%s.%N)
     n=$("$py" -c "import h5py,sys; print(len(h5py.File(sys.argv[1])['molecules/ids']))" "$out")
-    echo "{\"tool\": \"bioembed\", \"case\": \"cli-jobs$jobs\", \"molecules\": $n, \"seconds\": $(echo "$t1 - $t0" | bc), \"mol_per_s\": $(echo "$n / ($t1 - $t0)" | bc -l), \"max_rss_kib\": $(cat "$lib.rss")}" >> "$raw"
+    echo "{\"tool\": \"bioembed\", \"case\": \"cli-jobs$jobs\", \"molecules\": $n, \"seconds\": $(printf "%.4f" "$(echo "$t1 - $t0" | bc)"), \"mol_per_s\": $(echo "$n / ($t1 - $t0)" | bc -l), \"max_rss_kib\": $(cat "$lib.rss")}" >> "$raw"
     rm -f "$out"
   done
   "$bench" parse "$first" 1000 >> "$raw"

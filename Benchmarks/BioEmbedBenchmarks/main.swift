@@ -6,9 +6,12 @@
 //   bioembed-bench molt5|e3fp|parse SDF LIMIT           3D-MolT5 tokenization / E3FP alone (MoleculeBench.swift)
 //   bioembed-bench protein-parse DIR                 PDB/mmCIF(.gz) parse of every file, all models
 //   bioembed-bench protein-3di DIR                   foldseek 3Di encoder over every chain (model 1)
+//   bioembed-bench fmri-group H5 KIND                 connectivity of every subject in memory (as nilearn is
+//                                                    timed: series loaded first), and the GEMM floor (XᵀX alone)
 import BioEmbedCore
 import BioEmbedHDF5
 import BioEmbedLinalg
+import BioEmbedNeuro
 import BioEmbedStructure
 import Foundation
 
@@ -72,6 +75,35 @@ func h5write(path: String, rows: Int, columns: Int, layout: String) throws {
         json(["tool": "bioembed", "case": "h5write-\(layout)", "bytes": bytes, "seconds": seconds, "mb_per_s": bytes / seconds / 1e6])
     }
 }
+/// Group connectivity in process, subjects side by side as the stage runs them, against the floor
+/// of the same number of XᵀX products (the GEMM work every estimator needs). Median of 3.
+func fmriGroup(path: String, kind: String) throws {
+    let file = try HDF5File.open(path)
+    let reader = try CollectionReader(try file.root.group("fmri"))
+    let r = try reader.group.dataset("timeseries").shape[1]
+    var series: [Matrix<Double>] = []
+    for k in 0..<reader.count {
+        let values: [Double] = try reader.rows("timeseries", offsets: "timeseries_offsets", item: k)
+        series.append(Matrix(rows: values.count / r, columns: r, storage: values))
+    }
+    let subjects = series
+    let stage = FMRIConnectivityStage(.init(kind: [kind]))
+    let kinds = try stage.configuration.kinds()
+    func timed(_ body: @escaping @Sendable (Matrix<Double>) -> Void) -> Double {
+        var times: [Double] = []
+        for _ in 0..<3 {
+            let t0 = now()
+            BLASRuntime.parallel(subjects.count) { range, _ in for i in range { body(subjects[i]) } }
+            times.append(now() - t0)
+        }
+        return median(times)
+    }
+    let seconds = timed { _ = stage.analyse($0, kinds: kinds, estimator: .ledoitWolf) }
+    let floor = timed { _ = LinearAlgebra.gram($0) }
+    json(["tool": "bioembed", "case": "fmri-group-inprocess-\(kind)", "subjects": subjects.count, "seconds": seconds,
+          "gemm_floor_seconds": floor, "threads": BLASRuntime.threads])
+}
+
 /// Structure files under `directory`, sorted, with their format from the name.
 func structureFiles(_ directory: String) throws -> [String] {
     try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
@@ -128,6 +160,8 @@ do {
         }
     case "protein-3di" where arguments.count == 3:
         try protein3Di(directory: arguments[2])
+    case "fmri-group" where arguments.count == 4:
+        try fmriGroup(path: arguments[2], kind: arguments[3])
     case "h5write" where arguments.count == 6:
         try h5write(path: arguments[2], rows: Int(arguments[3])!, columns: Int(arguments[4])!, layout: arguments[5])
     case "molt5" where arguments.count == 4, "e3fp" where arguments.count == 4, "parse" where arguments.count == 4:

@@ -105,11 +105,10 @@ public enum LinearAlgebra {
         var u = a
         let n = a.rows
         if n == 0 { return u }
-        var info = u.storage.withUnsafeMutableBufferPointer { S.potrf(n: n, a: $0.baseAddress!) }
-        if info > 0 { throw LinalgError.notPositiveDefinite(operation: "inverse", order: info) }
-        guard info == 0 else { throw LinalgError.lapack(routine: "potrf", info: info) }
-        info = u.storage.withUnsafeMutableBufferPointer { S.potri(n: n, a: $0.baseAddress!) }
-        guard info == 0 else { throw LinalgError.lapack(routine: "potri", info: info) }
+        let info = u.storage.withUnsafeMutableBufferPointer { S.symmetricInverse(n: n, a: $0.baseAddress!) }
+        if info.potrf > 0 { throw LinalgError.notPositiveDefinite(operation: "inverse", order: info.potrf) }
+        guard info.potrf == 0 else { throw LinalgError.lapack(routine: "potrf", info: info.potrf) }
+        guard info.potri == 0 else { throw LinalgError.lapack(routine: "potri", info: info.potri) }
         u.storage.withUnsafeMutableBufferPointer { p in
             for i in 0..<n { for j in 0..<i { p[i * n + j] = p[j * n + i] } }
         }

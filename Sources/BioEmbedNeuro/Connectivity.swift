@@ -41,6 +41,52 @@ public enum Connectivity {
                 }
             }
         }
+        return estimate(centred: x, rowSumSquares: sumSquaresPerRow, estimator: estimator)
+    }
+
+    /// The covariance estimate of `zscore_sample(x)` (nilearn's correlation path: standardise, then
+    /// estimate, then `cov_to_corr`) in three passes over `x` (column means, deviations, scaled copy)
+    /// instead of z-scoring and centring again separately. The z-scored columns have mean zero up to
+    /// rounding (≈1e-17), which the separate centring would subtract.
+    static func standardizedCovariance(_ x: Matrix<Double>, estimator: CovarianceEstimator) -> (matrix: Matrix<Double>, shrinkage: Double) {
+        let (t, n) = (x.rows, x.columns)
+        guard t > 1, n > 0 else { return covariance(x, estimator: estimator) }
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 2 * n)
+        defer { scratch.deallocate() }
+        let mean = scratch, scale = scratch + n
+        scratch.initialize(repeating: 0, count: 2 * n)
+        var rowSS = [Double](repeating: 0, count: t)
+        let z = x.storage.withUnsafeBufferPointer { source in
+            [Double](unsafeUninitializedCapacity: t * n) { out, initialized in
+                let p = source.baseAddress!, q = out.baseAddress!
+                for i in 0..<t { let row = p + i * n; for j in 0..<n { mean[j] += row[j] } }
+                for j in 0..<n { mean[j] /= Double(t) }
+                for i in 0..<t { let row = p + i * n; for j in 0..<n { let d = row[j] - mean[j]; scale[j] += d * d } }
+                for j in 0..<n {
+                    let sd = (scale[j] / Double(t - 1)).squareRoot()
+                    scale[j] = sd < Double.ulpOfOne ? 1 : 1 / sd
+                }
+                rowSS.withUnsafeMutableBufferPointer { rs in
+                    for i in 0..<t {
+                        let row = p + i * n, zrow = q + i * n
+                        var rowSum = 0.0
+                        for j in 0..<n {
+                            let v = (row[j] - mean[j]) * scale[j]
+                            zrow[j] = v
+                            rowSum += v * v
+                        }
+                        rs[i] = rowSum
+                    }
+                }
+                initialized = t * n
+            }
+        }
+        return estimate(centred: Matrix(rows: t, columns: n, storage: z), rowSumSquares: rowSS, estimator: estimator)
+    }
+
+    /// Empirical or Ledoit-Wolf covariance of centred data with its per-row sums of squares.
+    static func estimate(centred x: Matrix<Double>, rowSumSquares: [Double], estimator: CovarianceEstimator) -> (matrix: Matrix<Double>, shrinkage: Double) {
+        let (t, n) = (x.rows, x.columns)
         var cov = LinearAlgebra.gram(x)  // XᵀX
         var xtxFrobenius2 = 0.0, trace = 0.0
         let inverseT = 1 / Double(t)
@@ -50,7 +96,7 @@ public enum Connectivity {
         }
         guard estimator == .ledoitWolf, n > 1 else { return (cov, 0) }
         let mu = trace / Double(n)
-        let beta0 = sumSquaresPerRow.reduce(0) { $0 + $1 * $1 }  // Σ_ij [(X²)ᵀX²]_ij
+        let beta0 = rowSumSquares.reduce(0) { $0 + $1 * $1 }  // Σ_ij [(X²)ᵀX²]_ij
         let delta0 = xtxFrobenius2 / Double(t * t)
         var beta = 1 / Double(n * t) * (beta0 / Double(t) - delta0)
         var delta = delta0 - 2 * mu * trace + Double(n) * mu * mu
@@ -89,9 +135,7 @@ public enum Connectivity {
     /// One subject's matrix for a non-tangent kind (`tangent` gives the covariance it starts from).
     public static func measure(_ x: Matrix<Double>, kind: ConnectivityKind, estimator: CovarianceEstimator) throws(LinalgError) -> Matrix<Double> {
         if kind == .correlation {
-            var z = x
-            SignalCleaner.zscore(&z, centred: false)
-            return covarianceToCorrelation(covariance(centring: &z, estimator: estimator).matrix)
+            return covarianceToCorrelation(standardizedCovariance(x, estimator: estimator).matrix)
         }
         return try fromCovariance(covariance(x, estimator: estimator).matrix, kind: kind)
     }

@@ -72,20 +72,29 @@ public struct FMRIConnectivityStage: CollectionStage {
     public init(_ configuration: Configuration) { self.configuration = configuration }
 
     /// One subject's results (computed off the HDF5 thread).
-    struct SubjectResult {
-        var matrices: [ConnectivityKind: [Double]] = [:]
-        var covariance: Matrix<Double>?
-        var windows: [[Double]] = []
-        var failures: [String] = []
+    public struct SubjectResult: Sendable {
+        public var matrices: [ConnectivityKind: [Double]] = [:]
+        public var covariance: Matrix<Double>?
+        public var windows: [[Double]] = []
+        public var failures: [String] = []
+    }
+
+    /// Whether no value is NaN or ±Inf (`v·0` is NaN exactly for those; one branch-free pass).
+    static func allFinite(_ values: [Double]) -> Bool {
+        values.withUnsafeBufferPointer { p in
+            var probe = 0.0
+            for v in p { probe += v * 0 }
+            return probe == 0
+        }
     }
 
     /// Every requested kind, the shared covariance estimate (for tangent) and the windows of one
     /// subject; problems are reported as messages, nothing throws.
-    func analyse(_ x: Matrix<Double>, kinds: [ConnectivityKind], estimator: CovarianceEstimator) -> SubjectResult {
+    public func analyse(_ x: Matrix<Double>, kinds: [ConnectivityKind], estimator: CovarianceEstimator) -> SubjectResult {
         var out = SubjectResult()
         if x.rows < 2 {
             out.failures.append("expected at least 2 volumes, found \(x.rows)")
-        } else if x.storage.contains(where: { !$0.isFinite }) {
+        } else if !Self.allFinite(x.storage) {
             out.failures.append("expected finite time series, found NaN/Inf (a region without voxels?)")
         }
         if out.failures.isEmpty {
@@ -171,21 +180,28 @@ public struct FMRIConnectivityStage: CollectionStage {
         let progress = ProgressReporter(label: Self.name, total: count, mode: context.progress)
         let width = BLASRuntime.parallelChunks(count)
         let batch = width == 1 ? 1 : 2 * width
-        var start = 0
-        while start < count {
-            let items = start..<min(count, start + batch)
-            var inputs: [Matrix<Double>] = []
-            for k in items {
+        func read(_ items: Range<Int>) throws -> [Matrix<Double>] {
+            try items.map { k in
                 let values: [Double] = try series.readRows(Int(offsets[k])..<Int(offsets[k + 1]))
-                inputs.append(Matrix(rows: values.count / max(r, 1), columns: r, storage: values))
+                return Matrix(rows: values.count / max(r, 1), columns: r, storage: values)
             }
-            var results = [SubjectResult](repeating: SubjectResult(), count: items.count)
-            results.withUnsafeMutableBufferPointer { slots in
-                nonisolated(unsafe) let slots = slots
+        }
+        // Batch i is computed on the workers while this thread reads batch i + 1 (HDF5 stays on one thread).
+        var next = 0..<min(count, batch)
+        var nextInputs = try read(next)
+        while !next.isEmpty {
+            let items = next, inputs = nextInputs
+            let computed = SubjectResults(count: items.count)
+            let finished = DispatchGroup()
+            DispatchQueue.global().async(group: finished) { [self] in
                 BLASRuntime.parallel(items.count) { range, _ in
-                    for i in range { slots[i] = analyse(inputs[i], kinds: kinds, estimator: estimator) }
+                    for i in range { computed.set(i, analyse(inputs[i], kinds: kinds, estimator: estimator)) }
                 }
             }
+            next = items.upperBound..<min(count, items.upperBound + batch)
+            do { nextInputs = try read(next) } catch { finished.wait(); throw error }
+            finished.wait()
+            let results = computed.values
             for (i, k) in items.enumerated() {
                 let result = results[i]
                 for message in result.failures { try fail(k, message) }
@@ -206,7 +222,6 @@ public struct FMRIConnectivityStage: CollectionStage {
                 }
                 progress.advance(failed: !ok)
             }
-            start = items.upperBound
         }
         if let dynamic {
             _ = try dynamic.group.write("correlation_offsets", windowOffsets, shape: [windowOffsets.count])
@@ -237,4 +252,20 @@ public struct FMRIConnectivityStage: CollectionStage {
         progress.finish()
         return CollectionStageResult(done: count - failed.count, failed: failed.count)
     }
+}
+
+/// Per-subject results filled by the workers, one writer per slot, read after they finished.
+private final class SubjectResults: @unchecked Sendable {
+    // @unchecked: slot i is written by exactly one worker; `values` is read after the group finished.
+    private let slots: UnsafeMutableBufferPointer<FMRIConnectivityStage.SubjectResult>
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: FMRIConnectivityStage.SubjectResult())
+    }
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+    func set(_ index: Int, _ value: FMRIConnectivityStage.SubjectResult) { slots[index] = value }
+    var values: [FMRIConnectivityStage.SubjectResult] { Array(slots) }
 }

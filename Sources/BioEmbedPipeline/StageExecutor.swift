@@ -294,6 +294,9 @@ public enum StageExecutor {
         guard source.root.kind(of: stage.inputCollection) == .group else {
             throw HDF5Error.missingObject(file: input, object: "/\(stage.inputCollection) (the collection stage '\(stage.name)' reads)")
         }
+        // The input's SHA-256 (for /provenance) is read on its own thread while the stage runs:
+        // it overlaps the stage's single-threaded reading and writing instead of adding to them.
+        let digest = BackgroundValue { (try? FileDigest.sha256(ofFile: input)) ?? "" }
         let existed = FileManager.default.fileExists(atPath: output)
         let file = try HDF5File.update(output)
         if !existed { try file.writeRootAttributes(schema: stage.outputSchema, command: options.command) }
@@ -301,7 +304,7 @@ public enum StageExecutor {
         let context = CollectionStageContext(threads: options.threads ?? 1, progress: options.progress)
         let result = try stage.run(input: source, output: file, errors: errors, context: context)
         let seconds = Date().timeIntervalSince(started)
-        var inputs = [Provenance.Input(path: input, sha256: (try? FileDigest.sha256(ofFile: input)) ?? "")]
+        var inputs = [Provenance.Input(path: input, sha256: digest.wait())]
         inputs += result.inputs
         try file.writeProvenance(Provenance(
             stage: stage.name, version: stage.version, parameters: stage.parametersJSON, inputs: inputs,
@@ -331,6 +334,25 @@ public enum StageExecutor {
             }
             try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name))
         }
+    }
+}
+
+/// A value computed on a thread of its own, waited for when needed.
+private final class BackgroundValue<Value: Sendable>: @unchecked Sendable {
+    // @unchecked: `value` is written once by the thread before `done` is signalled, and read only after waiting.
+    private var value: Value?
+    private let done = DispatchSemaphore(value: 0)
+    init(_ compute: @escaping @Sendable () -> Value) {
+        let thread = Thread { [self] in
+            value = compute()
+            done.signal()
+        }
+        thread.start()
+    }
+    func wait() -> Value {
+        done.wait()
+        done.signal()
+        return value!
     }
 }
 

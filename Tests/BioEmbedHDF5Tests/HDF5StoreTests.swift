@@ -43,6 +43,29 @@ struct HDF5StoreTests {
         #expect(try back.root.group("nested").children().map(\.name) == ["deeper"])
     }
 
+    @Test func rowsAreWrittenInPlaceAndObjectsCopiedBetweenFiles() throws {
+        let sourcePath = folder + "/rows-source.h5", copyPath = folder + "/rows-copy.h5"
+        let source = try HDF5File.create(sourcePath)
+        let d = try source.root.createDataset("m", type: .float64, shape: [4, 2, 3], compressed: true)
+        try d.setAttribute("note", .string("kept by the copy"))
+        for k in [2, 0, 3, 1] { try d.writeRows(k..<(k + 1), (0..<6).map { Double(k * 10 + $0) }) }
+        #expect(throws: HDF5Error.self) { try d.writeRows(0..<1, [1.0, 2.0]) }
+        #expect(throws: HDF5Error.self) { try d.writeRows(3..<5, [Double](repeating: 0, count: 12)) }
+        try source.commit()
+        let expected = (0..<4).flatMap { k in (0..<6).map { Double(k * 10 + $0) } }
+        let reopened = try HDF5File.open(sourcePath)
+        #expect(try reopened.root.dataset("m").read(as: Double.self) == expected)
+        let copy = try HDF5File.create(copyPath)
+        try copy.root.createGroup("g").copy("m", from: reopened.root)
+        #expect(throws: HDF5Error.self) { try copy.root.copy("absent", from: reopened.root) }
+        try copy.commit()
+        let back = try HDF5File.open(copyPath)
+        let m = try back.root.dataset("g/m")
+        #expect(m.shape == [4, 2, 3] && m.filters == ["shuffle", "gzip(4)"])
+        #expect(try m.read(as: Double.self) == expected)
+        #expect(try m.attribute("note") == .string("kept by the copy"))
+    }
+
     @Test func appendableDatasetsGrowAlongTheFirstAxis() throws {
         let path = folder + "/append.h5"
         let file = try HDF5File.create(path)

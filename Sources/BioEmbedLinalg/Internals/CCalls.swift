@@ -12,8 +12,10 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable {
     static func syevd(n: Int, a: UnsafeMutablePointer<Self>, w: UnsafeMutablePointer<Self>) -> Int
     static func potrf(n: Int, a: UnsafeMutablePointer<Self>) -> Int
     static func potrs(n: Int, nrhs: Int, a: UnsafePointer<Self>, b: UnsafeMutablePointer<Self>) -> Int
-    /// Inverse from the upper Cholesky factor (`potrf`'s output), written to the upper triangle.
-    static func potri(n: Int, a: UnsafeMutablePointer<Self>) -> Int
+    /// Cholesky factor, then inverse from it, of a symmetric positive-definite matrix in place: the
+    /// upper triangle of the row-major storage (= LAPACK's column-major lower, so LAPACKE does not
+    /// transpose) holds the inverse afterwards. Returns both routines' info (potri's is 0 when potrf failed).
+    static func symmetricInverse(n: Int, a: UnsafeMutablePointer<Self>) -> (potrf: Int, potri: Int)
     static func gesv(n: Int, nrhs: Int, a: UnsafeMutablePointer<Self>, ipiv: UnsafeMutablePointer<Int32>, b: UnsafeMutablePointer<Self>) -> Int
     static func geqrf(m: Int, n: Int, a: UnsafeMutablePointer<Self>, tau: UnsafeMutablePointer<Self>) -> Int
     static func orgqr(m: Int, n: Int, k: Int, a: UnsafeMutablePointer<Self>, tau: UnsafePointer<Self>) -> Int
@@ -21,6 +23,7 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable {
 
 @inline(__always) private func op(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
 private let upper = CChar(UInt8(ascii: "U"))
+private let lower = CChar(UInt8(ascii: "L"))
 private let vectors = CChar(UInt8(ascii: "V"))
 
 extension Float: BLASScalar {
@@ -45,8 +48,10 @@ extension Float: BLASScalar {
     public static func potrs(n: Int, nrhs: Int, a: UnsafePointer<Float>, b: UnsafeMutablePointer<Float>) -> Int {
         Int(LAPACKE_spotrs(LAPACK_ROW_MAJOR, upper, Int32(n), Int32(nrhs), a, Int32(n), b, Int32(nrhs)))
     }
-    public static func potri(n: Int, a: UnsafeMutablePointer<Float>) -> Int {
-        Int(LAPACKE_spotri(LAPACK_ROW_MAJOR, upper, Int32(n), a, Int32(n)))
+    public static func symmetricInverse(n: Int, a: UnsafeMutablePointer<Float>) -> (potrf: Int, potri: Int) {
+        let info = Int(LAPACKE_spotrf(LAPACK_COL_MAJOR, lower, Int32(n), a, Int32(n)))
+        if info != 0 { return (info, 0) }
+        return (0, Int(LAPACKE_spotri(LAPACK_COL_MAJOR, lower, Int32(n), a, Int32(n))))
     }
     public static func gesv(n: Int, nrhs: Int, a: UnsafeMutablePointer<Float>, ipiv: UnsafeMutablePointer<Int32>, b: UnsafeMutablePointer<Float>) -> Int {
         Int(LAPACKE_sgesv(LAPACK_ROW_MAJOR, Int32(n), Int32(nrhs), a, Int32(n), ipiv, b, Int32(nrhs)))
@@ -81,8 +86,10 @@ extension Double: BLASScalar {
     public static func potrs(n: Int, nrhs: Int, a: UnsafePointer<Double>, b: UnsafeMutablePointer<Double>) -> Int {
         Int(LAPACKE_dpotrs(LAPACK_ROW_MAJOR, upper, Int32(n), Int32(nrhs), a, Int32(n), b, Int32(nrhs)))
     }
-    public static func potri(n: Int, a: UnsafeMutablePointer<Double>) -> Int {
-        Int(LAPACKE_dpotri(LAPACK_ROW_MAJOR, upper, Int32(n), a, Int32(n)))
+    public static func symmetricInverse(n: Int, a: UnsafeMutablePointer<Double>) -> (potrf: Int, potri: Int) {
+        let info = Int(LAPACKE_dpotrf(LAPACK_COL_MAJOR, lower, Int32(n), a, Int32(n)))
+        if info != 0 { return (info, 0) }
+        return (0, Int(LAPACKE_dpotri(LAPACK_COL_MAJOR, lower, Int32(n), a, Int32(n))))
     }
     public static func gesv(n: Int, nrhs: Int, a: UnsafeMutablePointer<Double>, ipiv: UnsafeMutablePointer<Int32>, b: UnsafeMutablePointer<Double>) -> Int {
         Int(LAPACKE_dgesv(LAPACK_ROW_MAJOR, Int32(n), Int32(nrhs), a, Int32(n), ipiv, b, Int32(nrhs)))
