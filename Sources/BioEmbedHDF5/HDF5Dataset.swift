@@ -141,7 +141,7 @@ public final class HDF5Dataset: HDF5Located {
         try values.withUnsafeBufferPointer { (buffer) throws(HDF5Error) in try append(buffer) }
     }
 
-    func appendRaw(_ count: Int, memoryType: hid_t, _ pointer: UnsafeRawPointer?) throws(HDF5Error) {
+    func appendRaw(_ count: Int, memoryType: hid_t, _ pointer: UnsafeRawPointer?, transfer: hid_t = H5.defaultList) throws(HDF5Error) {
         let current = shape
         guard !current.isEmpty else {
             throw HDF5Error.shapeMismatch(file: file.path, object: path, expected: "an appendable dataset", found: "a scalar")
@@ -159,7 +159,7 @@ public final class HDF5Dataset: HDF5Located {
         try H5.check(H5Dset_extent(handle.id, &newDims), "H5Dset_extent", file: file.path, object: path)
         let (fileSpace, memorySpace, _) = try selection(current[0]..<(current[0] + newRows))
         try H5.check(
-            H5Dwrite(handle.id, memoryType, memorySpace.id, fileSpace.id, H5.defaultList, pointer), "H5Dwrite",
+            H5Dwrite(handle.id, memoryType, memorySpace.id, fileSpace.id, transfer, pointer), "H5Dwrite",
             file: file.path, object: path)
     }
 
@@ -235,7 +235,7 @@ public final class HDF5Dataset: HDF5Located {
         if values.isEmpty { return }
         let type = try variableStringType(file: file.path, object: path)
         try withCStrings(values) { (pointers) throws(HDF5Error) in
-            try appendRaw(values.count, memoryType: type.id, UnsafeRawPointer(pointers.baseAddress))
+            try appendRaw(values.count, memoryType: type.id, UnsafeRawPointer(pointers.baseAddress), transfer: H5.stringTransferList)
         }
     }
 
@@ -257,7 +257,7 @@ public final class HDF5Dataset: HDF5Located {
             let memoryType = try variableStringType(file: file.path, object: path)
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
             try H5.check(
-                H5Dread(handle.id, memoryType.id, memorySpace.id, fileSpace.id, H5.defaultList, &pointers), "H5Dread",
+                H5Dread(handle.id, memoryType.id, memorySpace.id, fileSpace.id, H5.stringTransferList, &pointers), "H5Dread",
                 file: file.path, object: path)
             let strings = pointers.map { $0.map { String(cString: $0) } ?? "" }
             bio_h5_vlen_reclaim(memoryType.id, memorySpace.id, &pointers)

@@ -36,11 +36,11 @@ public struct SDFReader: Sendable {
         if bytes.contains(0) && damage == nil {
             throw MoleculeError.invalidInput(file: path, expected: "an SDF/MOL text file", found: "binary content (NUL bytes)")
         }
-        let text = String(decoding: bytes, as: UTF8.self)
-        var parsed = SDFReader.split(text)
+        var parsed = SDFReader.split(bytes)
         if let damage {
             // The last record of a cut stream is incomplete unless it ended with `$$$$`.
-            let endsCleanly = text.hasSuffix("$$$$\n") || text.hasSuffix("$$$$\r\n") || text.hasSuffix("$$$$")
+            let tail = Array(bytes.suffix(6))
+            let endsCleanly = [Array("$$$$\n".utf8), Array("$$$$\r\n".utf8), Array("$$$$".utf8)].contains { tail.suffix($0.count).elementsEqual($0) }
             if !endsCleanly, !parsed.isEmpty { parsed.removeLast() }
             truncation = (parsed.count, damage)
         } else {
@@ -52,58 +52,92 @@ public struct SDFReader: Sendable {
     /// Splits SDF text into records (no file access; used by `init(path:)` and tests).
     public init(text: String, file: String) {
         self.file = file
-        records = SDFReader.split(text)
+        records = SDFReader.split(Array(text.utf8))
         truncation = nil
     }
 
-    static func split(_ text: String) -> [SDFRecord] {
+    /// Splits SDF bytes into records in one pass over the bytes (lines end at `\n`, a trailing `\r`
+    /// is dropped); only each record's MOL block, title and data items become strings.
+    static func split(_ bytes: [UInt8]) -> [SDFRecord] {
         var records: [SDFRecord] = []
-        var lines: [Substring] = []
+        var lines: [Range<Int>] = []
         var firstLine = 1
         var lineNumber = 0
-        func flush() {
-            defer { lines.removeAll(keepingCapacity: true) }
-            guard lines.contains(where: { !$0.allSatisfy(\.isWhitespace) }) else { return }
-            records.append(makeRecord(lines, index: records.count, line: firstLine))
-        }
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
-            if line.hasPrefix("$$$$") {
-                flush()
-                firstLine = lineNumber + 1
-                continue
+        bytes.withUnsafeBufferPointer { b in
+            func flush() {
+                defer { lines.removeAll(keepingCapacity: true) }
+                let blank = lines.allSatisfy { line in line.allSatisfy { isWhitespace(b[$0]) } }
+                if !blank { records.append(makeRecord(b, lines, index: records.count, line: firstLine)) }
             }
-            if lines.isEmpty { firstLine = lineNumber }
-            lines.append(line)
+            var start = 0
+            let n = b.count
+            while start <= n {
+                var end = start
+                while end < n && b[end] != 0x0A { end += 1 }
+                if end == n && start == n { break }  // no text after the last newline
+                lineNumber += 1
+                let line = start..<(end > start && b[end - 1] == 0x0D ? end - 1 : end)
+                if hasPrefix(b, line, dollars) {
+                    flush()
+                    firstLine = lineNumber + 1
+                } else {
+                    if lines.isEmpty { firstLine = lineNumber }
+                    lines.append(line)
+                }
+                start = end + 1
+            }
+            flush()
         }
-        flush()
         return records
     }
 
-    static func makeRecord(_ lines: [Substring], index: Int, line: Int) -> SDFRecord {
+    private static let dollars = Array("$$$$".utf8)
+    private static let molEnd = Array("M  END".utf8)
+
+    private static func isWhitespace(_ c: UInt8) -> Bool { c == 0x20 || (c >= 0x09 && c <= 0x0D) }
+
+    private static func hasPrefix(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, _ prefix: [UInt8]) -> Bool {
+        line.count >= prefix.count && prefix.indices.allSatisfy { b[line.lowerBound + $0] == prefix[$0] }
+    }
+
+    private static func string(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: b[range]), as: UTF8.self)
+    }
+
+    /// `lines` joined with `\n` (no trailing newline).
+    private static func joined(_ b: UnsafeBufferPointer<UInt8>, _ lines: ArraySlice<Range<Int>>, trailingNewline: Bool) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(lines.reduce(0) { $0 + $1.count + 1 })
+        for (i, line) in zip(lines.indices, lines) {
+            if i > lines.startIndex { out.append(0x0A) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[line]))
+        }
+        if trailingNewline { out.append(0x0A) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func makeRecord(_ b: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>], index: Int, line: Int) -> SDFRecord {
         var end = lines.count
-        for (i, l) in lines.enumerated() where l.hasPrefix("M  END") {
+        for (i, l) in lines.enumerated() where hasPrefix(b, l, molEnd) {
             end = i + 1
             break
         }
-        let block = lines[0..<end].joined(separator: "\n") + "\n"
+        let block = joined(b, lines[0..<end], trailingNewline: true)
         var fields: [(name: String, value: String)] = []
         var i = end
         while i < lines.count {
             let l = lines[i]
-            if l.hasPrefix(">"), let open = l.firstIndex(of: "<"), let close = l[open...].firstIndex(of: ">") {
-                let name = String(l[l.index(after: open)..<close])
-                var values: [Substring] = []
+            if !l.isEmpty, b[l.lowerBound] == UInt8(ascii: ">"),
+               let open = l.first(where: { b[$0] == UInt8(ascii: "<") }),
+               let close = (open..<l.upperBound).first(where: { b[$0] == UInt8(ascii: ">") }) {
+                let name = string(b, (open + 1)..<close)
+                let first = i + 1
                 i += 1
-                while i < lines.count, !lines[i].isEmpty {
-                    values.append(lines[i])
-                    i += 1
-                }
-                fields.append((name, values.joined(separator: "\n")))
+                while i < lines.count, !lines[i].isEmpty { i += 1 }
+                fields.append((name, joined(b, lines[first..<i], trailingNewline: false)))
             }
             i += 1
         }
-        return SDFRecord(index: index, line: line, title: lines.first.map(String.init) ?? "", molBlock: block, dataFields: fields)
+        return SDFRecord(index: index, line: line, title: lines.first.map { string(b, $0) } ?? "", molBlock: block, dataFields: fields)
     }
 }
