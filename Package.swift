@@ -34,7 +34,7 @@ let package = Package(
         /// Molecule stage family (RDKit through CRDKitShim, SELFIES, E3FP).
         .target(name: "BioEmbedMolecule", dependencies: ["BioEmbedCore", "BioEmbedHDF5", "CRDKitShim"]),
         /// Neural-network runtime and encoders (PST, 3D-MolT5, BrainMAE).
-        .target(name: "BioEmbedNN", dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5"]),
+        .target(name: "BioEmbedNN", dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5", "CKernels"]),
         /// Pipeline files, manifests, the stage registry and the local runner.
         .target(
             name: "BioEmbedPipeline",
@@ -61,6 +61,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         /// Intel ISA-L's igzip: the fast gzip inflater behind CompressedFileReader (.nii.gz ingest).
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        /// Element-wise float32 kernels built per SIMD width and picked at load time (GELU and its gradient).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
             name: "CRDKitShim",
             cxxSettings: [

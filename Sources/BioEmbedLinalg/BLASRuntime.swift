@@ -56,6 +56,10 @@ public enum BLASRuntime {
             return
         }
         setenv("OPENBLAS_CORETYPE", core, 1)
+        // Idle OpenBLAS workers spin (sched_yield) for 2²⁸ cycles after each call by default,
+        // competing with BioEmbed's own parallel loops for the same cores (a fifth of a training
+        // step's CPU); 2¹⁰ cycles lets them sleep at once. A value the user set is kept.
+        if environment["OPENBLAS_THREAD_TIMEOUT"] == nil { setenv("OPENBLAS_THREAD_TIMEOUT", "10", 1) }
         setenv(reexecMarker, "1", 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
         // execv only returns on failure: carry on with the slow kernels.

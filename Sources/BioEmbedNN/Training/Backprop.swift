@@ -56,42 +56,56 @@ enum Backprop {
     /// 1/√(σ² + eps) (`[rows]`) for the backward pass. x and y may alias.
     static func layerNorm<S: TrainingScalar>(
         _ x: UnsafePointer<S>, rows: Int, width: Int, gamma: UnsafePointer<S>, beta: UnsafePointer<S>, eps: S,
-        into y: UnsafeMutablePointer<S>, xhat: UnsafeMutablePointer<S>, inverse: UnsafeMutablePointer<S>
+        into y: UnsafeMutablePointer<S>, xhat: UnsafeMutablePointer<S>, inverse: UnsafeMutablePointer<S>, parallel: Bool = false
     ) {
         let w = S(width)
-        for r in 0..<rows {
-            let row = x + r * width, h = xhat + r * width, out = y + r * width
-            var sum: S = 0
-            for j in 0..<width { sum += row[j] }
-            let mean = sum / w
-            var squares: S = 0
-            for j in 0..<width { let d = row[j] - mean; squares += d * d }
-            let inv = 1 / (squares / w + eps).squareRoot()
-            inverse[r] = inv
-            for j in 0..<width { h[j] = (row[j] - mean) * inv }
-            for j in 0..<width { out[j] = h[j] * gamma[j] + beta[j] }
+        nonisolated(unsafe) let (y, xhat, inverse) = (y, xhat, inverse)
+        Self.parallel(rows, enabled: parallel) { range, _ in
+            for r in range {
+                let row = x + r * width, h = xhat + r * width, out = y + r * width
+                var sum: S = 0
+                for j in 0..<width { sum += row[j] }
+                let mean = sum / w
+                var squares: S = 0
+                for j in 0..<width { let d = row[j] - mean; squares += d * d }
+                let inv = 1 / (squares / w + eps).squareRoot()
+                inverse[r] = inv
+                for j in 0..<width { h[j] = (row[j] - mean) * inv }
+                for j in 0..<width { out[j] = h[j] * gamma[j] + beta[j] }
+            }
         }
     }
 
     /// Reverse of `layerNorm`: dγ += Σ dy·x̂, dβ += Σ dy, and
-    /// dx += inv·(g − mean(g) − x̂·mean(g·x̂)) with g = dy ⊙ γ.
+    /// dx += inv·(g − mean(g) − x̂·mean(g·x̂)) with g = dy ⊙ γ. In parallel: dx by rows, dγ and dβ
+    /// by columns (each still summed over rows in row order, so the result does not depend on it).
     static func layerNormBackward<S: TrainingScalar>(
         _ dy: UnsafePointer<S>, rows: Int, width: Int, gamma: UnsafePointer<S>, xhat: UnsafePointer<S>, inverse: UnsafePointer<S>,
-        dGamma: UnsafeMutablePointer<S>, dBeta: UnsafeMutablePointer<S>, dx: UnsafeMutablePointer<S>
+        dGamma: UnsafeMutablePointer<S>, dBeta: UnsafeMutablePointer<S>, dx: UnsafeMutablePointer<S>, parallel: Bool = false
     ) {
         let w = S(width)
-        for r in 0..<rows {
-            let g = dy + r * width, h = xhat + r * width, out = dx + r * width
-            var sumG: S = 0, sumGH: S = 0
-            for j in 0..<width {
-                dGamma[j] += g[j] * h[j]
-                dBeta[j] += g[j]
-                let gg = g[j] * gamma[j]
-                sumG += gg
-                sumGH += gg * h[j]
+        nonisolated(unsafe) let (dGamma, dBeta, dx) = (dGamma, dBeta, dx)
+        Self.parallel(width, enabled: parallel) { columns, _ in
+            for r in 0..<rows {
+                let g = dy + r * width, h = xhat + r * width
+                for j in columns {
+                    dGamma[j] += g[j] * h[j]
+                    dBeta[j] += g[j]
+                }
             }
-            let meanG = sumG / w, meanGH = sumGH / w, inv = inverse[r]
-            for j in 0..<width { out[j] += inv * (g[j] * gamma[j] - meanG - h[j] * meanGH) }
+        }
+        Self.parallel(rows, enabled: parallel) { range, _ in
+            for r in range {
+                let g = dy + r * width, h = xhat + r * width, out = dx + r * width
+                var sumG: S = 0, sumGH: S = 0
+                for j in 0..<width {
+                    let gg = g[j] * gamma[j]
+                    sumG += gg
+                    sumGH += gg * h[j]
+                }
+                let meanG = sumG / w, meanGH = sumGH / w, inv = inverse[r]
+                for j in 0..<width { out[j] += inv * (g[j] * gamma[j] - meanG - h[j] * meanGH) }
+            }
         }
     }
 
@@ -99,17 +113,12 @@ enum Backprop {
 
     /// y = ½x(1 + erf(x/√2)) for `count` values of x (x kept for the backward pass).
     static func gelu<S: TrainingScalar>(_ x: UnsafePointer<S>, count: Int, into y: UnsafeMutablePointer<S>) {
-        let r: S = 0.70710678118654752440
-        for i in 0..<count { let v = x[i]; y[i] = 0.5 * v * (1 + S.errorFunction(v * r)) }
+        S.gelu(x, count: count, into: y)
     }
 
     /// dy ← dy ⊙ GELU'(x), GELU'(x) = ½(1 + erf(x/√2)) + x·φ(x).
     static func geluBackward<S: TrainingScalar>(_ dy: UnsafeMutablePointer<S>, x: UnsafePointer<S>, count: Int) {
-        let r: S = 0.70710678118654752440, c: S = 0.39894228040143267794
-        for i in 0..<count {
-            let v = x[i]
-            dy[i] *= 0.5 * (1 + S.errorFunction(v * r)) + v * c * S.exponential(-0.5 * v * v)
-        }
+        S.geluBackward(dy, x: x, count: count)
     }
 
     // MARK: Softmax

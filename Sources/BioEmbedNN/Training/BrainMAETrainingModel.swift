@@ -210,7 +210,7 @@ public final class BrainMAETrainingModel<S: TrainingScalar>: @unchecked Sendable
             let dyn = arena.take(batch * length * dd, zeroed: true)
             for b in 0..<batch { (dyn + (b * length + 1) * dd).update(from: dyk + b * k * dd, count: k * dd) }
             let dy = arena.take(batch * length * dd, zeroed: true)
-            decNorm.backward(p, dyn, rows: batch * length, cache: decLN, dx: dy)
+            decNorm.backward(p, dyn, rows: batch * length, cache: decLN, dx: dy, parallel: arena.parallel)
             for (block, cache) in zip(decBlocks, decCaches).reversed() {
                 block.backward(p, dy, cache: cache, sequences: batch, length: length, roiEmbedding: nil, dRoiEmbedding: nil, arena: arena)
             }
@@ -218,7 +218,7 @@ public final class BrainMAETrainingModel<S: TrainingScalar>: @unchecked Sendable
             decEmbed.backward(p, dy, x: tokens, rows: batch * length, dx: dTokens)
             tokenGradient = Array(UnsafeBufferPointer(start: dTokens, count: batch * length * dm))
             let dx = arena.take(batch * length * dm, zeroed: true)
-            encNorm.backward(p, dTokens, rows: batch * length, cache: encLN, dx: dx)
+            encNorm.backward(p, dTokens, rows: batch * length, cache: encLN, dx: dx, parallel: arena.parallel)
             for (block, cache) in zip(encBlocks, encCaches).reversed() {
                 block.backward(p, dx, cache: cache, sequences: batch, length: length, roiEmbedding: nil, dRoiEmbedding: nil, arena: arena)
             }
@@ -239,7 +239,7 @@ public final class BrainMAETrainingModel<S: TrainingScalar>: @unchecked Sendable
                 }
             }
             let dh = arena.take(rows * d, zeroed: true)
-            tseNorm.backward(p, dz, rows: rows, cache: tseLN, dx: dh)
+            tseNorm.backward(p, dz, rows: rows, cache: tseLN, dx: dh, parallel: arena.parallel)
             let dE = p.gradients + roiEmbed
             for (block, cache) in zip(tseBlocks, tseCaches).reversed() {
                 block.backward(p, dh, cache: cache, sequences: segs, length: n, roiEmbedding: e, dRoiEmbedding: dE, arena: arena)

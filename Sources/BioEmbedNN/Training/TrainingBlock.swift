@@ -130,7 +130,7 @@ struct TrainingBlock: Sendable {
         }
         let du = arena.take(rows * w)
         fc1.backward(p, dg, x: c.u2, rows: rows, dx: du)
-        norm2.backward(p, du, rows: rows, cache: c.ln2, dx: dx)
+        norm2.backward(p, du, rows: rows, cache: c.ln2, dx: dx, parallel: arena.parallel)
         // Attention.
         let dO = arena.take(rows * w)
         let chunks = Backprop.chunks(sequences, enabled: arena.parallel)
@@ -173,6 +173,6 @@ struct TrainingBlock: Sendable {
                 scratch: scratch, parallel: arena.parallel)
             qkv.backward(p, dqkv, x: c.u1, rows: rows, dx: du)
         }
-        norm1.backward(p, du, rows: rows, cache: c.ln1, dx: dx)
+        norm1.backward(p, du, rows: rows, cache: c.ln1, dx: dx, parallel: arena.parallel)
     }
 }

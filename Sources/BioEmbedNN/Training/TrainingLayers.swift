@@ -51,17 +51,19 @@ struct NormSlot: Sendable {
         _ p: ParameterSet<S>, _ x: UnsafePointer<S>, rows: Int, eps: S, into y: UnsafeMutablePointer<S>, arena: TrainingArena<S>
     ) -> (xhat: UnsafeMutablePointer<S>, inverse: UnsafeMutablePointer<S>) {
         let xhat = arena.take(rows * width), inverse = arena.take(rows)
-        Backprop.layerNorm(x, rows: rows, width: width, gamma: p.values + gamma, beta: p.values + beta, eps: eps, into: y, xhat: xhat, inverse: inverse)
+        Backprop.layerNorm(
+            x, rows: rows, width: width, gamma: p.values + gamma, beta: p.values + beta, eps: eps, into: y, xhat: xhat, inverse: inverse,
+            parallel: arena.parallel)
         return (xhat, inverse)
     }
 
     /// dx += LN'ᵀ·dy; γ, β gradients accumulated.
     func backward<S>(
         _ p: ParameterSet<S>, _ dy: UnsafePointer<S>, rows: Int, cache: (xhat: UnsafeMutablePointer<S>, inverse: UnsafeMutablePointer<S>),
-        dx: UnsafeMutablePointer<S>
+        dx: UnsafeMutablePointer<S>, parallel: Bool = false
     ) {
         Backprop.layerNormBackward(
             dy, rows: rows, width: width, gamma: p.values + gamma, xhat: cache.xhat, inverse: cache.inverse, dGamma: p.gradients + gamma,
-            dBeta: p.gradients + beta, dx: dx)
+            dBeta: p.gradients + beta, dx: dx, parallel: parallel)
     }
 }

@@ -1,0 +1,62 @@
+#include "bioembed_kernels.h"
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__linux__)
+#define BIO_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define BIO_CLONES
+#endif
+
+/* exp for float32 without libm (Cephes range reduction + degree-6 polynomial), as NNKernels.fastExp. */
+static inline float fast_exp(float value) {
+    float x = value < -87.3f ? -87.3f : (value > 88.7f ? 88.7f : value);
+    float shifted = x * 1.44269504088896341f + 12582912.0f;
+    float n = shifted - 12582912.0f;
+    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    uint32_t bits;
+    memcpy(&bits, &shifted, 4);
+    bits = (bits - 0x4B400000u + 127u) << 23;
+    float scale;
+    memcpy(&scale, &bits, 4);
+    float result = p * scale;
+    return value < -87.3f ? 0.0f : result;
+}
+
+/* 1 - erf(|x|/sqrt 2) times sign handling is done by callers; e = exp(-x^2/2). */
+static inline float erf_half(float x, float e) {
+    float a = (x < 0 ? -x : x) * 0.70710678118654752f;
+    float t = 1.0f / (1.0f + 0.3275911f * a);
+    float y = 1.061405429f;
+    y = y * t - 1.453152027f;
+    y = y * t + 1.421413741f;
+    y = y * t - 0.284496736f;
+    y = y * t + 0.254829592f;
+    float r = 1.0f - y * t * e;
+    return x < 0 ? -r : r;
+}
+
+BIO_CLONES
+void bio_gelu_f32(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        float e = fast_exp(-0.5f * v * v);
+        y[i] = 0.5f * v * (1.0f + erf_half(v, e));
+    }
+}
+
+BIO_CLONES
+void bio_gelu_backward_f32(float *dy, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        float e = fast_exp(-0.5f * v * v);
+        dy[i] *= 0.5f * (1.0f + erf_half(v, e)) + v * 0.39894228040143267794f * e;
+    }
+}
