@@ -148,15 +148,11 @@ public final class HDF5File {
     }
 
     /// File access: HDF5 1.8+ object headers (dense attribute storage for long provenance lists;
-    /// readable by every h5py), strong close so no object keeps the file open after `commit()`,
-    /// and a 16 MiB raw-chunk cache per dataset (HDF5's default, 1 MiB, holds four 256 KiB chunks:
-    /// reading a collection item by item across its fields then decompressed the same chunks again
-    /// for every item — most of a merge's time). Memory is only used for chunks actually read.
+    /// readable by every h5py), and strong close so no object keeps the file open after `commit()`.
     private static func accessList(file: String, newest: Bool = false) throws(HDF5Error) -> H5Handle {
         let fapl = H5Handle(try H5.check(H5Pcreate(bio_H5P_FILE_ACCESS()), "H5Pcreate", file: file, object: "/"), .propertyList)
         try H5.check(H5Pset_libver_bounds(fapl.id, H5F_LIBVER_V18, newest ? H5F_LIBVER_V110 : H5F_LIBVER_V18), "H5Pset_libver_bounds", file: file, object: "/")
         try H5.check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "H5Pset_fclose_degree", file: file, object: "/")
-        try H5.check(H5Pset_cache(fapl.id, 0, 1021, 16 << 20, 0.75), "H5Pset_cache", file: file, object: "/")
         return fapl
     }
 }

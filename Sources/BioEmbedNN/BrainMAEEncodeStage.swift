@@ -35,9 +35,10 @@ public struct BrainMAEEncodeStage: CollectionStage {
         }
         let regions = shape[1]
         let n = config.rois, tau = config.segmentLength, dm = config.encDim
-        let writer = EmbeddingWriter(ids: reader.ids, width: dm)
+        func series(_ i: Int) throws -> [Double] { try dataset.readRows(Int(offsets[i])..<Int(offsets[i + 1])) }
+        // Validation first (so the output's size is known); subjects are read again to encode.
+        var kept: [Int] = []
         var failed = 0
-        let forwardStart = Date()
         for i in 0..<reader.count {
             let frames = Int(offsets[i + 1] - offsets[i])
             do {
@@ -47,43 +48,51 @@ public struct BrainMAEEncodeStage: CollectionStage {
                 guard frames >= tau else {
                     throw NNError.invalidItem(id: reader.ids[i], detail: "time series has \(frames) frames, fewer than one segment (seg_len = \(tau))")
                 }
-                let rows: [Double] = try dataset.readRows(Int(offsets[i])..<Int(offsets[i + 1]))
-                guard rows.allSatisfy({ $0.isFinite }) else {
+                guard try series(i).allSatisfy({ $0.isFinite }) else {
                     throw NNError.invalidItem(id: reader.ids[i], detail: "time series contains NaN or infinite values")
                 }
-                var roiMajor = [Float](repeating: 0, count: n * frames)
-                for t in 0..<frames { for r in 0..<n { roiMajor[r * frames + t] = Float(rows[t * n + r]) } }
-                let segments = model.segment(BrainMAEModel.zscore(roiMajor, rois: n, frames: frames), frames: frames)
-                let k = frames / tau
-                var cls = [Float](repeating: 0, count: dm)
-                var tokens: [Float] = []
-                var windows = 0
-                var first = 0
-                while first < k {
-                    let count = min(config.maxSegments, k - first)
-                    let out = model.encode(
-                        segments: Array(segments[(first * n * tau)..<((first + count) * n * tau)]), batch: 1, segmentCount: count)
-                    for j in 0..<dm { cls[j] += out.tokens[j] }
-                    tokens += out.tokens[dm...]
-                    windows += 1
-                    first += count
-                }
-                var pooled = cls.map { $0 / Float(windows) }
-                if pooling == "mean" {
-                    tokens.withUnsafeBufferPointer { p in NNKernels.meanRows(p.baseAddress!, width: dm, rows: 0..<k, into: &pooled) }
-                }
-                writer.set(i, pooled: pooled, perToken: configuration.perToken ? tokens : nil)
+                kept.append(i)
+            } catch let error as HDF5Error {
+                throw error
             } catch {
                 let text = ((error as Any) as? any BioEmbedError)?.description ?? "\(error)"
                 try errors.append(id: reader.ids[i], stage: Self.name, category: .badInput, message: "\(input.path): \(text)")
                 failed += 1
             }
         }
+        let writer = try EmbeddingWriter(
+            file: output, model: "brainmae", ids: reader.ids, kept: kept, width: dm,
+            perTokenRows: configuration.perToken ? kept.map { Int(offsets[$0 + 1] - offsets[$0]) / tau } : nil)
+        let forwardStart = Date()
+        for i in kept {
+            let frames = Int(offsets[i + 1] - offsets[i])
+            let rows = try series(i)
+            var roiMajor = [Float](repeating: 0, count: n * frames)
+            for t in 0..<frames { for r in 0..<n { roiMajor[r * frames + t] = Float(rows[t * n + r]) } }
+            let segments = model.segment(BrainMAEModel.zscore(roiMajor, rois: n, frames: frames), frames: frames)
+            let k = frames / tau
+            var cls = [Float](repeating: 0, count: dm)
+            var tokens: [Float] = []
+            var windows = 0
+            var first = 0
+            while first < k {
+                let count = min(config.maxSegments, k - first)
+                let out = model.encode(
+                    segments: Array(segments[(first * n * tau)..<((first + count) * n * tau)]), batch: 1, segmentCount: count)
+                for j in 0..<dm { cls[j] += out.tokens[j] }
+                tokens += out.tokens[dm...]
+                windows += 1
+                first += count
+            }
+            var pooled = cls.map { $0 / Float(windows) }
+            if pooling == "mean" {
+                tokens.withUnsafeBufferPointer { p in NNKernels.meanRows(p.baseAddress!, width: dm, rows: 0..<k, into: &pooled) }
+            }
+            try writer.set(i, pooled: pooled, perToken: configuration.perToken ? tokens : nil)
+        }
         Diagnostics.debug("\(Self.name): forward \(String(format: "%.3f", Date().timeIntervalSince(forwardStart))) s")
         let sha = try checksum.value()
-        try writer.write(
-            to: output, model: "brainmae", config: configFile.text, weightsSHA256: sha, pooling: pooling,
-            includePerToken: configuration.perToken)
+        try writer.finish(model: "brainmae", config: configFile.text, weightsSHA256: sha, pooling: pooling)
         return CollectionStageResult(
             done: writer.done, failed: failed,
             inputs: [Provenance.Input(path: configuration.weights, sha256: sha)])

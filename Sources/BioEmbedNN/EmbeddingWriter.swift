@@ -1,11 +1,16 @@
 import BioEmbedCore
 import BioEmbedHDF5
+import BioEmbedLinalg
 import Foundation
 
-/// Collects one encoder's per-item results and writes `/embeddings/<model>` (contract.md):
-/// `ids` (source order, failed items absent), `pooled` `[N, D]` f32, optional `per_token`
-/// `[ΣL, D]` + `per_token_offsets`, attributes `model`, `config`, `weights_sha256`, `pooling`.
-/// Results may arrive in any order (batches are sorted by length); memory O(Σ rows · D).
+/// Writes one encoder's `/embeddings/<model>` (contract.md) while the encoder runs: `ids` (source
+/// order, failed items absent), `pooled` `[N, D]` f32, optional `per_token` `[ΣL, D]` +
+/// `per_token_offsets`, attributes `model`, `config`, `weights_sha256`, `pooling`.
+///
+/// The items that will be written (`kept`) and their per-token row counts are known before the
+/// encoder runs (validation comes first), so every dataset is created at its final size and each
+/// result goes straight into its rows, in any order (batches are sorted by length): memory does not
+/// grow with the number of items.
 final class EmbeddingWriter {
     /// SHA-256 of a file (the weights). libcrypto hashes at over 1 GB/s, so this runs in line:
     /// a background thread raced libcrypto's exit-time cleanup when a command failed early.
@@ -29,46 +34,84 @@ final class EmbeddingWriter {
         return value
     }
 
-    let ids: [String]
     let width: Int
-    private var pooled: [[Float]?]
-    private var perToken: [[Float]?]
+    private let group: HDF5Group
+    private let pooledSet: HDF5Dataset
+    private let perTokenSet: HDF5Dataset?
+    private let position: [Int: Int]
+    private let tokenOffsets: [Int64]
+    private var written: [Bool]
+    private(set) var done = 0
 
-    init(ids: [String], width: Int) {
-        self.ids = ids
+    /// Replaces `/embeddings/<model>` of `file` with datasets for the source items `kept` (indices
+    /// into `ids`, ascending); `perTokenRows[k]` rows of per-token output for `kept[k]`, or nil
+    /// for pooled vectors only.
+    init(file: HDF5File, model: String, ids: [String], kept: [Int], width: Int, perTokenRows: [Int]?) throws {
         self.width = width
-        pooled = Array(repeating: nil, count: ids.count)
-        perToken = Array(repeating: nil, count: ids.count)
-    }
-
-    func set(_ index: Int, pooled vector: [Float], perToken rows: [Float]?) {
-        pooled[index] = vector
-        perToken[index] = rows
-    }
-
-    var done: Int { pooled.lazy.filter { $0 != nil }.count }
-
-    func write(to file: HDF5File, model: String, config: String, weightsSHA256: String, pooling: String, includePerToken: Bool) throws {
         let parent = try file.root.openOrCreateGroup("embeddings")
         if parent.contains(model) { try parent.remove(model) }
-        let group = try parent.createGroup(model)
-        let kept = ids.indices.filter { pooled[$0] != nil }
+        group = try parent.createGroup(model)
         try group.writeStrings("ids", kept.map { ids[$0] })
-        try group.write("pooled", kept.flatMap { pooled[$0]! }, shape: [kept.count, width])
-        if includePerToken {
-            var offsets: [Int64] = [0]
-            var rows: [Float] = []
-            for i in kept {
-                let values = perToken[i] ?? []
-                rows += values
-                offsets.append(offsets.last! + Int64(values.count / width))
-            }
-            try group.write("per_token_offsets", offsets)
-            try group.write("per_token", rows, shape: [Int(offsets.last!), width])
+        pooledSet = try group.createDataset("pooled", type: .float32, shape: [kept.count, width])
+        var offsets: [Int64] = [0]
+        if let perTokenRows {
+            for rows in perTokenRows { offsets.append(offsets.last! + Int64(rows)) }
+            _ = try group.write("per_token_offsets", offsets)
+            perTokenSet = try group.createDataset("per_token", type: .float32, shape: [Int(offsets.last!), width])
+        } else {
+            perTokenSet = nil
         }
+        tokenOffsets = offsets
+        position = Dictionary(uniqueKeysWithValues: kept.enumerated().map { ($1, $0) })
+        written = Array(repeating: false, count: kept.count)
+    }
+
+    /// Writes the results of source item `index` (one of `kept`).
+    func set(_ index: Int, pooled vector: [Float], perToken rows: [Float]?) throws {
+        guard let k = position[index] else { return }
+        try pooledSet.writeRows(k..<(k + 1), vector)
+        if let perTokenSet, let rows {
+            let range = Int(tokenOffsets[k])..<Int(tokenOffsets[k + 1])
+            try perTokenSet.writeRows(range, rows)
+        }
+        if !written[k] { written[k] = true; done += 1 }
+    }
+
+    /// The attributes, once every item is written.
+    func finish(model: String, config: String, weightsSHA256: String, pooling: String) throws {
         try group.setAttribute("model", .string(model))
         try group.setAttribute("config", .string(config))
         try group.setAttribute("weights_sha256", .string(weightsSHA256))
         try group.setAttribute("pooling", .string(pooling))
     }
+}
+
+/// Runs an encoder's `forward` over a batch split into one contiguous part per core, side by side
+/// with single-threaded BLAS (`BLASRuntime.parallel`): the sequences of a batch are independent,
+/// and mid-sized per-sequence GEMMs scale better across sequences than across BLAS threads.
+/// Outputs come back in batch order.
+enum SideBySide {
+    static func forward<Input: Sendable, Output: Sendable>(_ batch: [Input], _ body: @Sendable ([Input]) -> [Output]) -> [Output] {
+        let chunks = BLASRuntime.parallelChunks(batch.count)
+        guard chunks > 1 else { return body(batch) }
+        let parts = PartResults<Output>(count: chunks)
+        BLASRuntime.parallel(batch.count) { range, chunk in parts.set(chunk, body(Array(batch[range]))) }
+        return parts.joined()
+    }
+}
+
+/// One result array per chunk, each written by exactly one worker and read after all finished.
+private final class PartResults<Output>: @unchecked Sendable {
+    // @unchecked: slot c is written only by chunk c's worker; `joined` runs after the workers.
+    private let slots: UnsafeMutableBufferPointer<[Output]>
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: [])
+    }
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+    func set(_ chunk: Int, _ values: [Output]) { slots[chunk] = values }
+    func joined() -> [Output] { slots.flatMap { $0 } }
 }

@@ -28,22 +28,29 @@ public struct MolT5EncodeStage: CollectionStage {
         let model = try EmbeddingWriter.timed("\(Self.name): weights") { () throws -> MolT5Encoder in try MolT5Encoder(config: config, weights: try WeightStore(path: configuration.weights)) }
         let reader = try CollectionReader(try input.root.group(Self.inputCollection))
         let offsets = try reader.offsets("token_offsets")
-        let ids: [Int32] = try reader.group.dataset("input_ids").read()
-        let fp: [Int32] = try reader.group.dataset("fp_tokens").read()
-        guard ids.count == Int(offsets.last ?? 0), fp.count == 4 * ids.count else {
+        let idSet = try reader.group.dataset("input_ids"), fpSet = try reader.group.dataset("fp_tokens")
+        let total = Int(offsets.last ?? 0)
+        guard idSet.shape == [total], fpSet.shape == [total, 4] else {
             throw NNError.invalidInput(
-                file: input.path, expected: "/molecules/input_ids [\(offsets.last ?? 0)] and fp_tokens [\(offsets.last ?? 0), 4]",
-                found: "input_ids [\(ids.count)], fp_tokens with \(fp.count) values")
+                file: input.path, expected: "/molecules/input_ids [\(total)] and fp_tokens [\(total), 4]",
+                found: "input_ids \(idSet.shape), fp_tokens \(fpSet.shape)")
         }
-        var inputs: [MolT5Encoder.Sequence?] = Array(repeating: nil, count: reader.count)
+        func sequence(_ i: Int) throws -> MolT5Encoder.Sequence {
+            let rows = Int(offsets[i])..<Int(offsets[i + 1])
+            return MolT5Encoder.Sequence(ids: try idSet.readRows(rows), fp: try fpSet.readRows(rows))
+        }
+        // Validation first (so the output's size is known); molecules are read again, batch by batch.
         var poolRanges: [Range<Int>] = Array(repeating: 0..<0, count: reader.count)
+        var kept: [Int] = []
+        var lengths = [Int](repeating: 0, count: reader.count)
         var failed = 0
         for i in 0..<reader.count {
-            let start = Int(offsets[i]), end = Int(offsets[i + 1])
-            let sequence = MolT5Encoder.Sequence(ids: Array(ids[start..<end]), fp: Array(fp[(4 * start)..<(4 * end)]))
             do {
-                poolRanges[i] = try Self.validate(sequence, id: reader.ids[i], config: config, pooling: pooling)
-                inputs[i] = sequence
+                poolRanges[i] = try Self.validate(try sequence(i), id: reader.ids[i], config: config, pooling: pooling)
+                kept.append(i)
+                lengths[i] = Int(offsets[i + 1] - offsets[i])
+            } catch let error as HDF5Error {
+                throw error
             } catch {
                 let text = ((error as Any) as? any BioEmbedError)?.description ?? "\(error)"
                 try errors.append(id: reader.ids[i], stage: Self.name, category: .badInput, message: "\(input.path): \(text)")
@@ -51,25 +58,23 @@ public struct MolT5EncodeStage: CollectionStage {
             }
         }
         let d = config.dModel
-        let writer = EmbeddingWriter(ids: reader.ids, width: d)
-        let valid = inputs.indices.filter { inputs[$0] != nil }
-        let lengths = inputs.map { $0?.ids.count ?? 0 }
+        let writer = try EmbeddingWriter(
+            file: output, model: "molt5", ids: reader.ids, kept: kept, width: d,
+            perTokenRows: configuration.perToken ? kept.map { lengths[$0] } : nil)
         let forwardStart = Date()
-        for batch in configuration.batches(lengths: lengths, items: valid) {
-            let outputs = model.forward(batch.map { inputs[$0]! }, coefficientsPerSequence: true)
+        for batch in configuration.batches(lengths: lengths, items: kept) {
+            let outputs = SideBySide.forward(try batch.map(sequence)) { model.forward($0, coefficientsPerSequence: true) }
             for (index, out) in zip(batch, outputs) {
                 var mean = [Float](repeating: 0, count: d)
                 out.lastHiddenState.withUnsafeBufferPointer { h in
                     NNKernels.meanRows(h.baseAddress!, width: d, rows: poolRanges[index], into: &mean)
                 }
-                writer.set(index, pooled: mean, perToken: configuration.perToken ? out.lastHiddenState : nil)
+                try writer.set(index, pooled: mean, perToken: configuration.perToken ? out.lastHiddenState : nil)
             }
         }
         Diagnostics.debug("\(Self.name): forward \(String(format: "%.3f", Date().timeIntervalSince(forwardStart))) s")
         let sha = try checksum.value()
-        try writer.write(
-            to: output, model: "molt5", config: configFile.text, weightsSHA256: sha, pooling: pooling,
-            includePerToken: configuration.perToken)
+        try writer.finish(model: "molt5", config: configFile.text, weightsSHA256: sha, pooling: pooling)
         return CollectionStageResult(
             done: writer.done, failed: failed,
             inputs: [Provenance.Input(path: configuration.weights, sha256: sha)])

@@ -27,54 +27,60 @@ public struct PSTEncodeStage: CollectionStage {
         let reader = try CollectionReader(try input.root.group(Self.inputCollection))
         let sequences = try reader.group.dataset("sequence").readStrings()
         let offsets = try reader.offsets("residue_offsets")
-        let ca: [Float] = try reader.group.dataset("ca").read()
-        guard sequences.count == reader.count, ca.count == Int(offsets.last ?? 0) * 3 else {
+        let caSet = try reader.group.dataset("ca")
+        guard sequences.count == reader.count, caSet.shape == [Int(offsets.last ?? 0), 3] else {
             throw NNError.invalidInput(
                 file: input.path, expected: "/proteins/sequence [\(reader.count)] and ca [\(offsets.last ?? 0), 3]",
-                found: "sequence [\(sequences.count)], ca with \(ca.count) values")
+                found: "sequence [\(sequences.count)], ca \(caSet.shape)")
         }
-        let table = config.tokenTable()
-        var inputs: [PSTModel.Sequence?] = Array(repeating: nil, count: reader.count)
+        // Validation first (so the output's size is known); chains are read again, batch by batch.
+        var kept: [Int] = []
+        var lengths = [Int](repeating: 0, count: reader.count)
         var failed = 0
         for i in 0..<reader.count {
-            let start = Int(offsets[i]), count = Int(offsets[i + 1]) - start
-            let letters = Array(sequences[i])
+            let count = Int(offsets[i + 1] - offsets[i])
+            let letters = sequences[i].count
             do {
-                guard letters.count == count else {
-                    throw NNError.invalidItem(id: reader.ids[i], detail: "sequence has \(letters.count) letters but \(count) residues have coordinates")
+                guard letters == count else {
+                    throw NNError.invalidItem(id: reader.ids[i], detail: "sequence has \(letters) letters but \(count) residues have coordinates")
                 }
                 guard count <= config.maxResidues else {
                     throw NNError.invalidItem(id: reader.ids[i], detail: "chain has \(count) residues, the model allows at most \(config.maxResidues) (max_residues in \(configuration.config))")
                 }
                 guard count > 0 else { throw NNError.invalidItem(id: reader.ids[i], detail: "chain has no residues") }
-                inputs[i] = Self.sequence(
-                    letters: letters, ca: Array(ca[(3 * start)..<(3 * (start + count))]), config: config, table: table)
+                kept.append(i)
+                lengths[i] = count + 2  // <cls> residues <eos>
             } catch {
                 let text = ((error as Any) as? any BioEmbedError)?.description ?? "\(error)"
                 try errors.append(id: reader.ids[i], stage: Self.name, category: .badInput, message: "\(input.path): \(text)")
                 failed += 1
             }
         }
-        let writer = EmbeddingWriter(ids: reader.ids, width: config.embedDim)
-        let valid = inputs.indices.filter { inputs[$0] != nil }
-        let lengths = inputs.map { $0?.tokens.count ?? 0 }
+        let table = config.tokenTable()
         let d = config.embedDim
+        let writer = try EmbeddingWriter(
+            file: output, model: "pst", ids: reader.ids, kept: kept, width: d,
+            perTokenRows: configuration.perToken ? kept.map { lengths[$0] - 2 } : nil)
         let forwardStart = Date()
-        for batch in configuration.batches(lengths: lengths, items: valid) {
-            let outputs = model.forward(batch.map { inputs[$0]! })
+        for batch in configuration.batches(lengths: lengths, items: kept) {
+            let inputs = try batch.map { i -> PSTModel.Sequence in
+                let start = Int(offsets[i]), count = Int(offsets[i + 1]) - start
+                let ca: [Float] = try caSet.readRows(start..<(start + count))
+                return Self.sequence(letters: Array(sequences[i]), ca: ca, config: config, table: table)
+            }
+            let outputs = SideBySide.forward(inputs) { model.forward($0) }
             for (index, out) in zip(batch, outputs) {
                 let residues = Array(out.tokenEmbeddings[d..<(out.tokenEmbeddings.count - d)])
                 var mean = [Float](repeating: 0, count: d)
                 residues.withUnsafeBufferPointer { r in
                     NNKernels.meanRows(r.baseAddress!, width: d, rows: 0..<(residues.count / d), into: &mean)
                 }
-                writer.set(index, pooled: mean, perToken: configuration.perToken ? residues : nil)
+                try writer.set(index, pooled: mean, perToken: configuration.perToken ? residues : nil)
             }
         }
         Diagnostics.debug("\(Self.name): forward \(String(format: "%.3f", Date().timeIntervalSince(forwardStart))) s")
         let sha = try checksum.value()
-        try writer.write(
-            to: output, model: "pst", config: configFile.text, weightsSHA256: sha, pooling: pooling, includePerToken: configuration.perToken)
+        try writer.finish(model: "pst", config: configFile.text, weightsSHA256: sha, pooling: pooling)
         return CollectionStageResult(
             done: writer.done, failed: failed,
             inputs: [Provenance.Input(path: configuration.weights, sha256: sha)])

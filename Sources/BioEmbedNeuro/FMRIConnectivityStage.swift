@@ -128,6 +128,7 @@ public struct FMRIConnectivityStage: CollectionStage {
         try configuration.validate()
         let kinds = try configuration.kinds()
         let estimator = try configuration.covarianceEstimator()
+        MemoryTuning.reuseLargeBuffers()  // several MB per subject, allocated and freed per subject
         let source = try input.root.group("fmri")
         let reader = try CollectionReader(source)
         let ids = reader.ids

@@ -176,7 +176,10 @@ public final class LocalRunner {
         for (path, needed) in columns {
             manifests[path] = try Manifest.load(path, requiredColumns: needed.sorted()).items.filter { options.shard?.contains($0.index) ?? true }
         }
-        if options.jobs > 1 { BLASRuntime.setThreads(1) } else if let threads = options.threads { BLASRuntime.setThreads(threads) }
+        // Item stages with --jobs > 1 run one item per core, so BLAS is single-threaded there;
+        // collection stages (encoders, connectivity) get every core (or --threads).
+        let collectionThreads = options.threads ?? BLASRuntime.threads
+        let itemThreads = options.jobs > 1 ? 1 : collectionThreads
         let recordPath = PathText.joined(outputDirectory, ".bioembed/run-record.json")
         let previous = options.resume ? FileManager.default.contents(atPath: recordPath).flatMap { try? JSONDecoder().decode(RunRecord.self, from: $0) } : nil
         var record = RunRecord()
@@ -185,12 +188,14 @@ public final class LocalRunner {
         for stage in stages where options.only == nil || options.only == stage.entry.stage {
             switch stage.step {
             case let .items(itemStage):
+                BLASRuntime.setThreads(itemThreads)
                 let items = manifests[stage.entry.manifest ?? spec.manifest] ?? []
                 let output = outputPath(for: stage.output)
                 let summary = try StageExecutor.execute(itemStage, items: items, output: output, options: options)
                 if summary.wroteOutput { changed.insert(output) }
                 summaries.append(summary)
             case let .collection(collectionStage):
+                BLASRuntime.setThreads(collectionThreads)
                 let input = outputPath(for: stage.input!), output = outputPath(for: stage.output)
                 let key = collectionStage.name + "/" + String(collectionStage.version) + "/" + collectionStage.parametersJSON + "/" + input + "/" + output
                 record.stages[collectionStage.name] = key

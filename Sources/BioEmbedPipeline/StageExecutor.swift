@@ -142,6 +142,7 @@ public enum StageExecutor {
                 sources.append(try part!.commit())
                 for entry in part!.items where entry.status == "done" { cached[entry.id] = Cached(source: sources.count - 1, item: entry) }
                 part = nil
+                MemoryTuning.releaseFreeMemory()  // resident memory stays that of the live data
             }
         }
         progress.finish()
