@@ -61,7 +61,7 @@ extension CollectionReader {
         return ItemRecord(id: ids[index], values: values)
     }
 
-    private func datasetHandle(_ name: String) throws(HDF5Error) -> HDF5Dataset {
+    func datasetHandle(_ name: String) throws(HDF5Error) -> HDF5Dataset {
         if let open = datasetCache[name] { return open }
         let dataset = try group.dataset(name)
         datasetCache[name] = dataset

@@ -116,6 +116,57 @@ public final class CollectionWriter {
         if pendingBytes >= flushBytes || pendingIDs.count >= 4096 { try flush() }
     }
 
+    /// Appends items `range` of another collection with the same fields as one block: one read
+    /// per field instead of one per item and field (merging parts, where items come in runs).
+    public func append(contentsOf reader: CollectionReader, items range: Range<Int>) throws(HDF5Error) {
+        guard !range.isEmpty else { return }
+        let ids = reader.ids[range]
+        if let repeated = ids.first(where: { seenIDs.contains($0) }) {
+            throw HDF5Error.shapeMismatch(file: group.file.path, object: "\(group.path) item '\(repeated)'", expected: "a unique id", found: "a second item with this id")
+        }
+        var tables: [String: [Int64]] = [:]
+        for field in fields {
+            let rows: Range<Int>
+            switch field.layout {
+            case .perItem:
+                rows = range
+            case let .ragged(offsetsName, _):
+                if tables[offsetsName] == nil { tables[offsetsName] = try reader.offsets(offsetsName) }
+                let table = tables[offsetsName]!
+                rows = Int(table[range.lowerBound])..<Int(table[range.upperBound])
+            }
+            let dataset = try reader.datasetHandle(field.name)
+            let block: FieldData
+            switch field.type {
+            case .float32: block = .float32(try dataset.readRows(rows))
+            case .float64: block = .float64(try dataset.readRows(rows))
+            case .int32: block = .int32(try dataset.readRows(rows))
+            case .int64: block = .int64(try dataset.readRows(rows))
+            case .uint8: block = .uint8(try dataset.readRows(rows))
+            case .string: block = .strings(try dataset.readStrings(rows: rows))
+            }
+            guard block.count == rows.count * field.rowWidth else {
+                throw HDF5Error.shapeMismatch(
+                    file: reader.group.file.path, object: "\(reader.group.path)/\(field.name)", expected: "\(rows.count * field.rowWidth) values", found: "\(block.count)")
+            }
+            pendingValues[field.name]!.append(contentsOf: block)
+            pendingBytes += block.count * field.type.byteWidth
+        }
+        for (offsetsName, table) in tables {
+            for k in range {
+                offsetTotals[offsetsName]! += table[k + 1] - table[k]
+                pendingOffsets[offsetsName]!.append(offsetTotals[offsetsName]!)
+            }
+        }
+        for id in ids {
+            seenIDs.insert(id)
+            pendingIDs.append(id)
+            pendingBytes += id.utf8.count + 16
+        }
+        count += range.count
+        if pendingBytes >= flushBytes || pendingIDs.count >= 4096 { try flush() }
+    }
+
     /// Writes buffered rows to the file.
     public func flush() throws(HDF5Error) {
         guard !pendingIDs.isEmpty else { return }

@@ -146,6 +146,8 @@ public enum StageExecutor {
             }
         }
         progress.finish()
+        let mergeStarted = Date()
+        Diagnostics.debug("\(stage.name): work \(String(format: "%.2f", mergeStarted.timeIntervalSince(started))) s")
 
         // 5. Merge, in input order, into the output.
         let file = try HDF5File.create(output)
@@ -163,11 +165,21 @@ public enum StageExecutor {
         var readers: [Int: (reader: CollectionReader, rows: [String: Int])] = [:]
         var readerOrder: [Int] = []
         var finalItems: [DoneRecord.Item] = []
+        // Consecutive rows of one source are copied in blocks of up to 2,048 items (a part holds its
+        // items in input order): one read per field and block instead of one per field and item.
+        var run: (source: Int, rows: Range<Int>)?
+        func flushRun() throws {
+            if let current = run, let reader = readers[current.source]?.reader {
+                try writer.append(contentsOf: reader, items: current.rows)
+            }
+            run = nil
+        }
         for item in items {
             if let hit = cached[item.id] {
                 if readers[hit.source] == nil {
                     // Sources are met in input order (parts are written in that order): keep few open,
                     // so memory does not grow with the number of parts.
+                    try flushRun()
                     if readers.count >= 2, let oldest = readerOrder.first {
                         readers[oldest] = nil
                         readerOrder.removeFirst()
@@ -176,12 +188,17 @@ public enum StageExecutor {
                     let reader = try CollectionReader(try HDF5File.open(sources[hit.source]).root.group(stage.collection))
                     readers[hit.source] = (reader, Dictionary(reader.ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }))
                 }
-                let (reader, rows) = readers[hit.source]!
+                let rows = readers[hit.source]!.rows
                 for id in hit.item.outputs ?? [] {
                     guard let row = rows[id] else {
                         throw HDF5Error.missingObject(file: sources[hit.source], object: "/\(stage.collection) item '\(id)' (listed in its done record)")
                     }
-                    try writer.append(try reader.record(row, fields: stage.fields))
+                    if let current = run, current.source == hit.source, current.rows.upperBound == row, current.rows.count < 2048 {
+                        run = (hit.source, current.rows.lowerBound..<(row + 1))
+                    } else {
+                        try flushRun()
+                        run = (hit.source, row..<(row + 1))
+                    }
                 }
                 for failure in hit.item.failures ?? [] {
                     try errors.append(id: failure.id, stage: stage.name, category: ErrorLog.Category(rawValue: failure.category) ?? .badInput, message: failure.message)
@@ -192,6 +209,7 @@ public enum StageExecutor {
                 finalItems.append(entry)
             }
         }
+        try flushRun()
         readers.removeAll()
         try writer.finish()
         if writer.count > 0 {
@@ -213,6 +231,7 @@ public enum StageExecutor {
         try file.commit()
         try DoneRecord(stage: stage.name, file: outputName, items: finalItems).save(recordPath)
         try? FileManager.default.removeItem(atPath: partsDirectory)
+        Diagnostics.debug("\(stage.name): merge into \(output) \(String(format: "%.2f", Date().timeIntervalSince(mergeStarted))) s")
         return StageSummary(
             stage: stage.name, output: output, done: writer.count, failed: errors.count, seconds: seconds,
             failures: errors.firstFailures, cached: items.count - todo.count)
