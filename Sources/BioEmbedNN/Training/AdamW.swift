@@ -44,17 +44,27 @@ public final class AdamW<S: TrainingScalar>: @unchecked Sendable {
         let b1 = S(settings.beta1), b2 = S(settings.beta2), rate = S(lr), eps = S(settings.eps)
         let c1 = 1 - S(pow(settings.beta1, Double(step))), c2 = 1 - S(pow(settings.beta2, Double(step)))
         let shrink = 1 - rate * S(settings.weightDecay)
-        let p = parameters.values, g = parameters.gradients
-        for i in 0..<parameters.names.count {
-            let start = parameters.offsets[i], end = start + parameters.count(i)
-            if decayed[i] { for j in start..<end { p[j] *= shrink } }
-            for j in start..<end {
-                m[j] = b1 * m[j] + (1 - b1) * g[j]
-                v[j] = b2 * v[j] + (1 - b2) * g[j] * g[j]
-                p[j] -= rate * (m[j] / c1) / ((v[j] / c2).squareRoot() + eps)
+        nonisolated(unsafe) let (p, g, m, v) = (parameters.values, parameters.gradients, m, v)
+        // Element-wise, so the tensors are updated side by side (one range of tensors per core);
+        // the result does not depend on the split.
+        let tensors = parameters.names.count
+        let ranges = (0..<tensors).map { parameters.offsets[$0]..<(parameters.offsets[$0] + parameters.count($0)) }
+        let decayed = decayed
+        Backprop.parallel(tensors, enabled: parallel) { chunk, _ in
+            for i in chunk {
+                let range = ranges[i]
+                if decayed[i] { for j in range { p[j] *= shrink } }
+                for j in range {
+                    m[j] = b1 * m[j] + (1 - b1) * g[j]
+                    v[j] = b2 * v[j] + (1 - b2) * g[j] * g[j]
+                    p[j] -= rate * (m[j] / c1) / ((v[j] / c2).squareRoot() + eps)
+                }
             }
         }
     }
+
+    /// Whether `update` may use every BLAS thread's core (set by the trainer for training runs).
+    public var parallel = false
 
     private func pow(_ x: Double, _ y: Double) -> Double { Foundation.pow(x, y) }
 }

@@ -34,6 +34,13 @@ enum Backprop {
         into y: UnsafeMutablePointer<S>, accumulate: Bool = false
     ) {
         guard rows > 0 else { return }
+        if let bias, !accumulate {
+            // y starts as the bias rows and the GEMM adds to it (β = 1): one pass over y instead of
+            // OpenBLAS zeroing it (β = 0) and a second pass adding the bias.
+            for r in 0..<rows { (y + r * outF).update(from: bias, count: outF) }
+            gemm(transB: true, m: rows, n: outF, k: inF, a: x, lda: inF, b: weight, ldb: inF, beta: 1, c: y, ldc: outF)
+            return
+        }
         gemm(transB: true, m: rows, n: outF, k: inF, a: x, lda: inF, b: weight, ldb: inF, beta: accumulate ? 1 : 0, c: y, ldc: outF)
         if let bias { for r in 0..<rows { let row = y + r * outF; for j in 0..<outF { row[j] += bias[j] } } }
     }

@@ -99,6 +99,7 @@ public struct BrainMAETrainer: Sendable {
         let model = BrainMAETrainingModel(config: config, parameters: parameters, encoderPositions: encPos, decoderPositions: decPos)
         model.parallelSegments = options.parallelSegments
         let adam = AdamW(parameters, settings: settings.adam, decayed: BrainMAETrainingModel<Float>.isDecayed)
+        adam.parallel = options.parallelSegments
         if let state {
             for (i, name) in parameters.names.enumerated() {
                 for (prefix, target) in [("adam.m.", adam.m), ("adam.v.", adam.v)] {
