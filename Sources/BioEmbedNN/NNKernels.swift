@@ -1,3 +1,4 @@
+import CKernels
 import BioEmbedLinalg
 import Foundation
 
@@ -58,7 +59,7 @@ public enum NNKernels {
 
     /// Exact (erf) GELU, ½x(1 + erf(x/√2)), in place; erf by `fastErf` (abs. error < 2e-7).
     public static func geluExact(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { let v = x[i]; x[i] = 0.5 * v * (1 + fastErf(v * 0.70710678118654752)) }
+        bio_gelu_inplace_f32(x, count)  // CKernels: AVX-512/AVX2 clones of the same approximation
     }
 
     /// erf(x) without a libm call (vectorisable): Abramowitz & Stegun 7.1.26,
@@ -79,14 +80,7 @@ public enum NNKernels {
     /// tanh GELU (`gelu_new`): ½x(1 + tanh(√(2/π)(x + 0.044715x³))), in place.
     /// tanh(u) = sign(u)·(1 − e)/(1 + e) with e = exp(−2|u|) (`fastExp`; abs. error ≈ 1e-7).
     public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        let c: Float = 0.79788456080286536
-        for i in 0..<count {
-            let v = x[i]
-            let u = c * (v + 0.044715 * v * v * v)
-            let e = fastExp(-2 * abs(u))
-            let t = (1 - e) / (1 + e)
-            x[i] = 0.5 * v * (1 + (u < 0 ? -t : t))
-        }
+        bio_gelu_tanh_f32(x, count)  // CKernels: AVX-512/AVX2 clones
     }
 
     /// exp(x) for float32 without a libm call (so loops vectorise): Cephes' range reduction
@@ -120,28 +114,7 @@ public enum NNKernels {
     /// Softmax of one row in place; keys with `allowed[j] == 0` get weight 0 (all masked → all 0).
     @inline(__always)
     public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, allowed: UnsafePointer<UInt8>? = nil) {
-        var maximum = -Float.infinity
-        if let allowed {
-            for j in 0..<count where allowed[j] != 0 && row[j] > maximum { maximum = row[j] }
-        } else {
-            for j in 0..<count where row[j] > maximum { maximum = row[j] }
-        }
-        guard maximum > -Float.infinity else {
-            for j in 0..<count { row[j] = 0 }
-            return
-        }
-        var sum: Float = 0
-        if let allowed {
-            for j in 0..<count {
-                let e = allowed[j] != 0 ? fastExp(row[j] - maximum) : 0
-                row[j] = e
-                sum += e
-            }
-        } else {
-            for j in 0..<count { let e = fastExp(row[j] - maximum); row[j] = e; sum += e }
-        }
-        let inv = 1 / sum
-        for j in 0..<count { row[j] *= inv }
+        bio_softmax_row_f32(row, count, allowed)
     }
 
     /// y[r, :] += b for every row.

@@ -60,3 +60,51 @@ void bio_gelu_backward_f32(float *dy, const float *x, size_t n) {
         dy[i] *= 0.5f * (1.0f + erf_half(v, e)) + v * 0.39894228040143267794f * e;
     }
 }
+
+BIO_CLONES
+void bio_softmax_row_f32(float *row, size_t n, const unsigned char *allowed) {
+    float maximum = -__builtin_inff();
+    if (allowed) {
+        for (size_t j = 0; j < n; j++) { float v = allowed[j] ? row[j] : -__builtin_inff(); maximum = v > maximum ? v : maximum; }
+    } else {
+        for (size_t j = 0; j < n; j++) maximum = row[j] > maximum ? row[j] : maximum;
+    }
+    if (!(maximum > -__builtin_inff())) {
+        for (size_t j = 0; j < n; j++) row[j] = 0.0f;
+        return;
+    }
+    if (allowed) {
+        for (size_t j = 0; j < n; j++) { float e = fast_exp(row[j] - maximum); row[j] = allowed[j] ? e : 0.0f; }
+    } else {
+        for (size_t j = 0; j < n; j++) row[j] = fast_exp(row[j] - maximum);
+    }
+    float lanes[16] = {0};
+    size_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        for (int l = 0; l < 16; l++) lanes[l] += row[j + l];
+    for (int l = 0; j < n; j++, l++) lanes[l] += row[j];
+    float sum = 0.0f;
+    for (int l = 0; l < 16; l++) sum += lanes[l];
+    float inv = 1.0f / sum;
+    for (size_t k = 0; k < n; k++) row[k] *= inv;
+}
+
+BIO_CLONES
+void bio_gelu_tanh_f32(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        float u = 0.79788456080286536f * (v + 0.044715f * v * v * v);
+        float e = fast_exp(-2.0f * (u < 0 ? -u : u));
+        float t = (1.0f - e) / (1.0f + e);
+        x[i] = 0.5f * v * (1.0f + (u < 0 ? -t : t));
+    }
+}
+
+BIO_CLONES
+void bio_gelu_inplace_f32(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        float e = fast_exp(-0.5f * v * v);
+        x[i] = 0.5f * v * (1.0f + erf_half(v, e));
+    }
+}

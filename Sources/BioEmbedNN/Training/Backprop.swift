@@ -134,6 +134,11 @@ enum Backprop {
     /// all-excluded row becomes all zeros.
     @inline(__always)
     static func softmaxRow<S: TrainingScalar>(_ row: UnsafeMutablePointer<S>, count: Int, allowed: UnsafePointer<UInt8>?) {
+        S.softmaxRow(row, count: count, allowed: allowed)
+    }
+
+    /// The scalar definition (the Float64 path; Float uses the vectorised `CKernels` version).
+    static func softmaxRowReference<S: TrainingScalar>(_ row: UnsafeMutablePointer<S>, count: Int, allowed: UnsafePointer<UInt8>?) {
         var maximum = -S.infinity
         for j in 0..<count where (allowed == nil || allowed![j] != 0) && row[j] > maximum { maximum = row[j] }
         guard maximum > -S.infinity else {

@@ -12,6 +12,8 @@ public protocol TrainingScalar: BLASScalar {
     static func gelu(_ x: UnsafePointer<Self>, count: Int, into y: UnsafeMutablePointer<Self>)
     /// dy ← dy ⊙ GELU'(x), GELU'(x) = ½(1 + erf(x/√2)) + x·φ(x).
     static func geluBackward(_ dy: UnsafeMutablePointer<Self>, x: UnsafePointer<Self>, count: Int)
+    /// Softmax of one row in place (see `Backprop.softmaxRow`).
+    static func softmaxRow(_ row: UnsafeMutablePointer<Self>, count: Int, allowed: UnsafePointer<UInt8>?)
 }
 
 /// Float uses the runtime's vectorisable kernels (`NNKernels.fastExp`, relative error ≈ 2e-7;
@@ -23,6 +25,9 @@ extension Float: TrainingScalar {
     /// e^{−(x/√2)²} and φ's e^{−x²/2}).
     public static func gelu(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) { bio_gelu_f32(x, y, count) }
     public static func geluBackward(_ dy: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, count: Int) { bio_gelu_backward_f32(dy, x, count) }
+    public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, allowed: UnsafePointer<UInt8>?) {
+        bio_softmax_row_f32(row, count, allowed)  // −∞ scores give e = 0 there too
+    }
 }
 
 extension Double: TrainingScalar {
@@ -36,5 +41,8 @@ extension Double: TrainingScalar {
             let v = x[i]
             dy[i] *= 0.5 * (1 + Foundation.erf(v * 0.70710678118654752440)) + v * 0.39894228040143267794 * Foundation.exp(-0.5 * v * v)
         }
+    }
+    public static func softmaxRow(_ row: UnsafeMutablePointer<Double>, count: Int, allowed: UnsafePointer<UInt8>?) {
+        Backprop.softmaxRowReference(row, count: count, allowed: allowed)
     }
 }

@@ -8,3 +8,12 @@
 void bio_gelu_f32(const float *x, float *y, size_t n);
 /* dy[i] *= GELU'(x[i]) = (1 + erf(x/sqrt 2))/2 + x phi(x). */
 void bio_gelu_backward_f32(float *dy, const float *x, size_t n);
+/* Softmax of one row of n values in place; with `allowed` (may be NULL), keys with allowed[j] == 0
+ * get weight 0 (a row with no allowed key, or all -inf, becomes zeros). The exponentials are
+ * computed in one vectorised pass and summed in 16 lanes (deterministic for any SIMD width). */
+void bio_softmax_row_f32(float *row, size_t n, const unsigned char *allowed);
+/* x[i] = x/2 (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))) in place (gelu_new), tanh from exp(-2|u|). */
+void bio_gelu_tanh_f32(float *x, size_t n);
+/* bio_gelu_f32 in place (a separate entry point: called with x == y, the two-pointer version
+ * takes the compiler's scalar fallback for overlapping buffers). */
+void bio_gelu_inplace_f32(float *x, size_t n);
