@@ -94,24 +94,8 @@ enum SideBySide {
     static func forward<Input: Sendable, Output: Sendable>(_ batch: [Input], _ body: @Sendable ([Input]) -> [Output]) -> [Output] {
         let chunks = BLASRuntime.parallelChunks(batch.count)
         guard chunks > 1 else { return body(batch) }
-        let parts = PartResults<Output>(count: chunks)
+        let parts = ResultSlots<[Output]>(count: chunks)
         BLASRuntime.parallel(batch.count) { range, chunk in parts.set(chunk, body(Array(batch[range]))) }
-        return parts.joined()
+        return parts.values.flatMap { $0 }
     }
-}
-
-/// One result array per chunk, each written by exactly one worker and read after all finished.
-private final class PartResults<Output>: @unchecked Sendable {
-    // @unchecked: slot c is written only by chunk c's worker; `joined` runs after the workers.
-    private let slots: UnsafeMutableBufferPointer<[Output]>
-    init(count: Int) {
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: [])
-    }
-    deinit {
-        slots.deinitialize()
-        slots.deallocate()
-    }
-    func set(_ chunk: Int, _ values: [Output]) { slots[chunk] = values }
-    func joined() -> [Output] { slots.flatMap { $0 } }
 }

@@ -192,7 +192,7 @@ public struct FMRIConnectivityStage: CollectionStage {
         var nextInputs = try read(next)
         while !next.isEmpty {
             let items = next, inputs = nextInputs
-            let computed = SubjectResults(count: items.count)
+            let computed = ResultSlots<SubjectResult>(count: items.count)
             let finished = DispatchGroup()
             DispatchQueue.global().async(group: finished) { [self] in
                 BLASRuntime.parallel(items.count) { range, _ in
@@ -253,20 +253,4 @@ public struct FMRIConnectivityStage: CollectionStage {
         progress.finish()
         return CollectionStageResult(done: count - failed.count, failed: failed.count)
     }
-}
-
-/// Per-subject results filled by the workers, one writer per slot, read after they finished.
-private final class SubjectResults: @unchecked Sendable {
-    // @unchecked: slot i is written by exactly one worker; `values` is read after the group finished.
-    private let slots: UnsafeMutableBufferPointer<FMRIConnectivityStage.SubjectResult>
-    init(count: Int) {
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: FMRIConnectivityStage.SubjectResult())
-    }
-    deinit {
-        slots.deinitialize()
-        slots.deallocate()
-    }
-    func set(_ index: Int, _ value: FMRIConnectivityStage.SubjectResult) { slots[index] = value }
-    var values: [FMRIConnectivityStage.SubjectResult] { Array(slots) }
 }

@@ -241,7 +241,7 @@ public enum StageExecutor {
     private static func keys(for items: [ManifestItem], stage: AnyStage, hashes: FileHashCache, jobs: Int)
         -> (keys: [String: String], inputs: [Provenance.Input])
     {
-        let slots = OutcomeSlots<(String, [Provenance.Input])>(count: items.count)
+        let slots = ResultSlots<(String, [Provenance.Input])>(count: items.count)
         let work: @Sendable (Int) -> Void = { index in
             let item = items[index]
             var inputHashes: [String: String] = [:]
@@ -260,7 +260,7 @@ public enum StageExecutor {
         DispatchQueue.concurrentPerform(iterations: items.count) { work($0) }
         var keys: [String: String] = [:]
         var inputs: [Provenance.Input] = []
-        for (item, (key, itemInputs)) in zip(items, slots.values()) {
+        for (item, (key, itemInputs)) in zip(items, slots.values) {
             keys[item.id] = key
             inputs += itemInputs
         }
@@ -269,7 +269,7 @@ public enum StageExecutor {
 
     /// Runs a batch with at most `jobs` items at once; results come back in input order.
     private static func process(_ batch: [ManifestItem], stage: AnyStage, context: StageContext, jobs: Int) -> [Outcome] {
-        let slots = OutcomeSlots<Outcome>(count: batch.count)
+        let slots = ResultSlots<Outcome>(count: batch.count)
         let work: @Sendable (Int) -> Void = { index in
             slots.set(index, Outcome(result: Result { try stage.outputs(batch[index], context: context) }))
         }
@@ -288,7 +288,7 @@ public enum StageExecutor {
             }
             group.wait()
         }
-        return slots.values()
+        return slots.values
     }
 
     /// Errors from reading inputs are the input's fault; anything else is a crash of the stage.
@@ -376,14 +376,3 @@ private final class BackgroundValue<Value: Sendable>: @unchecked Sendable {
     }
 }
 
-/// Result slots filled concurrently, one writer per slot.
-private final class OutcomeSlots<Value: Sendable>: @unchecked Sendable {
-    // @unchecked: each index is written by exactly one task, and read only after all finished.
-    private let lock = NSLock()
-    private var storage: [Value?]
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: Value) {
-        lock.lock(); storage[index] = value; lock.unlock()
-    }
-    func values() -> [Value] { storage.map { $0! } }
-}

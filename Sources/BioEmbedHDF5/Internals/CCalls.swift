@@ -42,7 +42,7 @@ enum H5 {
     /// Transfer list for variable-length string reads and writes: a 64 KiB type-conversion buffer
     /// instead of HDF5's 1 MiB one, which HDF5 allocates *and zeroes* on every such call (item-by-item
     /// reads of a collection's strings spent a third of a merge in that memset).
-    nonisolated(unsafe) static let stringTransferList: hid_t = {
+    static let stringTransferList: hid_t = {
         ensureInitialized()
         let list = H5Pcreate(bio_H5P_DATASET_XFER())
         if list >= 0 { _ = H5Pset_buffer(list, 64 << 10, nil, nil) }
