@@ -317,6 +317,9 @@ public enum StageExecutor {
         // The input's SHA-256 (for /provenance) is read on its own thread while the stage runs:
         // it overlaps the stage's single-threaded reading and writing instead of adding to them.
         let digest = BackgroundValue { (try? FileDigest.sha256(ofFile: input)) ?? "" }
+        // Also on the error paths: a process that exits while the thread is inside libcrypto races
+        // libcrypto's exit-time cleanup (SIGABRT).
+        defer { _ = digest.wait() }
         let existed = FileManager.default.fileExists(atPath: output)
         let file = try HDF5File.update(output)
         if !existed { try file.writeRootAttributes(schema: stage.outputSchema, command: options.command) }

@@ -196,6 +196,15 @@ def test_collection_stages_into_a_new_file_write_a_valid_collection(run, extract
     assert r.returncode == 1 and "connectivity/precision" in r.stderr
 
 
+def test_a_collection_stage_that_fails_early_always_exits_1(run, extracted, tmp_path):
+    # The input's SHA-256 runs on a thread of its own; a process leaving while that thread was still
+    # inside libcrypto crashed (SIGSEGV/SIGABRT) in about one run of three. Exit codes must be exact.
+    out = tmp_path / "fc.h5"
+    assert run("fmri", "connectivity", "--input", extracted, "--kind", "covariance", "--output", out).returncode == 0
+    codes = [run("fmri", "graph", "--input", out, "--kind", "precision", "--output", out).returncode for _ in range(25)]
+    assert codes == [1] * 25
+
+
 def test_missing_atlas_is_a_usage_error(run, tmp_path):
     missing = tmp_path / "atlas.nii.gz"
     r = run("fmri", "extract", "--bold", BOLD, "--atlas", missing, "--output", tmp_path / "x.h5")
