@@ -57,53 +57,29 @@ public enum NNKernels {
         }
     }
 
-    /// Exact (erf) GELU, ½x(1 + erf(x/√2)), in place; erf by `fastErf` (abs. error < 2e-7).
+    // The transcendental kernels are `CKernels` (C, built for AVX-512, AVX2 and baseline x86-64,
+    // chosen at load time): exp by Cephes' range reduction and a degree-6 polynomial (relative
+    // error ≈ 2e-7), erf by Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7).
+
+    /// Exact (erf) GELU, ½x(1 + erf(x/√2)), in place.
     public static func geluExact(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        bio_gelu_inplace_f32(x, count)  // CKernels: AVX-512/AVX2 clones of the same approximation
+        bio_gelu_inplace_f32(x, count)
     }
 
-    /// erf(x) without a libm call (vectorisable): Abramowitz & Stegun 7.1.26,
-    /// 1 − t·(a₁ + t·(a₂ + …))·e^{−x²}, t = 1/(1 + p|x|); absolute error < 1.5e-7 (+ float rounding).
-    @inline(__always)
-    public static func fastErf(_ x: Float) -> Float {
-        let a = abs(x)
-        let t = 1 / (1 + 0.3275911 * a)
-        var y: Float = 1.061405429
-        y = y * t - 1.453152027
-        y = y * t + 1.421413741
-        y = y * t - 0.284496736
-        y = y * t + 0.254829592
-        let r = 1 - y * t * fastExp(-a * a)
-        return x < 0 ? -r : r
+    /// y = GELU(x) (erf form) into another buffer (training keeps x for the backward pass).
+    public static func gelu(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+        bio_gelu_f32(x, y, count)
+    }
+
+    /// dy ← dy ⊙ GELU'(x), GELU'(x) = ½(1 + erf(x/√2)) + x·φ(x) (one exponential serves both terms).
+    public static func geluBackward(_ dy: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, count: Int) {
+        bio_gelu_backward_f32(dy, x, count)
     }
 
     /// tanh GELU (`gelu_new`): ½x(1 + tanh(√(2/π)(x + 0.044715x³))), in place.
-    /// tanh(u) = sign(u)·(1 − e)/(1 + e) with e = exp(−2|u|) (`fastExp`; abs. error ≈ 1e-7).
+    /// tanh(u) = sign(u)·(1 − e)/(1 + e) with e = exp(−2|u|) (abs. error ≈ 1e-7).
     public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        bio_gelu_tanh_f32(x, count)  // CKernels: AVX-512/AVX2 clones
-    }
-
-    /// exp(x) for float32 without a libm call (so loops vectorise): Cephes' range reduction
-    /// x = n·ln2 + r and a degree-7 polynomial; relative error ≈ 2e-7; below −87.3 (and −∞) it
-    /// returns 0, above 88.7 exp(88.7).
-    @inline(__always)
-    public static func fastExp(_ value: Float) -> Float {
-        let x = min(max(value, -87.3), 88.7)
-        // Round x·log2(e) to the nearest integer n with the 1.5·2²³ trick: the low mantissa bits of
-        // `shifted` then hold n, so 2ⁿ is built with wrapping integer ops only (vectorisable).
-        let shifted = x * 1.44269504088896341 + 12_582_912
-        let n = shifted - 12_582_912
-        let r = x - n * 0.693359375 + n * 2.12194440e-4
-        var p: Float = 1.9875691500e-4
-        p = p * r + 1.3981999507e-3
-        p = p * r + 8.3334519073e-3
-        p = p * r + 4.1665795894e-2
-        p = p * r + 1.6666665459e-1
-        p = p * r + 5.0000001201e-1
-        p = p * r * r + r + 1
-        let scale = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) << 23)
-        let result = p * scale
-        return value < -87.3 ? 0 : result
+        bio_gelu_tanh_f32(x, count)
     }
 
     /// max(0, x), in place.
@@ -111,7 +87,8 @@ public enum NNKernels {
         for i in 0..<count where x[i] < 0 { x[i] = 0 }
     }
 
-    /// Softmax of one row in place; keys with `allowed[j] == 0` get weight 0 (all masked → all 0).
+    /// Softmax of one row in place; keys with `allowed[j] == 0` (and −∞ scores) get weight 0 (all
+    /// masked → all 0). Exponentials in one vectorised pass, the sum in 16 lanes.
     @inline(__always)
     public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, allowed: UnsafePointer<UInt8>? = nil) {
         bio_softmax_row_f32(row, count, allowed)

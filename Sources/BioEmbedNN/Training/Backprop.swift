@@ -137,24 +137,6 @@ enum Backprop {
         S.softmaxRow(row, count: count, allowed: allowed)
     }
 
-    /// The scalar definition (the Float64 path; Float uses the vectorised `CKernels` version).
-    static func softmaxRowReference<S: TrainingScalar>(_ row: UnsafeMutablePointer<S>, count: Int, allowed: UnsafePointer<UInt8>?) {
-        var maximum = -S.infinity
-        for j in 0..<count where (allowed == nil || allowed![j] != 0) && row[j] > maximum { maximum = row[j] }
-        guard maximum > -S.infinity else {
-            for j in 0..<count { row[j] = 0 }
-            return
-        }
-        var sum: S = 0
-        for j in 0..<count {
-            let e: S = (allowed == nil || allowed![j] != 0) && row[j] > -S.infinity ? S.exponential(row[j] - maximum) : 0
-            row[j] = e
-            sum += e
-        }
-        let inv = 1 / sum
-        for j in 0..<count { row[j] *= inv }
-    }
-
     /// Softmax backward in place over `rows` rows: dS = A ⊙ (dA − Σ_j A·dA). Excluded entries
     /// (A = 0) get gradient 0.
     @inline(__always)

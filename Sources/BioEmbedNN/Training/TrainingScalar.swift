@@ -1,38 +1,33 @@
 import BioEmbedLinalg
-import CKernels
 import Foundation
 
-/// A real type the training code runs in: BLAS kernels plus the transcendental functions of the
-/// forward and backward passes (libm `exp`/`erf` for Double). Float for training runs, Double for the
-/// float64 gradient checks and fixture parity.
+/// A real type the training code runs in: BLAS kernels plus the element-wise kernels of the
+/// forward and backward passes. Float for training runs (the runtime's vectorised kernels,
+/// `NNKernels`: exp relative error ≈ 2e-7, erf absolute error < 1.5e-7, well inside float32 training
+/// tolerances); Double with libm `exp`/`erf` for the float64 gradient checks and fixture parity.
 public protocol TrainingScalar: BLASScalar {
-    static func exponential(_ x: Self) -> Self
-    static func errorFunction(_ x: Self) -> Self
     /// y = GELU(x) over `count` values.
     static func gelu(_ x: UnsafePointer<Self>, count: Int, into y: UnsafeMutablePointer<Self>)
     /// dy ← dy ⊙ GELU'(x), GELU'(x) = ½(1 + erf(x/√2)) + x·φ(x).
     static func geluBackward(_ dy: UnsafeMutablePointer<Self>, x: UnsafePointer<Self>, count: Int)
-    /// Softmax of one row in place (see `Backprop.softmaxRow`).
+    /// Softmax of one row in place; keys with `allowed[j] == 0` (and −∞ scores) get weight 0, an
+    /// all-excluded row becomes all zeros.
     static func softmaxRow(_ row: UnsafeMutablePointer<Self>, count: Int, allowed: UnsafePointer<UInt8>?)
 }
 
-/// Float uses the runtime's vectorisable kernels (`NNKernels.fastExp`, relative error ≈ 2e-7;
-/// `NNKernels.fastErf`, absolute error < 2e-7), well inside float32 training tolerances.
 extension Float: TrainingScalar {
-    @inline(__always) public static func exponential(_ x: Float) -> Float { NNKernels.fastExp(x) }
-    @inline(__always) public static func errorFunction(_ x: Float) -> Float { NNKernels.fastErf(x) }
-    /// `CKernels` (AVX-512/AVX2 clones of the same approximations; one exponential serves erf's
-    /// e^{−(x/√2)²} and φ's e^{−x²/2}).
-    public static func gelu(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) { bio_gelu_f32(x, y, count) }
-    public static func geluBackward(_ dy: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, count: Int) { bio_gelu_backward_f32(dy, x, count) }
+    public static func gelu(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+        NNKernels.gelu(x, count: count, into: y)
+    }
+    public static func geluBackward(_ dy: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, count: Int) {
+        NNKernels.geluBackward(dy, x: x, count: count)
+    }
     public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, allowed: UnsafePointer<UInt8>?) {
-        bio_softmax_row_f32(row, count, allowed)  // −∞ scores give e = 0 there too
+        NNKernels.softmaxRow(row, count: count, allowed: allowed)
     }
 }
 
 extension Double: TrainingScalar {
-    @inline(__always) public static func exponential(_ x: Double) -> Double { Foundation.exp(x) }
-    @inline(__always) public static func errorFunction(_ x: Double) -> Double { Foundation.erf(x) }
     public static func gelu(_ x: UnsafePointer<Double>, count: Int, into y: UnsafeMutablePointer<Double>) {
         for i in 0..<count { let v = x[i]; y[i] = 0.5 * v * (1 + Foundation.erf(v * 0.70710678118654752440)) }
     }
@@ -43,6 +38,19 @@ extension Double: TrainingScalar {
         }
     }
     public static func softmaxRow(_ row: UnsafeMutablePointer<Double>, count: Int, allowed: UnsafePointer<UInt8>?) {
-        Backprop.softmaxRowReference(row, count: count, allowed: allowed)
+        var maximum = -Double.infinity
+        for j in 0..<count where (allowed == nil || allowed![j] != 0) && row[j] > maximum { maximum = row[j] }
+        guard maximum > -Double.infinity else {
+            for j in 0..<count { row[j] = 0 }
+            return
+        }
+        var sum = 0.0
+        for j in 0..<count {
+            let e = (allowed == nil || allowed![j] != 0) && row[j] > -Double.infinity ? Foundation.exp(row[j] - maximum) : 0
+            row[j] = e
+            sum += e
+        }
+        let inv = 1 / sum
+        for j in 0..<count { row[j] *= inv }
     }
 }
