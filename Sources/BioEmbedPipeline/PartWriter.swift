@@ -21,7 +21,14 @@ final class PartWriter {
         recordPath = directory + "/" + name + ".json"
         self.maxItems = maxItems
         file = try HDF5File.create(path)
-        writer = try CollectionWriter(in: file.root, name: stage.collection, fields: stage.fields)
+        // parts are read once by the merge, which compresses the output: compressing them too would
+        // deflate every row twice and inflate it once more
+        let fields = stage.fields.map { field in
+            var plain = field
+            plain.compressed = false
+            return plain
+        }
+        writer = try CollectionWriter(in: file.root, name: stage.collection, fields: fields)
     }
 
     /// Whether this part should be committed now: enough inputs, or 20 seconds of work.

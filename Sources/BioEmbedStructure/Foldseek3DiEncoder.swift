@@ -14,7 +14,7 @@ import Foundation
 ///    products, |CA_i−CA_j|, clipped and log-scaled j−i) → Dense 10→10 ReLU → 10→10 ReLU → 10→2;
 /// 6. the state is the nearest of 20 centroids (squared distance, strict `<`); residues 0 and L−1 and
 ///    every masked residue get state 2 (`D`).
-/// Chains of length ≤ 3 therefore come out all `D`. Cost: O(L²) for the partner search, O(L) else.
+/// Chains of length ≤ 3 therefore come out all `D`. Cost: O(L) (the partner search uses a cell grid).
 public struct Foldseek3DiEncoder: Sendable {
     /// The 3Di letters: state k is `alphabet[k]` (row order of foldseek's `mat3di.out`).
     public static let alphabet: [UInt8] = Array("ACDEFGHIKLMNPQRSTVWY".utf8)
@@ -29,6 +29,9 @@ public struct Foldseek3DiEncoder: Sendable {
         (3.2025, 1.7356), (1.7769, -1.3037), (0.6901, -1.2554), (-1.1061, -1.3397), (2.1495, -0.8030),
         (2.3060, -1.4988), (2.5522, 0.6046), (0.7786, -2.1660), (-2.3030, 0.3813), (1.0290, 0.8772),
     ]
+
+    /// Grid cell (Å) of the partner search; only the speed depends on it.
+    static let partnerCellSize = 6.0
 
     let w1: [Float], b1: [Float], w2: [Float], b2: [Float], w3: [Float], b3: [Float]
 
@@ -54,7 +57,7 @@ public struct Foldseek3DiEncoder: Sendable {
         guard len >= 3 else { return out }
         var vc = [Double](repeating: .nan, count: len * 3)
         var valid = [Bool](repeating: false, count: len)
-        var partner = [Int](repeating: -1, count: len)
+        var partner: [Int] = []
         n.withUnsafeBufferPointer { N in
         ca.withUnsafeBufferPointer { CA in
         c.withUnsafeBufferPointer { C in
@@ -68,17 +71,7 @@ public struct Foldseek3DiEncoder: Sendable {
                 V[3 * i] = v.x; V[3 * i + 1] = v.y; V[3 * i + 2] = v.z
                 valid[i] = !(a.x.isNaN || cc.x.isNaN || nn.x.isNaN)
             }
-            // partner search (O(L²)), mask updated in place as foldseek does
-            for i in 1..<(len - 1) {
-                var best = Double.infinity
-                let xi = V[3 * i], yi = V[3 * i + 1], zi = V[3 * i + 2]
-                for j in 1..<(len - 1) where j != i && valid[j] {
-                    let dx = xi - V[3 * j], dy = yi - V[3 * j + 1], dz = zi - V[3 * j + 2]
-                    let d = (dx * dx + dy * dy + dz * dz).squareRoot()
-                    if d < best { best = d; partner[i] = j }
-                }
-                if partner[i] == -1 { valid[i] = false }
-            }
+            partner = Self.partners(virtualCenters: V, valid: &valid)
             let mask = valid
             // scratch for the features and the network layers (no allocation per residue)
             let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 10)
@@ -101,6 +94,27 @@ public struct Foldseek3DiEncoder: Sendable {
             }
         }}}}}
         return out
+    }
+
+    /// Step 4, the partner search: for each valid residue i in 1...L−2 the valid j ≠ i in 1...L−2
+    /// with the nearest virtual centre (distances as foldseek's `sqrt`, strict `<` in ascending j, so
+    /// ties go to the lower j), found as k = 1 over a cell grid instead of foldseek's all-pairs loop.
+    /// A residue left without a partner is masked (foldseek updates the mask in place; that matters
+    /// only then). Returns −1 where there is no partner.
+    static func partners(virtualCenters v: UnsafeMutableBufferPointer<Double>, valid: inout [Bool]) -> [Int] {
+        let len = valid.count
+        var partner = [Int](repeating: -1, count: len)
+        guard len >= 3 else { return partner }
+        var candidates = [Double](repeating: .nan, count: len * 3)
+        for i in 1..<(len - 1) where valid[i] {
+            candidates[3 * i] = v[3 * i]; candidates[3 * i + 1] = v[3 * i + 1]; candidates[3 * i + 2] = v[3 * i + 2]
+        }
+        let nearest = ResidueGraphs.search(positions: candidates, cutoff: 0, k: 1, cellSize: partnerCellSize).indices
+        for i in 1..<(len - 1) where valid[i] {
+            partner[i] = Int(nearest[i])
+            if partner[i] == -1 { valid[i] = false }
+        }
+        return partner
     }
 
     /// The 2-D embedding of one feature vector (float32, kerasify's summation order).

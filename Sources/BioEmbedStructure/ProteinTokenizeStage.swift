@@ -129,11 +129,10 @@ public struct ProteinTokenizeStage: Stage {
             "residue_number": .int32(chain.residueNumbers),
             "insertion_code": .strings(chain.insertionCodes.map { String(UnicodeScalar($0)) }),
         ]
-        if configuration.radius > 0 {
-            values["graph/radius/edges"] = .int32(ResidueGraphs.radius(positions: chain.ca, cutoff: configuration.radius).edges)
-        }
-        if configuration.knn > 0 {
-            values["graph/knn/neighbors"] = .int32(ResidueGraphs.knn(positions: chain.ca, k: configuration.knn).indices)
+        if configuration.radius > 0 || configuration.knn > 0 {
+            let graphs = ResidueGraphs.graphs(positions: chain.ca, cutoff: configuration.radius, k: configuration.knn)
+            if configuration.radius > 0 { values["graph/radius/edges"] = .int32(graphs.edges) }
+            if configuration.knn > 0 { values["graph/knn/neighbors"] = .int32(graphs.neighbors) }
         }
         return ItemRecord(id: id, values: values)
     }

@@ -1,7 +1,7 @@
 import BioEmbedCore
 import BioEmbedHDF5
 import BioEmbedPipeline
-import BioEmbedStructure
+@testable import BioEmbedStructure
 import Foundation
 import Testing
 import _BioEmbedTestSupport
@@ -102,6 +102,37 @@ struct BadInputTests {
             #expect(tokens == [UInt8](repeating: UInt8(ascii: "D"), count: length))
         }
         #expect(encoder.encode(n: [], ca: [], c: [], cb: []).isEmpty)
+    }
+
+    /// The grid partner search equals foldseek's all-pairs loop (ascending j, strict `<` on the
+    /// square root, mask updated in place), including exact ties (coordinates on a 0.5 Å lattice),
+    /// masked residues and chains with a single valid residue.
+    @Test func partnerSearchEqualsFoldseeksAllPairsLoop() {
+        var rng = TestSupport.SplitMix(seed: 3)
+        for trial in 0..<300 {
+            let len = 3 + Int(abs(rng.nextDouble()) * 400)
+            let span = trial % 3 == 0 ? 6.0 : 60.0
+            var v = (0..<(3 * len)).map { _ in (rng.nextDouble() * span * 2).rounded() / 2 }
+            let invalidRate = trial % 5 == 0 ? 0.97 : 0.1
+            var valid = (0..<len).map { _ in abs(rng.nextDouble()) >= invalidRate }
+            // foldseek: for i in 1..<L-1, for j in 1..<L-1, j != i, mask[j], d < best; no partner → mask[i] = 0
+            var expectedValid = valid
+            var expected = [Int](repeating: -1, count: len)
+            for i in 1..<(len - 1) {
+                var best = Double.infinity
+                for j in 1..<(len - 1) where j != i && expectedValid[j] {
+                    let dx = v[3 * i] - v[3 * j], dy = v[3 * i + 1] - v[3 * j + 1], dz = v[3 * i + 2] - v[3 * j + 2]
+                    let d = (dx * dx + dy * dy + dz * dz).squareRoot()
+                    if d < best { best = d; expected[i] = j }
+                }
+                if expected[i] == -1 { expectedValid[i] = false }
+            }
+            let found = v.withUnsafeMutableBufferPointer { Foldseek3DiEncoder.partners(virtualCenters: $0, valid: &valid) }
+            for i in 1..<(len - 1) where expectedValid[i] {
+                #expect(found[i] == expected[i], "trial \(trial), residue \(i) of \(len)")
+            }
+            #expect(valid == expectedValid, "trial \(trial): mask")
+        }
     }
 
     @Test func shortChainsAreWrittenWhenMinLengthAllows() throws {

@@ -157,6 +157,12 @@ struct StructureReaderTests {
         for size in [1.5, 3.0, 8.0, 30.0] {
             #expect(ResidueGraphs.knn(positions: positions, k: k, cellSize: size).indices == knn.indices, "cell size \(size)")
         }
+        // the one-pass variant the stage uses gives the same edges and table
+        for (cutoff, kk) in [(8.0, k), (5.0, 3), (12.0, 20), (2.0, 4), (8.0, 0), (0.0, 5)] {
+            let both = ResidueGraphs.graphs(positions: positions, cutoff: cutoff, k: kk)
+            #expect(both.edges == ResidueGraphs.radius(positions: positions, cutoff: cutoff).edges, "cutoff \(cutoff)")
+            #expect(both.neighbors == ResidueGraphs.knn(positions: positions, k: kk).indices, "k \(kk)")
+        }
         // exact ties go to the lower index: points on a cube around the origin
         let tie: [Double] = [0, 0, 0, 2, 0, 0, -2, 0, 0, 0, 2, 0, 0, -2, 0, 0, 0, 2, 0, 0, -2]
         #expect(Array(ResidueGraphs.knn(positions: tie, k: 3).indices.prefix(3)) == [1, 2, 3])
