@@ -17,12 +17,17 @@ public struct FieldSpec: Sendable, Hashable, Codable {
     public var layout: Layout
     /// Shuffle + gzip(4); use for ints, masks and tokens, not for full-entropy floats.
     public var compressed: Bool
+    /// Strings only: stored as fixed-length, NUL-padded ASCII of this many bytes (h5py dtype
+    /// `S<n>`, read back as bytes like variable-length strings) instead of variable-length UTF-8.
+    /// For one-character codes, whose variable-length heap entries would cost far more than the data.
+    public var fixedWidth: Int?
 
-    public init(_ name: String, _ type: ElementType, _ layout: Layout, compressed: Bool = false) {
+    public init(_ name: String, _ type: ElementType, _ layout: Layout, compressed: Bool = false, fixedWidth: Int? = nil) {
         self.name = name
         self.type = type
         self.layout = layout
         self.compressed = compressed
+        self.fixedWidth = type == .string ? fixedWidth : nil
     }
 
     /// Elements per row (product of `rowShape`).

@@ -36,7 +36,7 @@ public final class CollectionWriter {
             datasets[field.name] = try group.createDataset(
                 field.name, type: field.type, shape: shape,
                 chunks: Self.chunks(for: field),
-                compressed: field.compressed, appendable: true)
+                compressed: field.compressed, appendable: true, stringWidth: field.fixedWidth)
             pendingValues[field.name] = .empty(field.type)
             if case let .ragged(offsets, _) = field.layout, offsetDatasets[offsets] == nil {
                 let dataset = try group.createDataset(offsets, type: .int64, shape: [0], chunks: [4096], appendable: true)
@@ -74,6 +74,11 @@ public final class CollectionWriter {
             }
             guard value.type == field.type else {
                 throw HDF5Error.typeMismatch(file: file, object: "\(object) field '\(field.name)'", expected: field.type.rawValue, found: value.type.rawValue)
+            }
+            if let limit = field.fixedWidth, case let .strings(strings) = value,
+               let long = strings.first(where: { $0.utf8.count > limit || $0.utf8.contains { $0 >= 0x80 } }) {
+                throw HDF5Error.shapeMismatch(
+                    file: file, object: "\(object) field '\(field.name)'", expected: "ASCII strings of at most \(limit) byte(s)", found: "'\(long.prefix(20))'")
             }
             let width = field.rowWidth
             switch field.layout {
@@ -180,7 +185,8 @@ public final class CollectionWriter {
             case let .int32(v): try dataset.append(v)
             case let .int64(v): try dataset.append(v)
             case let .uint8(v): try dataset.append(v)
-            case let .strings(v): try dataset.appendStrings(v)
+            case let .strings(v):
+                if field.fixedWidth != nil { try dataset.appendFixedStrings(v) } else { try dataset.appendStrings(v) }
             }
             pendingValues[field.name] = .empty(field.type)
         }

@@ -239,6 +239,38 @@ public final class HDF5Dataset: HDF5Located {
         }
     }
 
+    /// Appends strings to a 1-D appendable fixed-length string dataset (each at most its width in
+    /// bytes, NUL-padded): one contiguous buffer, no per-string heap objects.
+    public func appendFixedStrings(_ values: [String]) throws(HDF5Error) {
+        if values.isEmpty { return }
+        guard let width = fixedStringWidth else {
+            throw HDF5Error.typeMismatch(file: file.path, object: path, expected: "a fixed-length string dataset", found: typeDescription.name)
+        }
+        var bytes = [UInt8](repeating: 0, count: width * values.count)
+        for (i, value) in values.enumerated() {
+            var k = i * width
+            for byte in value.utf8 {
+                guard k < (i + 1) * width, byte < 0x80 else {
+                    throw HDF5Error.shapeMismatch(file: file.path, object: path, expected: "ASCII strings of at most \(width) byte(s)", found: "'\(value.prefix(20))'")
+                }
+                bytes[k] = byte
+                k += 1
+            }
+        }
+        let type = try fixedStringType(width: width, file: file.path, object: path)
+        try bytes.withUnsafeBufferPointer { (buffer) throws(HDF5Error) in
+            try appendRaw(values.count, memoryType: type.id, UnsafeRawPointer(buffer.baseAddress))
+        }
+    }
+
+    /// The width in bytes of a fixed-length string dataset; nil for any other type.
+    public var fixedStringWidth: Int? {
+        guard let stored = try? H5.check(H5Dget_type(handle.id), "H5Dget_type", file: file.path, object: path) else { return nil }
+        defer { H5Tclose(stored) }
+        guard H5Tget_class(stored) == H5T_STRING, H5Tis_variable_str(stored) <= 0 else { return nil }
+        return H5Tget_size(stored)
+    }
+
     /// Reads a 1-D string dataset (variable or fixed length).
     public func readStrings() throws(HDF5Error) -> [String] {
         let rows = shape.first ?? 1

@@ -140,7 +140,7 @@ public final class HDF5Group: HDF5Located {
     ///   - compressed: shuffle + gzip level 4 (forces chunking).
     public func createDataset(
         _ name: String, type: ElementType, shape: [Int], chunks: [Int]? = nil,
-        compressed: Bool = false, appendable: Bool = false
+        compressed: Bool = false, appendable: Bool = false, stringWidth: Int? = nil
     ) throws(HDF5Error) -> HDF5Dataset {
         let object = childPath(name)
         guard !shape.isEmpty || !appendable else {
@@ -171,7 +171,9 @@ public final class HDF5Group: HDF5Located {
                 try H5.check(H5Pset_deflate(dcpl.id, 4), "H5Pset_deflate", file: fileName, object: object)
             }
         }
-        let fileType = try type.fileTypeHandle(file: fileName, object: object)
+        let fileType = try type == .string && stringWidth != nil
+            ? fixedStringType(width: stringWidth!, file: fileName, object: object)
+            : type.fileTypeHandle(file: fileName, object: object)
         let lcpl = try linkCreationList(object)
         let id = try H5.check(
             H5Dcreate2(locationID, name, fileType.id, space.id, lcpl.id, dcpl.id, H5.defaultList),

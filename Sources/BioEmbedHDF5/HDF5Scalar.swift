@@ -56,6 +56,18 @@ func variableStringType(file: String, object: String) throws(HDF5Error) -> H5Han
     return type
 }
 
+/// A fixed-length, NUL-padded ASCII string type of `width` bytes (h5py reads it as `S<width>`).
+func fixedStringType(width: Int, file: String, object: String) throws(HDF5Error) -> H5Handle {
+    guard width > 0 else {
+        throw HDF5Error.shapeMismatch(file: file, object: object, expected: "a fixed string width ≥ 1", found: "\(width)")
+    }
+    let type = H5Handle(try H5.check(H5Tcopy(bio_H5T_C_S1()), "H5Tcopy", file: file, object: object), .datatype)
+    try H5.check(H5Tset_size(type.id, width), "H5Tset_size", file: file, object: object)
+    try H5.check(H5Tset_strpad(type.id, H5T_STR_NULLPAD), "H5Tset_strpad", file: file, object: object)
+    try H5.check(H5Tset_cset(type.id, H5T_CSET_ASCII), "H5Tset_cset", file: file, object: object)
+    return type
+}
+
 /// Describes a stored datatype: the `ElementType` it reads as (nil when unsupported) and a name.
 func describeType(_ type: hid_t) -> (element: ElementType?, name: String) {
     let size = H5Tget_size(type)

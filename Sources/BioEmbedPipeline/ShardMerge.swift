@@ -245,11 +245,14 @@ public enum ShardMerge {
             if rule?.offsets == true || (rule == nil && name.hasSuffix("_offsets") && shape == [n + 1]) {
                 continue  // rebuilt by the writer
             } else if let axis = firstAxis, axis.hasPrefix("sum("), axis.hasSuffix(")") {
-                fields.append(FieldSpec(name, type, .ragged(offsets: String(axis.dropFirst(4).dropLast()), rowShape: Array(shape.dropFirst()))))
+                fields.append(FieldSpec(name, type, .ragged(offsets: String(axis.dropFirst(4).dropLast()), rowShape: Array(shape.dropFirst())),
+                                        fixedWidth: dataset.fixedStringWidth))
             } else if firstAxis == "N" || (rule == nil && shape.first == n && !shape.isEmpty) {
-                fields.append(FieldSpec(name, type, .perItem(rowShape: Array(shape.dropFirst())), compressed: !dataset.filters.isEmpty))
+                fields.append(FieldSpec(name, type, .perItem(rowShape: Array(shape.dropFirst())), compressed: !dataset.filters.isEmpty,
+                                        fixedWidth: dataset.fixedStringWidth))
             } else if rule == nil, names.contains(name + "_offsets") {
-                fields.append(FieldSpec(name, type, .ragged(offsets: name + "_offsets", rowShape: Array(shape.dropFirst()))))
+                fields.append(FieldSpec(name, type, .ragged(offsets: name + "_offsets", rowShape: Array(shape.dropFirst())),
+                                        fixedWidth: dataset.fixedStringWidth))
             } else {
                 constants.append(name)
             }

@@ -77,7 +77,8 @@ public struct ProteinTokenizeStage: Stage {
             FieldSpec("tokens_3di", .string, .perItem(rowShape: [])),
             FieldSpec("ca", .float32, .ragged(offsets: "residue_offsets", rowShape: [3])),
             FieldSpec("residue_number", .int32, .ragged(offsets: "residue_offsets", rowShape: []), compressed: true),
-            FieldSpec("insertion_code", .string, .ragged(offsets: "residue_offsets", rowShape: [])),
+            // one byte per residue: fixed-length (h5py `S1`), not a variable-length heap entry each
+            FieldSpec("insertion_code", .string, .ragged(offsets: "residue_offsets", rowShape: []), compressed: true, fixedWidth: 1),
         ]
         if configuration.radius > 0 {
             f.append(FieldSpec("graph/radius/edges", .int32, .ragged(offsets: "graph/radius/edge_offsets", rowShape: [2]), compressed: true))

@@ -160,6 +160,32 @@ struct HDF5StoreTests {
         #expect(try back.root.dataset("items/residue_number").filters == ["shuffle", "gzip(4)"])
     }
 
+    /// Fixed-width string fields: one NUL-padded byte per row, read back as strings (h5py `S1`),
+    /// longer or non-ASCII values rejected with the whole record, copied in blocks by the merge path.
+    @Test func fixedWidthStringFields() throws {
+        let path = folder + "/fixed.h5"
+        let file = try HDF5File.create(path)
+        let fields = [FieldSpec("code", .string, .ragged(offsets: "code_offsets", rowShape: []), compressed: true, fixedWidth: 1)]
+        let writer = try CollectionWriter(in: file.root, name: "items", fields: fields, flushBytes: 8)
+        try writer.append(ItemRecord(id: "a", values: ["code": .strings([" ", "A", ""])]))
+        #expect(throws: HDF5Error.self) { try writer.append(ItemRecord(id: "long", values: ["code": .strings(["AB"])])) }
+        #expect(throws: HDF5Error.self) { try writer.append(ItemRecord(id: "utf8", values: ["code": .strings(["é"])])) }
+        try writer.append(ItemRecord(id: "b", values: ["code": .strings(["Z"])]))
+        let copy = try CollectionWriter(in: file.root, name: "copy", fields: fields)
+        try writer.finish()
+        try copy.append(contentsOf: try CollectionReader(file.root.group("items")), items: 0..<2)
+        try copy.finish()
+        try file.commit()
+
+        let back = try HDF5File.open(path)
+        for group in ["items", "copy"] {
+            let dataset = try back.root.dataset(group + "/code")
+            #expect(dataset.fixedStringWidth == 1)
+            #expect(try dataset.readStrings() == [" ", "A", "", "Z"], "\(group)")
+            #expect(try CollectionReader(back.root.group(group)).ids == ["a", "b"])
+        }
+    }
+
     @Test func uncommittedFilesNeverAppearUnderTheFinalName() throws {
         let path = folder + "/atomic.h5"
         do {
