@@ -158,6 +158,9 @@ do {
             for c in chains { _ = ResidueGraphs.radius(positions: c.ca, cutoff: 8) }
             json(["case": "protein-knn", "cell": size, "knn_seconds": t1 - t0, "radius_seconds": now() - t1])
         }
+        let t0 = now()
+        for c in chains { _ = ResidueGraphs.graphs(positions: c.ca, cutoff: 8, k: 10) }
+        json(["case": "protein-graphs", "residues": chains.reduce(0) { $0 + $1.count }, "seconds": now() - t0])
     case "protein-3di" where arguments.count == 3:
         try protein3Di(directory: arguments[2])
     case "fmri-group" where arguments.count == 4:

@@ -49,6 +49,12 @@ public enum ResidueGraphs {
     }
 
     /// The shared search: radius edges (when `cutoff` > 0) and the kNN table (when `k` > 0).
+    ///
+    /// With a cutoff, each point scans the 27 cells around it (cell ≥ cutoff) once and keeps every
+    /// other point within the cutoff: its radius row is those with j > i, and when there are at least
+    /// k of them its kNN row is their k smallest (nothing outside the cutoff can beat or tie them).
+    /// Points with fewer than k neighbours within the cutoff, and kNN without a cutoff, search cubic
+    /// shells of cells until the k-th distance is inside the searched cube.
     static func search(positions: [Double], cutoff: Double, k: Int, cellSize requested: Double) -> SearchResult {
         let n = positions.count / 3
         var result = SearchResult()
@@ -63,13 +69,16 @@ public enum ResidueGraphs {
         // coordinates in cell order, so that a cell's points are contiguous
         let m = grid.order.count
         let sorted = UnsafeMutablePointer<Double>.allocate(capacity: 3 * max(m, 1))
-        defer { sorted.deallocate() }
-        // top-k scratch sorted by (distance, index); radius row scratch
-        let bestD = UnsafeMutablePointer<Double>.allocate(capacity: max(k, 1))
-        let bestJ = UnsafeMutablePointer<Int>.allocate(capacity: max(k, 1))
-        var rowJ: [Int32] = [], rowD: [Double] = []
+        // the neighbours within the cutoff of one point (at most n − 1), then all edges
+        let nearJ = UnsafeMutablePointer<Int32>.allocate(capacity: n), nearD = UnsafeMutablePointer<Double>.allocate(capacity: n)
+        let rowJ = UnsafeMutablePointer<Int32>.allocate(capacity: n), rowD = UnsafeMutablePointer<Double>.allocate(capacity: n)
+        var edges = GrowableBuffer<Int32>(), edgeDistances = GrowableBuffer<Double>()
+        var top = TopK(k: max(k, 1))
         var runs = RunList()
-        defer { bestD.deallocate(); bestJ.deallocate(); runs.deallocate() }
+        defer {
+            sorted.deallocate(); nearJ.deallocate(); nearD.deallocate(); rowJ.deallocate(); rowD.deallocate()
+            edges.deallocate(); edgeDistances.deallocate(); top.deallocate(); runs.deallocate()
+        }
         positions.withUnsafeBufferPointer { p in
         grid.order.withUnsafeBufferPointer { order in
         grid.cellStart.withUnsafeBufferPointer { start in
@@ -80,69 +89,94 @@ public enum ResidueGraphs {
             }
             let nx = grid.nx, ny = grid.ny, nz = grid.nz, size = grid.cellSize
             let maxShell = max(nx, ny, nz)
+            /// Collects the runs of the cells whose Chebyshev distance from (cx, cy, cz) is exactly
+            /// `shell`: cells along x are adjacent in the point order, so a face row is one run.
+            func shellRuns(_ cx: Int, _ cy: Int, _ cz: Int, _ shell: Int) -> Int {
+                var runCount = 0
+                for dz in -shell...shell {
+                    let z = cz &+ dz
+                    guard z >= 0 && z < nz else { continue }
+                    for dy in -shell...shell {
+                        let y = cy &+ dy
+                        guard y >= 0 && y < ny else { continue }
+                        let rowBase = (z &* ny &+ y) &* nx
+                        if abs(dz) == shell || abs(dy) == shell {
+                            let lo = max(cx &- shell, 0), hi = min(cx &+ shell, nx &- 1)
+                            if lo <= hi { runs.append(start[rowBase &+ lo], start[rowBase &+ hi &+ 1], at: &runCount) }
+                        } else {
+                            if cx &- shell >= 0 { runs.append(start[rowBase &+ cx &- shell], start[rowBase &+ cx &- shell &+ 1], at: &runCount) }
+                            if cx &+ shell < nx { runs.append(start[rowBase &+ cx &+ shell], start[rowBase &+ cx &+ shell &+ 1], at: &runCount) }
+                        }
+                    }
+                }
+                return runCount
+            }
             for i in 0..<n where cellOf[i] >= 0 {
                 let (cx, cy, cz) = grid.coordinates(cellOf[i])
                 let xi = p[3 * i], yi = p[3 * i + 1], zi = p[3 * i + 2]
-                var filled = 0
-                var limit = Double.infinity  // squared-distance bound for entering the top-k
-                rowJ.removeAll(keepingCapacity: true)
-                rowD.removeAll(keepingCapacity: true)
-                var shell = 0
-                while true {
-                    // cells whose Chebyshev distance from (cx, cy, cz) is exactly `shell`, as runs of
-                    // the point order: cells along x are adjacent, so a face row is one run
-                    var runCount = 0
-                    for dz in -shell...shell {
-                        let z = cz &+ dz
-                        guard z >= 0 && z < nz else { continue }
-                        for dy in -shell...shell {
-                            let y = cy &+ dy
-                            guard y >= 0 && y < ny else { continue }
-                            let rowBase = (z &* ny &+ y) &* nx
-                            if abs(dz) == shell || abs(dy) == shell {
-                                let lo = max(cx &- shell, 0), hi = min(cx &+ shell, nx &- 1)
-                                if lo <= hi { runs.append(start[rowBase &+ lo], start[rowBase &+ hi &+ 1], at: &runCount) }
-                            } else {
-                                if cx &- shell >= 0 { runs.append(start[rowBase &+ cx &- shell], start[rowBase &+ cx &- shell &+ 1], at: &runCount) }
-                                if cx &+ shell < nx { runs.append(start[rowBase &+ cx &+ shell], start[rowBase &+ cx &+ shell &+ 1], at: &runCount) }
+                top.reset()
+                var knnDone = k == 0
+                if useRadius {
+                    // every other point within the cutoff, from the 27 cells around i
+                    var nearCount = 0
+                    for shell in 0...1 {
+                        let runCount = shellRuns(cx, cy, cz, shell)
+                        for run in 0..<runCount {
+                            var s = runs.lower(run)
+                            let end = runs.upper(run)
+                            while s < end {
+                                defer { s &+= 1 }
+                                let ddx = xi - sorted[3 &* s], ddy = yi - sorted[3 &* s &+ 1], ddz = zi - sorted[3 &* s &+ 2]
+                                let d2 = ddx * ddx + ddy * ddy + ddz * ddz
+                                if d2 > cutoffHigh { continue }
+                                let d = d2.squareRoot()
+                                guard d2 < cutoffLow || d <= cutoff else { continue }
+                                let j = order[s]
+                                if Int(j) == i { continue }
+                                nearJ[nearCount] = j
+                                nearD[nearCount] = d
+                                nearCount &+= 1
                             }
                         }
                     }
-                    for run in 0..<runCount {
-                        var s = runs.lower(run)
-                        let end = runs.upper(run)
-                        while s < end {
-                            defer { s &+= 1 }
-                            let ddx = xi - sorted[3 &* s], ddy = yi - sorted[3 &* s &+ 1], ddz = zi - sorted[3 &* s &+ 2]
-                            let d2 = ddx * ddx + ddy * ddy + ddz * ddz
-                            if d2 > limit && (!useRadius || d2 > cutoffHigh) { continue }
-                            let j = Int(order[s])
-                            if j == i { continue }
-                            let d = d2.squareRoot()
-                            if useRadius && shell <= 1 && j > i && (d2 < cutoffLow || (d2 <= cutoffHigh && d <= cutoff)) {
-                                rowJ.append(Int32(j))
-                                rowD.append(d)
-                            }
-                            guard k > 0, d2 <= limit else { continue }
-                            // insert into the sorted top-k when it beats the worst kept
-                            if filled < k || d < bestD[k - 1] || (d == bestD[k - 1] && j < bestJ[k - 1]) {
-                                var pos = filled < k ? filled : k - 1
-                                while pos > 0 && (d < bestD[pos - 1] || (d == bestD[pos - 1] && j < bestJ[pos - 1])) {
-                                    bestD[pos] = bestD[pos - 1]
-                                    bestJ[pos] = bestJ[pos - 1]
-                                    pos -= 1
-                                }
-                                bestD[pos] = d
-                                bestJ[pos] = j
-                                if filled < k { filled += 1 }
-                                if filled == k { limit = bestD[k - 1] * bestD[k - 1] * (1 + margin) }
+                    // radius row: j > i, sorted by j (rows are short: insertion sort)
+                    var rowCount = 0
+                    for a in 0..<nearCount where Int(nearJ[a]) > i {
+                        let vj = nearJ[a], vd = nearD[a]
+                        var b = rowCount
+                        while b > 0 && rowJ[b - 1] > vj { rowJ[b] = rowJ[b - 1]; rowD[b] = rowD[b - 1]; b -= 1 }
+                        rowJ[b] = vj; rowD[b] = vd
+                        rowCount += 1
+                    }
+                    for a in 0..<rowCount {
+                        edges.append(Int32(i))
+                        edges.append(rowJ[a])
+                        edgeDistances.append(rowD[a])
+                    }
+                    if k > 0 && nearCount >= k {
+                        for a in 0..<nearCount { top.insert(nearD[a], Int(nearJ[a])) }
+                        knnDone = true
+                    }
+                }
+                if !knnDone {
+                    var shell = 0
+                    while true {
+                        let runCount = shellRuns(cx, cy, cz, shell)
+                        for run in 0..<runCount {
+                            var s = runs.lower(run)
+                            let end = runs.upper(run)
+                            while s < end {
+                                defer { s &+= 1 }
+                                let ddx = xi - sorted[3 &* s], ddy = yi - sorted[3 &* s &+ 1], ddz = zi - sorted[3 &* s &+ 2]
+                                let d2 = ddx * ddx + ddy * ddy + ddz * ddz
+                                if d2 > top.limit { continue }
+                                let j = Int(order[s])
+                                if j == i { continue }
+                                top.insert(d2.squareRoot(), j)
                             }
                         }
-                    }
-                    if shell >= maxShell { break }
-                    if !(useRadius && shell == 0) {
-                        if k == 0 { break }
-                        if filled == k {
+                        if shell >= maxShell { break }
+                        if top.filled == k {
                             // distance from point i to the nearest face of the searched cube that has
                             // cells beyond it: every unvisited point is at least that far away
                             var bound = Double.infinity
@@ -152,36 +186,90 @@ public enum ResidueGraphs {
                             if cy + shell < ny - 1 { bound = min(bound, grid.minY + Double(cy + shell + 1) * size - yi) }
                             if cz - shell > 0 { bound = min(bound, zi - (grid.minZ + Double(cz - shell) * size)) }
                             if cz + shell < nz - 1 { bound = min(bound, grid.minZ + Double(cz + shell + 1) * size - zi) }
-                            if bestD[k - 1] < bound { break }
+                            if top.worst < bound { break }
                         }
+                        shell += 1
                     }
-                    shell += 1
-                }
-                if useRadius && !rowJ.isEmpty {
-                    // sort the row by j (rows are short: insertion sort)
-                    for a in 1..<rowJ.count {
-                        let vj = rowJ[a], vd = rowD[a]
-                        var b = a
-                        while b > 0 && rowJ[b - 1] > vj { rowJ[b] = rowJ[b - 1]; rowD[b] = rowD[b - 1]; b -= 1 }
-                        rowJ[b] = vj; rowD[b] = vd
-                    }
-                    for a in 0..<rowJ.count {
-                        result.edges.append(Int32(i))
-                        result.edges.append(rowJ[a])
-                    }
-                    result.edgeDistances.append(contentsOf: rowD)
                 }
                 if k > 0 {
+                    let filled = top.filled
                     result.indices.withUnsafeMutableBufferPointer { out in
-                        for r in 0..<filled { out[i * k + r] = Int32(bestJ[r]) }
+                        for r in 0..<filled { out[i * k + r] = Int32(top.index(r)) }
                     }
                     result.distances.withUnsafeMutableBufferPointer { out in
-                        for r in 0..<filled { out[i * k + r] = bestD[r] }
+                        for r in 0..<filled { out[i * k + r] = top.distance(r) }
                     }
                 }
             }
         }}}}
+        if useRadius {
+            result.edges = edges.array
+            result.edgeDistances = edgeDistances.array
+        }
         return result
+    }
+
+    /// The k best (distance, index) pairs so far, sorted ascending; ties go to the lower index.
+    struct TopK {
+        let k: Int
+        private let d: UnsafeMutablePointer<Double>
+        private let j: UnsafeMutablePointer<Int>
+        private(set) var filled = 0
+        /// Squared-distance bound for entering (with a margin of a few ulps; ∞ until full).
+        private(set) var limit = Double.infinity
+
+        init(k: Int) {
+            self.k = k
+            d = .allocate(capacity: k)
+            j = .allocate(capacity: k)
+        }
+
+        mutating func reset() { filled = 0; limit = .infinity }
+        var worst: Double { d[k - 1] }
+        func index(_ r: Int) -> Int { j[r] }
+        func distance(_ r: Int) -> Double { d[r] }
+
+        @inline(__always) mutating func insert(_ dist: Double, _ index: Int) {
+            if filled == k && !(dist < d[k - 1] || (dist == d[k - 1] && index < j[k - 1])) { return }
+            var pos = filled < k ? filled : k - 1
+            while pos > 0 && (dist < d[pos - 1] || (dist == d[pos - 1] && index < j[pos - 1])) {
+                d[pos] = d[pos - 1]
+                j[pos] = j[pos - 1]
+                pos -= 1
+            }
+            d[pos] = dist
+            j[pos] = index
+            if filled < k { filled += 1 }
+            if filled == k { limit = d[k - 1] * d[k - 1] * (1 + margin) }
+        }
+
+        func deallocate() { d.deallocate(); j.deallocate() }
+    }
+
+    /// An append-only buffer without per-append uniqueness checks (freed with `deallocate`).
+    struct GrowableBuffer<Element> {
+        private var base = UnsafeMutablePointer<Element>.allocate(capacity: 256)
+        private var capacity = 256
+        private(set) var count = 0
+
+        @inline(__always) mutating func append(_ value: Element) {
+            if count == capacity {
+                let grown = UnsafeMutablePointer<Element>.allocate(capacity: 2 * capacity)
+                grown.moveInitialize(from: base, count: count)
+                base.deallocate()
+                base = grown
+                capacity *= 2
+            }
+            (base + count).initialize(to: value)
+            count &+= 1
+        }
+
+        var array: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+        func deallocate() {
+            base.deinitialize(count: count)
+            base.deallocate()
+        }
     }
 
     /// Half-open ranges of the cell-ordered points (growable, reused across points).
