@@ -40,8 +40,8 @@ public struct StructureModel: Sendable {
     /// 1-based source line of each atom (for messages).
     public var atomLines: [Int32] = []
 
-    /// Total number of models present in the file (may exceed the number stored when only the
-    /// first model was requested).
+    /// Number of models read (with only the first model requested, readers stop at the second:
+    /// then 1 even when the file holds more).
     public var modelCountInFile: Int = 0
 
     public init() {}

@@ -78,6 +78,44 @@ struct StructureReaderTests {
         #expect(try Self.parse(cif, allModels: true).modelNumbers == [1, 2])
     }
 
+    /// Reading stops at model 2 of `_atom_site`; an `_entity` table after the atoms is still read
+    /// (the rest of the atom loop skipped), and every model is read with `allModels`.
+    @Test func mmcifStopsAfterModelOneButStillReadsALaterEntityTable() throws {
+        func atoms(_ model: Int) -> String {
+            (1...4).map { "ATOM CA GLY A \($0) \(Double($0) * 3.8) 0 0 1 \(model)" }.joined(separator: "\n")
+                + "\nATOM CA ALA B 1 0 9 9 2 \(model)"
+        }
+        let cif = """
+            data_x
+            loop_
+            _atom_site.group_PDB
+            _atom_site.label_atom_id
+            _atom_site.label_comp_id
+            _atom_site.auth_asym_id
+            _atom_site.auth_seq_id
+            _atom_site.Cartn_x
+            _atom_site.Cartn_y
+            _atom_site.Cartn_z
+            _atom_site.label_entity_id
+            _atom_site.pdbx_PDB_model_num
+            \(atoms(1))
+            \(atoms(2))
+            \(atoms(3))
+            loop_
+            _entity.id
+            _entity.type
+            1 polymer
+            2 non-polymer
+            """
+        let first = try Self.parse(cif)
+        #expect(first.modelNumbers == [1])
+        #expect(first.atomCount == 5)
+        #expect(ChainExtractor.chains(first).map(\.name) == ["A"])  // entity 2 is non-polymer
+        let all = try Self.parse(cif, allModels: true)
+        #expect(all.modelNumbers == [1, 2, 3])
+        #expect(all.atomCount == 15)
+    }
+
     @Test func altlocPolicies() throws {
         var lines = Self.chainLines("A", 5)
         // residue 3: CA in two altlocs, B has the higher occupancy
