@@ -9,6 +9,9 @@ enum CIFNumber {
     /// Parses `bytes[start..<end]` as `[+-]digits[.digits][(e|E)[+-]digits]`, optionally followed by a
     /// standard uncertainty in parentheses (mmCIF, `1.234(5)`, ignored). Returns nil otherwise.
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
+        // Fast path for what coordinate columns hold: [-]digits.digits, at most 15 digits in all
+        // (the value is then an exact integer divided by an exact power of ten: correctly rounded).
+        if let value = simpleDecimal(bytes, start, end) { return value }
         var i = start
         guard i < end else { return nil }
         var negative = false
@@ -66,6 +69,60 @@ enum CIFNumber {
             value = exponent <= 22 ? value * powersOfTen[exponent] : value * pow10(exponent)
         }
         return negative ? -value : value
+    }
+
+    @inline(__always)
+    static func simpleDecimal(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
+        guard let base = bytes.baseAddress, start < end, end - start <= 17 else { return nil }
+        var i = start
+        let negative = base[i] == 0x2D
+        if negative { i &+= 1 }
+        var mantissa: Int64 = 0
+        var digits = 0
+        while i < end {
+            let d = base[i] &- 0x30
+            guard d < 10 else { break }
+            mantissa = mantissa &* 10 &+ Int64(d)
+            digits &+= 1
+            i &+= 1
+        }
+        var fraction = 0
+        if i < end && base[i] == 0x2E {
+            i &+= 1
+            while i < end {
+                let d = base[i] &- 0x30
+                guard d < 10 else { return nil }
+                mantissa = mantissa &* 10 &+ Int64(d)
+                fraction &+= 1
+                i &+= 1
+            }
+        }
+        guard i == end, digits + fraction > 0, digits + fraction <= 15 else { return nil }
+        let value = Double(mantissa) / exactPowerOfTen(fraction)
+        return negative ? -value : value
+    }
+
+    /// 10^p for p in 0...15 (exact doubles), without a lazily initialised table.
+    @inline(__always)
+    static func exactPowerOfTen(_ p: Int) -> Double {
+        switch p {
+        case 0: 1
+        case 1: 10
+        case 2: 100
+        case 3: 1e3
+        case 4: 1e4
+        case 5: 1e5
+        case 6: 1e6
+        case 7: 1e7
+        case 8: 1e8
+        case 9: 1e9
+        case 10: 1e10
+        case 11: 1e11
+        case 12: 1e12
+        case 13: 1e13
+        case 14: 1e14
+        default: 1e15
+        }
     }
 
     private static func pow10(_ p: Int) -> Double {

@@ -8,8 +8,8 @@
 /// `label_alt_id`, model `pdbx_PDB_model_num`, entity type through `label_entity_id` and
 /// `_entity.type`. Errors (a loop whose value count is not a multiple of its columns, a missing
 /// coordinate column, an unterminated quote or text field, a non-numeric coordinate) name the
-/// file and line. Cost: one tokenizer pass; the atom table is kept as byte ranges. Unless every
-/// model is wanted, reading stops where `_atom_site` reaches model 2 (once `_entity` has been seen).
+/// file and line. Cost: one tokenizer pass; the atom table is kept as byte ranges (unless every
+/// model is wanted, only up to the first row of model 2).
 public enum MMCIFReader {
     /// A value's byte range (and whether it was quoted), 12 bytes instead of a full token.
     struct Value {
@@ -113,8 +113,9 @@ public enum MMCIFReader {
                 var count = 0
                 var column = 0
                 let width = tags.count
-                // Only model 1 wanted: the atom table ends where the model number first changes
-                // (models are stored one after another), and the rest of the loop is not kept.
+                // Only model 1 wanted: atoms are kept until the model number first changes (models
+                // are stored one after another); the rest of the loop is still tokenized and counted,
+                // so that a broken loop anywhere is still an error.
                 var modelColumn = -1
                 var keptBeforeModel = 0
                 if cat == 1 && !allModels, let m = tags.firstIndex(where: { tagName($0) == "pdbx_pdb_model_num" }) {
@@ -122,33 +123,23 @@ public enum MMCIFReader {
                     keptBeforeModel = keep[..<m].filter { $0 }.count
                 }
                 var firstModel: Range<Int>? = nil
-                var laterModels = false
+                var storing = true
                 while t.kind == .value {
-                    if column == modelColumn {
+                    if column == modelColumn && storing {
                         if let first = firstModel {
                             if !bytes[first].elementsEqual(bytes[t.start..<t.end]) {
                                 table.values.removeLast(keptBeforeModel)
-                                count -= column
-                                laterModels = true
-                                break
+                                storing = false
                             }
                         } else {
                             firstModel = t.start..<t.end
                         }
                     }
-                    if keep[column] { table.values.append(Value(t)) }
+                    if storing && keep[column] { table.values.append(Value(t)) }
                     count += 1
                     column += 1
                     if column == width { column = 0 }
                     t = try tokenizer.next()
-                }
-                if laterModels {
-                    atomSite = table
-                    // the entity types come first in PDB files; otherwise read on (skipping the rest of this loop)
-                    if !entity.tags.isEmpty { break scan }
-                    while t.kind == .value { t = try tokenizer.next() }
-                    pending = t
-                    continue
                 }
                 pending = t
                 if count % tags.count != 0 {

@@ -1,4 +1,4 @@
-import BioEmbedStructure
+@testable import BioEmbedStructure
 import Foundation
 import Testing
 import _BioEmbedTestSupport
@@ -114,6 +114,34 @@ struct StructureReaderTests {
         let all = try Self.parse(cif, allModels: true)
         #expect(all.modelNumbers == [1, 2, 3])
         #expect(all.atomCount == 15)
+        // a value missing in model 3 still breaks the loop, even when only model 1 is kept
+        let broken = cif.replacingOccurrences(of: "ATOM CA ALA B 1 0 9 9 2 3", with: "ATOM CA ALA B 1 0 9 2 3")
+        #expect(throws: StructureError.self) { try Self.parse(broken) }
+    }
+
+    /// Coordinates parse to the correctly rounded double (as `Double(String)`), on the fast path
+    /// (`-12.345`) and the general one (exponents, uncertainties, many digits).
+    @Test func decimalNumbersAreCorrectlyRounded() {
+        var rng = TestSupport.SplitMix(seed: 5)
+        var texts = ["0", "-0.000", "1.", ".5", "-.5", "+1.25", "1e3", "2.5E-2", "123456789.123456", "0.1234567890123456789", "-999.999"]
+        for _ in 0..<20_000 {
+            let whole = Int(abs(rng.nextDouble()) * 10_000)
+            let places = Int(abs(rng.nextDouble()) * 8)
+            var text = "\(rng.nextDouble() < 0 ? "-" : "")\(whole)"
+            if places > 0 { text += "." + (0..<places).map { _ in String(Int(abs(rng.nextDouble()) * 10)) }.joined() }
+            texts.append(text)
+        }
+        for text in texts {
+            let bytes = Array(text.utf8)
+            let parsed = bytes.withUnsafeBufferPointer { CIFNumber.parse($0, 0, $0.count) }
+            #expect(parsed?.bitPattern == Double(text)?.bitPattern, "\(text)")
+        }
+        for bad in ["", "-", ".", "1.2.3", "1e", "abc", "1.5(3"] {
+            let bytes = Array(bad.utf8)
+            #expect(bytes.withUnsafeBufferPointer { CIFNumber.parse($0, 0, $0.count) } == nil, "\(bad)")
+        }
+        let withUncertainty = Array("1.234(5)".utf8)
+        #expect(withUncertainty.withUnsafeBufferPointer { CIFNumber.parse($0, 0, $0.count) } == 1.234)
     }
 
     @Test func altlocPolicies() throws {
