@@ -39,30 +39,36 @@ public enum BLASRuntime {
     /// Variable that marks a process as already re-executed (prevents loops).
     static let reexecMarker = "BIOEMBED_BLAS_REEXEC"
 
-    /// Sets `OPENBLAS_CORETYPE` for this CPU and re-executes the program when needed.
+    /// Sets `OPENBLAS_CORETYPE` for this CPU (and the allocator tunable of
+    /// `MemoryTuning.allocatorTunable`) and re-executes the program when either was missing.
     ///
-    /// Call before anything else in `main`. Returns normally when nothing had to change (the
-    /// variable was set already, the CPU is not recognised, or this is the re-executed process).
+    /// Call before anything else in `main`. Returns normally when nothing had to change (set already,
+    /// or the CPU needs no help and the tunable is there) or in the re-executed process.
     /// `BIOEMBED_NO_BLAS_REEXEC=1` disables it.
     public static func ensureFastKernels() {
         let environment = ProcessInfo.processInfo.environment
-        if environment["OPENBLAS_CORETYPE"] != nil || environment[reexecMarker] != nil
-            || environment["BIOEMBED_NO_BLAS_REEXEC"] == "1" {
-            return
+        if environment[reexecMarker] != nil || environment["BIOEMBED_NO_BLAS_REEXEC"] == "1" { return }
+        var core: String? = nil
+        if environment["OPENBLAS_CORETYPE"] == nil, let recommended = recommendedCoreType(cpuFlags: cpuFlags()) {
+            // Already fast (a newer OpenBLAS that detects this CPU): nothing to do.
+            let name = coreName.lowercased()
+            if name == "prescott" || name == "core2" || name == "nehalem" { core = recommended }
         }
-        guard let core = recommendedCoreType(cpuFlags: cpuFlags()) else { return }
-        // Already fast (a newer OpenBLAS that detects this CPU): nothing to do.
-        if coreName.lowercased() != "prescott" && coreName.lowercased() != "core2" && coreName.lowercased() != "nehalem" {
-            return
-        }
-        setenv("OPENBLAS_CORETYPE", core, 1)
+        #if os(Linux)
+        let tunables = MemoryTuning.tunables(adding: environment["GLIBC_TUNABLES"])
+        #else
+        let tunables: String? = nil
+        #endif
+        guard core != nil || tunables != nil else { return }
+        if let core { setenv("OPENBLAS_CORETYPE", core, 1) }
+        if let tunables { setenv("GLIBC_TUNABLES", tunables, 1) }
         // Idle OpenBLAS workers spin (sched_yield) for 2²⁸ cycles after each call by default,
         // competing with BioEmbed's own parallel loops for the same cores (a fifth of a training
         // step's CPU); 2¹⁰ cycles lets them sleep at once. A value the user set is kept.
         if environment["OPENBLAS_THREAD_TIMEOUT"] == nil { setenv("OPENBLAS_THREAD_TIMEOUT", "10", 1) }
         setenv(reexecMarker, "1", 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
-        // execv only returns on failure: carry on with the slow kernels.
+        // execv only returns on failure: carry on as we are.
         unsetenv(reexecMarker)
     }
 
