@@ -15,7 +15,8 @@ public struct FieldSpec: Sendable, Hashable, Codable {
     public var name: String
     public var type: ElementType
     public var layout: Layout
-    /// Shuffle + gzip(4); use for ints, masks and tokens, not for full-entropy floats.
+    /// Shuffle + gzip level 1 (level 4 made merges 30 % slower for 1.5 % smaller files); use for ints,
+    /// masks and tokens, not for full-entropy floats.
     public var compressed: Bool
     /// Strings only: stored as fixed-length, NUL-padded ASCII of this many bytes (h5py dtype
     /// `S<n>`, read back as bytes like variable-length strings) instead of variable-length UTF-8.

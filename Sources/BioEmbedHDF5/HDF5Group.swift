@@ -137,7 +137,7 @@ public final class HDF5Group: HDF5Located {
     /// - Parameters:
     ///   - shape: the initial shape. With `appendable`, the first dimension is unlimited (often 0 at first).
     ///   - chunks: chunk shape; chosen automatically (about 1 MiB per chunk) when nil and chunking is needed.
-    ///   - compressed: shuffle + gzip level 4 (forces chunking).
+    ///   - compressed: shuffle + gzip level 1 (forces chunking).
     public func createDataset(
         _ name: String, type: ElementType, shape: [Int], chunks: [Int]? = nil,
         compressed: Bool = false, appendable: Bool = false, stringWidth: Int? = nil
@@ -168,7 +168,7 @@ public final class HDF5Group: HDF5Located {
             try H5.check(H5Pset_chunk(dcpl.id, Int32(chunkDims.count), &chunkDims), "H5Pset_chunk", file: fileName, object: object)
             if compressed {
                 try H5.check(H5Pset_shuffle(dcpl.id), "H5Pset_shuffle", file: fileName, object: object)
-                try H5.check(H5Pset_deflate(dcpl.id, 4), "H5Pset_deflate", file: fileName, object: object)
+                try H5.check(H5Pset_deflate(dcpl.id, 1), "H5Pset_deflate", file: fileName, object: object)
             }
         }
         let fileType = try type == .string && stringWidth != nil
