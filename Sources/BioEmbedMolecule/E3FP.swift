@@ -115,18 +115,19 @@ public struct E3FP: Sendable {
             for k in 0..<n {
                 newSubstructs[k * words + k / 64] |= 1 << UInt64(k % 64)
                 tuples.removeAll(keepingCapacity: true)
-                for (j, d) in neighbours[k] where d <= radius {
+                for e in neighbours.start[k]..<neighbours.start[k + 1] where neighbours.distance[e] <= radius {
+                    let j = Int(neighbours.index[e])
                     for w in 0..<words { newSubstructs[k * words + w] |= substructs[j * words + w] }
                     tuples.append((bondCode(k, j), Int64(ids[j]), j, 0))
                 }
-                tuples.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
+                StereoIndicators.insertionSort(&tuples) { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
                 StereoIndicators.compute(center: k, tuples: tuples, xyz: xyz, scratch: &stereo)
                 hashInput.removeAll(keepingCapacity: true)
                 hashInput.append(Int64(l))
                 hashInput.append(Int64(ids[k]))
                 triples.removeAll(keepingCapacity: true)
                 for (i, t) in tuples.enumerated() { triples.append((t.0, t.1, stereo.indicators[i])) }
-                triples.sort { $0 < $1 }
+                StereoIndicators.insertionSort(&triples) { $0 < $1 }
                 for t in triples {
                     hashInput.append(t.0)
                     hashInput.append(t.1)
@@ -157,8 +158,12 @@ public struct E3FP: Sendable {
             return Int32(isPowerOfTwo ? unsigned & mask : unsigned % UInt32(bits))
         }
         var onBits = [Bool](repeating: false, count: bits)
-        for id in accepted { onBits[Int(fold(id))] = true }
-        result.bits = (0..<bits).filter { onBits[$0] }.map(Int32.init)
+        var folded = accepted.map(fold)
+        folded.sort()
+        for bit in folded where !onBits[Int(bit)] {
+            onBits[Int(bit)] = true
+            result.bits.append(bit)
+        }
         result.levelsRun = levelsRun
 
         // Re-point duplicate shells (3D-MolT5's merge): the first shell in level-major order with

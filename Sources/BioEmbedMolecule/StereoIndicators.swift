@@ -88,34 +88,43 @@ enum StereoIndicators {
             for i in 0..<m where scratch.mask[i] {
                 scratch.candidates.append((Int(scratch.longAngle[i] / 0.01), tuples[i].0, tuples[i].1, i))
             }
-            scratch.candidates.sort { ($0.0, $0.1, $0.2, $0.3) < ($1.0, $1.1, $1.2, $1.3) }
+            insertionSort(&scratch.candidates) { ($0.0, $0.1, $0.2, $0.3) < ($1.0, $1.1, $1.2, $1.3) }
             let candidates = scratch.candidates
             if let first = firstUnique(candidates.count, key: { (Int64(candidates[$0].0), candidates[$0].1) }) {
                 let z = project(vectors[candidates[first].3], onPlaneNormalTo: yUnit)
                 let zUnit = unit(z)
                 for i in 0..<m {
-                    var angle: Double
+                    var quadrant: Int64
                     if i == yIndex {
-                        angle = 0
+                        quadrant = 0
                     } else {
                         let lat = unit(project(vectors[i], onPlaneNormalTo: yUnit))
-                        if lat == .zero {
-                            angle = 0
-                        } else {
-                            angle = acos(min(1, max(-1, dot(lat, zUnit))))
-                        }
                         let side = dot(y, cross(lat, zUnit))
-                        let sign: Double = side < 0 ? -1 : 1
-                        angle = positiveModulo(sign * angle, 2 * Double.pi)
+                        quadrant = lat == .zero ? 0 : Self.quadrant(cosine: min(1, max(-1, dot(lat, zUnit))), negative: side < 0)
                     }
-                    let rotated = positiveModulo(angle + Double.pi / 4, 2 * Double.pi)
-                    scratch.indicators[i] = (2 + Int64(rotated * 4 / (2 * Double.pi))) * scratch.longSign[i]
+                    scratch.indicators[i] = (2 + quadrant) * scratch.longSign[i]
                 }
             }
             let cone = Double.pi / 36
             for i in 0..<m where Double.pi / 2 - scratch.longAngle[i] < cone { scratch.indicators[i] = scratch.longSign[i] }
         }
         for i in 0..<m where overlap[i] { scratch.indicators[i] = 0 }
+    }
+
+    /// The quadrant e3fp computes from the angle θ = acos(cosine) between a neighbour and the z axis,
+    /// signed by the side of the plane: `⌊((±θ mod 2π) + π/4) mod 2π · 4 / 2π⌋`. The quadrant only
+    /// changes at θ = π/4 and 3π/4, so away from those (|cosine ∓ √½| > 1e-9, far beyond rounding)
+    /// comparing the cosine decides it without the `acos`; near them the formula runs as e3fp's.
+    @inline(__always)
+    static func quadrant(cosine c: Double, negative: Bool) -> Int64 {
+        let threshold = 0.7071067811865476  // cos(π/4)
+        let margin = 1e-9
+        if c > threshold + margin { return 0 }                       // θ < π/4
+        if c < -threshold - margin { return 2 }                      // θ > 3π/4
+        if c < threshold - margin && c > -threshold + margin { return negative ? 3 : 1 }
+        let angle = positiveModulo((negative ? -1.0 : 1.0) * acos(c), 2 * Double.pi)
+        let rotated = positiveModulo(angle + Double.pi / 4, 2 * Double.pi)
+        return Int64(rotated * 4 / (2 * Double.pi))
     }
 
     /// Index of the first entry whose key occurs once (keys sorted), as e3fp's
@@ -130,6 +139,22 @@ enum StereoIndicators {
             i = j
         }
         return nil
+    }
+
+    /// Sorts in place without allocating (the standard library's stable sort allocates a buffer);
+    /// for the short per-shell lists here. Stable.
+    @inline(__always)
+    static func insertionSort<T>(_ a: inout [T], by less: (T, T) -> Bool) {
+        guard a.count > 1 else { return }
+        if a.count > 64 { a.sort(by: less); return }
+        a.withUnsafeMutableBufferPointer { b in
+            for i in 1..<b.count {
+                let v = b[i]
+                var j = i
+                while j > 0 && less(v, b[j - 1]) { b[j] = b[j - 1]; j -= 1 }
+                b[j] = v
+            }
+        }
     }
 
     @inline(__always) static func dot(_ a: Vector, _ b: Vector) -> Double {
