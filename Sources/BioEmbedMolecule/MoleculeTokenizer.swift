@@ -33,13 +33,18 @@ public struct MoleculeTokenizer: Sendable {
             throw fail("\(error)")
         }
         let tokens = Selfies.split(selfies)
-        let missing = tokens.filter { vocabulary.ids[$0] == nil }
+        var ids: [Int32] = [vocabulary.bomID]
+        ids.reserveCapacity(tokens.count + 3)
+        var missing: [String] = []
+        for token in tokens {
+            if let id = vocabulary.ids[token] { ids.append(id) } else { missing.append(token) }
+        }
         if !missing.isEmpty {
             throw fail("SELFIES token(s) \(Array(Set(missing)).sorted().joined(separator: " ")) not in the 3D-MolT5 vocabulary (the reference drops such molecules)")
         }
         let decoded: SelfiesDecoder
         do {
-            decoded = try SelfiesDecoder(selfies)
+            decoded = try SelfiesDecoder(symbols: tokens, selfies: selfies)
         } catch {
             throw fail("SELFIES '\(selfies)' cannot be decoded: \(error)")
         }
@@ -67,8 +72,6 @@ public struct MoleculeTokenizer: Sendable {
         for (atom, token) in atomTokens.enumerated() {
             for c in 0..<width { fpRows[token * width + c] = fingerprint.tokens[atom * width + c] }
         }
-        var ids: [Int32] = [vocabulary.bomID]
-        for token in tokens { ids.append(vocabulary.ids[token]!) }
         ids.append(vocabulary.eomID)
         var rows = [Int32](repeating: -1, count: width)
         rows += fpRows

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The SELFIES decoder (selfies 2.x `decoder(..., attribute=True)`): derives the molecular graph
 /// symbol by symbol under the default constraints, forms ring bonds at the end, and writes SMILES
 /// with, per output token, the index of the SELFIES symbol that produced it.
@@ -35,11 +33,26 @@ public struct SelfiesDecoder {
     }
 
     public init(_ selfies: String) throws(SelfiesError) {
+        try self.init(fragments: selfies.split(separator: ".", omittingEmptySubsequences: false).map { Selfies.split(String($0)) }, selfies: selfies)
+    }
+
+    /// Decodes the symbols `Selfies.split` gave for a SELFIES string whose fragments are each
+    /// non-empty (what the encoder writes): the list is cut at its `.` entries instead of splitting
+    /// the string again.
+    init(symbols: [String], selfies: String) throws(SelfiesError) {
+        var fragments: [[String]] = [[]]
+        for symbol in symbols {
+            if symbol == "." { fragments.append([]) } else { fragments[fragments.count - 1].append(symbol) }
+        }
+        try self.init(fragments: fragments, selfies: selfies)
+    }
+
+    private init(fragments: [[String]], selfies: String) throws(SelfiesError) {
         var graph = SelfiesGraph()
         var rings: [Ring] = []
         var offset = 0
-        for fragment in selfies.split(separator: ".", omittingEmptySubsequences: false) {
-            let symbols = Selfies.split(String(fragment)).filter { $0 != "[nop]" }
+        for fragment in fragments {
+            let symbols = fragment.filter { $0 != "[nop]" }
             var cursor = 0
             let derived = try Self.derive(
                 symbols, cursor: &cursor, graph: &graph, rings: &rings, selfies: selfies, maxDerive: Int.max,
@@ -82,9 +95,10 @@ public struct SelfiesDecoder {
             cursor += 1
             derived += 1
             var nextState: Int?
-            let tail = symbol.utf8.count >= 4 ? String(symbol.dropLast(2).suffix(2)) : ""
-            if tail == "ch" {
-                guard let (branchOrder, length) = branchSymbol(symbol) else { throw SelfiesError.symbol(selfies: selfies, symbol: symbol) }
+            switch Self.symbolTable[symbol] ?? Self.classify(symbol) {
+            case .invalid:
+                throw SelfiesError.symbol(selfies: selfies, symbol: symbol)
+            case let .branch(branchOrder, length):
                 if current <= 1 {
                     nextState = current
                 } else {
@@ -96,8 +110,7 @@ public struct SelfiesDecoder {
                         symbols, cursor: &cursor, graph: &graph, rings: &rings, selfies: selfies, maxDerive: q + 1,
                         state: branchState, root: previous, offset: offset)
                 }
-            } else if tail == "ng" {
-                guard let (ringOrder, length, stereo) = ringSymbol(symbol) else { throw SelfiesError.symbol(selfies: selfies, symbol: symbol) }
+            case let .ring(ringOrder, length, stereo):
                 if current == 0 {
                     nextState = current
                 } else {
@@ -109,11 +122,9 @@ public struct SelfiesDecoder {
                         rings.append(Ring(left: max(0, right - (q + 1)), right: right, order: order, stereo: stereo))
                     }
                 }
-            } else if symbol.contains("eps") {
+            case .epsilon:
                 nextState = current == 0 ? 0 : nil
-            } else {
-                guard let (bondOrder, stereo, atom) = atomSymbol(symbol) else { throw SelfiesError.symbol(selfies: selfies, symbol: symbol) }
-                let capacity = atom.bondingCapacity
+            case let .atom(bondOrder, stereo, atom, capacity):
                 let order = current == 0 ? 0 : min(bondOrder, current, capacity)
                 let left = capacity - order
                 nextState = left == 0 ? nil : left
@@ -176,20 +187,41 @@ public struct SelfiesDecoder {
         return table
     }()
 
-    private static func branchSymbol(_ symbol: String) -> (Int, Int)? { branchSymbols[symbol] }
+    /// What a symbol does in the derivation.
+    enum SymbolKind {
+        case branch(order: Int, length: Int)
+        case ring(order: Int, length: Int, stereo: (Character?, Character?))
+        case epsilon
+        case atom(order: Int, stereo: Character?, atom: SelfiesAtom, capacity: Int)
+        case invalid
+    }
 
-    private static func ringSymbol(_ symbol: String) -> (Int, Int, (Character?, Character?))? { ringSymbols[symbol] }
+    /// Every symbol of the bundled 3D-MolT5 vocabulary (the tokenizer only decodes SELFIES whose
+    /// symbols are all in its vocabulary), classified once per process: no parsing or locking per
+    /// symbol. Other symbols are classified when met.
+    static let symbolTable: [String: SymbolKind] = {
+        var table: [String: SymbolKind] = [:]
+        for symbol in MolT5Vocabulary.bundled.ids.keys { table[symbol] = classify(symbol) }
+        return table
+    }()
 
-    /// Atom symbols parsed so far (the common ones are parsed once per process).
-    private static let atomCache = Mutex<[String: (order: Int, stereo: Character?, atom: SelfiesAtom)]>([:])
-
-    private static func atomSymbol(_ symbol: String) -> (order: Int, stereo: Character?, atom: SelfiesAtom)? {
-        if let hit = atomCache.withLock({ $0[symbol] }) { return hit }
-        guard let parsed = parseAtomSymbol(symbol) else { return nil }
-        atomCache.withLock { cache in
-            if cache.count < 4096 { cache[symbol] = parsed }
+    /// selfies' order of tests: `…ch]` branch, `…ng]` ring, anything with `eps`, else an atom.
+    static func classify(_ symbol: String) -> SymbolKind {
+        let bytes = Array(symbol.utf8)
+        let n = bytes.count
+        if n >= 4 && bytes[n - 4] == UInt8(ascii: "c") && bytes[n - 3] == UInt8(ascii: "h") {
+            guard let (order, length) = branchSymbols[symbol] else { return .invalid }
+            return .branch(order: order, length: length)
         }
-        return parsed
+        if n >= 4 && bytes[n - 4] == UInt8(ascii: "n") && bytes[n - 3] == UInt8(ascii: "g") {
+            guard let (order, length, stereo) = ringSymbols[symbol] else { return .invalid }
+            return .ring(order: order, length: length, stereo: stereo)
+        }
+        if n >= 3 && (0...(n - 3)).contains(where: { bytes[$0] == UInt8(ascii: "e") && bytes[$0 + 1] == UInt8(ascii: "p") && bytes[$0 + 2] == UInt8(ascii: "s") }) {
+            return .epsilon
+        }
+        guard let (order, stereo, atom) = parseAtomSymbol(symbol) else { return .invalid }
+        return .atom(order: order, stereo: stereo, atom: atom, capacity: atom.bondingCapacity)
     }
 
     /// Parses an atom symbol `[` bond? isotope? element chirality? (H n)? (±n)? `]`.

@@ -6,11 +6,17 @@
 /// Complexity O(length).
 enum SmilesParser {
     static func parse(_ smiles: String) throws(SelfiesError) -> SelfiesGraph {
-        let chars = Array(smiles)
+        // SMILES are ASCII (RDKit writes nothing else), so the string is read as bytes: positions
+        // in messages are byte offsets, equal to character offsets for ASCII.
+        let chars = Array(smiles.utf8)
         func fail(_ position: Int, _ problem: String) -> SelfiesError {
             .smiles(smiles: smiles, position: position, problem: problem)
         }
+        func text(_ range: ClosedRange<Int>) -> String { String(decoding: chars[range], as: UTF8.self) }
+        @inline(__always) func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
+        @inline(__always) func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
         if chars.isEmpty { throw fail(0, "empty SMILES") }
+        if let odd = chars.firstIndex(where: { $0 >= 0x80 }) { throw fail(odd, "non-ASCII character in the SMILES") }
         var graph = SelfiesGraph()
         var i = 0
         while i < chars.count {
@@ -23,31 +29,35 @@ enum SmilesParser {
             var atomsInFragment = 0
             fragment: while i < chars.count {
                 let c = chars[i]
-                if c == "." {
+                if c == UInt8(ascii: ".") {
                     i += 1
                     break fragment
                 }
                 var bondChar: Character?
                 var bondPosition = i
-                if "-/\\:=#".contains(c) {
-                    bondChar = c
+                switch c {
+                case UInt8(ascii: "-"), UInt8(ascii: "/"), UInt8(ascii: "\\"), UInt8(ascii: ":"), UInt8(ascii: "="), UInt8(ascii: "#"):
+                    bondChar = Character(UnicodeScalar(c))
                     bondPosition = i
                     i += 1
                     if i == chars.count { throw fail(i - 1, "hanging bond") }
+                default:
+                    break
                 }
                 let s = chars[i]
-                if s.isLetter || s == "[" {
+                if isLetter(s) || s == UInt8(ascii: "[") {
                     let atom: SelfiesAtom
-                    if s == "[" {
-                        guard let close = chars[(i + 1)...].firstIndex(of: "]") else { throw fail(i, "hanging bracket [") }
-                        guard let parsed = bracketAtom(String(chars[(i + 1)..<close])) else {
-                            throw fail(i, "invalid atom symbol '\(String(chars[i...close]))'")
+                    if s == UInt8(ascii: "[") {
+                        guard let close = chars[(i + 1)...].firstIndex(of: UInt8(ascii: "]")) else { throw fail(i, "hanging bracket [") }
+                        guard let parsed = bracketAtom(String(decoding: chars[(i + 1)..<close], as: UTF8.self)) else {
+                            throw fail(i, "invalid atom symbol '\(text(i...close))'")
                         }
                         atom = parsed
                         i = close + 1
                     } else {
-                        let two = i + 1 < chars.count ? String(chars[i...(i + 1)]) : ""
-                        let symbol = (two == "Br" || two == "Cl") ? two : String(s)
+                        let two = i + 1 < chars.count
+                            && ((s == UInt8(ascii: "B") && chars[i + 1] == UInt8(ascii: "r")) || (s == UInt8(ascii: "C") && chars[i + 1] == UInt8(ascii: "l")))
+                        let symbol = two ? text(i...(i + 1)) : text(i...i)
                         if SelfiesGrammar.organicSubset.contains(symbol) {
                             atom = SelfiesAtom(element: symbol)
                         } else if SelfiesGrammar.aromaticSubset.contains(symbol) {
@@ -55,7 +65,7 @@ enum SmilesParser {
                         } else {
                             throw fail(i, "invalid atom symbol '\(symbol)'")
                         }
-                        i += symbol.count
+                        i += two ? 2 : 1
                     }
                     if atom.isAromatic { throw fail(i, "aromatic atom (expected a kekulé SMILES)") }
                     let prev = previous[previous.count - 1]
@@ -70,9 +80,9 @@ enum SmilesParser {
                     continue
                 }
                 if chainStart { throw fail(i, "SMILES chain begins with non-atom") }
-                if s == "(" || s == ")" {
+                if s == UInt8(ascii: "(") || s == UInt8(ascii: ")") {
                     if bondChar != nil { throw fail(bondPosition, "hanging bond") }
-                    if s == "(" {
+                    if s == UInt8(ascii: "(") {
                         openBranches.append(i)
                         previous.append(previous[previous.count - 1])
                         chainStart = true
@@ -86,17 +96,17 @@ enum SmilesParser {
                 }
                 var label: String
                 let start = i
-                if s.isNumber {
-                    label = String(s)
+                if isDigit(s) {
+                    label = text(i...i)
                     i += 1
-                } else if s == "%" {
-                    guard i + 2 < chars.count, chars[i + 1].isNumber, chars[i + 2].isNumber else {
+                } else if s == UInt8(ascii: "%") {
+                    guard i + 2 < chars.count, isDigit(chars[i + 1]), isDigit(chars[i + 2]) else {
                         throw fail(i, "invalid ring number")
                     }
-                    label = String(chars[i...(i + 2)])
+                    label = text(i...(i + 2))
                     i += 3
                 } else {
-                    throw fail(i, "unrecognized symbol '\(s)'")
+                    throw fail(i, "unrecognized symbol '\(text(i...i))'")
                 }
                 guard let atom = previous[previous.count - 1] else { throw fail(start, "ring number without an atom") }
                 if let open = ringLog.removeValue(forKey: label) {
@@ -104,9 +114,9 @@ enum SmilesParser {
                     if graph.hasBond(open.atom, atom) { throw fail(open.position, "ring bond specified between already-bonded atoms") }
                     var pair = (open.bond, bondChar)
                     if pair.0 == nil { pair = (pair.1, pair.0) }
-                    let stereo: Set<Character> = ["/", "\\"]
+                    let isStereo = { (c: Character) in c == "/" || c == "\\" }
                     let matches = pair.0 == pair.1 || pair.1 == nil
-                        || (pair.0.map(stereo.contains) ?? false && pair.1.map(stereo.contains) ?? false)
+                        || (pair.0.map(isStereo) ?? false && pair.1.map(isStereo) ?? false)
                     if !matches { throw fail(open.position, "mismatched ring bonds") }
                     let left = SelfiesGrammar.bond(open.bond)
                     let right = SelfiesGrammar.bond(bondChar)
