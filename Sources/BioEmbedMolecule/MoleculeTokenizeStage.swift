@@ -139,11 +139,7 @@ public struct MoleculeTokenizeStage: Stage {
     }
 
     func itemRecord(for tokens: MoleculeTokens, record: SDFRecord, path: String, id: String) -> ItemRecord {
-        var fieldsJSON = "{}"
-        let object = Dictionary(record.dataFields.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
-        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-            fieldsJSON = String(decoding: data, as: UTF8.self)
-        }
+        let fieldsJSON = JSONText.object(record.dataFields.map { ($0.name, $0.value) })
         return ItemRecord(id: id, values: [
             "file": .strings([path]),
             "record": .int64([Int64(record.index)]),

@@ -77,3 +77,17 @@ struct ManifestTests {
         #expect(ProgressReporter.duration(3720) == "1h02m")
     }
 }
+
+/// Small JSON objects read back by Foundation's parser: keys sorted, first of a repeated key kept,
+/// quotes, backslashes, control characters and non-ASCII text intact.
+@Suite
+struct JSONTextTests {
+    @Test func objectsParseBackToTheirPairs() throws {
+        let pairs = [("zeta", "a \"quoted\" \\ path/x"), ("alpha", "line\nbreak\ttab\u{01}"), ("alpha", "second"), ("é", "ü→")]
+        let text = JSONText.object(pairs)
+        #expect(text.hasPrefix("{\"alpha\":"))
+        let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]
+        #expect(parsed == ["zeta": "a \"quoted\" \\ path/x", "alpha": "line\nbreak\ttab\u{01}", "é": "ü→"])
+        #expect(JSONText.object([]) == "{}")
+    }
+}
