@@ -14,7 +14,9 @@ final class PartWriter {
     private let started = Date()
     private let maxItems: Int
 
-    init(stage: AnyStage, directory: String, number: Int, maxItems: Int) throws {
+    /// `compressed`: the fields keep their compression (a part that will be the whole output is
+    /// copied into it as is); otherwise the merge compresses, and parts are written plain.
+    init(stage: AnyStage, directory: String, number: Int, maxItems: Int, compressed: Bool = false) throws {
         stageName = stage.name
         let name = String(format: "part-%05d", number)
         path = directory + "/" + name + ".h5"
@@ -22,8 +24,8 @@ final class PartWriter {
         self.maxItems = maxItems
         file = try HDF5File.create(path)
         // parts are read once by the merge, which compresses the output: compressing them too would
-        // deflate every row twice and inflate it once more
-        let fields = stage.fields.map { field in
+        // deflate every row twice and inflate it once more (unless the part is the whole output)
+        let fields = compressed ? stage.fields : stage.fields.map { field in
             var plain = field
             plain.compressed = false
             return plain

@@ -97,48 +97,69 @@ public enum StageExecutor {
         let progress = ProgressReporter(label: stage.name, total: todo.count, mode: options.progress)
         let context = StageContext(threads: options.jobs > 1 ? 1 : (options.threads ?? 1))
         var part: PartWriter?
-        let batchSize = max(16, options.jobs * 4)
-        var start = 0
-        while start < todo.count {
-            let batch = Array(todo[start..<min(start + batchSize, todo.count)])
-            start += batch.count
-            let outcomes = process(batch, stage: stage, context: context, jobs: options.jobs)
+        var wholeOutputPart = false
+        // Items run side by side (`jobs` workers, in input order, at most `window` ahead of the
+        // writer) while this thread appends each finished item to the part in input order: writing
+        // overlaps the work, and no batch waits for its slowest item.
+        let pipeline = OrderedPipeline<Outcome>(count: todo.count, window: max(16, options.jobs * 4))
+        let workers = DispatchGroup()
+        if options.jobs > 1 {
+            let queue = DispatchQueue(label: "bioembed.items", attributes: .concurrent)
+            for _ in 0..<min(options.jobs, todo.count) {
+                queue.async(group: workers) {
+                    while let index = pipeline.claim() {
+                        pipeline.put(index, Outcome(result: Result { try stage.outputs(todo[index], context: context) }))
+                    }
+                }
+            }
+        }
+        defer {
+            pipeline.cancel()
+            workers.wait()
+        }
+        for index in todo.indices {
+            let item = todo[index]
+            let outcome = options.jobs > 1
+                ? pipeline.take(index)
+                : Outcome(result: Result { try stage.outputs(item, context: context) })
             if part == nil {
-                part = try PartWriter(stage: stage, directory: partsDirectory, number: nextPart, maxItems: options.checkpointItems)
+                // A fresh run that fits one part: that part becomes the output (copied whole), so it
+                // is written compressed, on this thread while the workers go on.
+                let whole = index == 0 && cached.isEmpty && todo.count <= options.checkpointItems
+                part = try PartWriter(stage: stage, directory: partsDirectory, number: nextPart, maxItems: options.checkpointItems, compressed: whole)
+                wholeOutputPart = whole
                 nextPart += 1
             }
-            for (item, outcome) in zip(batch, outcomes) {
-                let key = keyed.keys[item.id]!
-                var entry: DoneRecord.Item
-                switch outcome.result {
-                case let .success(outputs):
-                    var produced: [String] = []
-                    var failures: [DoneRecord.Failure] = []
-                    for output in outputs {
-                        switch output {
-                        case let .record(record):
-                            do {
-                                try part!.writer.append(record)
-                                produced.append(record.id)
-                            } catch {
-                                failures.append(.init(id: record.id, category: ErrorLog.Category.crash.rawValue,
-                                                      message: "stage '\(stage.name)' produced an invalid record: \(error)"))
-                            }
-                        case let .failure(id, message):
-                            failures.append(.init(id: id, category: ErrorLog.Category.badInput.rawValue, message: message))
+            let key = keyed.keys[item.id]!
+            var entry: DoneRecord.Item
+            switch outcome.result {
+            case let .success(outputs):
+                var produced: [String] = []
+                var failures: [DoneRecord.Failure] = []
+                for output in outputs {
+                    switch output {
+                    case let .record(record):
+                        do {
+                            try part!.writer.append(record)
+                            produced.append(record.id)
+                        } catch {
+                            failures.append(.init(id: record.id, category: ErrorLog.Category.crash.rawValue,
+                                                  message: "stage '\(stage.name)' produced an invalid record: \(error)"))
                         }
+                    case let .failure(id, message):
+                        failures.append(.init(id: id, category: ErrorLog.Category.badInput.rawValue, message: message))
                     }
-                    entry = DoneRecord.Item(id: item.id, key: key, status: "done", outputs: produced, failures: failures.isEmpty ? nil : failures)
-                case let .failure(error):
-                    entry = DoneRecord.Item(id: item.id, key: key, status: "failed", category: category(of: error).rawValue, message: message(for: error, item: item))
                 }
-                for failure in entry.failures ?? [] { Diagnostics.debug("\(failure.id): \(failure.message)") }
-                if let message = entry.message { Diagnostics.debug("\(item.id): \(message)") }
-                part!.items.append(entry)
-                thisRun[item.id] = entry
-                progress.advance(failed: entry.status == "failed" || entry.failures != nil)
+                entry = DoneRecord.Item(id: item.id, key: key, status: "done", outputs: produced, failures: failures.isEmpty ? nil : failures)
+            case let .failure(error):
+                entry = DoneRecord.Item(id: item.id, key: key, status: "failed", category: category(of: error).rawValue, message: message(for: error, item: item))
             }
-            if part!.isDue || start >= todo.count {
+            for failure in entry.failures ?? [] { Diagnostics.debug("\(failure.id): \(failure.message)") }
+            if let message = entry.message { Diagnostics.debug("\(item.id): \(message)") }
+            part!.items.append(entry)
+            thisRun[item.id] = entry
+            progress.advance(failed: entry.status == "failed" || entry.failures != nil)
+            if part!.isDue || index == todo.count - 1 {
                 sources.append(try part!.commit())
                 for entry in part!.items where entry.status == "done" { cached[entry.id] = Cached(source: sources.count - 1, item: entry) }
                 part = nil
@@ -152,13 +173,27 @@ public enum StageExecutor {
         // 5. Merge, in input order, into the output.
         let file = try HDF5File.create(output)
         try file.writeRootAttributes(schema: "bioembed/\(stage.collection)/\(BioEmbedVersion.layoutVersion)", command: options.command)
-        let writer = try CollectionWriter(in: file.root, name: stage.collection, fields: stage.fields)
+        // Every item ran now, into one compressed part: that part's collection is the output, copied
+        // as stored (H5Ocopy, no inflate/deflate). Otherwise records are copied part by part.
+        let copyWhole = wholeOutputPart && sources.count == 1 && thisRun.count == items.count
+        let writer: CollectionWriter?
+        let group: HDF5Group
+        if copyWhole {
+            let partFile = try HDF5File.open(sources[0])
+            defer { partFile.close() }
+            try file.root.copy(stage.collection, from: partFile.root)
+            group = try file.root.group(stage.collection)
+            writer = nil
+        } else {
+            writer = try CollectionWriter(in: file.root, name: stage.collection, fields: stage.fields)
+            group = writer!.group
+        }
         for (key, value) in stage.collectionAttributes {
             // "graph/radius/cutoff": an attribute of a subgroup the fields created
-            if let slash = key.lastIndex(of: "/"), writer.group.contains(String(key[..<slash])) {
-                try writer.group.group(String(key[..<slash])).setAttribute(String(key[key.index(after: slash)...]), value)
+            if let slash = key.lastIndex(of: "/"), group.contains(String(key[..<slash])) {
+                try group.group(String(key[..<slash])).setAttribute(String(key[key.index(after: slash)...]), value)
             } else {
-                try writer.group.setAttribute(key, value)
+                try group.setAttribute(key, value)
             }
         }
         let errors = ErrorLog(file: file)
@@ -170,12 +205,17 @@ public enum StageExecutor {
         var run: (source: Int, rows: Range<Int>)?
         func flushRun() throws {
             if let current = run, let reader = readers[current.source]?.reader {
-                try writer.append(contentsOf: reader, items: current.rows)
+                try writer?.append(contentsOf: reader, items: current.rows)
             }
             run = nil
         }
         for item in items {
-            if let hit = cached[item.id] {
+            if let hit = cached[item.id], copyWhole {
+                for failure in hit.item.failures ?? [] {
+                    try errors.append(id: failure.id, stage: stage.name, category: ErrorLog.Category(rawValue: failure.category) ?? .badInput, message: failure.message)
+                }
+                finalItems.append(hit.item)
+            } else if let hit = cached[item.id] {
                 if readers[hit.source] == nil {
                     // Sources are met in input order (parts are written in that order): keep few open,
                     // so memory does not grow with the number of parts.
@@ -211,16 +251,17 @@ public enum StageExecutor {
         }
         try flushRun()
         readers.removeAll()
-        try writer.finish()
-        if writer.count > 0 {
+        try writer?.finish()
+        let written = try writer?.count ?? (group.dataset("ids").shape.first ?? 0)
+        if written > 0 {
             for (name, data) in try stage.collectionArrays().sorted(by: { $0.key < $1.key }) {
                 switch data {
-                case let .int64(v): _ = try writer.group.write(name, v, shape: [v.count])
-                case let .float64(v): _ = try writer.group.write(name, v, shape: [v.count])
-                case let .int32(v): _ = try writer.group.write(name, v, shape: [v.count])
-                case let .float32(v): _ = try writer.group.write(name, v, shape: [v.count])
-                case let .uint8(v): _ = try writer.group.write(name, v, shape: [v.count])
-                case let .strings(v): _ = try writer.group.writeStrings(name, v)
+                case let .int64(v): _ = try group.write(name, v, shape: [v.count])
+                case let .float64(v): _ = try group.write(name, v, shape: [v.count])
+                case let .int32(v): _ = try group.write(name, v, shape: [v.count])
+                case let .float32(v): _ = try group.write(name, v, shape: [v.count])
+                case let .uint8(v): _ = try group.write(name, v, shape: [v.count])
+                case let .strings(v): _ = try group.writeStrings(name, v)
                 }
             }
         }
@@ -233,7 +274,7 @@ public enum StageExecutor {
         try? FileManager.default.removeItem(atPath: partsDirectory)
         Diagnostics.debug("\(stage.name): merge into \(output) \(String(format: "%.2f", Date().timeIntervalSince(mergeStarted))) s")
         return StageSummary(
-            stage: stage.name, output: output, done: writer.count, failed: errors.count, seconds: seconds,
+            stage: stage.name, output: output, done: written, failed: errors.count, seconds: seconds,
             failures: errors.firstFailures, cached: items.count - todo.count)
     }
 
@@ -265,30 +306,6 @@ public enum StageExecutor {
             inputs += itemInputs
         }
         return (keys, inputs)
-    }
-
-    /// Runs a batch with at most `jobs` items at once; results come back in input order.
-    private static func process(_ batch: [ManifestItem], stage: AnyStage, context: StageContext, jobs: Int) -> [Outcome] {
-        let slots = ResultSlots<Outcome>(count: batch.count)
-        let work: @Sendable (Int) -> Void = { index in
-            slots.set(index, Outcome(result: Result { try stage.outputs(batch[index], context: context) }))
-        }
-        if jobs == 1 {
-            for index in batch.indices { work(index) }
-        } else {
-            let queue = DispatchQueue(label: "bioembed.items", attributes: .concurrent)
-            let group = DispatchGroup()
-            let limit = DispatchSemaphore(value: jobs)
-            for index in batch.indices {
-                limit.wait()
-                queue.async(group: group) {
-                    work(index)
-                    limit.signal()
-                }
-            }
-            group.wait()
-        }
-        return slots.values
     }
 
     /// Errors from reading inputs are the input's fault; anything else is a crash of the stage.

@@ -135,6 +135,51 @@ struct BadInputTests {
         }
     }
 
+    /// A run that fits one part has that part copied whole into the output; with a part per input
+    /// the parts are merged record by record. Both give the same collection, compressed alike, and
+    /// the same errors, with one or two workers.
+    @Test func onePartCopiedWholeEqualsManyPartsMerged() throws {
+        let dir = try Self.makeBadFolder()
+        for name in ["1A8O.pdb.gz", "5PTI.cif.gz", "1YJP.cif"] {
+            let source = TestSupport.fixture("proteins/structures/" + name)
+            if FileManager.default.fileExists(atPath: source) { try FileManager.default.copyItem(atPath: source, toPath: dir + "/" + name) }
+        }
+        let items = try InputDiscovery.items([dir])
+        var outputs: [String] = []
+        for (checkpoint, jobs) in [(256, 1), (1, 1), (256, 2), (1, 2)] {
+            let output = dir + "/out-\(checkpoint)-\(jobs).h5"
+            _ = try StageExecutor.execute(AnyStage(ProteinTokenizeStage(.init())), items: items, output: output,
+                                          options: RunOptions(jobs: jobs, progress: .off, command: "test", checkpointItems: checkpoint))
+            outputs.append(output)
+        }
+        func contents(_ path: String) throws -> [String: String] {
+            let file = try HDF5File.open(path)
+            defer { file.close() }
+            var table: [String: String] = [:]
+            func datasets(_ g: HDF5Group, _ prefix: String) throws -> [String] {
+                var found: [String] = []
+                for child in try g.children() {
+                    if child.kind == .dataset { found.append(prefix + child.name) }
+                    if child.kind == .group { found += try datasets(try g.group(child.name), prefix + child.name + "/") }
+                }
+                return found
+            }
+            for group in ["proteins", "errors"] {
+                let g = try file.root.group(group)
+                for name in try datasets(g, "") {
+                    let d = try g.dataset(name)
+                    let values = d.elementType == .string ? "\(try d.readStrings())" : "\(try d.read(as: Double.self).map { $0.isNaN ? -999 : $0 })"
+                    table[group + "/" + name] = "\(d.shape) \(d.filters) \(values)"
+                }
+            }
+            return table
+        }
+        let first = try contents(outputs[0])
+        #expect(first["proteins/ids"] != nil && first["errors/ids"] != nil)
+        #expect(first["proteins/residue_number"]?.contains("gzip") == true)
+        for other in outputs.dropFirst() { #expect(try contents(other) == first, "\(other)") }
+    }
+
     @Test func shortChainsAreWrittenWhenMinLengthAllows() throws {
         let dir = try Self.makeBadFolder()
         let items = try InputDiscovery.items([dir + "/short_chain.pdb"])
