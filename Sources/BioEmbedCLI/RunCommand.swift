@@ -35,8 +35,8 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Keep the results of earlier runs whose inputs, parameters and stage version are unchanged (by content hash); redo the rest.")
     var resume = false
 
-    @Option(name: .customLong("checkpoint-every"), help: "Commit work every N inputs (at most N inputs are redone after a kill).")
-    var checkpointEvery: Int = 256
+    @Option(name: .customLong("checkpoint-every"), help: "Commit work every N inputs or 20 s of work, whichever comes first (at most that much is redone after a kill).")
+    var checkpointEvery: Int = 1024
 
     @Option(help: "Run only this stage of the pipeline (its input file must exist already).")
     var only: String?

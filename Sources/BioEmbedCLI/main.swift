@@ -1,6 +1,7 @@
 import BioEmbedLinalg
 
 // OpenBLAS picks its kernels before main runs; re-execute once with the fast kernels for this CPU
-// when the user has not chosen any (see BLASRuntime.ensureFastKernels).
-BLASRuntime.ensureFastKernels()
+// when the user has not chosen any (see BLASRuntime.ensureFastKernels). Molecule commands also
+// start with glibc's larger per-thread cache (RDKit's small-object churn; MemoryTuning).
+BLASRuntime.ensureFastKernels(allocatorTunable: CommandLine.arguments.dropFirst().first == "molecule")
 BioEmbedCommand.main()

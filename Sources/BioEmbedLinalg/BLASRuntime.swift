@@ -39,13 +39,13 @@ public enum BLASRuntime {
     /// Variable that marks a process as already re-executed (prevents loops).
     static let reexecMarker = "BIOEMBED_BLAS_REEXEC"
 
-    /// Sets `OPENBLAS_CORETYPE` for this CPU (and the allocator tunable of
-    /// `MemoryTuning.allocatorTunable`) and re-executes the program when either was missing.
+    /// Sets `OPENBLAS_CORETYPE` for this CPU (and, with `allocatorTunable`, the allocator tunable
+    /// of `MemoryTuning.allocatorTunable`) and re-executes the program when either was missing.
     ///
     /// Call before anything else in `main`. Returns normally when nothing had to change (set already,
     /// or the CPU needs no help and the tunable is there) or in the re-executed process.
     /// `BIOEMBED_NO_BLAS_REEXEC=1` disables it.
-    public static func ensureFastKernels() {
+    public static func ensureFastKernels(allocatorTunable: Bool = false) {
         let environment = ProcessInfo.processInfo.environment
         if environment[reexecMarker] != nil || environment["BIOEMBED_NO_BLAS_REEXEC"] == "1" { return }
         var core: String? = nil
@@ -55,7 +55,7 @@ public enum BLASRuntime {
             if name == "prescott" || name == "core2" || name == "nehalem" { core = recommended }
         }
         #if os(Linux)
-        let tunables = MemoryTuning.tunables(adding: environment["GLIBC_TUNABLES"])
+        let tunables = allocatorTunable ? MemoryTuning.tunables(adding: environment["GLIBC_TUNABLES"]) : nil
         #else
         let tunables: String? = nil
         #endif

@@ -26,7 +26,7 @@ public struct RunOptions: Sendable {
 
     public init(outputDirectory: String? = nil, jobs: Int = 1, shard: Shard? = nil, threads: Int? = nil,
                 progress: ProgressReporter.Mode = .auto, command: String = "bioembed run", resume: Bool = false,
-                checkpointItems: Int = 256, only: String? = nil) {
+                checkpointItems: Int = 1024, only: String? = nil) {
         self.resume = resume
         self.only = only
         self.checkpointItems = max(1, checkpointItems)
