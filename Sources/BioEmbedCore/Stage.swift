@@ -55,9 +55,15 @@ public protocol Stage: Sendable {
     /// Collection-level 1-D arrays written once after all items (e.g. `/fmri/region_ids`, shared by
     /// every subject). Default: none.
     func collectionArrays() throws -> [String: FieldData]
+
+    /// True for stages whose inputs hold many independent records (an SDF library): the runner then
+    /// gives one input at a time all of `--jobs` as `context.threads`, instead of one input per
+    /// core, so that one large file uses every core and no core idles at the end. Default: false.
+    static var parallelizesWithinItems: Bool { get }
 }
 
 extension Stage {
+    public static var parallelizesWithinItems: Bool { false }
     public var collectionAttributes: [String: MetadataValue] { [:] }
     public var requiredColumns: [String] { ["path"] }
     public func collectionArrays() throws -> [String: FieldData] { [:] }

@@ -55,6 +55,8 @@ public struct MoleculeTokenizeStage: Stage {
     }
 
     public static let name = "molecule_tokenize"
+    /// An SDF library is many independent records: one file at a time uses every core.
+    public static let parallelizesWithinItems = true
     public static let version = 1
     public static let collection = "molecules"
     public static let summary = "SDF records → kekulé SMILES, SELFIES, E3FP bits and 3D-MolT5 input ids + 3D tokens"
@@ -101,12 +103,14 @@ public struct MoleculeTokenizeStage: Stage {
         let tokenizer = MoleculeTokenizer(vocabulary: try cache.vocabulary(configuration), maxLength: configuration.maxLength)
         let reader = try SDFReader(path: path)
         let many = reader.records.count != 1 || reader.truncation != nil
-        func id(_ record: Int) -> String { many ? "\(item.id)#\(record)" : item.id }
+        @Sendable func id(_ record: Int) -> String { many ? "\(item.id)#\(record)" : item.id }
         var outputs: [StageOutput] = []
         if reader.records.isEmpty && reader.truncation == nil {
             throw MoleculeError.invalidInput(file: path, expected: "at least one MOL record", found: "an empty file")
         }
-        for record in reader.records {
+        let fileText = item.fields["path"] ?? path
+        let records = reader.records
+        @Sendable func output(_ record: SDFRecord) -> StageOutput {
             do {
                 let molecule = try RDKitMolecule(molBlock: record.molBlock, file: path, record: record.index)
                 if molecule.conformerDimension == 3, molecule.atomCount > 1,
@@ -114,10 +118,31 @@ public struct MoleculeTokenizeStage: Stage {
                     Diagnostics.warning("\(path): record \(record.index) (line \(record.line)): all z coordinates are 0 in a 3D record (a planar molecule?); tokenized as given")
                 }
                 let tokens = try tokenizer.tokenize(molecule, file: path, record: record.index, line: record.line)
-                outputs.append(.record(itemRecord(for: tokens, record: record, path: item.fields["path"] ?? path, id: id(record.index))))
+                return .record(itemRecord(for: tokens, record: record, path: fileText, id: id(record.index)))
             } catch {
-                outputs.append(.failure(id: id(record.index), message: Self.message(error, path: path, record: record)))
+                return .failure(id: id(record.index), message: Self.message(error, path: path, record: record))
             }
+        }
+        if context.threads > 1 && records.count > 1 {
+            // Records side by side in chunks taken in turn (a few per thread and then some, so that
+            // none idles at the end), results kept in record order.
+            let chunk = max(1, min(16, records.count / (context.threads * 16)))
+            let chunks = (records.count + chunk - 1) / chunk
+            let slots = ResultSlots<[StageOutput]>(count: chunks)
+            let next = Mutex(0)
+            DispatchQueue.concurrentPerform(iterations: context.threads) { _ in
+                while true {
+                    let c = next.withLock { value -> Int in
+                        defer { value += 1 }
+                        return value
+                    }
+                    guard c < chunks else { break }
+                    slots.set(c, records[(c * chunk)..<min(records.count, (c + 1) * chunk)].map(output))
+                }
+            }
+            outputs = slots.values.flatMap { $0 }
+        } else {
+            outputs = records.map(output)
         }
         if let truncation = reader.truncation {
             outputs.append(.failure(

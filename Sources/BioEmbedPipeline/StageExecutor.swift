@@ -95,17 +95,21 @@ public enum StageExecutor {
         // 4. The work, committed part by part.
         var thisRun: [String: DoneRecord.Item] = [:]
         let progress = ProgressReporter(label: stage.name, total: todo.count, mode: options.progress)
-        let context = StageContext(threads: options.jobs > 1 ? 1 : (options.threads ?? 1))
+        // One input per core, or (stages that split their inputs' records themselves) one input at a
+        // time with every core.
+        let within = stage.parallelizesWithinItems && options.jobs > 1
+        let context = StageContext(threads: within ? options.jobs : (options.jobs > 1 ? 1 : (options.threads ?? 1)))
+        let itemWorkers = within ? 1 : options.jobs
         var part: PartWriter?
         var wholeOutputPart = false
         // Items run side by side (`jobs` workers, in input order, at most `window` ahead of the
         // writer) while this thread appends each finished item to the part in input order: writing
         // overlaps the work, and no batch waits for its slowest item.
-        let pipeline = OrderedPipeline<Outcome>(count: todo.count, window: max(16, options.jobs * 4))
+        let pipeline = OrderedPipeline<Outcome>(count: todo.count, window: within ? 2 : max(16, options.jobs * 4))
         let workers = DispatchGroup()
         if options.jobs > 1 {
             let queue = DispatchQueue(label: "bioembed.items", attributes: .concurrent)
-            for _ in 0..<min(options.jobs, todo.count) {
+            for _ in 0..<min(itemWorkers, todo.count) {
                 queue.async(group: workers) {
                     while let index = pipeline.claim() {
                         pipeline.put(index, Outcome(result: Result { try stage.outputs(todo[index], context: context) }))

@@ -15,6 +15,8 @@ public struct AnyStage: Sendable {
     public let fields: [FieldSpec]
     public let collectionAttributes: [String: MetadataValue]
     public let requiredColumns: [String]
+    /// See `Stage.parallelizesWithinItems`.
+    public let parallelizesWithinItems: Bool
     /// The configuration as JSON with sorted keys (provenance `parameters`, resume keys).
     public let parametersJSON: String
     private let body: @Sendable (ManifestItem, StageContext) throws -> [StageOutput]
@@ -27,6 +29,7 @@ public struct AnyStage: Sendable {
         fields = stage.fields
         collectionAttributes = stage.collectionAttributes
         requiredColumns = stage.requiredColumns
+        parallelizesWithinItems = S.parallelizesWithinItems
         parametersJSON = parametersText(stage.configuration)
         body = { item, context in try stage.outputs(item, context: context) }
         arrays = { try stage.collectionArrays() }

@@ -65,6 +65,30 @@ def test_bad_records_are_listed_and_the_rest_written(run, tmp_path):
     assert run("validate", out).returncode == 0
 
 
+def test_one_library_file_is_split_across_jobs_in_record_order(run, tmp_path):
+    """With --jobs 2 the records of one SDF file are tokenized side by side: the output (records,
+    their order, the bad record's error) equals the one-job run's."""
+    texts = []
+    for path in sorted(FIXTURES.glob("*.sdf")):
+        t = path.read_text()
+        texts.append(t if "$$$$" in t else t.rstrip("\n") + "\n$$$$\n")
+    library = "".join(texts * 3) + "junk\n\nnot a molfile\n$$$$\n" + "".join(texts)
+    (tmp_path / "library.sdf").write_text(library)
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}.h5"
+        r = run("molecule", "tokenize", "--input", tmp_path / "library.sdf", "--output", out, "--jobs", jobs)
+        assert r.returncode == 2, r.stderr
+        outputs.append(out)
+    with h5py.File(outputs[0]) as a, h5py.File(outputs[1]) as b:
+        assert len(a["molecules/ids"]) == 4 * len(texts)
+        assert list(a["errors/ids"].asstr()[()]) == [f"library.sdf#{3 * len(texts)}"]
+        for group in ("molecules", "errors"):
+            for name, dataset in a[group].items():
+                if isinstance(dataset, h5py.Dataset):
+                    assert np.array_equal(dataset[()], b[group][name][()]), f"{group}/{name}"
+
+
 def test_molecules_pipeline_over_the_examples(run, tmp_path):
     r = run("run", REPO / "pipelines/molecules.yaml", "--output-dir", tmp_path)
     assert r.returncode == 0, r.stderr
