@@ -95,10 +95,12 @@ public struct E3FP: Sendable {
         var levelsRun = 1
 
         var current = 0
-        var tuples: [(Int64, Int64, Int, Int)] = []  // (code, id, neighbour, stereo)
-        var hashInput: [Int64] = []
-        var triples: [(Int64, Int64, Int64)] = []
+        // per-shell scratch: (code, id, neighbour, _) tuples, (code, id, stereo) triples, hash input
+        let tuples = UnsafeMutablePointer<(Int64, Int64, Int, Int)>.allocate(capacity: max(n, 1))
+        let triples = UnsafeMutablePointer<(Int64, Int64, Int64)>.allocate(capacity: max(n, 1))
+        let hashInput = UnsafeMutablePointer<Int64>.allocate(capacity: 2 + 3 * n)
         var stereo = StereoIndicators.Scratch()
+        defer { tuples.deallocate(); triples.deallocate(); hashInput.deallocate(); stereo.deallocate() }
         while current < level {
             // Stop when every shell already covers all atoms.
             var allFull = true
@@ -112,29 +114,45 @@ public struct E3FP: Sendable {
             let radius = Double(l) * radiusMultiplier
             var newIds = [Int32](repeating: 0, count: n)
             var newSubstructs = [UInt64](repeating: 0, count: n * words)
-            for k in 0..<n {
-                newSubstructs[k * words + k / 64] |= 1 << UInt64(k % 64)
-                tuples.removeAll(keepingCapacity: true)
-                for e in neighbours.start[k]..<neighbours.start[k + 1] where neighbours.distance[e] <= radius {
-                    let j = Int(neighbours.index[e])
-                    for w in 0..<words { newSubstructs[k * words + w] |= substructs[j * words + w] }
-                    tuples.append((bondCode(k, j), Int64(ids[j]), j, 0))
+            xyz.withUnsafeBufferPointer { xyz in
+            newSubstructs.withUnsafeMutableBufferPointer { newSubstructs in
+            substructs.withUnsafeBufferPointer { substructs in
+                for k in 0..<n {
+                    newSubstructs[k * words + k / 64] |= 1 << UInt64(k % 64)
+                    var m = 0
+                    for e in neighbours.start[k]..<neighbours.start[k + 1] where neighbours.distance[e] <= radius {
+                        let j = Int(neighbours.index[e])
+                        for w in 0..<words { newSubstructs[k * words + w] |= substructs[j * words + w] }
+                        // insertion by (code, id, neighbour): the order e3fp sorts the shell in
+                        let entry = (bondCode(k, j), Int64(ids[j]), j, 0)
+                        var p = m
+                        while p > 0 && (entry.0, entry.1, entry.2) < (tuples[p - 1].0, tuples[p - 1].1, tuples[p - 1].2) {
+                            tuples[p] = tuples[p - 1]
+                            p -= 1
+                        }
+                        tuples[p] = entry
+                        m += 1
+                    }
+                    StereoIndicators.compute(center: k, tuples: UnsafeBufferPointer(start: tuples, count: m), xyz: xyz, scratch: &stereo)
+                    for i in 0..<m {
+                        let entry = (tuples[i].0, tuples[i].1, stereo.indicators[i])
+                        var p = i
+                        while p > 0 && entry < triples[p - 1] {
+                            triples[p] = triples[p - 1]
+                            p -= 1
+                        }
+                        triples[p] = entry
+                    }
+                    hashInput[0] = Int64(l)
+                    hashInput[1] = Int64(ids[k])
+                    for i in 0..<m {
+                        hashInput[2 + 3 * i] = triples[i].0
+                        hashInput[3 + 3 * i] = triples[i].1
+                        hashInput[4 + 3 * i] = triples[i].2
+                    }
+                    newIds[k] = MurmurHash3.x86_32(int64s: UnsafeBufferPointer(start: hashInput, count: 2 + 3 * m))
                 }
-                StereoIndicators.insertionSort(&tuples) { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
-                StereoIndicators.compute(center: k, tuples: tuples, xyz: xyz, scratch: &stereo)
-                hashInput.removeAll(keepingCapacity: true)
-                hashInput.append(Int64(l))
-                hashInput.append(Int64(ids[k]))
-                triples.removeAll(keepingCapacity: true)
-                for (i, t) in tuples.enumerated() { triples.append((t.0, t.1, stereo.indicators[i])) }
-                StereoIndicators.insertionSort(&triples) { $0 < $1 }
-                for t in triples {
-                    hashInput.append(t.0)
-                    hashInput.append(t.1)
-                    hashInput.append(t.2)
-                }
-                newIds[k] = MurmurHash3.x86_32(int64s: hashInput)
-            }
+            }}}
             // Duplicate removal in (identifier, atom) order.
             let order = (0..<n).sorted { (newIds[$0], $0) < (newIds[$1], $1) }
             var acceptedNow: [Int32] = []

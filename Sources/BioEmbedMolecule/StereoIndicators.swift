@@ -10,105 +10,129 @@ enum StereoIndicators {
     typealias Vector = SIMD3<Double>
     static let epsilon = 1e-12
 
-    /// Buffers reused from shell to shell (no allocation per shell once they have grown).
+    /// Buffers reused from shell to shell: plain memory grown on demand, so a shell costs no
+    /// allocation, reference counting or bounds checks. Free with `deallocate()`.
     struct Scratch {
-        var vectors: [Vector] = []
-        var overlap: [Bool] = []
-        var mask: [Bool] = []
-        var indicators: [Int64] = []
-        var longAngle: [Double] = []
-        var longSign: [Int64] = []
-        var candidates: [(Int, Int64, Int64, Int)] = []
+        private(set) var capacity = 0
+        private(set) var vectors = UnsafeMutablePointer<Vector>.allocate(capacity: 1)
+        private(set) var mask = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
+        private(set) var indicators = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
+        private(set) var longAngle = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+        private(set) var longSign = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
+        private(set) var candidates = UnsafeMutablePointer<(Int, Int64, Int64, Int)>.allocate(capacity: 1)
 
-        mutating func reset(_ m: Int) {
-            vectors.removeAll(keepingCapacity: true)
-            overlap.removeAll(keepingCapacity: true)
-            mask.removeAll(keepingCapacity: true)
-            indicators.removeAll(keepingCapacity: true)
-            longAngle.removeAll(keepingCapacity: true)
-            longSign.removeAll(keepingCapacity: true)
-            candidates.removeAll(keepingCapacity: true)
-            indicators.append(contentsOf: repeatElement(0, count: m))
-            longAngle.append(contentsOf: repeatElement(0, count: m))
-            longSign.append(contentsOf: repeatElement(1, count: m))
+        mutating func reserve(_ m: Int) {
+            guard m > capacity else { return }
+            deallocate()
+            capacity = max(m, 2 * capacity, 16)
+            vectors = .allocate(capacity: capacity)
+            mask = .allocate(capacity: capacity)
+            indicators = .allocate(capacity: capacity)
+            longAngle = .allocate(capacity: capacity)
+            longSign = .allocate(capacity: capacity)
+            candidates = .allocate(capacity: capacity)
+        }
+
+        func deallocate() {
+            vectors.deallocate(); mask.deallocate(); indicators.deallocate()
+            longAngle.deallocate(); longSign.deallocate(); candidates.deallocate()
         }
     }
 
     /// Convenience returning the indicators (tests).
     static func compute(center: Int, tuples: [(Int64, Int64, Int, Int)], xyz: [Double]) -> [Int64] {
         var scratch = Scratch()
+        defer { scratch.deallocate() }
         compute(center: center, tuples: tuples, xyz: xyz, scratch: &scratch)
-        return scratch.indicators
+        return Array(UnsafeBufferPointer(start: scratch.indicators, count: tuples.count))
     }
 
     /// `tuples` are (bond code, identifier, neighbour, _) sorted by (code, identifier); the result
-    /// is left in `scratch.indicators`.
+    /// is left in `scratch.indicators[0..<tuples.count]`.
     static func compute(center: Int, tuples: [(Int64, Int64, Int, Int)], xyz: [Double], scratch: inout Scratch) {
-        let m = tuples.count
-        scratch.reset(m)
-        guard m > 0 else { return }
-        let origin = Vector(xyz[3 * center], xyz[3 * center + 1], xyz[3 * center + 2])
-        for t in tuples {
-            let j = t.2
-            let v = Vector(xyz[3 * j], xyz[3 * j + 1], xyz[3 * j + 2]) - origin
-            scratch.vectors.append(v)
-            scratch.overlap.append(v == .zero)
-            scratch.mask.append(v != .zero)
+        xyz.withUnsafeBufferPointer { xyz in
+            tuples.withUnsafeBufferPointer { tuples in compute(center: center, tuples: tuples, xyz: xyz, scratch: &scratch) }
         }
-        let vectors = scratch.vectors
-        let overlap = scratch.overlap
+    }
 
-        // y axis.
-        var y: Vector?
-        var yIndex: Int?
-        if let unique = firstUnique(m, key: { (tuples[$0].0, tuples[$0].1) }) {
-            y = vectors[unique]
-            yIndex = unique
-        } else if m == 2 {
-            y = vectors[0]
-            yIndex = 0
-        } else {
-            var sum = Vector.zero
-            for v in vectors { sum += v }
-            let mean = sum / Double(m)
-            if (mean * mean).sum().squareRoot() >= 0.1 { y = mean }
-        }
-        if let y {
-            if let yIndex { scratch.mask[yIndex] = false }
-            let yUnit = unit(y)
+    static func compute(center: Int, tuples: UnsafeBufferPointer<(Int64, Int64, Int, Int)>, xyz: UnsafeBufferPointer<Double>,
+                        scratch: inout Scratch) {
+        let m = tuples.count
+        scratch.reserve(m)
+        guard m > 0 else { return }
+        let vectors = scratch.vectors, mask = scratch.mask, indicators = scratch.indicators
+        let longAngle = scratch.longAngle, longSign = scratch.longSign, candidates = scratch.candidates
+        do {
+            let origin = Vector(xyz[3 * center], xyz[3 * center + 1], xyz[3 * center + 2])
             for i in 0..<m {
-                let u = unit(vectors[i])
-                var angle = u == .zero ? 0 : acos(min(1, max(-1, dot(u, yUnit))))
-                angle = Double.pi / 2 - angle
-                if abs(angle) < epsilon { angle = 0 }
-                scratch.longSign[i] = angle < 0 ? -1 : 1
-                scratch.longAngle[i] = abs(angle)
+                let j = tuples[i].2
+                let v = Vector(xyz[3 * j], xyz[3 * j + 1], xyz[3 * j + 2]) - origin
+                vectors[i] = v
+                mask[i] = v != .zero
+                indicators[i] = 0
+                longAngle[i] = 0
+                longSign[i] = 1
             }
-            // z axis: first unique (angle bin, bond code) among the masked neighbours.
-            for i in 0..<m where scratch.mask[i] {
-                scratch.candidates.append((Int(scratch.longAngle[i] / 0.01), tuples[i].0, tuples[i].1, i))
+
+            // y axis.
+            var y: Vector?
+            var yIndex: Int?
+            if let unique = firstUnique(m, key: { (tuples[$0].0, tuples[$0].1) }) {
+                y = vectors[unique]
+                yIndex = unique
+            } else if m == 2 {
+                y = vectors[0]
+                yIndex = 0
+            } else {
+                var sum = Vector.zero
+                for i in 0..<m { sum += vectors[i] }
+                let mean = sum / Double(m)
+                if (mean * mean).sum().squareRoot() >= 0.1 { y = mean }
             }
-            insertionSort(&scratch.candidates) { ($0.0, $0.1, $0.2, $0.3) < ($1.0, $1.1, $1.2, $1.3) }
-            let candidates = scratch.candidates
-            if let first = firstUnique(candidates.count, key: { (Int64(candidates[$0].0), candidates[$0].1) }) {
-                let z = project(vectors[candidates[first].3], onPlaneNormalTo: yUnit)
-                let zUnit = unit(z)
+            if let y {
+                if let yIndex { mask[yIndex] = false }
+                let yUnit = unit(y)
                 for i in 0..<m {
-                    var quadrant: Int64
-                    if i == yIndex {
-                        quadrant = 0
-                    } else {
-                        let lat = unit(project(vectors[i], onPlaneNormalTo: yUnit))
-                        let side = dot(y, cross(lat, zUnit))
-                        quadrant = lat == .zero ? 0 : Self.quadrant(cosine: min(1, max(-1, dot(lat, zUnit))), negative: side < 0)
-                    }
-                    scratch.indicators[i] = (2 + quadrant) * scratch.longSign[i]
+                    let u = unit(vectors[i])
+                    var angle = u == .zero ? 0 : acos(min(1, max(-1, dot(u, yUnit))))
+                    angle = Double.pi / 2 - angle
+                    if abs(angle) < epsilon { angle = 0 }
+                    longSign[i] = angle < 0 ? -1 : 1
+                    longAngle[i] = abs(angle)
                 }
+                // z axis: first unique (angle bin, bond code) among the masked neighbours, in the
+                // order (bin, code, identifier, index); insertion sort as entries arrive.
+                var count = 0
+                for i in 0..<m where mask[i] {
+                    let entry = (Int(longAngle[i] / 0.01), tuples[i].0, tuples[i].1, i)
+                    var k = count
+                    while k > 0 && (entry.0, entry.1, entry.2, entry.3) < (candidates[k - 1].0, candidates[k - 1].1, candidates[k - 1].2, candidates[k - 1].3) {
+                        candidates[k] = candidates[k - 1]
+                        k -= 1
+                    }
+                    candidates[k] = entry
+                    count += 1
+                }
+                if let first = firstUnique(count, key: { (Int64(candidates[$0].0), candidates[$0].1) }) {
+                    let z = project(vectors[candidates[first].3], onPlaneNormalTo: yUnit)
+                    let zUnit = unit(z)
+                    for i in 0..<m {
+                        var quadrant: Int64
+                        if i == yIndex {
+                            quadrant = 0
+                        } else {
+                            let lat = unit(project(vectors[i], onPlaneNormalTo: yUnit))
+                            let side = dot(y, cross(lat, zUnit))
+                            quadrant = lat == .zero ? 0 : Self.quadrant(cosine: min(1, max(-1, dot(lat, zUnit))), negative: side < 0)
+                        }
+                        indicators[i] = (2 + quadrant) * longSign[i]
+                    }
+                }
+                let cone = Double.pi / 36
+                for i in 0..<m where Double.pi / 2 - longAngle[i] < cone { indicators[i] = longSign[i] }
             }
-            let cone = Double.pi / 36
-            for i in 0..<m where Double.pi / 2 - scratch.longAngle[i] < cone { scratch.indicators[i] = scratch.longSign[i] }
+            for i in 0..<m where vectors[i] == .zero { indicators[i] = 0 }
         }
-        for i in 0..<m where overlap[i] { scratch.indicators[i] = 0 }
     }
 
     /// The quadrant e3fp computes from the angle θ = acos(cosine) between a neighbour and the z axis,
