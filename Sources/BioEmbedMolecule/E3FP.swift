@@ -87,8 +87,13 @@ public struct E3FP: Sendable {
         func key(_ buffer: [UInt64], _ index: Int) -> SubstructKey {
             buffer.withUnsafeBufferPointer { SubstructKey(UnsafeBufferPointer(rebasing: $0[(index * words)..<((index + 1) * words)])) }
         }
-        var seen = Set<SubstructKey>()
-        for k in 0..<n { seen.insert(key(substructs, k)) }
+        func bitset(_ buffer: UnsafeBufferPointer<UInt64>, _ index: Int) -> UnsafeBufferPointer<UInt64> {
+            UnsafeBufferPointer(rebasing: buffer[(index * words)..<((index + 1) * words)])
+        }
+        var seen = SubstructSet(wordsPerSet: words, expected: n * (level + 1))
+        substructs.withUnsafeBufferPointer { buffer in
+            for k in 0..<n { _ = seen.insert(bitset(buffer, k)) }
+        }
         var allIds: [Int32] = ids
         var allSubstructs: [UInt64] = substructs
         var accepted: [Int32] = ids
@@ -157,7 +162,7 @@ public struct E3FP: Sendable {
             let order = (0..<n).sorted { (newIds[$0], $0) < (newIds[$1], $1) }
             var acceptedNow: [Int32] = []
             for k in order {
-                if seen.insert(key(newSubstructs, k)).inserted { acceptedNow.append(newIds[k]) }
+                if newSubstructs.withUnsafeBufferPointer({ seen.insert(bitset($0, k)) }) { acceptedNow.append(newIds[k]) }
             }
             if acceptedNow.isEmpty { break }
             accepted.append(contentsOf: acceptedNow)

@@ -221,3 +221,22 @@ struct MoleculeInputTests {
         #expect(throws: MoleculeError.self) { try run(dir + "/missing.sdf") }
     }
 }
+
+/// E3FP's seen-substructure set agrees with `Set` for one-word (≤ 64 atoms, open addressing,
+/// growing past its expected size) and multi-word bit sets.
+@Suite
+struct SubstructSetTests {
+    @Test func agreesWithSet() {
+        var rng = TestSupport.SplitMix(seed: 17)
+        for words in [1, 3] {
+            var fast = SubstructSet(wordsPerSet: words, expected: 4)
+            var reference = Set<[UInt64]>()
+            for _ in 0..<5000 {
+                // few distinct values, so that repeats are common; never all zero
+                let bits = (0..<words).map { w in (rng.next() % 97) | (w == 0 ? 1 : 0) }
+                let inserted = bits.withUnsafeBufferPointer { fast.insert($0) }
+                #expect(inserted == reference.insert(bits).inserted, "\(bits)")
+            }
+        }
+    }
+}
