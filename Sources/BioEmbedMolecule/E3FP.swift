@@ -42,8 +42,17 @@ public struct E3FP: Sendable {
     /// - Throws: `MoleculeError.unsupportedBond` naming the atoms when a bond between heavy atoms has
     ///   another type (e3fp itself raises there).
     public func fingerprint(atoms: [Atom], bonds: [(Int, Int, Int)], coordinates: [Double]) throws(MoleculeError) -> E3FPResult {
-        let atomCount = atoms.count
-        let heavy = atoms.indices.filter { atoms[$0].atomicNumber > 1 }
+        try fingerprint(atomicNumbers: atoms.map(\.atomicNumber), bonds: bonds, coordinates: coordinates) {
+            MurmurHash3.x86_32(int64s: atoms[$0].invariants)
+        }
+    }
+
+    /// `fingerprint(atoms:…)` with each atom's level-0 identifier (the hash of its invariants)
+    /// given by `initialIdentifier(atomIndex)`, so callers need no array of invariants per atom.
+    func fingerprint(atomicNumbers: [Int], bonds: [(Int, Int, Int)], coordinates: [Double],
+                     initialIdentifier: (Int) -> Int32) throws(MoleculeError) -> E3FPResult {
+        let atomCount = atomicNumbers.count
+        let heavy = atomicNumbers.indices.filter { atomicNumbers[$0] > 1 }
         let n = heavy.count
         let columns = level + 1
         var result = E3FPResult(
@@ -81,7 +90,7 @@ public struct E3FP: Sendable {
         let words = (n + 63) / 64
         // Level 0.
         var ids = [Int32](repeating: 0, count: n)
-        for k in 0..<n { ids[k] = MurmurHash3.x86_32(int64s: atoms[heavy[k]].invariants) }
+        for k in 0..<n { ids[k] = initialIdentifier(heavy[k]) }
         var substructs = [UInt64](repeating: 0, count: n * words)
         for k in 0..<n { substructs[k * words + k / 64] |= 1 << UInt64(k % 64) }
         func key(_ buffer: [UInt64], _ index: Int) -> SubstructKey {

@@ -26,13 +26,12 @@ public struct MoleculeTokenizer: Sendable {
                 ? "no conformer: expected 3D coordinates"
                 : "no 3D coordinates (RDKit marks the conformer 2D: a 2D header, or no dimension code and all z = 0); expected a 3D conformer")
         }
-        let selfies: String
+        let selfies: String, tokens: [String]
         do {
-            selfies = try Selfies.encodeLikeReference(molecule.smiles)
+            (selfies, tokens) = try Selfies.encodeTokensLikeReference(molecule.smiles)
         } catch {
             throw fail("\(error)")
         }
-        let tokens = Selfies.split(selfies)
         var ids: [Int32] = [vocabulary.bomID]
         ids.reserveCapacity(tokens.count + 3)
         var missing: [String] = []
@@ -54,16 +53,24 @@ public struct MoleculeTokenizer: Sendable {
         guard atomTokens.count == molecule.atomCount, atomTokens.allSatisfy({ $0 >= 0 && $0 < tokens.count }) else {
             throw fail("SELFIES decodes to \(atomTokens.count) atoms, RDKit has \(molecule.atomCount) (the reference's attribution_count_mismatch)")
         }
-        let atoms = molecule.atoms.map { atom in
-            E3FP.Atom(atomicNumber: atom.atomicNumber, invariants: [
-                Int64(atom.atomicNumber), Int64(atom.totalDegree), Int64(atom.totalHydrogens), Int64(atom.formalCharge),
-                Int64(atom.deltaMass), atom.isInRing ? 1 : 0,
-            ])
+        // E3FP's RDKit invariants per atom, hashed for level 0 (one flat buffer, no array per atom)
+        var invariants = [Int64](repeating: 0, count: 6 * molecule.atomCount)
+        for (k, atom) in molecule.atoms.enumerated() {
+            invariants[6 * k] = Int64(atom.atomicNumber)
+            invariants[6 * k + 1] = Int64(atom.totalDegree)
+            invariants[6 * k + 2] = Int64(atom.totalHydrogens)
+            invariants[6 * k + 3] = Int64(atom.formalCharge)
+            invariants[6 * k + 4] = Int64(atom.deltaMass)
+            invariants[6 * k + 5] = atom.isInRing ? 1 : 0
         }
         let fingerprint: E3FPResult
         do {
-            fingerprint = try e3fp.fingerprint(
-                atoms: atoms, bonds: molecule.bonds.map { ($0.begin, $0.end, $0.code) }, coordinates: molecule.coordinates)
+            fingerprint = try invariants.withUnsafeBufferPointer { flat throws(MoleculeError) in
+                try e3fp.fingerprint(
+                    atomicNumbers: molecule.atoms.map(\.atomicNumber), bonds: molecule.bonds.map { ($0.begin, $0.end, $0.code) },
+                    coordinates: molecule.coordinates
+                ) { MurmurHash3.x86_32(int64s: UnsafeBufferPointer(rebasing: flat[(6 * $0)..<(6 * $0 + 6)])) }
+            }
         } catch {
             throw fail("E3FP: \(error)")
         }

@@ -10,6 +10,11 @@ public enum Selfies {
     ///   pass RDKit's kekulé SMILES), `.constraints` when strict and an atom has too many bonds.
     /// - Complexity: O(length of the SMILES).
     public static func encode(_ smiles: String, strict: Bool = true) throws(SelfiesError) -> String {
+        try encodeSymbols(smiles, strict: strict).map { $0.joined() }.joined(separator: ".")
+    }
+
+    /// `encode`'s symbols, one list per fragment (what `split` would give back, without the `.`s).
+    static func encodeSymbols(_ smiles: String, strict: Bool = true) throws(SelfiesError) -> [[String]] {
         var graph = try SmilesParser.parse(smiles)
         if strict {
             var violations: [String] = []
@@ -21,11 +26,24 @@ public enum Selfies {
         for index in graph.atoms.indices where graph.atoms[index].chirality != nil && graph.hasRingBond[index] {
             if shouldInvertChirality(graph, index) { graph.atoms[index].invertChirality() }
         }
-        var fragments: [String] = []
-        for root in graph.roots {
-            fragments.append(fragmentSymbols(graph, into: nil, root: root).joined())
+        return graph.roots.map { fragmentSymbols(graph, into: nil, root: $0) }
+    }
+
+    /// `encodeLikeReference` as the SELFIES string and its `split` tokens (`.` between fragments),
+    /// built together instead of splitting the string again.
+    static func encodeTokensLikeReference(_ smiles: String) throws(SelfiesError) -> (selfies: String, tokens: [String]) {
+        let fragments: [[String]]
+        do {
+            fragments = try encodeSymbols(smiles, strict: true)
+        } catch {
+            fragments = try encodeSymbols(smiles, strict: false)
         }
-        return fragments.joined(separator: ".")
+        var tokens: [String] = []
+        for (k, fragment) in fragments.enumerated() {
+            if k > 0 { tokens.append(".") }
+            tokens.append(contentsOf: fragment)
+        }
+        return (fragments.map { $0.joined() }.joined(separator: "."), tokens)
     }
 
     /// `encode(strict: true)`, falling back to `strict: false` as the 3D-MolT5 tokenizer does.
