@@ -17,7 +17,8 @@ enum StereoIndicators {
         private(set) var vectors = UnsafeMutablePointer<Vector>.allocate(capacity: 1)
         private(set) var mask = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
         private(set) var indicators = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
-        private(set) var longAngle = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+        private(set) var longBin = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        private(set) var cone = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
         private(set) var longSign = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
         private(set) var candidates = UnsafeMutablePointer<(Int, Int64, Int64, Int)>.allocate(capacity: 1)
 
@@ -28,14 +29,15 @@ enum StereoIndicators {
             vectors = .allocate(capacity: capacity)
             mask = .allocate(capacity: capacity)
             indicators = .allocate(capacity: capacity)
-            longAngle = .allocate(capacity: capacity)
+            longBin = .allocate(capacity: capacity)
+            cone = .allocate(capacity: capacity)
             longSign = .allocate(capacity: capacity)
             candidates = .allocate(capacity: capacity)
         }
 
         func deallocate() {
             vectors.deallocate(); mask.deallocate(); indicators.deallocate()
-            longAngle.deallocate(); longSign.deallocate(); candidates.deallocate()
+            longBin.deallocate(); cone.deallocate(); longSign.deallocate(); candidates.deallocate()
         }
     }
 
@@ -61,7 +63,7 @@ enum StereoIndicators {
         scratch.reserve(m)
         guard m > 0 else { return }
         let vectors = scratch.vectors, mask = scratch.mask, indicators = scratch.indicators
-        let longAngle = scratch.longAngle, longSign = scratch.longSign, candidates = scratch.candidates
+        let longBin = scratch.longBin, cone = scratch.cone, longSign = scratch.longSign, candidates = scratch.candidates
         do {
             let origin = Vector(xyz[3 * center], xyz[3 * center + 1], xyz[3 * center + 2])
             for i in 0..<m {
@@ -70,7 +72,8 @@ enum StereoIndicators {
                 vectors[i] = v
                 mask[i] = v != .zero
                 indicators[i] = 0
-                longAngle[i] = 0
+                longBin[i] = 0
+                cone[i] = false
                 longSign[i] = 1
             }
 
@@ -94,17 +97,16 @@ enum StereoIndicators {
                 let yUnit = unit(y)
                 for i in 0..<m {
                     let u = unit(vectors[i])
-                    var angle = u == .zero ? 0 : acos(min(1, max(-1, dot(u, yUnit))))
-                    angle = Double.pi / 2 - angle
-                    if abs(angle) < epsilon { angle = 0 }
-                    longSign[i] = angle < 0 ? -1 : 1
-                    longAngle[i] = abs(angle)
+                    let (sign, bin, inCone) = u == .zero ? (1, 0, false) : latitude(cosine: min(1, max(-1, dot(u, yUnit))))
+                    longSign[i] = sign
+                    longBin[i] = bin
+                    cone[i] = inCone
                 }
                 // z axis: first unique (angle bin, bond code) among the masked neighbours, in the
                 // order (bin, code, identifier, index); insertion sort as entries arrive.
                 var count = 0
                 for i in 0..<m where mask[i] {
-                    let entry = (Int(longAngle[i] / 0.01), tuples[i].0, tuples[i].1, i)
+                    let entry = (longBin[i], tuples[i].0, tuples[i].1, i)
                     var k = count
                     while k > 0 && (entry.0, entry.1, entry.2, entry.3) < (candidates[k - 1].0, candidates[k - 1].1, candidates[k - 1].2, candidates[k - 1].3) {
                         candidates[k] = candidates[k - 1]
@@ -128,12 +130,42 @@ enum StereoIndicators {
                         indicators[i] = (2 + quadrant) * longSign[i]
                     }
                 }
-                let cone = Double.pi / 36
-                for i in 0..<m where Double.pi / 2 - longAngle[i] < cone { indicators[i] = longSign[i] }
+                for i in 0..<m where cone[i] { indicators[i] = longSign[i] }
             }
             for i in 0..<m where vectors[i] == .zero { indicators[i] = 0 }
         }
     }
+
+    /// e3fp's latitude of a neighbour from the cosine c of its angle to the y axis: the angle
+    /// a = π/2 − acos(c) (0 when |a| < 1e-12), its sign, its 0.01-rad bin ⌊|a| / 0.01⌋, and whether
+    /// π/2 − |a| < π/36 (the polar cone). |a| = asin(|c|) grows with |c|, so away from the bin
+    /// boundaries (|c| = sin(0.01·b)), the cone's edge and 0 (all farther than 1e-9 in c, where
+    /// rounding is ~1e-16) the table of boundaries decides; near them e3fp's formula runs as is.
+    @inline(__always)
+    static func latitude(cosine c: Double) -> (sign: Int64, bin: Int, cone: Bool) {
+        let margin = 1e-9
+        let magnitude = abs(c)
+        if magnitude > margin && abs(magnitude - coneEdge) > margin {
+            var bin = Int(binStart[Int(magnitude * 1024)])
+            while bin < 157 && binEdges[bin + 1] <= magnitude { bin += 1 }
+            let nearEdge = abs(magnitude - binEdges[bin]) <= margin || (bin < 157 && abs(binEdges[bin + 1] - magnitude) <= margin)
+            if !nearEdge { return (c < 0 ? -1 : 1, bin, magnitude > coneEdge) }
+        }
+        var angle = Double.pi / 2 - acos(c)
+        if abs(angle) < epsilon { angle = 0 }
+        let long = abs(angle)
+        return (angle < 0 ? -1 : 1, Int(long / 0.01), Double.pi / 2 - long < Double.pi / 36)
+    }
+
+    /// sin(0.01·b) for b = 0…157 (the latitude bin edges in cosine; 157 is the last bin below π/2).
+    static let binEdges: [Double] = (0...157).map { sin(0.01 * Double($0)) }
+    /// For |c| in [i/1024, (i+1)/1024): the last bin whose edge is ≤ i/1024.
+    static let binStart: [UInt8] = (0...1024).map { i in
+        let low = Double(i) / 1024
+        return UInt8(binEdges.lastIndex(where: { $0 <= low }) ?? 0)
+    }
+    /// cos(π/36) = sin(π/2 − π/36): |c| above it lies in the polar cone.
+    static let coneEdge = cos(Double.pi / 36)
 
     /// The quadrant e3fp computes from the angle θ = acos(cosine) between a neighbour and the z axis,
     /// signed by the side of the plane: `⌊((±θ mod 2π) + π/4) mod 2π · 4 / 2π⌋`. The quadrant only

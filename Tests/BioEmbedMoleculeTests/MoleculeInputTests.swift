@@ -240,3 +240,41 @@ struct SubstructSetTests {
         }
     }
 }
+
+/// The stereo frame's latitude (sign, 0.01-rad bin, polar cone) from the cosine equals e3fp's
+/// formula through `acos` everywhere, including cosines next to every bin edge, the cone's edge,
+/// 0 and ±1; and the quadrant equals it next to π/4 and 3π/4.
+@Suite
+struct StereoFrameTests {
+    @Test func latitudeAndQuadrantEqualTheFormula() {
+        func reference(_ c: Double) -> (Int64, Int, Bool) {
+            var angle = Double.pi / 2 - acos(c)
+            if abs(angle) < 1e-12 { angle = 0 }
+            let long = abs(angle)
+            return (angle < 0 ? -1 : 1, Int(long / 0.01), Double.pi / 2 - long < Double.pi / 36)
+        }
+        var cosines: [Double] = [0, -0, 1, -1, 1e-13, -1e-13, 1e-10, -1e-10]
+        var edges = (0...157).map { sin(0.01 * Double($0)) } + [cos(Double.pi / 36), 0.7071067811865476]
+        edges += edges.map { -$0 }
+        for edge in edges {
+            var x = edge
+            for _ in 0..<4 { cosines.append(x); x = x.nextUp }
+            x = edge
+            for _ in 0..<4 { x = x.nextDown; cosines.append(x) }
+            cosines += [edge + 5e-10, edge - 5e-10, edge + 2e-9, edge - 2e-9]
+        }
+        var rng = TestSupport.SplitMix(seed: 23)
+        for _ in 0..<100_000 { cosines.append(rng.nextDouble()) }
+        for c in cosines where c >= -1 && c <= 1 {
+            let fast = StereoIndicators.latitude(cosine: c)
+            let slow = reference(c)
+            #expect(fast.sign == slow.0 && fast.bin == slow.1 && fast.cone == slow.2, "cosine \(c)")
+            for negative in [false, true] {
+                var angle = (negative ? -1.0 : 1.0) * acos(c)
+                angle = StereoIndicators.positiveModulo(angle, 2 * Double.pi)
+                let rotated = StereoIndicators.positiveModulo(angle + Double.pi / 4, 2 * Double.pi)
+                #expect(StereoIndicators.quadrant(cosine: c, negative: negative) == Int64(rotated * 4 / (2 * Double.pi)), "cosine \(c)")
+            }
+        }
+    }
+}
