@@ -204,7 +204,7 @@ public enum StageExecutor {
         var readers: [Int: (reader: CollectionReader, rows: [String: Int])] = [:]
         var readerOrder: [Int] = []
         var finalItems: [DoneRecord.Item] = []
-        // Consecutive rows of one source are copied in blocks of up to 2,048 items (a part holds its
+        // Consecutive rows of one source are copied in blocks of up to 512 items (a part holds its
         // items in input order): one read per field and block instead of one per field and item.
         var run: (source: Int, rows: Range<Int>)?
         func flushRun() throws {
@@ -237,7 +237,7 @@ public enum StageExecutor {
                     guard let row = rows[id] else {
                         throw HDF5Error.missingObject(file: sources[hit.source], object: "/\(stage.collection) item '\(id)' (listed in its done record)")
                     }
-                    if let current = run, current.source == hit.source, current.rows.upperBound == row, current.rows.count < 2048 {
+                    if let current = run, current.source == hit.source, current.rows.upperBound == row, current.rows.count < 512 {
                         run = (hit.source, current.rows.lowerBound..<(row + 1))
                     } else {
                         try flushRun()
