@@ -197,22 +197,6 @@ enum StereoIndicators {
         return nil
     }
 
-    /// Sorts in place without allocating (the standard library's stable sort allocates a buffer);
-    /// for the short per-shell lists here. Stable.
-    @inline(__always)
-    static func insertionSort<T>(_ a: inout [T], by less: (T, T) -> Bool) {
-        guard a.count > 1 else { return }
-        if a.count > 64 { a.sort(by: less); return }
-        a.withUnsafeMutableBufferPointer { b in
-            for i in 1..<b.count {
-                let v = b[i]
-                var j = i
-                while j > 0 && less(v, b[j - 1]) { b[j] = b[j - 1]; j -= 1 }
-                b[j] = v
-            }
-        }
-    }
-
     @inline(__always) static func dot(_ a: Vector, _ b: Vector) -> Double {
         var s = a.x * b.x
         s += a.y * b.y
