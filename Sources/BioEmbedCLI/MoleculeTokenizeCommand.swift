@@ -42,14 +42,18 @@ struct MoleculeTokenizeCommand: ParsableCommand {
     @Option(help: "A SELFIES dictionary file (one token per line, id 32100 + line); default: the bundled 3D-MolT5 one.")
     var vocab: String?
 
-    @Option(help: "Items processed at once.")
+    @Option(help: "Items processed at once (the records of one file are split across them).")
     var jobs: Int = 1
+
+    @Option(help: "Plain .sdf files with more records are processed (and resumed) in parts of this many, so memory is bounded by the part.")
+    var recordsPerItem: Int = 2048
 
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
         if let maxLength, maxLength < 2 { throw ValidationError("--max-length: expected at least 2, found \(maxLength)") }
         if jobs < 1 { throw ValidationError("--jobs: expected a positive number, found \(jobs)") }
+        if recordsPerItem < 1 { throw ValidationError("--records-per-item: expected a positive number, found \(recordsPerItem)") }
         for (flag, value) in [("--bom-id", bomId), ("--eom-id", eomId)] where value < 0 || value > Int(Int32.max) {
             throw ValidationError("\(flag): expected a token id in 0...\(Int32.max), found \(value)")
         }
@@ -57,7 +61,7 @@ struct MoleculeTokenizeCommand: ParsableCommand {
 
     func run() throws {
         global.apply()
-        let stage = AnyStage(MoleculeTokenizeStage(.init(maxLength: maxLength, bomID: bomId, eomID: eomId, vocab: vocab)))
+        let stage = AnyStage(MoleculeTokenizeStage(.init(maxLength: maxLength, bomID: bomId, eomID: eomId, vocab: vocab, recordsPerItem: recordsPerItem)))
         try runStageCommand(stage, inputs: input, output: output, jobs: jobs, global: global, extensions: MoleculeTokenizeStage.extensions)
     }
 }

@@ -56,6 +56,12 @@ public protocol Stage: Sendable {
     /// every subject). Default: none.
     func collectionArrays() throws -> [String: FieldData]
 
+    /// The work units of one input: `[item]` by default. A stage whose inputs can be very large and
+    /// hold independent records (an SDF library) may cut one into several units (each with its own
+    /// id, fields saying which part it is, and its own resume key), so that memory is bounded by
+    /// the unit, not by the file. Must be cheap and deterministic for the same file content.
+    func workUnits(for item: ManifestItem) -> [ManifestItem]
+
     /// True for stages whose inputs hold many independent records (an SDF library): the runner then
     /// gives one input at a time all of `--jobs` as `context.threads`, instead of one input per
     /// core, so that one large file uses every core and no core idles at the end. Default: false.
@@ -64,6 +70,7 @@ public protocol Stage: Sendable {
 
 extension Stage {
     public static var parallelizesWithinItems: Bool { false }
+    public func workUnits(for item: ManifestItem) -> [ManifestItem] { [item] }
     public var collectionAttributes: [String: MetadataValue] { [:] }
     public var requiredColumns: [String] { ["path"] }
     public func collectionArrays() throws -> [String: FieldData] { [:] }

@@ -22,12 +22,16 @@ public struct MoleculeTokenizeStage: Stage {
         public var eomID: Int = 35044
         /// A SELFIES dictionary file (one token per line, id 32100 + line); nil: the bundled one.
         public var vocab: String?
+        /// Plain `.sdf` files with more records are processed in parts of this many records (each a
+        /// work unit with its own resume key), so memory is bounded by the part, not the file.
+        public var recordsPerItem: Int = 2048
 
-        public init(maxLength: Int? = nil, bomID: Int = 35045, eomID: Int = 35044, vocab: String? = nil) {
+        public init(maxLength: Int? = nil, bomID: Int = 35045, eomID: Int = 35044, vocab: String? = nil, recordsPerItem: Int = 2048) {
             self.maxLength = maxLength
             self.bomID = bomID
             self.eomID = eomID
             self.vocab = vocab
+            self.recordsPerItem = recordsPerItem
         }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
@@ -35,6 +39,7 @@ public struct MoleculeTokenizeStage: Stage {
             case bomID = "bom_id"
             case eomID = "eom_id"
             case vocab
+            case recordsPerItem = "records_per_item"
         }
 
         public static var parameterNames: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -45,6 +50,10 @@ public struct MoleculeTokenizeStage: Stage {
             bomID = try c.decodeIfPresent(Int.self, forKey: .bomID) ?? 35045
             eomID = try c.decodeIfPresent(Int.self, forKey: .eomID) ?? 35044
             vocab = try c.decodeIfPresent(String.self, forKey: .vocab)
+            recordsPerItem = try c.decodeIfPresent(Int.self, forKey: .recordsPerItem) ?? 2048
+            guard recordsPerItem >= 1 else {
+                throw DecodingError.dataCorruptedError(forKey: .recordsPerItem, in: c, debugDescription: "expected at least 1 record, found \(recordsPerItem)")
+            }
             if let maxLength, maxLength < 2 {
                 throw DecodingError.dataCorruptedError(forKey: .maxLength, in: c, debugDescription: "expected a length of at least 2, found \(maxLength)")
             }
@@ -96,14 +105,48 @@ public struct MoleculeTokenizeStage: Stage {
         ]
     }
 
+    /// A plain `.sdf`/`.mol` file of more than `records_per_item` records becomes one unit per part
+    /// of that many records: id `<input id>@<first record>`, fields `sdf_part` (byte range, first
+    /// record, first line), `sdf_input` (the input's id) and `sdf_records` (the file's count).
+    /// Record ids stay `<input id>#<record>`. Compressed files are read whole (no seeking in gzip).
+    public func workUnits(for item: ManifestItem) -> [ManifestItem] {
+        guard let path = item.path(), !path.lowercased().hasSuffix(".gz"),
+              let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
+              size > 256 * configuration.recordsPerItem,  // too small to hold that many records
+              let (parts, records) = SDFReader.parts(path: path, recordsPerPart: configuration.recordsPerItem),
+              parts.count > 1
+        else { return [item] }
+        return parts.map { part in
+            var fields = item.fields
+            fields["sdf_part"] = "\(part.bytes.lowerBound) \(part.bytes.upperBound) \(part.firstRecord) \(part.firstLine)"
+            fields["sdf_input"] = item.id
+            fields["sdf_records"] = String(records)
+            return ManifestItem(id: "\(item.id)@\(part.firstRecord)", index: item.index, line: item.line, fields: fields, baseDirectory: item.baseDirectory)
+        }
+    }
+
     public func outputs(_ item: ManifestItem, context: StageContext) throws -> [StageOutput] {
         guard let path = item.path() else {
             throw CoreError.invalidItem(file: item.id, problem: "the manifest row has no path")
         }
         let tokenizer = MoleculeTokenizer(vocabulary: try cache.vocabulary(configuration), maxLength: configuration.maxLength)
-        let reader = try SDFReader(path: path)
-        let many = reader.records.count != 1 || reader.truncation != nil
-        @Sendable func id(_ record: Int) -> String { many ? "\(item.id)#\(record)" : item.id }
+        let reader: SDFReader
+        let inputID: String
+        let many: Bool
+        if let text = item.fields["sdf_part"], let input = item.fields["sdf_input"] {
+            let numbers = text.split(separator: " ").compactMap { Int($0) }
+            guard numbers.count == 4, numbers[0] <= numbers[1] else {
+                throw CoreError.invalidItem(file: item.id, problem: "expected 'start end first-record first-line' in sdf_part, found '\(text)'")
+            }
+            reader = try SDFReader(path: path, part: SDFPart(bytes: numbers[0]..<numbers[1], firstRecord: numbers[2], firstLine: numbers[3]))
+            inputID = input
+            many = true
+        } else {
+            reader = try SDFReader(path: path)
+            inputID = item.id
+            many = reader.records.count != 1 || reader.truncation != nil
+        }
+        @Sendable func id(_ record: Int) -> String { many ? "\(inputID)#\(record)" : inputID }
         var outputs: [StageOutput] = []
         if reader.records.isEmpty && reader.truncation == nil {
             throw MoleculeError.invalidInput(file: path, expected: "at least one MOL record", found: "an empty file")

@@ -49,6 +49,96 @@ public struct SDFReader: Sendable {
         records = parsed
     }
 
+    /// Where a plain (uncompressed) SDF file can be cut into parts of `recordsPerPart` records: each
+    /// part's byte range (starting after a `$$$$` line), its first record index and first line, and
+    /// the file's record count, counted as `split` counts them (blank segments are no record). One
+    /// streaming pass over the bytes; nil when the file cannot be read.
+    public static func parts(path: String, recordsPerPart: Int) -> (parts: [SDFPart], records: Int)? {
+        guard recordsPerPart > 0, let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        var parts = [SDFPart(bytes: 0..<0, firstRecord: 0, firstLine: 1)]
+        var records = 0
+        var offset = 0            // bytes before `block`
+        var line: [UInt8] = []    // the current line (carried across blocks)
+        var lineNumber = 0
+        var segmentHasText = false
+        func endLine(at end: Int) {
+            lineNumber += 1
+            var content = line[...]
+            if content.last == 0x0D { content = content.dropLast() }
+            if content.starts(with: dollars) {
+                if segmentHasText { records += 1 }
+                segmentHasText = false
+                if records > 0 && records % recordsPerPart == 0 && records != parts[parts.count - 1].firstRecord {
+                    parts.append(SDFPart(bytes: end..<end, firstRecord: records, firstLine: lineNumber + 1))
+                }
+            } else if !segmentHasText && content.contains(where: { !isWhitespace($0) }) {
+                segmentHasText = true
+            }
+            line.removeAll(keepingCapacity: true)
+        }
+        while true {
+            guard let block = try? handle.read(upToCount: 8 << 20), !block.isEmpty else { break }
+            block.withUnsafeBytes { raw in
+                let bytes = raw.bindMemory(to: UInt8.self)
+                var start = 0
+                while start < bytes.count {
+                    if let newline = bytes[start...].firstIndex(of: 0x0A) {
+                        line.append(contentsOf: bytes[start..<newline])
+                        endLine(at: offset + newline + 1)
+                        start = newline + 1
+                    } else {
+                        line.append(contentsOf: bytes[start...])
+                        start = bytes.count
+                    }
+                }
+            }
+            offset += block.count
+        }
+        if !line.isEmpty { endLine(at: offset) }
+        if segmentHasText { records += 1 }
+        // each part ends where the next begins; the last at the end of the file
+        for k in parts.indices {
+            let end = k + 1 < parts.count ? parts[k + 1].bytes.lowerBound : offset
+            parts[k].bytes = parts[k].bytes.lowerBound..<end
+        }
+        if let last = parts.last, parts.count > 1, last.firstRecord >= records { parts.removeLast() }
+        if parts.count > 1 {
+            parts[parts.count - 1].bytes = parts[parts.count - 1].bytes.lowerBound..<offset
+        }
+        return (parts, records)
+    }
+
+    /// Reads the records of one part of a plain SDF file (see `parts(path:recordsPerPart:)`), with
+    /// their file-wide record indices and line numbers.
+    public init(path: String, part: SDFPart) throws(MoleculeError) {
+        file = path
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw MoleculeError.invalidInput(file: path, expected: "a readable SDF/MOL file", found: "a file that cannot be opened")
+        }
+        defer { try? handle.close() }
+        var bytes: [UInt8] = []
+        do {
+            try handle.seek(toOffset: UInt64(part.bytes.lowerBound))
+            bytes = [UInt8](try handle.read(upToCount: part.bytes.count) ?? Data())
+        } catch {
+            throw MoleculeError.invalidInput(file: path, expected: "a readable SDF/MOL file", found: "\(error)")
+        }
+        guard bytes.count == part.bytes.count else {
+            throw MoleculeError.invalidInput(file: path, expected: "\(part.bytes.count) bytes from offset \(part.bytes.lowerBound)", found: "\(bytes.count) (the file changed while it was read)")
+        }
+        if bytes.contains(0) {
+            throw MoleculeError.invalidInput(file: path, expected: "an SDF/MOL text file", found: "binary content (NUL bytes)")
+        }
+        records = SDFReader.split(bytes).map { record in
+            var shifted = record
+            shifted.index += part.firstRecord
+            shifted.line += part.firstLine - 1
+            return shifted
+        }
+        truncation = nil
+    }
+
     /// Splits SDF text into records (no file access; used by `init(path:)` and tests).
     public init(text: String, file: String) {
         self.file = file

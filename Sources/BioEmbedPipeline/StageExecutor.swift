@@ -33,8 +33,16 @@ public enum StageExecutor {
     /// Runs one stage over `items` into the collection file `output` (replaced when complete).
     ///
     /// Configuration problems throw before anything is written; item failures go to `/errors`.
-    public static func execute(_ stage: AnyStage, items: [ManifestItem], output: String, options: RunOptions) throws -> StageSummary {
+    public static func execute(_ stage: AnyStage, items inputs: [ManifestItem], output: String, options: RunOptions) throws -> StageSummary {
         let started = Date()
+        // Inputs the stage cuts into several work units (large SDF files) are run unit by unit.
+        var items: [ManifestItem] = []
+        var inputOfUnit: [Int] = []
+        for (k, input) in inputs.enumerated() {
+            let units = stage.workUnits(for: input)
+            items += units
+            inputOfUnit += Array(repeating: k, count: units.count)
+        }
         let startedUTC = Timestamp.nowUTC()
         let folder = (output as NSString).deletingLastPathComponent
         let outputName = (output as NSString).lastPathComponent
@@ -51,7 +59,7 @@ public enum StageExecutor {
 
         // 1. Content keys (input hashes are read in parallel, cached by path, size and mtime).
         let hashes = FileHashCache(location: state + "/hashes.json", hasher: FileDigest.sha256(ofFile:))
-        let keyed = keys(for: items, stage: stage, hashes: hashes, jobs: options.jobs)
+        let keyed = keys(for: items, inputOfUnit: inputOfUnit, stage: stage, hashes: hashes, jobs: options.jobs)
         hashes.save()
 
         // 2. What earlier runs already did.
@@ -283,7 +291,7 @@ public enum StageExecutor {
     }
 
     /// Content keys and provenance inputs of every item.
-    private static func keys(for items: [ManifestItem], stage: AnyStage, hashes: FileHashCache, jobs: Int)
+    private static func keys(for items: [ManifestItem], inputOfUnit: [Int], stage: AnyStage, hashes: FileHashCache, jobs: Int)
         -> (keys: [String: String], inputs: [Provenance.Input])
     {
         let slots = ResultSlots<(String, [Provenance.Input])>(count: items.count)
@@ -305,9 +313,12 @@ public enum StageExecutor {
         DispatchQueue.concurrentPerform(iterations: items.count) { work($0) }
         var keys: [String: String] = [:]
         var inputs: [Provenance.Input] = []
-        for (item, (key, itemInputs)) in zip(items, slots.values) {
+        var listed: (input: Int, paths: Set<String>) = (-1, [])
+        for (unit, (item, (key, itemInputs))) in zip(items, slots.values).enumerated() {
             keys[item.id] = key
-            inputs += itemInputs
+            // the units of one input list its files once
+            if inputOfUnit[unit] != listed.input { listed = (inputOfUnit[unit], []) }
+            for input in itemInputs where listed.paths.insert(input.path).inserted { inputs.append(input) }
         }
         return (keys, inputs)
     }

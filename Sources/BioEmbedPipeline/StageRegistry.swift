@@ -21,6 +21,7 @@ public struct AnyStage: Sendable {
     public let parametersJSON: String
     private let body: @Sendable (ManifestItem, StageContext) throws -> [StageOutput]
     private let arrays: @Sendable () throws -> [String: FieldData]
+    private let units: @Sendable (ManifestItem) -> [ManifestItem]
 
     public init<S: Stage>(_ stage: S) {
         name = S.name
@@ -33,7 +34,11 @@ public struct AnyStage: Sendable {
         parametersJSON = parametersText(stage.configuration)
         body = { item, context in try stage.outputs(item, context: context) }
         arrays = { try stage.collectionArrays() }
+        units = { stage.workUnits(for: $0) }
     }
+
+    /// See `Stage.workUnits(for:)`.
+    public func workUnits(for item: ManifestItem) -> [ManifestItem] { units(item) }
 
     /// The stage's collection-level arrays (written after the items).
     public func collectionArrays() throws -> [String: FieldData] { try arrays() }

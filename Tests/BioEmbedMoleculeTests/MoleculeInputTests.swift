@@ -278,3 +278,33 @@ struct StereoFrameTests {
         }
     }
 }
+
+/// Cutting a plain SDF file into parts gives back exactly the records of reading it whole (indices,
+/// lines, blocks), for part sizes that divide the count or not, with blank segments, CRLF line
+/// ends and a last record without `$$$$`.
+@Suite
+struct SDFPartTests {
+    @Test func partsTogetherAreTheWholeFile() throws {
+        let good = try String(contentsOfFile: TestSupport.fixture("molecules/cdk2_000.sdf"), encoding: .utf8)
+        let record = good.contains("$$$$") ? good : good.trimmingCharacters(in: .newlines) + "\n$$$$\n"
+        let dir = TestSupport.temporaryDirectory("sdf-parts")
+        let variants = [
+            String(repeating: record, count: 12),
+            String(repeating: record, count: 5) + "\n  \n$$$$\n" + String(repeating: record, count: 6) + record.replacingOccurrences(of: "$$$$\n", with: ""),
+            String(repeating: record, count: 9).replacingOccurrences(of: "\n", with: "\r\n"),
+        ]
+        for (v, text) in variants.enumerated() {
+            let path = dir + "/lib\(v).sdf"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let whole = try SDFReader(path: path).records
+            for size in [1, 2, 3, 4, 5, 12, 100] {
+                let (parts, count) = try #require(SDFReader.parts(path: path, recordsPerPart: size))
+                #expect(count == whole.count, "variant \(v), parts of \(size)")
+                var joined: [SDFRecord] = []
+                for part in parts { joined += try SDFReader(path: path, part: part).records }
+                #expect(joined == whole, "variant \(v), parts of \(size)")
+                #expect(parts.count == max(1, (whole.count + size - 1) / size), "variant \(v), parts of \(size)")
+            }
+        }
+    }
+}

@@ -66,8 +66,9 @@ def test_bad_records_are_listed_and_the_rest_written(run, tmp_path):
 
 
 def test_one_library_file_is_split_across_jobs_in_record_order(run, tmp_path):
-    """With --jobs 2 the records of one SDF file are tokenized side by side: the output (records,
-    their order, the bad record's error) equals the one-job run's."""
+    """With --jobs 2 the records of one SDF file are tokenized side by side, and with
+    --records-per-item the file runs as parts of that many records: the output (records, their
+    order, the bad record's error and line) equals the one-job, one-item run's."""
     texts = []
     for path in sorted(FIXTURES.glob("*.sdf")):
         t = path.read_text()
@@ -75,18 +76,24 @@ def test_one_library_file_is_split_across_jobs_in_record_order(run, tmp_path):
     library = "".join(texts * 3) + "junk\n\nnot a molfile\n$$$$\n" + "".join(texts)
     (tmp_path / "library.sdf").write_text(library)
     outputs = []
-    for jobs in ("1", "2"):
-        out = tmp_path / f"jobs{jobs}.h5"
-        r = run("molecule", "tokenize", "--input", tmp_path / "library.sdf", "--output", out, "--jobs", jobs)
+    # one job; two jobs; parts of 7 records (work units with their own resume keys) with two jobs
+    for name, extra in (("one", ["--jobs", "1"]), ("two", ["--jobs", "2"]), ("parts", ["--jobs", "2", "--records-per-item", "7"])):
+        out = tmp_path / f"{name}.h5"
+        r = run("molecule", "tokenize", "--input", tmp_path / "library.sdf", "--output", out, *extra)
         assert r.returncode == 2, r.stderr
         outputs.append(out)
-    with h5py.File(outputs[0]) as a, h5py.File(outputs[1]) as b:
+    first, *others = outputs
+    with h5py.File(first) as a:
         assert len(a["molecules/ids"]) == 4 * len(texts)
         assert list(a["errors/ids"].asstr()[()]) == [f"library.sdf#{3 * len(texts)}"]
-        for group in ("molecules", "errors"):
-            for name, dataset in a[group].items():
-                if isinstance(dataset, h5py.Dataset):
-                    assert np.array_equal(dataset[()], b[group][name][()]), f"{group}/{name}"
+        assert "(line " in a["errors/message"].asstr()[0]
+        for other in others:
+            with h5py.File(other) as b:
+                for group in ("molecules", "errors"):
+                    for name, dataset in a[group].items():
+                        if isinstance(dataset, h5py.Dataset):
+                            assert np.array_equal(dataset[()], b[group][name][()]), f"{other.name}: {group}/{name}"
+
 
 
 def test_molecules_pipeline_over_the_examples(run, tmp_path):
