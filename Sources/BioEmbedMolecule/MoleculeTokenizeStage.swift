@@ -108,19 +108,37 @@ public struct MoleculeTokenizeStage: Stage {
     /// A plain `.sdf`/`.mol` file of more than `records_per_item` records becomes one unit per part
     /// of that many records: id `<input id>@<first record>`, fields `sdf_part` (byte range, first
     /// record, first line), `sdf_input` (the input's id) and `sdf_records` (the file's count).
-    /// Record ids stay `<input id>#<record>`. Compressed files are read whole (no seeking in gzip).
+    /// Record ids stay `<input id>#<record>`. A large `.sdf.gz` is first inflated once into
+    /// `$TMPDIR/bioembed-sdf/` (named by the file's path, size and time, so a resumed run finds it;
+    /// field `sdf_plain`), and removed after its last part; a corrupt stream is read whole as before.
     public func workUnits(for item: ManifestItem) -> [ManifestItem] {
-        guard let path = item.path(), !path.lowercased().hasSuffix(".gz"),
-              let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
-              size > 256 * configuration.recordsPerItem,  // too small to hold that many records
-              let (parts, records) = SDFReader.parts(path: path, recordsPerPart: configuration.recordsPerItem),
-              parts.count > 1
+        guard let path = item.path(),
+              let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let size = attributes[.size] as? Int
         else { return [item] }
-        return parts.map { part in
+        let compressed = path.lowercased().hasSuffix(".gz")
+        // too small to hold that many records (gzip: assume at least 4:1)
+        guard size > (compressed ? 64 : 256) * configuration.recordsPerItem else { return [item] }
+        var plain = path
+        if compressed {
+            let stamp = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            let name = SHA256.hex(Array("\(path)\u{0}\(size)\u{0}\(stamp)".utf8)) + ".sdf"
+            plain = PathText.joined(NSTemporaryDirectory(), "bioembed-sdf/" + name)
+            guard FileManager.default.fileExists(atPath: plain) || SDFReader.inflate(path, to: plain) else { return [item] }
+        }
+        guard let (parts, records) = SDFReader.parts(path: plain, recordsPerPart: configuration.recordsPerItem), parts.count > 1 else {
+            if compressed { try? FileManager.default.removeItem(atPath: plain) }
+            return [item]
+        }
+        return parts.enumerated().map { k, part in
             var fields = item.fields
             fields["sdf_part"] = "\(part.bytes.lowerBound) \(part.bytes.upperBound) \(part.firstRecord) \(part.firstLine)"
             fields["sdf_input"] = item.id
             fields["sdf_records"] = String(records)
+            if compressed {
+                fields["sdf_plain"] = plain
+                if k == parts.count - 1 { fields["sdf_plain_last"] = "1" }
+            }
             return ManifestItem(id: "\(item.id)@\(part.firstRecord)", index: item.index, line: item.line, fields: fields, baseDirectory: item.baseDirectory)
         }
     }
@@ -138,7 +156,9 @@ public struct MoleculeTokenizeStage: Stage {
             guard numbers.count == 4, numbers[0] <= numbers[1] else {
                 throw CoreError.invalidItem(file: item.id, problem: "expected 'start end first-record first-line' in sdf_part, found '\(text)'")
             }
-            reader = try SDFReader(path: path, part: SDFPart(bytes: numbers[0]..<numbers[1], firstRecord: numbers[2], firstLine: numbers[3]))
+            let plain = item.fields["sdf_plain"]
+            reader = try SDFReader(path: plain ?? path, part: SDFPart(bytes: numbers[0]..<numbers[1], firstRecord: numbers[2], firstLine: numbers[3]), file: path)
+            if let plain, item.fields["sdf_plain_last"] == "1" { try? FileManager.default.removeItem(atPath: plain) }
             inputID = input
             many = true
         } else {

@@ -111,8 +111,9 @@ public struct SDFReader: Sendable {
 
     /// Reads the records of one part of a plain SDF file (see `parts(path:recordsPerPart:)`), with
     /// their file-wide record indices and line numbers.
-    public init(path: String, part: SDFPart) throws(MoleculeError) {
-        file = path
+    /// `file` names the input in messages (default: `path`; a decompressed copy names its `.gz`).
+    public init(path: String, part: SDFPart, file: String? = nil) throws(MoleculeError) {
+        self.file = file ?? path
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw MoleculeError.invalidInput(file: path, expected: "a readable SDF/MOL file", found: "a file that cannot be opened")
         }
@@ -137,6 +138,27 @@ public struct SDFReader: Sendable {
             return shifted
         }
         truncation = nil
+    }
+
+    /// Inflates a `.gz` SDF file into `destination` (written under a temporary name, then renamed);
+    /// false when the stream is corrupt or truncated, or the copy cannot be written (nothing left).
+    static func inflate(_ path: String, to destination: String) -> Bool {
+        let partial = destination + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+        let folder = (destination as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: partial, contents: nil),
+              let handle = FileHandle(forWritingAtPath: partial) else { return false }
+        var ok = true
+        do {
+            let reader = try CompressedFileReader(path)
+            try reader.forEachBlock { try handle.write(contentsOf: Data($0)) }
+        } catch {
+            ok = false
+        }
+        try? handle.close()
+        if ok { ok = (try? FileManager.default.moveItem(atPath: partial, toPath: destination)) != nil || FileManager.default.fileExists(atPath: destination) }
+        try? FileManager.default.removeItem(atPath: partial)
+        return ok
     }
 
     /// Splits SDF text into records (no file access; used by `init(path:)` and tests).

@@ -96,6 +96,36 @@ def test_one_library_file_is_split_across_jobs_in_record_order(run, tmp_path):
 
 
 
+def test_a_large_gzip_library_runs_in_parts_with_the_same_records(run, tmp_path):
+    """A .sdf.gz of more than --records-per-item records is inflated once into a temporary plain
+    copy and cut into parts: the same records as reading it whole, errors naming the .gz file and
+    the line, and the temporary copy removed at the end."""
+    import tempfile
+    texts = []
+    for path in sorted(FIXTURES.glob("*.sdf")):
+        t = path.read_text()
+        texts.append(t if "$$$$" in t else t.rstrip("\n") + "\n$$$$\n")
+    library = "".join(texts * 2) + "junk\n\nnot a molfile\n$$$$\n" + "".join(texts)
+    (tmp_path / "lib.sdf.gz").write_bytes(gzip.compress(library.encode()))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    outputs = []
+    for name, per_item in (("whole", "100000"), ("parts", "5")):
+        out = tmp_path / f"{name}.h5"
+        r = run("molecule", "tokenize", "--input", tmp_path / "lib.sdf.gz", "--output", out, "--jobs", "2",
+                "--records-per-item", per_item, env={"TMPDIR": str(scratch)})
+        assert r.returncode == 2, r.stderr
+        outputs.append(out)
+    with h5py.File(outputs[0]) as a, h5py.File(outputs[1]) as b:
+        for group in ("molecules", "errors"):
+            for name, dataset in a[group].items():
+                if isinstance(dataset, h5py.Dataset):
+                    assert np.array_equal(dataset[()], b[group][name][()]), f"{group}/{name}"
+        message = b["errors/message"].asstr()[0]
+        assert message.startswith(f"{tmp_path / 'lib.sdf.gz'}: record {2 * len(texts)} (line "), message
+    assert not any((scratch / "bioembed-sdf").glob("*")) if (scratch / "bioembed-sdf").exists() else True
+
+
 def test_molecules_pipeline_over_the_examples(run, tmp_path):
     r = run("run", REPO / "pipelines/molecules.yaml", "--output-dir", tmp_path)
     assert r.returncode == 0, r.stderr
