@@ -97,14 +97,12 @@ public struct SDFReader: Sendable {
         }
         if !line.isEmpty { endLine(at: offset) }
         if segmentHasText { records += 1 }
-        // each part ends where the next begins; the last at the end of the file
+        // a part opened after the last record holds none; each part ends where the next begins,
+        // the last at the end of the file
+        if parts.count > 1, parts[parts.count - 1].firstRecord >= records { parts.removeLast() }
         for k in parts.indices {
             let end = k + 1 < parts.count ? parts[k + 1].bytes.lowerBound : offset
             parts[k].bytes = parts[k].bytes.lowerBound..<end
-        }
-        if let last = parts.last, parts.count > 1, last.firstRecord >= records { parts.removeLast() }
-        if parts.count > 1 {
-            parts[parts.count - 1].bytes = parts[parts.count - 1].bytes.lowerBound..<offset
         }
         return (parts, records)
     }

@@ -111,6 +111,23 @@ public enum ResidueGraphs {
                 }
                 return runCount
             }
+            /// Calls `visit(s, d²)` for every point `s` (cell order) of the cells at Chebyshev
+            /// distance `shell` from (cx, cy, cz), d² its squared distance from (xi, yi, zi).
+            @inline(__always) func forEachPoint(
+                _ cx: Int, _ cy: Int, _ cz: Int, _ shell: Int, _ xi: Double, _ yi: Double, _ zi: Double,
+                _ visit: (Int, Double) -> Void
+            ) {
+                let runCount = shellRuns(cx, cy, cz, shell)
+                for run in 0..<runCount {
+                    var s = runs.lower(run)
+                    let end = runs.upper(run)
+                    while s < end {
+                        let ddx = xi - sorted[3 &* s], ddy = yi - sorted[3 &* s &+ 1], ddz = zi - sorted[3 &* s &+ 2]
+                        visit(s, ddx * ddx + ddy * ddy + ddz * ddz)
+                        s &+= 1
+                    }
+                }
+            }
             for i in 0..<n where cellOf[i] >= 0 {
                 let (cx, cy, cz) = grid.coordinates(cellOf[i])
                 let xi = p[3 * i], yi = p[3 * i + 1], zi = p[3 * i + 2]
@@ -120,23 +137,14 @@ public enum ResidueGraphs {
                     // every other point within the cutoff, from the 27 cells around i
                     var nearCount = 0
                     for shell in 0...1 {
-                        let runCount = shellRuns(cx, cy, cz, shell)
-                        for run in 0..<runCount {
-                            var s = runs.lower(run)
-                            let end = runs.upper(run)
-                            while s < end {
-                                defer { s &+= 1 }
-                                let ddx = xi - sorted[3 &* s], ddy = yi - sorted[3 &* s &+ 1], ddz = zi - sorted[3 &* s &+ 2]
-                                let d2 = ddx * ddx + ddy * ddy + ddz * ddz
-                                if d2 > cutoffHigh { continue }
-                                let d = d2.squareRoot()
-                                guard d2 < cutoffLow || d <= cutoff else { continue }
-                                let j = order[s]
-                                if Int(j) == i { continue }
-                                nearJ[nearCount] = j
-                                nearD[nearCount] = d
-                                nearCount &+= 1
-                            }
+                        forEachPoint(cx, cy, cz, shell, xi, yi, zi) { s, d2 in
+                            guard d2 <= cutoffHigh else { return }
+                            let d = d2.squareRoot()
+                            let j = order[s]
+                            guard d2 < cutoffLow || d <= cutoff, Int(j) != i else { return }
+                            nearJ[nearCount] = j
+                            nearD[nearCount] = d
+                            nearCount &+= 1
                         }
                     }
                     // radius row: j > i, sorted by j (rows are short: insertion sort)
@@ -161,19 +169,10 @@ public enum ResidueGraphs {
                 if !knnDone {
                     var shell = 0
                     while true {
-                        let runCount = shellRuns(cx, cy, cz, shell)
-                        for run in 0..<runCount {
-                            var s = runs.lower(run)
-                            let end = runs.upper(run)
-                            while s < end {
-                                defer { s &+= 1 }
-                                let ddx = xi - sorted[3 &* s], ddy = yi - sorted[3 &* s &+ 1], ddz = zi - sorted[3 &* s &+ 2]
-                                let d2 = ddx * ddx + ddy * ddy + ddz * ddz
-                                if d2 > top.limit { continue }
-                                let j = Int(order[s])
-                                if j == i { continue }
-                                top.insert(d2.squareRoot(), j)
-                            }
+                        forEachPoint(cx, cy, cz, shell, xi, yi, zi) { s, d2 in
+                            let j = Int(order[s])
+                            guard d2 <= top.limit, j != i else { return }
+                            top.insert(d2.squareRoot(), j)
                         }
                         if shell >= maxShell { break }
                         if top.filled == k {
