@@ -107,8 +107,7 @@ public struct MoleculeTokenizeStage: Stage {
 
     /// A plain `.sdf`/`.mol` file of more than `records_per_item` records becomes one unit per part
     /// of that many records: id `<input id>@<first record>`, fields `sdf_part` (byte range, first
-    /// record, first line), `sdf_input` (the input's id) and `sdf_records` (the file's count).
-    /// Record ids stay `<input id>#<record>`. A large `.sdf.gz` is first inflated once into
+    /// record, first line) and `sdf_input` (the input's id). Record ids stay `<input id>#<record>`. A large `.sdf.gz` is first inflated once into
     /// `$TMPDIR/bioembed-sdf/` (named by the file's path, size and time, so a resumed run finds it;
     /// field `sdf_plain`), and removed after its last part; a corrupt stream is read whole as before.
     public func workUnits(for item: ManifestItem) -> [ManifestItem] {
@@ -126,7 +125,7 @@ public struct MoleculeTokenizeStage: Stage {
             plain = PathText.joined(NSTemporaryDirectory(), "bioembed-sdf/" + name)
             guard FileManager.default.fileExists(atPath: plain) || SDFReader.inflate(path, to: plain) else { return [item] }
         }
-        guard let (parts, records) = SDFReader.parts(path: plain, recordsPerPart: configuration.recordsPerItem), parts.count > 1 else {
+        guard let parts = SDFReader.parts(path: plain, recordsPerPart: configuration.recordsPerItem)?.parts, parts.count > 1 else {
             if compressed { try? FileManager.default.removeItem(atPath: plain) }
             return [item]
         }
@@ -134,7 +133,6 @@ public struct MoleculeTokenizeStage: Stage {
             var fields = item.fields
             fields["sdf_part"] = "\(part.bytes.lowerBound) \(part.bytes.upperBound) \(part.firstRecord) \(part.firstLine)"
             fields["sdf_input"] = item.id
-            fields["sdf_records"] = String(records)
             if compressed {
                 fields["sdf_plain"] = plain
                 if k == parts.count - 1 { fields["sdf_plain_last"] = "1" }

@@ -48,11 +48,7 @@ public enum Selfies {
 
     /// `encode(strict: true)`, falling back to `strict: false` as the 3D-MolT5 tokenizer does.
     public static func encodeLikeReference(_ smiles: String) throws(SelfiesError) -> String {
-        do {
-            return try encode(smiles, strict: true)
-        } catch {
-            return try encode(smiles, strict: false)
-        }
+        try encodeTokensLikeReference(smiles).selfies
     }
 
     /// The symbols of a SELFIES string: `[...]` tokens and `.` (`split_selfies`). A hanging `[`
