@@ -139,6 +139,35 @@ func protein3Di(directory: String) throws {
           "residues_per_s": Double(residues) / seconds])
 }
 
+/// Single-threaded time per phase of `protein tokenize` (read+inflate, parse, chain extraction,
+/// 3Di, graphs, record assembly) over a folder, to see where the end-to-end time goes.
+func proteinPhases(directory: String) throws {
+    let files = try structureFiles(directory)
+    let stage = ProteinTokenizeStage(.init())
+    let encoder = Foldseek3DiEncoder()
+    var t = [Double](repeating: 0, count: 6)
+    var residues = 0
+    for f in files {
+        var t0 = now()
+        let bytes = try CompressedFileReader.readAll(f)
+        var t1 = now(); t[0] += t1 - t0; t0 = t1
+        let model = try bytes.withUnsafeBufferPointer { try StructureReader.parse($0, file: f, format: StructureFormat.fromName(f), allModels: false) }
+        t1 = now(); t[1] += t1 - t0
+        if ProcessInfo.processInfo.environment["PHASES_FILES"] != nil { StandardError.write("\(f) \(bytes.count) \(t1 - t0)\n") }
+        t0 = t1
+        let chains = ChainExtractor.chains(model)
+        t1 = now(); t[2] += t1 - t0; t0 = t1
+        for c in chains where c.count >= 4 { _ = encoder.encode(n: c.n, ca: c.ca, c: c.c, cb: c.cb); residues += c.count }
+        t1 = now(); t[3] += t1 - t0; t0 = t1
+        for c in chains where c.count >= 4 { _ = ResidueGraphs.graphs(positions: c.ca, cutoff: 8, k: 10) }
+        t1 = now(); t[4] += t1 - t0; t0 = t1
+        for c in chains where c.count >= 4 { _ = stage.record(id: f, file: f, chain: c) }
+        t1 = now(); t[5] += t1 - t0
+    }
+    json(["case": "protein-phases", "files": files.count, "residues": residues, "read_s": t[0], "parse_s": t[1], "extract_s": t[2],
+          "tdi_s": t[3], "graphs_s": t[4], "record_s": t[5]])
+}
+
 let arguments = CommandLine.arguments
 do {
     switch arguments.count > 1 ? arguments[1] : "" {
@@ -163,6 +192,8 @@ do {
         json(["case": "protein-graphs", "residues": chains.reduce(0) { $0 + $1.count }, "seconds": now() - t0])
     case "protein-3di" where arguments.count == 3:
         try protein3Di(directory: arguments[2])
+    case "protein-phases" where arguments.count == 3:
+        try proteinPhases(directory: arguments[2])
     case "fmri-group" where arguments.count == 4:
         try fmriGroup(path: arguments[2], kind: arguments[3])
     case "h5write" where arguments.count == 6:

@@ -58,7 +58,8 @@ public enum StageExecutor {
         removeStaleTemporaries(inFolder: partsDirectory)
 
         // 1. Content keys (input hashes are read in parallel, cached by path, size and mtime).
-        let hashes = FileHashCache(location: state + "/hashes.json", hasher: FileDigest.sha256(ofFile:))
+        try? FileManager.default.removeItem(atPath: state + "/hashes.json")   // the JSON cache of earlier versions
+        let hashes = FileHashCache(location: state + "/hashes.txt", hasher: FileDigest.sha256(ofFile:))
         let keyed = keys(for: items, inputOfUnit: inputOfUnit, stage: stage, hashes: hashes, jobs: options.jobs)
         hashes.save()
 

@@ -91,3 +91,45 @@ struct JSONTextTests {
         #expect(JSONText.object([]) == "{}")
     }
 }
+
+struct FileHashCacheTests {
+    /// Hashes come back from the stored cache without re-reading unchanged files; a changed file is
+    /// re-read; entries of deleted files are dropped when the cache is written; paths with spaces
+    /// survive the text format; a malformed line is skipped.
+    @Test func remembersPrunesAndRehashes() throws {
+        let folder = TestSupport.temporaryDirectory("hashcache")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let a = folder + "/a file.txt", b = folder + "/b.txt", store = folder + "/state/hashes.txt"
+        try Data("alpha".utf8).write(to: URL(fileURLWithPath: a))
+        try Data("beta".utf8).write(to: URL(fileURLWithPath: b))
+        final class Counter: @unchecked Sendable { var reads: [String] = []; let lock = NSLock() }
+        let counter = Counter()
+        let hasher: @Sendable (String) throws -> String = { path in
+            counter.lock.lock(); counter.reads.append((path as NSString).lastPathComponent); counter.lock.unlock()
+            return try SHA256.hex(ofFile: path)
+        }
+        let first = FileHashCache(location: store, hasher: hasher)
+        let ha = try first.sha256(of: a), hb = try first.sha256(of: b)
+        #expect(ha == SHA256.hex(Array("alpha".utf8)) && hb == SHA256.hex(Array("beta".utf8)))
+        first.save()
+        #expect(counter.reads == ["a file.txt", "b.txt"])
+
+        // A second run reads nothing; appending junk to the store does not lose the good lines.
+        let handle = try #require(FileHandle(forWritingAtPath: store))
+        handle.seekToEndOfFile(); handle.write(Data("not a cache line\n".utf8)); try handle.close()
+        let second = FileHashCache(location: store, hasher: hasher)
+        #expect(second.count == 2)
+        #expect(try second.sha256(of: a) == ha && second.sha256(of: b) == hb)
+        #expect(counter.reads.count == 2)
+
+        // b changes (size), and a disappears: b is re-read, a's entry is dropped on save.
+        try Data("beta, changed".utf8).write(to: URL(fileURLWithPath: b))
+        try FileManager.default.removeItem(atPath: a)
+        let third = FileHashCache(location: store, hasher: hasher)
+        #expect(try third.sha256(of: b) == SHA256.hex(Array("beta, changed".utf8)))
+        #expect(counter.reads == ["a file.txt", "b.txt", "b.txt"])
+        third.save()
+        let fourth = FileHashCache(location: store, hasher: hasher)
+        #expect(fourth.count == 1)
+    }
+}
