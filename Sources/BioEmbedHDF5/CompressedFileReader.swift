@@ -25,10 +25,13 @@ public final class CompressedFileReader {
         gzbuffer(handle, 1 << 17)
         self.handle = handle
         isCompressed = gzdirect(handle) == 0
-        fast = isCompressed && ProcessInfo.processInfo.environment["BIOEMBED_ZLIB_ONLY"] == nil ? IgzipInflater(path: path) : nil
+        fast = isCompressed && !Self.zlibOnly ? IgzipInflater(path: path) : nil
     }
 
     deinit { gzclose_r(handle) }
+
+    /// `BIOEMBED_ZLIB_ONLY` set: gzip is inflated by zlib, not ISA-L (read once, not per file).
+    private static let zlibOnly = getenv("BIOEMBED_ZLIB_ONLY") != nil
 
     /// Reads up to `buffer.count` bytes; returns 0 at the end. A corrupt stream throws.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(HDF5Error) -> Int {

@@ -15,37 +15,41 @@ public enum ChainExtractor {
         for m in 0..<modelLimit {
             for ch in s.modelChainOffsets[m] ..< s.modelChainOffsets[m + 1] {
                 var chain = ProteinChain(name: s.chainNames[ch], model: s.modelNumbers[m])
+                let firstResidue = s.chainResidueOffsets[ch], endResidue = s.chainResidueOffsets[ch + 1]
+                chain.reserveCapacity(endResidue - firstResidue)
                 var previous: (Int32, UInt8)? = nil
-                for r in s.chainResidueOffsets[ch] ..< s.chainResidueOffsets[ch + 1] {
+                for r in firstResidue ..< endResidue {
                     let seqid = (s.residueNumbers[r], s.insertionCodes[r])
                     defer { previous = seqid }
                     if let p = previous, p == seqid { continue }
                     let entity = s.entityTypes[r]
                     guard entity == .polymer || entity == .unknown else { continue }
-                    var picks = [-1, -1, -1, -1]          // N, CA, C, CB
-                    var occupancy: [Float] = [-.infinity, -.infinity, -.infinity, -.infinity]
-                    var altloc = false
-                    for a in s.residueAtomOffsets[r] ..< s.residueAtomOffsets[r + 1] {
-                        if s.altlocs[a] != 0 { altloc = true }
-                        let slot: Int
-                        switch s.atomNames[a] {
-                        case .n: slot = 0
-                        case .ca: slot = 1
-                        case .c: slot = 2
-                        case .cb: slot = 3
-                        default: continue
-                        }
+                    // picked atom (-1: none) and its occupancy, for N, CA, C and CB
+                    var pickN = -1, pickCA = -1, pickC = -1, pickCB = -1
+                    var occN = -Float.infinity, occCA = -Float.infinity, occC = -Float.infinity, occCB = -Float.infinity
+                    func choose(_ pick: inout Int, _ best: inout Float, _ a: Int) {
                         switch policy {
-                        case .first: if picks[slot] < 0 { picks[slot] = a }
-                        case .last: picks[slot] = a
+                        case .first: if pick < 0 { pick = a }
+                        case .last: pick = a
                         case .occupancy:
-                            if picks[slot] < 0 || s.occupancies[a] > occupancy[slot] {
-                                picks[slot] = a
-                                occupancy[slot] = s.occupancies[a]
+                            if pick < 0 || s.occupancies[a] > best {
+                                pick = a
+                                best = s.occupancies[a]
                             }
                         }
                     }
-                    guard picks[1] >= 0 else { continue }
+                    var altloc = false
+                    for a in s.residueAtomOffsets[r] ..< s.residueAtomOffsets[r + 1] {
+                        if s.altlocs[a] != 0 { altloc = true }
+                        switch s.atomNames[a] {
+                        case .n: choose(&pickN, &occN, a)
+                        case .ca: choose(&pickCA, &occCA, a)
+                        case .c: choose(&pickC, &occC, a)
+                        case .cb: choose(&pickCB, &occCB, a)
+                        default: continue
+                        }
+                    }
+                    guard pickCA >= 0 else { continue }
                     chain.residueNames.append(s.residueNames[r])
                     chain.residueNumbers.append(s.residueNumbers[r])
                     chain.insertionCodes.append(s.insertionCodes[r])
@@ -56,10 +60,10 @@ public enum ChainExtractor {
                         if a >= 0 { array.append(s.x[a]); array.append(s.y[a]); array.append(s.z[a]) }
                         else { array.append(.nan); array.append(.nan); array.append(.nan) }
                     }
-                    put(&chain.n, picks[0])
-                    put(&chain.ca, picks[1])
-                    put(&chain.c, picks[2])
-                    put(&chain.cb, picks[3])
+                    put(&chain.n, pickN)
+                    put(&chain.ca, pickCA)
+                    put(&chain.c, pickC)
+                    put(&chain.cb, pickCB)
                 }
                 if chain.count > 0 { result.append(chain) }
             }

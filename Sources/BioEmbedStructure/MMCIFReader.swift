@@ -124,7 +124,15 @@ public enum MMCIFReader {
                 }
                 var firstModel: Range<Int>? = nil
                 var storing = true
+                let keptColumns = table.tags.count
+                let loopStart = t.start
                 while t.kind == .value {
+                    if count == width && keptColumns > 0 {
+                        // one row read: room for as many rows as the rest of the file could hold
+                        // (pages never written cost nothing), instead of growing by copies
+                        let rowBytes = max(t.start - loopStart, 1)
+                        table.values.reserveCapacity(keptColumns * ((bytes.count - loopStart) / rowBytes + 1))
+                    }
                     if column == modelColumn && storing {
                         if let first = firstModel {
                             if !bytes[first].elementsEqual(bytes[t.start..<t.end]) {
@@ -199,7 +207,7 @@ public enum MMCIFReader {
         let useEntities = !entityTypes.isEmpty && cEntity != nil
         var entityCache: [UInt64: EntityType] = [:]
 
-        var builder = StructureBuilder()
+        var builder = StructureBuilder(expectedAtoms: t.rows)
         let width = t.tags.count
         var modelsSeen = 0
         var currentModel: Int32 = .min

@@ -11,7 +11,7 @@
 public enum PDBReader {
     /// Parses `bytes` (the whole decompressed file). `file` is used in messages.
     public static func read(_ bytes: UnsafeBufferPointer<UInt8>, file: String, allModels: Bool) throws(StructureError) -> StructureModel {
-        var builder = StructureBuilder()
+        var builder = StructureBuilder(expectedAtoms: min(bytes.count / 81 + 16, 1 << 20))
         var lineNumber = 0
         var position = 0
         let count = bytes.count
@@ -52,7 +52,7 @@ public enum PDBReader {
                 let chain = PackedName(trimming: bytes, p + 20, p + 22)
                 if builder.selectChain(chain) {
                     afterTer = builder.existingChainFirstEntity(chain).map { $0 == .polymer } ?? false
-                    if builder.models[builder.models.count - 1].chains[builder.currentChain].residues.count == 0 { afterTer = false }
+                    if builder.currentChainIsEmpty { afterTer = false }
                 }
                 guard let number = parseResidueNumber(bytes, p + 22, p + 26) else {
                     throw .malformedLine(file: file, line: lineNumber, expected: "a residue number in columns 23–26", found: quoted(bytes, p + 22, p + 26))

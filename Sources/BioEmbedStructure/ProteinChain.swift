@@ -25,5 +25,20 @@ public struct ProteinChain: Sendable {
     }
 
     public var count: Int { residueNumbers.count }
+
+    /// Room for `residues` residues in every table.
+    public mutating func reserveCapacity(_ residues: Int) {
+        residueNames.reserveCapacity(residues)
+        residueNumbers.reserveCapacity(residues)
+        insertionCodes.reserveCapacity(residues)
+        isHetero.reserveCapacity(residues)
+        hadAltloc.reserveCapacity(residues)
+        sequence.reserveCapacity(residues)
+        n.reserveCapacity(residues * 3)
+        ca.reserveCapacity(residues * 3)
+        c.reserveCapacity(residues * 3)
+        cb.reserveCapacity(residues * 3)
+    }
+
     public var sequenceString: String { String(decoding: sequence, as: UTF8.self) }
 }

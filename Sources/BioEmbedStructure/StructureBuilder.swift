@@ -3,8 +3,14 @@
 /// Models are opened in file order; inside a model a chain *part* starts whenever the chain id
 /// changes, and parts with the same id are merged into the first chain of that id (gemmi's
 /// `merge_chain_parts`). Inside a part, atoms with the same (number, insertion code, name) join
-/// one residue even when not consecutive (gemmi's residue map). Cost: O(atoms) with one hash
-/// lookup per residue change.
+/// one residue even when not consecutive (gemmi's residue map).
+///
+/// Atoms are appended straight into the output's struct-of-arrays tables, with the residue each
+/// belongs to; residues are kept in creation order with their chain. `build` reorders only when the
+/// file was out of order (a chain split by another chain, a residue's atoms interleaved with
+/// another's): for ordinary files the tables are handed over without a copy. The residue map of a
+/// part is built only when a residue key is not beyond the part's last one (residue numbers going
+/// back, insertion codes), so files numbered upwards need no hash lookups. Cost: O(atoms).
 struct StructureBuilder {
     struct ResidueKey: Hashable {
         var number: Int32
@@ -12,49 +18,58 @@ struct StructureBuilder {
         var name: UInt32
     }
 
-    struct ResidueDraft {
-        var name: PackedName
-        var number: Int32
-        var icode: UInt8
-        var het: Bool
-        var entity: EntityType
-        var atoms: [Int32] = []
-    }
-
-    struct ChainDraft {
-        var name: PackedName
-        var residues: [ResidueDraft] = []
-    }
-
     struct ModelDraft {
         var number: Int
-        var chains: [ChainDraft] = []
+        /// Global indices of this model's chains are `firstChain ..< firstChain + chainCount`.
+        var firstChain: Int
         var chainIndex: [PackedName: Int] = [:]
     }
 
-    var models: [ModelDraft] = []
-    // Raw atoms
-    var atomNames: [PackedName] = []
-    var altlocs: [UInt8] = []
-    var occupancies: [Float] = []
-    var xs: [Double] = []
-    var ys: [Double] = []
-    var zs: [Double] = []
-    var lines: [Int32] = []
+    private(set) var models: [ModelDraft] = []
+    // Chains (global, in creation order; models' chains are contiguous)
+    private var chainNames: [PackedName] = []
+    private var chainFirstResidue: [Int32] = []
+    // Residues in creation order
+    private var residueNames: [PackedName] = []
+    private var residueNumbers: [Int32] = []
+    private var insertionCodes: [UInt8] = []
+    private var isHetero: [Bool] = []
+    private var entityTypes: [EntityType] = []
+    private var residueChain: [Int32] = []
+    // Atoms in file order
+    private var atoms = StructureModel()
+    private var atomResidue: [Int32] = []
 
-    /// Current chain (index in the current model) and residue (index in that chain), -1 if none.
+    /// Current chain (global index) and residue (creation index), -1 if none.
     private(set) var currentChain = -1
     private(set) var currentResidue = -1
     private var currentChainName = PackedName(raw: 0)
-    private var residueMap: [ResidueKey: Int] = [:]
-    /// Residue index in the current chain where the current part starts.
-    private(set) var partStart = 0
+    /// First residue (creation index) of the current part.
+    private var partStart = 0
+    private var residueMap: [ResidueKey: Int32] = [:]
+    private var mapBuilt = false
     private var lastKey = ResidueKey(number: .min, icode: 0, name: 0)
+
+    /// `expectedAtoms`: a capacity hint (the tables grow past it as needed).
+    init(expectedAtoms: Int = 0) {
+        guard expectedAtoms > 0 else { return }
+        atoms.atomNames.reserveCapacity(expectedAtoms)
+        atoms.altlocs.reserveCapacity(expectedAtoms)
+        atoms.occupancies.reserveCapacity(expectedAtoms)
+        atoms.x.reserveCapacity(expectedAtoms)
+        atoms.y.reserveCapacity(expectedAtoms)
+        atoms.z.reserveCapacity(expectedAtoms)
+        atoms.atomLines.reserveCapacity(expectedAtoms)
+        atomResidue.reserveCapacity(expectedAtoms)
+    }
 
     var hasModel: Bool { !models.isEmpty }
 
+    /// Whether the current chain has no residue yet.
+    var currentChainIsEmpty: Bool { currentChain < 0 || chainFirstResidue[currentChain] < 0 }
+
     mutating func beginModel(_ number: Int) {
-        models.append(ModelDraft(number: number))
+        models.append(ModelDraft(number: number, firstChain: chainNames.count))
         endPart()
     }
 
@@ -62,7 +77,13 @@ struct StructureBuilder {
     mutating func endPart() {
         currentChain = -1
         currentResidue = -1
-        residueMap.removeAll(keepingCapacity: true)
+        startPart()
+    }
+
+    private mutating func startPart() {
+        partStart = residueNames.count
+        if mapBuilt { residueMap.removeAll(keepingCapacity: true) }
+        mapBuilt = false
         lastKey = ResidueKey(number: .min, icode: 0, name: 0)
     }
 
@@ -70,7 +91,8 @@ struct StructureBuilder {
     /// entity type.
     func existingChainFirstEntity(_ name: PackedName) -> EntityType? {
         guard let model = models.last, let index = model.chainIndex[name] else { return nil }
-        return model.chains[index].residues.first?.entity
+        let first = chainFirstResidue[index]
+        return first >= 0 ? entityTypes[Int(first)] : nil
     }
 
     /// Switches to chain `name` (a new part if it differs from the current one). Returns true
@@ -83,15 +105,14 @@ struct StructureBuilder {
         if let index = models[m].chainIndex[name] {
             currentChain = index
         } else {
-            models[m].chains.append(ChainDraft(name: name))
-            currentChain = models[m].chains.count - 1
+            currentChain = chainNames.count
+            chainNames.append(name)
+            chainFirstResidue.append(-1)
             models[m].chainIndex[name] = currentChain
         }
         currentChainName = name
-        partStart = models[m].chains[currentChain].residues.count
-        residueMap.removeAll(keepingCapacity: true)
         currentResidue = -1
-        lastKey = ResidueKey(number: .min, icode: 0, name: 0)
+        startPart()
         return true
     }
 
@@ -100,80 +121,146 @@ struct StructureBuilder {
     mutating func selectResidue(number: Int32, icode: UInt8, name: PackedName, het: Bool, entity: EntityType) -> Bool {
         let key = ResidueKey(number: number, icode: icode, name: name.raw)
         if currentResidue >= 0 && key == lastKey { return false }
-        lastKey = key
-        let m = models.count - 1
-        if let index = residueMap[key] {
-            currentResidue = index
-            return false
+        let ascending = currentResidue < 0 ? residueNames.count == partStart : number > lastKey.number
+        if !ascending || mapBuilt {
+            if !mapBuilt {
+                for r in partStart ..< residueNames.count {
+                    let k = ResidueKey(number: residueNumbers[r], icode: insertionCodes[r], name: residueNames[r].raw)
+                    if residueMap[k] == nil { residueMap[k] = Int32(r) }
+                }
+                mapBuilt = true
+            }
+            if let index = residueMap[key] {
+                lastKey = key
+                currentResidue = Int(index)
+                return false
+            }
         }
-        models[m].chains[currentChain].residues.append(
-            ResidueDraft(name: name, number: number, icode: icode, het: het, entity: entity))
-        currentResidue = models[m].chains[currentChain].residues.count - 1
-        residueMap[key] = currentResidue
+        lastKey = key
+        let index = residueNames.count
+        residueNames.append(name)
+        residueNumbers.append(number)
+        insertionCodes.append(icode)
+        isHetero.append(het)
+        entityTypes.append(entity)
+        residueChain.append(Int32(currentChain))
+        if chainFirstResidue[currentChain] < 0 { chainFirstResidue[currentChain] = Int32(index) }
+        if mapBuilt { residueMap[key] = Int32(index) }
+        currentResidue = index
         return true
     }
 
     mutating func addAtom(name: PackedName, altloc: UInt8, occupancy: Float, x: Double, y: Double, z: Double, line: Int) {
-        let index = Int32(atomNames.count)
-        atomNames.append(name)
-        altlocs.append(altloc)
-        occupancies.append(occupancy)
-        xs.append(x)
-        ys.append(y)
-        zs.append(z)
-        lines.append(Int32(truncatingIfNeeded: line))
-        let m = models.count - 1
-        models[m].chains[currentChain].residues[currentResidue].atoms.append(index)
+        atoms.atomNames.append(name)
+        atoms.altlocs.append(altloc)
+        atoms.occupancies.append(occupancy)
+        atoms.x.append(x)
+        atoms.y.append(y)
+        atoms.z.append(z)
+        atoms.atomLines.append(Int32(truncatingIfNeeded: line))
+        atomResidue.append(Int32(currentResidue))
     }
 
-    /// Sets the entity type of residues `from ..< end` of the current chain.
+    /// Sets the entity type of the residues of the current chain part; returns whether any of
+    /// them is a water.
     mutating func markCurrentPart(_ entity: EntityType, waterCheck: (PackedName) -> Bool) -> Bool {
         guard currentChain >= 0 else { return false }
-        let m = models.count - 1
         var sawWater = false
-        for r in partStart ..< models[m].chains[currentChain].residues.count {
-            models[m].chains[currentChain].residues[r].entity = entity
-            if waterCheck(models[m].chains[currentChain].residues[r].name) { sawWater = true }
+        for r in partStart ..< residueNames.count {
+            entityTypes[r] = entity
+            if waterCheck(residueNames[r]) { sawWater = true }
         }
         return sawWater
     }
 
     mutating func setAllEntities(_ entity: EntityType) {
-        for m in models.indices {
-            for c in models[m].chains.indices {
-                for r in models[m].chains[c].residues.indices { models[m].chains[c].residues[r].entity = entity }
-            }
-        }
+        for r in entityTypes.indices { entityTypes[r] = entity }
     }
 
-    /// Flattens the drafts into the struct-of-arrays model (atoms reordered by residue).
-    func build(modelCountInFile: Int) -> StructureModel {
-        var s = StructureModel()
+    /// The struct-of-arrays model: chains of a model in order of first appearance, a chain's
+    /// residues in order of first appearance, a residue's atoms in file order.
+    consuming func build(modelCountInFile: Int) -> StructureModel {
+        var s = atoms
+        atoms = StructureModel()
         s.modelCountInFile = modelCountInFile
-        s.atomNames.reserveCapacity(atomNames.count)
-        for model in models {
+        let chainCount = chainNames.count
+        let residueCount = residueNames.count
+        // Residue order: stable by chain (a no-op when chains come one after another).
+        var inChainOrder = true
+        for r in 1 ..< max(residueCount, 1) where residueChain[r] < residueChain[r - 1] { inChainOrder = false; break }
+        var residueOffsetOfChain = [Int](repeating: 0, count: chainCount + 1)
+        for r in 0 ..< residueCount { residueOffsetOfChain[Int(residueChain[r]) + 1] += 1 }
+        for c in 0 ..< chainCount { residueOffsetOfChain[c + 1] += residueOffsetOfChain[c] }
+        var rank: [Int32] = []     // creation index → output index (empty: identity)
+        if !inChainOrder {
+            rank = [Int32](repeating: 0, count: residueCount)
+            var next = residueOffsetOfChain
+            for r in 0 ..< residueCount {
+                let c = Int(residueChain[r])
+                rank[r] = Int32(next[c])
+                next[c] += 1
+            }
+        }
+        // Atom order: stable by output residue (a no-op when every residue's atoms are contiguous
+        // and residues come in output order).
+        var atomsInOrder = true
+        var previous: Int32 = -1
+        for a in 0 ..< atomResidue.count {
+            let r = rank.isEmpty ? atomResidue[a] : rank[Int(atomResidue[a])]
+            if r < previous { atomsInOrder = false; break }
+            previous = r
+        }
+        var atomCountOfResidue = [Int](repeating: 0, count: residueCount + 1)
+        for a in 0 ..< atomResidue.count {
+            let r = rank.isEmpty ? Int(atomResidue[a]) : Int(rank[Int(atomResidue[a])])
+            atomCountOfResidue[r + 1] += 1
+        }
+        s.residueAtomOffsets = [Int](repeating: 0, count: residueCount + 1)
+        for r in 0 ..< residueCount { s.residueAtomOffsets[r + 1] = s.residueAtomOffsets[r] + atomCountOfResidue[r + 1] }
+        if !atomsInOrder {
+            var slot = Array(s.residueAtomOffsets.dropLast())
+            var order = [Int](repeating: 0, count: atomResidue.count)   // output position → file position
+            for a in 0 ..< atomResidue.count {
+                let r = rank.isEmpty ? Int(atomResidue[a]) : Int(rank[Int(atomResidue[a])])
+                order[slot[r]] = a
+                slot[r] += 1
+            }
+            func permute<T>(_ values: [T]) -> [T] { order.map { values[$0] } }
+            s.atomNames = permute(s.atomNames)
+            s.altlocs = permute(s.altlocs)
+            s.occupancies = permute(s.occupancies)
+            s.x = permute(s.x)
+            s.y = permute(s.y)
+            s.z = permute(s.z)
+            s.atomLines = permute(s.atomLines)
+        }
+        // Residue tables in output order.
+        if rank.isEmpty {
+            s.residueNames = residueNames
+            s.residueNumbers = residueNumbers
+            s.insertionCodes = insertionCodes
+            s.isHetero = isHetero
+            s.entityTypes = entityTypes
+        } else {
+            var byOutput = [Int](repeating: 0, count: residueCount)
+            for r in 0 ..< residueCount { byOutput[Int(rank[r])] = r }
+            s.residueNames = byOutput.map { residueNames[$0] }
+            s.residueNumbers = byOutput.map { residueNumbers[$0] }
+            s.insertionCodes = byOutput.map { insertionCodes[$0] }
+            s.isHetero = byOutput.map { isHetero[$0] }
+            s.entityTypes = byOutput.map { entityTypes[$0] }
+        }
+        // Models and chains.
+        s.modelNumbers = []
+        s.modelChainOffsets = [0]
+        s.chainNames = []
+        s.chainResidueOffsets = [0]
+        for (m, model) in models.enumerated() {
             s.modelNumbers.append(model.number)
-            for chain in model.chains {
-                s.chainNames.append(chain.name.description)
-                for residue in chain.residues {
-                    s.residueNames.append(residue.name)
-                    s.residueNumbers.append(residue.number)
-                    s.insertionCodes.append(residue.icode)
-                    s.isHetero.append(residue.het)
-                    s.entityTypes.append(residue.entity)
-                    for a in residue.atoms {
-                        let i = Int(a)
-                        s.atomNames.append(atomNames[i])
-                        s.altlocs.append(altlocs[i])
-                        s.occupancies.append(occupancies[i])
-                        s.x.append(xs[i])
-                        s.y.append(ys[i])
-                        s.z.append(zs[i])
-                        s.atomLines.append(lines[i])
-                    }
-                    s.residueAtomOffsets.append(s.atomNames.count)
-                }
-                s.chainResidueOffsets.append(s.residueNames.count)
+            let end = m + 1 < models.count ? models[m + 1].firstChain : chainCount
+            for c in model.firstChain ..< end {
+                s.chainNames.append(chainNames[c].description)
+                s.chainResidueOffsets.append(residueOffsetOfChain[c + 1])
             }
             s.modelChainOffsets.append(s.chainNames.count)
         }
