@@ -190,6 +190,12 @@ do {
         let t0 = now()
         for c in chains { _ = ResidueGraphs.graphs(positions: c.ca, cutoff: 8, k: 10) }
         json(["case": "protein-graphs", "residues": chains.reduce(0) { $0 + $1.count }, "seconds": now() - t0])
+    case "protein-graphs" where arguments.count == 3:
+        var chains: [ProteinChain] = []
+        for f in try structureFiles(arguments[2]) { chains += ChainExtractor.chains(try StructureReader.read(f)) }
+        let t0 = now()
+        for _ in 0..<5 { for c in chains { _ = ResidueGraphs.graphs(positions: c.ca, cutoff: 8, k: 10) } }
+        json(["case": "protein-graphs", "residues": chains.reduce(0) { $0 + $1.count } * 5, "seconds": now() - t0])
     case "protein-3di" where arguments.count == 3:
         try protein3Di(directory: arguments[2])
     case "protein-phases" where arguments.count == 3:

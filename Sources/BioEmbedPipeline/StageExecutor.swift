@@ -10,8 +10,9 @@ import Foundation
 /// and its input files' content hashes (cached by path, size and mtime). Work is committed in
 /// parts (`.bioembed/parts/<output>/part-NNNNN.h5`, each written under a temporary name and
 /// renamed, then its done record `part-NNNNN.json`); a part without its record does not count.
-/// When all inputs are done, the parts (and, with `--resume`, the previous output for inputs
-/// whose key is unchanged) are merged in input order into the output, whose done record
+/// A fresh run also writes each record into the output as it goes (the parts are then only what a
+/// resumed run would use); otherwise, when all inputs are done, the parts (and, with `--resume`,
+/// the previous output for inputs whose key is unchanged) are merged in input order into the output, whose done record
 /// `<output>.done.json` then lists every input with its key. `--resume` skips inputs whose key is
 /// done and redoes only what changed or failed; a run killed at any moment loses at most the
 /// part in progress.
@@ -111,6 +112,43 @@ public enum StageExecutor {
         let itemWorkers = within ? 1 : options.jobs
         var part: PartWriter?
         var wholeOutputPart = false
+        // The output file and its collection. A fresh run of several parts writes it as it goes
+        // (each record also goes to its part, which is what a resumed run would use): the output
+        // is then complete when the last part is, instead of being merged from the parts after
+        // the work. Otherwise it is made by the merge below.
+        struct Output {
+            var file: HDF5File
+            var writer: CollectionWriter?
+            var group: HDF5Group
+            var errors: ErrorLog
+        }
+        func createOutput(copyingWholePart wholePart: String?) throws -> Output {
+            let file = try HDF5File.create(output)
+            try file.writeRootAttributes(schema: "bioembed/\(stage.collection)/\(BioEmbedVersion.layoutVersion)", command: options.command)
+            let writer: CollectionWriter?
+            let group: HDF5Group
+            if let wholePart {
+                // that part's collection is the output, copied as stored (H5Ocopy, no inflate/deflate)
+                let partFile = try HDF5File.open(wholePart)
+                defer { partFile.close() }
+                try file.root.copy(stage.collection, from: partFile.root)
+                group = try file.root.group(stage.collection)
+                writer = nil
+            } else {
+                writer = try CollectionWriter(in: file.root, name: stage.collection, fields: stage.fields)
+                group = writer!.group
+            }
+            for (key, value) in stage.collectionAttributes {
+                // "graph/radius/cutoff": an attribute of a subgroup the fields created
+                if let slash = key.lastIndex(of: "/"), group.contains(String(key[..<slash])) {
+                    try group.group(String(key[..<slash])).setAttribute(String(key[key.index(after: slash)...]), value)
+                } else {
+                    try group.setAttribute(key, value)
+                }
+            }
+            return Output(file: file, writer: writer, group: group, errors: ErrorLog(file: file))
+        }
+        let direct: Output? = cached.isEmpty && todo.count > options.checkpointItems ? try createOutput(copyingWholePart: nil) : nil
         // Items run side by side (`jobs` workers, in input order, at most `window` ahead of the
         // writer) while this thread appends each finished item to the part in input order: writing
         // overlaps the work, and no batch waits for its slowest item.
@@ -158,7 +196,9 @@ public enum StageExecutor {
                         } catch {
                             failures.append(.init(id: record.id, category: ErrorLog.Category.crash.rawValue,
                                                   message: "stage '\(stage.name)' produced an invalid record: \(error)"))
+                            continue
                         }
+                        try direct?.writer?.append(record)
                     case let .failure(id, message):
                         failures.append(.init(id: id, category: ErrorLog.Category.badInput.rawValue, message: message))
                     }
@@ -171,6 +211,14 @@ public enum StageExecutor {
             if let message = entry.message { Diagnostics.debug("\(item.id): \(message)") }
             part!.items.append(entry)
             thisRun[item.id] = entry
+            if let direct {
+                for failure in entry.failures ?? [] {
+                    try direct.errors.append(id: failure.id, stage: stage.name, category: ErrorLog.Category(rawValue: failure.category) ?? .badInput, message: failure.message)
+                }
+                if entry.status == "failed" {
+                    try direct.errors.append(id: item.id, stage: stage.name, category: ErrorLog.Category(rawValue: entry.category ?? "") ?? .crash, message: entry.message ?? "failed")
+                }
+            }
             progress.advance(failed: entry.status == "failed" || entry.failures != nil)
             if part!.isDue || index == todo.count - 1 {
                 sources.append(try part!.commit())
@@ -183,33 +231,11 @@ public enum StageExecutor {
         let mergeStarted = Date()
         Diagnostics.debug("\(stage.name): work \(String(format: "%.2f", mergeStarted.timeIntervalSince(started))) s")
 
-        // 5. Merge, in input order, into the output.
-        let file = try HDF5File.create(output)
-        try file.writeRootAttributes(schema: "bioembed/\(stage.collection)/\(BioEmbedVersion.layoutVersion)", command: options.command)
-        // Every item ran now, into one compressed part: that part's collection is the output, copied
-        // as stored (H5Ocopy, no inflate/deflate). Otherwise records are copied part by part.
+        // 5. Merge, in input order, into the output (unless it was written as the work went).
+        // A fresh run that fit one part: that part's collection is the output, copied as stored.
         let copyWhole = wholeOutputPart && sources.count == 1 && thisRun.count == items.count
-        let writer: CollectionWriter?
-        let group: HDF5Group
-        if copyWhole {
-            let partFile = try HDF5File.open(sources[0])
-            defer { partFile.close() }
-            try file.root.copy(stage.collection, from: partFile.root)
-            group = try file.root.group(stage.collection)
-            writer = nil
-        } else {
-            writer = try CollectionWriter(in: file.root, name: stage.collection, fields: stage.fields)
-            group = writer!.group
-        }
-        for (key, value) in stage.collectionAttributes {
-            // "graph/radius/cutoff": an attribute of a subgroup the fields created
-            if let slash = key.lastIndex(of: "/"), group.contains(String(key[..<slash])) {
-                try group.group(String(key[..<slash])).setAttribute(String(key[key.index(after: slash)...]), value)
-            } else {
-                try group.setAttribute(key, value)
-            }
-        }
-        let errors = ErrorLog(file: file)
+        let made = try direct ?? createOutput(copyingWholePart: copyWhole ? sources[0] : nil)
+        let file = made.file, writer = made.writer, group = made.group, errors = made.errors
         var readers: [Int: (reader: CollectionReader, rows: [String: Int])] = [:]
         var readerOrder: [Int] = []
         var finalItems: [DoneRecord.Item] = []
@@ -223,7 +249,9 @@ public enum StageExecutor {
             run = nil
         }
         for item in items {
-            if let hit = cached[item.id], copyWhole {
+            if direct != nil, let entry = thisRun[item.id] {
+                finalItems.append(entry)
+            } else if let hit = cached[item.id], copyWhole {
                 for failure in hit.item.failures ?? [] {
                     try errors.append(id: failure.id, stage: stage.name, category: ErrorLog.Category(rawValue: failure.category) ?? .badInput, message: failure.message)
                 }

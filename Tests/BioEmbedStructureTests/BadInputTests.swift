@@ -135,10 +135,11 @@ struct BadInputTests {
         }
     }
 
-    /// A run that fits one part has that part copied whole into the output; with a part per input
-    /// the parts are merged record by record. Both give the same collection, compressed alike, and
-    /// the same errors, with one or two workers.
-    @Test func onePartCopiedWholeEqualsManyPartsMerged() throws {
+    /// A run that fits one part has that part copied whole into the output; a fresh run of a part
+    /// per input writes the output as it goes; a resumed run (half the inputs done by an earlier
+    /// run) merges the earlier output and the new parts record by record. All give the same
+    /// collection, compressed alike, and the same errors, with one or two workers.
+    @Test func onePartCopiedWholeEqualsManyPartsWrittenOrMerged() throws {
         let dir = try Self.makeBadFolder()
         for name in ["1A8O.pdb.gz", "5PTI.cif.gz", "1YJP.cif"] {
             let source = TestSupport.fixture("proteins/structures/" + name)
@@ -150,6 +151,15 @@ struct BadInputTests {
             let output = dir + "/out-\(checkpoint)-\(jobs).h5"
             _ = try StageExecutor.execute(AnyStage(ProteinTokenizeStage(.init())), items: items, output: output,
                                           options: RunOptions(jobs: jobs, progress: .off, command: "test", checkpointItems: checkpoint))
+            outputs.append(output)
+        }
+        for jobs in [1, 2] {
+            let output = dir + "/resumed-\(jobs).h5"
+            _ = try StageExecutor.execute(AnyStage(ProteinTokenizeStage(.init())), items: Array(items.prefix(items.count / 2)), output: output,
+                                          options: RunOptions(jobs: jobs, progress: .off, command: "test", checkpointItems: 1))
+            let summary = try StageExecutor.execute(AnyStage(ProteinTokenizeStage(.init())), items: items, output: output,
+                                                    options: RunOptions(jobs: jobs, progress: .off, command: "test", resume: true, checkpointItems: 1))
+            #expect(summary.cached > 0 && summary.cached <= items.count / 2)   // failed inputs are redone
             outputs.append(output)
         }
         func contents(_ path: String) throws -> [String: String] {
