@@ -63,6 +63,7 @@ public enum StageExecutor {
         let hashes = FileHashCache(location: state + "/hashes.txt", hasher: FileDigest.sha256(ofFile:))
         let keyed = keys(for: items, inputOfUnit: inputOfUnit, stage: stage, hashes: hashes, jobs: options.jobs)
         hashes.save()
+        Diagnostics.debug("\(stage.name): \(items.count) inputs keyed \(String(format: "%.2f", Date().timeIntervalSince(started))) s after the start")
 
         // 2. What earlier runs already did.
         var sources: [String] = []

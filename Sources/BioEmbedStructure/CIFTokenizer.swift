@@ -90,6 +90,71 @@ struct CIFTokenizer {
         return Token(kind: kind, start: start, end: k, quoted: false, line: line)
     }
 
+    /// Counts the values that come next, up to the first token that is not a value (returned), as
+    /// calling `next()` until then would, but lines that hold only unquoted values (no quote, `#`,
+    /// `_` or leading `;`) are counted eight bytes at a time: the rest of a loop whose values are
+    /// not kept (later models, other categories) is checked for whole rows without tokenizing it.
+    mutating func countValues() throws(StructureError) -> (count: Int, next: Token) {
+        var count = 0
+        let n = bytes.count
+        while true {
+            while position < n, bytes[position] == 0x20 || bytes[position] == 0x09 || bytes[position] == 0x0D { position += 1 }
+            if position < n && bytes[position] == 0x0A {
+                position += 1
+                line += 1
+                while let (values, end) = simpleLine(from: position) {
+                    count += values
+                    position = end
+                    guard end < n else { break }
+                    position += 1   // the newline
+                    line += 1
+                }
+                continue
+            }
+            let token = try next()
+            guard token.kind == .value else { return (count, token) }
+            count += 1
+        }
+    }
+
+    /// The number of values on the line starting at `start`, and where it ends (its newline or the
+    /// end of the buffer), when the line is simple (see `countValues`); nil otherwise.
+    private func simpleLine(from start: Int) -> (values: Int, end: Int)? {
+        let n = bytes.count
+        guard let base = bytes.baseAddress, start < n, bytes[start] != 0x3B else { return nil }
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func equal(_ w: UInt64, _ c: UInt64) -> UInt64 {
+            let v = w ^ (c &* 0x0101_0101_0101_0101)
+            return ~(((v & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | v) & highBits
+        }
+        var values = 0
+        var previousNonBlank: UInt64 = 0   // high bit of the last byte of the previous word, moved to bit 7
+        var k = start
+        while k &+ 8 <= n {
+            let w = UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self)
+            let special = equal(w, 0x27) | equal(w, 0x22) | equal(w, 0x23) | equal(w, 0x5F)
+            let newline = equal(w, 0x0A)
+            let inLine = newline == 0 ? UInt64.max : (newline & (~newline &+ 1)) &- 1   // bytes before the first newline
+            if special & inLine != 0 { return nil }
+            let nonBlank = ~(equal(w, 0x20) | equal(w, 0x09) | equal(w, 0x0D) | newline) & highBits & inLine
+            values &+= (nonBlank & ~(nonBlank << 8 | previousNonBlank)).nonzeroBitCount
+            if newline != 0 { return (values, k &+ newline.trailingZeroBitCount >> 3) }
+            previousNonBlank = (nonBlank >> 56) & 0x80
+            k &+= 8
+        }
+        // the last few bytes, one at a time
+        var inValue = previousNonBlank != 0
+        while k < n && bytes[k] != 0x0A {
+            let b = bytes[k]
+            if b == 0x27 || b == 0x22 || b == 0x23 || b == 0x5F { return nil }
+            let blank = b == 0x20 || b == 0x09 || b == 0x0D
+            if !blank && !inValue { values += 1 }
+            inValue = !blank
+            k += 1
+        }
+        return (values, k)
+    }
+
     /// Case-insensitive prefix match.
     func matches(_ start: Int, _ end: Int, _ keyword: StaticString) -> Bool {
         let count = keyword.utf8CodeUnitCount

@@ -143,7 +143,14 @@ public enum MMCIFReader {
                             firstModel = t.start..<t.end
                         }
                     }
-                    if storing && keep[column] { table.values.append(Value(t)) }
+                    if !storing || cat == 0 {
+                        // nothing more of this loop is kept: only its value count matters
+                        let rest = try tokenizer.countValues()
+                        count += 1 + rest.count
+                        t = rest.next
+                        break
+                    }
+                    if keep[column] { table.values.append(Value(t)) }
                     count += 1
                     column += 1
                     if column == width { column = 0 }
