@@ -144,6 +144,35 @@ struct StructureReaderTests {
         #expect(withUncertainty.withUnsafeBufferPointer { CIFNumber.parse($0, 0, $0.count) } == 1.234)
     }
 
+    /// The PDB `%8.3f` coordinate shortcut gives the bits of the general parser (and of
+    /// `Double(String)`) for every value it accepts, accepts every `%8.3f` field, and declines
+    /// anything else (other widths of fraction, junk, blanks), which then goes to the general parser.
+    @Test func pdbCoordinateShortcutAgreesWithTheGeneralParser() {
+        var rng = TestSupport.SplitMix(seed: 8)
+        var fields = ["   0.000", "  -0.000", "-999.999", "9999.999", "   -.123", "  12.34 ", " 12.3456", "  1e-3  ", "        ",
+                      "  ab.cde", "- 12.345", "  12,345", "  +1.250", "1234.5678"]
+        for _ in 0..<50_000 {
+            let value = rng.nextDouble() * (abs(rng.nextDouble()) < 0.5 ? 10 : 9_999.999)
+            let thousandths = Int((value * 1000).rounded())
+            let magnitude = abs(thousandths)
+            var text = "\(magnitude / 1000).\(String(repeating: "0", count: 3 - String(magnitude % 1000).count))\(magnitude % 1000)"
+            if thousandths < 0 { text = "-" + text }
+            guard text.count <= 8 else { continue }
+            fields.append(String(repeating: " ", count: 8 - text.count) + text)
+        }
+        for field in fields {
+            let bytes = Array(field.utf8) + Array(repeating: UInt8(ascii: " "), count: max(0, 8 - field.utf8.count))
+            let (fast, general) = bytes.withUnsafeBufferPointer { ($0.baseAddress.flatMap { PDBReader.coordinate($0) }, PDBReader.parseDecimal($0, 0, 8)) }
+            let trimmed = field.trimmingCharacters(in: .whitespaces)
+            let isPDBFormat = trimmed.range(of: #"^-?[0-9]{1,4}\.[0-9]{3}$"#, options: .regularExpression) != nil && field.utf8.count == 8
+            if isPDBFormat {
+                #expect(fast?.bitPattern == general?.bitPattern && fast?.bitPattern == Double(trimmed)?.bitPattern, "'\(field)'")
+            } else {
+                #expect(fast == nil || fast?.bitPattern == general?.bitPattern, "'\(field)'")
+            }
+        }
+    }
+
     @Test func altlocPolicies() throws {
         var lines = Self.chainLines("A", 5)
         // residue 3: CA in two altlocs, B has the higher occupancy
