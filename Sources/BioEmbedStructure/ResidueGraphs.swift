@@ -71,12 +71,16 @@ public enum ResidueGraphs {
         let sorted = UnsafeMutablePointer<Double>.allocate(capacity: 3 * max(m, 1))
         // the neighbours within the cutoff of one point (at most n − 1), then all edges
         let nearJ = UnsafeMutablePointer<Int32>.allocate(capacity: n), nearD = UnsafeMutablePointer<Double>.allocate(capacity: n)
+        // the other points of those cells (their squared distances), for points with few neighbours
+        let farS = UnsafeMutablePointer<Int32>.allocate(capacity: n), farD2 = UnsafeMutablePointer<Double>.allocate(capacity: n)
+        var farCount = 0
         let rowJ = UnsafeMutablePointer<Int32>.allocate(capacity: n), rowD = UnsafeMutablePointer<Double>.allocate(capacity: n)
         var edges = GrowableBuffer<Int32>(), edgeDistances = GrowableBuffer<Double>()
         var top = TopK(k: max(k, 1))
         var runs = RunList()
         defer {
             sorted.deallocate(); nearJ.deallocate(); nearD.deallocate(); rowJ.deallocate(); rowD.deallocate()
+            farS.deallocate(); farD2.deallocate()
             edges.deallocate(); edgeDistances.deallocate(); top.deallocate(); runs.deallocate()
         }
         positions.withUnsafeBufferPointer { p in
@@ -133,12 +137,20 @@ public enum ResidueGraphs {
                 let xi = p[3 * i], yi = p[3 * i + 1], zi = p[3 * i + 2]
                 top.reset()
                 var knnDone = k == 0
+                var firstShell = 0   // shells below it are already in `top`
                 if useRadius {
                     // every other point within the cutoff, from the 27 cells around i
                     var nearCount = 0
+                    farCount = 0
                     for shell in 0...1 {
                         forEachPoint(cx, cy, cz, shell, xi, yi, zi) { s, d2 in
-                            guard d2 <= cutoffHigh else { return }
+                            guard d2 <= cutoffHigh else {
+                                // kept in case fewer than k are within the cutoff (no second scan)
+                                farS[farCount] = Int32(truncatingIfNeeded: s)
+                                farD2[farCount] = d2
+                                farCount &+= 1
+                                return
+                            }
                             let d = d2.squareRoot()
                             let j = order[s]
                             guard d2 < cutoffLow || d <= cutoff, Int(j) != i else { return }
@@ -161,19 +173,31 @@ public enum ResidueGraphs {
                         edges.append(rowJ[a])
                         edgeDistances.append(rowD[a])
                     }
-                    if k > 0 && nearCount >= k {
+                    if k > 0 {
                         for a in 0..<nearCount { top.insert(nearD[a], Int(nearJ[a])) }
-                        knnDone = true
+                        if nearCount >= k {
+                            knnDone = true
+                        } else {
+                            // the rest of the 27 cells, then larger shells if needed
+                            for a in 0..<farCount where farD2[a] <= top.limit {
+                                top.insert(farD2[a].squareRoot(), Int(order[Int(farS[a])]))
+                            }
+                            firstShell = 1
+                        }
                     }
                 }
                 if !knnDone {
-                    var shell = 0
+                    var shell = firstShell
+                    var scanned = firstShell > 0   // shell `firstShell` is in `top` already
                     while true {
-                        forEachPoint(cx, cy, cz, shell, xi, yi, zi) { s, d2 in
-                            let j = Int(order[s])
-                            guard d2 <= top.limit, j != i else { return }
-                            top.insert(d2.squareRoot(), j)
+                        if !scanned {
+                            forEachPoint(cx, cy, cz, shell, xi, yi, zi) { s, d2 in
+                                let j = Int(order[s])
+                                guard d2 <= top.limit, j != i else { return }
+                                top.insert(d2.squareRoot(), j)
+                            }
                         }
+                        scanned = false
                         if shell >= maxShell { break }
                         if top.filled == k {
                             // distance from point i to the nearest face of the searched cube that has

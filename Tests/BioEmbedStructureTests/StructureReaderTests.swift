@@ -258,6 +258,35 @@ struct StructureReaderTests {
             #expect(both.edges == ResidueGraphs.radius(positions: positions, cutoff: cutoff).edges, "cutoff \(cutoff)")
             #expect(both.neighbors == ResidueGraphs.knn(positions: positions, k: kk).indices, "k \(kk)")
         }
+        // sparse and clustered points (isolated ones need shells beyond the 27 cells), some on a
+        // 1 Å lattice (exact ties), against brute force for the one-pass search
+        var sparse: [Double] = []
+        for c in 0..<40 {
+            let center = (0..<3).map { _ in rng.nextDouble() * 60 }
+            let members = c % 4 == 0 ? 1 : 1 + Int(abs(rng.nextDouble()) * 12)
+            for _ in 0..<members {
+                for axis in 0..<3 {
+                    let v = center[axis] + rng.nextDouble() * 4
+                    sparse.append(c % 3 == 0 ? v.rounded() : v)
+                }
+            }
+        }
+        let m = sparse.count / 3
+        func ds(_ i: Int, _ j: Int) -> Double {
+            let dx = sparse[3 * i] - sparse[3 * j], dy = sparse[3 * i + 1] - sparse[3 * j + 1], dz = sparse[3 * i + 2] - sparse[3 * j + 2]
+            return (dx * dx + dy * dy + dz * dz).squareRoot()
+        }
+        for (cutoff, kk) in [(8.0, 10), (6.0, 16), (10.0, 4)] {
+            let both = ResidueGraphs.graphs(positions: sparse, cutoff: cutoff, k: kk)
+            var edges: [Int32] = []
+            for i in 0..<m { for j in (i + 1)..<m where ds(i, j) <= cutoff { edges += [Int32(i), Int32(j)] } }
+            #expect(both.edges == edges, "sparse, cutoff \(cutoff)")
+            for i in 0..<m {
+                var row = (0..<m).filter { $0 != i }.sorted { (ds(i, $0), $0) < (ds(i, $1), $1) }.prefix(kk).map(Int32.init)
+                row += [Int32](repeating: -1, count: kk - row.count)
+                #expect(Array(both.neighbors[(i * kk)..<((i + 1) * kk)]) == row, "sparse, k \(kk), point \(i)")
+            }
+        }
         // exact ties go to the lower index: points on a cube around the origin
         let tie: [Double] = [0, 0, 0, 2, 0, 0, -2, 0, 0, 0, 2, 0, 0, -2, 0, 0, 0, 2, 0, 0, -2]
         #expect(Array(ResidueGraphs.knn(positions: tie, k: 3).indices.prefix(3)) == [1, 2, 3])
