@@ -49,8 +49,9 @@ public struct PackedName: Hashable, Sendable, CustomStringConvertible {
     /// Number of characters.
     @inlinable public var count: Int { raw == 0 ? 0 : (32 - raw.leadingZeroBitCount + 7) / 8 }
 
-    public static let n = PackedName("N")
-    public static let ca = PackedName("CA")
-    public static let c = PackedName("C")
-    public static let cb = PackedName("CB")
+    // Constants, not lazily initialised globals (these are compared for every atom).
+    @inlinable public static var n: PackedName { PackedName(raw: 0x4E) }          // "N"
+    @inlinable public static var ca: PackedName { PackedName(raw: 0x4143) }       // "CA"
+    @inlinable public static var c: PackedName { PackedName(raw: 0x43) }          // "C"
+    @inlinable public static var cb: PackedName { PackedName(raw: 0x4243) }       // "CB"
 }

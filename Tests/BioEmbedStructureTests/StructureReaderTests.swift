@@ -144,6 +144,12 @@ struct StructureReaderTests {
         #expect(withUncertainty.withUnsafeBufferPointer { CIFNumber.parse($0, 0, $0.count) } == 1.234)
     }
 
+    @Test func packedNameConstantsAreTheirNames() {
+        #expect(PackedName.n == PackedName("N") && PackedName.ca == PackedName("CA"))
+        #expect(PackedName.c == PackedName("C") && PackedName.cb == PackedName("CB"))
+        #expect(PackedName.ca.description == "CA" && PackedName.cb.count == 2)
+    }
+
     /// The PDB `%8.3f` coordinate shortcut gives the bits of the general parser (and of
     /// `Double(String)`) for every value it accepts, accepts every `%8.3f` field, and declines
     /// anything else (other widths of fraction, junk, blanks), which then goes to the general parser.
