@@ -100,8 +100,9 @@ public final class CollectionWriter {
                 raggedRows[offsets] = rows
             }
         }
-        let extra = Set(record.values.keys).subtracting(fields.map(\.name))
-        if let name = extra.sorted().first {
+        // every field has a value (checked above), so more values than fields means an undeclared one
+        if record.values.count > fields.count,
+           let name = Set(record.values.keys).subtracting(fields.map(\.name)).sorted().first {
             throw HDF5Error.shapeMismatch(file: file, object: object, expected: "only declared fields", found: "undeclared field '\(name)'")
         }
         // Valid: buffer it.
