@@ -13,6 +13,7 @@ public final class CollectionWriter {
 
     private let idsDataset: HDF5Dataset
     private var datasets: [String: HDF5Dataset] = [:]
+    private var appenders: [String: DeflateChunkAppender] = [:]
     private var offsetDatasets: [String: HDF5Dataset] = [:]
     private var offsetTotals: [String: Int64] = [:]
     private var pendingIDs: [String] = []
@@ -38,6 +39,12 @@ public final class CollectionWriter {
                 chunks: Self.chunks(for: field),
                 compressed: field.compressed, appendable: true, stringWidth: field.fixedWidth)
             pendingValues[field.name] = .empty(field.type)
+            if field.compressed && field.type != .string {
+                // numeric compressed fields: whole chunks deflated by ISA-L and written directly
+                appenders[field.name] = DeflateChunkAppender(
+                    dataset: datasets[field.name]!, chunkRows: Self.chunks(for: field)[0], rowWidth: field.rowWidth,
+                    elementSize: field.type.byteWidth)
+            }
             if case let .ragged(offsets, _) = field.layout, offsetDatasets[offsets] == nil {
                 let dataset = try group.createDataset(offsets, type: .int64, shape: [0], chunks: [4096], appendable: true)
                 try dataset.append([Int64(0)])
@@ -180,6 +187,27 @@ public final class CollectionWriter {
         pendingIDs.removeAll(keepingCapacity: true)
         for field in fields {
             let dataset = datasets[field.name]!
+            if let appender = appenders[field.name] {
+                let rows = pendingValues[field.name]!.count / max(field.rowWidth, 1)
+                func feed<T>(_ values: [T]) throws(HDF5Error) {
+                    var failure: HDF5Error?
+                    values.withUnsafeBytes { bytes in
+                        guard let base = bytes.baseAddress else { return }
+                        do throws(HDF5Error) { try appender.append(base, rows: rows) } catch { failure = error }
+                    }
+                    if let failure { throw failure }
+                }
+                switch pendingValues[field.name]! {
+                case let .float32(v): try feed(v)
+                case let .float64(v): try feed(v)
+                case let .int32(v): try feed(v)
+                case let .int64(v): try feed(v)
+                case let .uint8(v): try feed(v)
+                case .strings: break
+                }
+                pendingValues[field.name] = .empty(field.type)
+                continue
+            }
             switch pendingValues[field.name]! {
             case let .float32(v): try dataset.append(v)
             case let .float64(v): try dataset.append(v)
@@ -199,5 +227,8 @@ public final class CollectionWriter {
     }
 
     /// Flushes what is buffered; the collection is then complete.
-    public func finish() throws(HDF5Error) { try flush() }
+    public func finish() throws(HDF5Error) {
+        try flush()
+        for appender in appenders.values { try appender.finish() }
+    }
 }
