@@ -63,7 +63,10 @@ public enum InputDiscovery {
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
             let name = (relative as NSString).lastPathComponent
             if name.hasPrefix(".") { continue }
-            if !extensions.isEmpty && !extensions.contains(where: { name.lowercased().hasSuffix($0) }) { continue }
+            if !extensions.isEmpty {
+                let lower = name.lowercased()
+                if !extensions.contains(where: { lower.hasSuffix($0) }) { continue }
+            }
             files.append((path, relative))
         }
         return files.sorted { $0.1 < $1.1 }
