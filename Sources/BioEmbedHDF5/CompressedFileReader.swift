@@ -7,7 +7,8 @@ import Foundation
 /// block whatever the file size.
 public final class CompressedFileReader {
     public let path: String
-    private let handle: gzFile
+    /// zlib's reader: plain files, and gzip files when ISA-L is not used.
+    private let handle: gzFile?
     /// ISA-L inflater for gzip files (about 4× zlib); zlib reads everything else.
     private let fast: IgzipInflater?
     /// Whether the file is gzip-compressed.
@@ -19,16 +20,30 @@ public final class CompressedFileReader {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw HDF5Error.missingFile(file: path)
         }
+        // gzip magic (1f 8b) read directly, so a gzip file is opened once, by ISA-L, not also by zlib
+        var magic: (UInt8, UInt8) = (0, 0)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            _ = withUnsafeMutableBytes(of: &magic) { Glibc.read(fd, $0.baseAddress, 2) }
+            close(fd)
+        }
+        let gzip = magic.0 == 0x1F && magic.1 == 0x8B
+        if gzip && !Self.zlibOnly, let inflater = IgzipInflater(path: path) {
+            fast = inflater
+            handle = nil
+            isCompressed = true
+            return
+        }
         guard let handle = gzopen(path, "rb") else {
             throw HDF5Error.call(file: path, object: "/", operation: "gzopen", detail: String(cString: strerror(errno)))
         }
         gzbuffer(handle, 1 << 17)
         self.handle = handle
+        fast = nil
         isCompressed = gzdirect(handle) == 0
-        fast = isCompressed && !Self.zlibOnly ? IgzipInflater(path: path) : nil
     }
 
-    deinit { gzclose_r(handle) }
+    deinit { if let handle { gzclose_r(handle) } }
 
     /// `BIOEMBED_ZLIB_ONLY` set: gzip is inflated by zlib, not ISA-L (read once, not per file).
     private static let zlibOnly = getenv("BIOEMBED_ZLIB_ONLY") != nil
@@ -37,6 +52,7 @@ public final class CompressedFileReader {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(HDF5Error) -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         if let fast { return try fast.read(into: buffer) }
+        guard let handle else { return 0 }
         let n = gzread(handle, base, UInt32(min(buffer.count, Int(Int32.max))))
         var code: Int32 = 0
         let message = gzerror(handle, &code).map { String(cString: $0) } ?? "unknown error"

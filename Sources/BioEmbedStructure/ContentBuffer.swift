@@ -16,17 +16,17 @@ struct ContentBuffer {
     mutating func load(_ path: String) throws {
         let reader = try CompressedFileReader(path)
         var expected = 1 << 16
-        if let handle = FileHandle(forReadingAtPath: path) {
-            defer { try? handle.close() }
-            let size = Int((try? handle.seekToEnd()) ?? 0)
-            if reader.isCompressed && size >= 18 {
-                try? handle.seek(toOffset: UInt64(size - 4))
-                if let tail = try? handle.read(upToCount: 4), tail.count == 4 {
-                    let isize = Int(tail[tail.startIndex]) | Int(tail[tail.startIndex + 1]) << 8
-                        | Int(tail[tail.startIndex + 2]) << 16 | Int(tail[tail.startIndex + 3]) << 24
-                    expected = max(expected, isize + 1)   // ISIZE is mod 2^32; growth covers the rest
-                }
-            } else {
+        // size (and, for gzip, the ISIZE trailer) with plain system calls: no Foundation file handle
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            defer { close(fd) }
+            var status = stat()
+            let size = fstat(fd, &status) == 0 ? Int(status.st_size) : 0
+            var tail = (UInt8(0), UInt8(0), UInt8(0), UInt8(0))
+            if reader.isCompressed && size >= 18, withUnsafeMutableBytes(of: &tail, { pread(fd, $0.baseAddress, 4, off_t(size - 4)) }) == 4 {
+                let isize = Int(tail.0) | Int(tail.1) << 8 | Int(tail.2) << 16 | Int(tail.3) << 24
+                expected = max(expected, isize + 1)   // ISIZE is mod 2^32; growth covers the rest
+            } else if !reader.isCompressed {
                 expected = max(expected, size + 1)
             }
         }
