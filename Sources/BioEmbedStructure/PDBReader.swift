@@ -73,7 +73,8 @@ public enum PDBReader {
                     throw .malformedLine(file: file, line: lineNumber, expected: "x, y, z numbers in columns 31–54", found: quoted(bytes, p + 30, p + 54))
                 }
                 var occupancy: Float = 1
-                if len > 58, let o = parseDecimal(bytes, p + 54, p + min(60, len)) { occupancy = Float(o) }
+                if len >= 60, let o = fixedDecimal(base + p + 54, width: 6, fraction: 2) { occupancy = Float(o) }
+                else if len > 58, let o = parseDecimal(bytes, p + 54, p + min(60, len)) { occupancy = Float(o) }
                 let altByte = bytes[p + 16]
                 builder.addAtom(name: PackedName(trimming: bytes, p + 12, p + 16), altloc: altByte == 0x20 ? 0 : altByte,
                                 occupancy: occupancy, x: x, y: y, z: z, line: lineNumber)
@@ -181,22 +182,38 @@ public enum PDBReader {
     /// thousandths divided by 1000: correctly rounded, as `parseDecimal` gives.
     @inline(__always)
     static func coordinate(_ field: UnsafePointer<UInt8>) -> Double? {
-        let f0 = field[5] &- 0x30, f1 = field[6] &- 0x30, f2 = field[7] &- 0x30
-        guard field[4] == 0x2E, f0 < 10, f1 < 10, f2 < 10 else { return nil }
-        var i = 0
-        while i < 4 && field[i] == 0x20 { i &+= 1 }
-        let negative = i < 4 && field[i] == 0x2D
-        if negative { i &+= 1 }
-        guard i < 4 else { return nil }   // no integer digit ("   -.123" is left to parseDecimal)
-        var value = 0
-        while i < 4 {
+        fixedDecimal(field, width: 8, fraction: 3)
+    }
+
+    /// A right-aligned fixed-point field of `width` columns with `fraction` (1...3) digits after the
+    /// point (`%8.3f` coordinates, `%6.2f` occupancies): blanks, an optional `-`, at least one digit,
+    /// `.`, the fraction digits. nil for anything else.
+    @inline(__always)
+    static func fixedDecimal(_ field: UnsafePointer<UInt8>, width: Int, fraction: Int) -> Double? {
+        let point = width - fraction - 1
+        guard field[point] == 0x2E else { return nil }
+        var scaled = 0
+        var i = point + 1
+        while i < width {
             let d = field[i] &- 0x30
             guard d < 10 else { return nil }
-            value = value &* 10 &+ Int(d)
+            scaled = scaled &* 10 &+ Int(d)
             i &+= 1
         }
-        value = value &* 1000 &+ Int(f0) &* 100 &+ Int(f1) &* 10 &+ Int(f2)
-        let magnitude = Double(value) / 1000
+        i = 0
+        while i < point && field[i] == 0x20 { i &+= 1 }
+        let negative = i < point && field[i] == 0x2D
+        if negative { i &+= 1 }
+        guard i < point else { return nil }   // no integer digit ("   -.123" is left to parseDecimal)
+        var whole = 0
+        while i < point {
+            let d = field[i] &- 0x30
+            guard d < 10 else { return nil }
+            whole = whole &* 10 &+ Int(d)
+            i &+= 1
+        }
+        let unit = fraction == 3 ? 1000.0 : fraction == 2 ? 100.0 : 10.0
+        let magnitude = Double(whole &* Int(unit) &+ scaled) / unit
         return negative ? -magnitude : magnitude
     }
 

@@ -177,6 +177,13 @@ struct StructureReaderTests {
                 #expect(fast == nil || fast?.bitPattern == general?.bitPattern, "'\(field)'")
             }
         }
+        // occupancies (%6.2f) the same way
+        for text in ["  1.00", "  0.50", "  0.00", " -1.25", "999.99", "  1.0 ", "  .50 ", "1.5e-1", "      "] {
+            let bytes = Array(text.utf8)
+            let (fast, general) = bytes.withUnsafeBufferPointer { ($0.baseAddress.flatMap { PDBReader.fixedDecimal($0, width: 6, fraction: 2) }, PDBReader.parseDecimal($0, 0, 6)) }
+            let formatted = text.range(of: #"^ *-?[0-9]+\.[0-9]{2}$"#, options: .regularExpression) != nil
+            #expect(formatted ? fast != nil && fast?.bitPattern == general?.bitPattern : fast == nil, "'\(text)'")
+        }
     }
 
     @Test func altlocPolicies() throws {
