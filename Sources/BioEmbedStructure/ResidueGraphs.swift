@@ -73,6 +73,7 @@ public enum ResidueGraphs {
         let nearJ = UnsafeMutablePointer<Int32>.allocate(capacity: n), nearD = UnsafeMutablePointer<Double>.allocate(capacity: n)
         // the other points of those cells (their squared distances), for points with few neighbours
         let farS = UnsafeMutablePointer<Int32>.allocate(capacity: n), farD2 = UnsafeMutablePointer<Double>.allocate(capacity: n)
+        let nearS = UnsafeMutablePointer<Int32>.allocate(capacity: n)
         var farCount = 0
         let rowJ = UnsafeMutablePointer<Int32>.allocate(capacity: n), rowD = UnsafeMutablePointer<Double>.allocate(capacity: n)
         var edges = GrowableBuffer<Int32>(), edgeDistances = GrowableBuffer<Double>()
@@ -80,7 +81,7 @@ public enum ResidueGraphs {
         var runs = RunList()
         defer {
             sorted.deallocate(); nearJ.deallocate(); nearD.deallocate(); rowJ.deallocate(); rowD.deallocate()
-            farS.deallocate(); farD2.deallocate()
+            farS.deallocate(); farD2.deallocate(); nearS.deallocate()
             edges.deallocate(); edgeDistances.deallocate(); top.deallocate(); runs.deallocate()
         }
         positions.withUnsafeBufferPointer { p in
@@ -139,26 +140,41 @@ public enum ResidueGraphs {
                 var knnDone = k == 0
                 var firstShell = 0   // shells below it are already in `top`
                 if useRadius {
-                    // every other point within the cutoff, from the 27 cells around i
+                    // every other point within the cutoff, from the 27 cells around i: candidates
+                    // are sorted into "within the cutoff (with a margin)" and "the others" without
+                    // a branch (which would mispredict), the others kept in case fewer than k are
+                    // within the cutoff (then no second scan is needed)
                     var nearCount = 0
                     farCount = 0
                     for shell in 0...1 {
                         forEachPoint(cx, cy, cz, shell, xi, yi, zi) { s, d2 in
-                            guard d2 <= cutoffHigh else {
-                                // kept in case fewer than k are within the cutoff (no second scan)
-                                farS[farCount] = Int32(truncatingIfNeeded: s)
-                                farD2[farCount] = d2
-                                farCount &+= 1
-                                return
-                            }
-                            let d = d2.squareRoot()
-                            let j = order[s]
-                            guard d2 < cutoffLow || d <= cutoff, Int(j) != i else { return }
-                            nearJ[nearCount] = j
-                            nearD[nearCount] = d
-                            nearCount &+= 1
+                            let near = d2 <= cutoffHigh
+                            let slot = Int32(truncatingIfNeeded: s)
+                            nearS[nearCount] = slot; nearD[nearCount] = d2
+                            farS[farCount] = slot; farD2[farCount] = d2
+                            nearCount &+= near ? 1 : 0
+                            farCount &+= near ? 0 : 1
                         }
                     }
+                    // the exact test, sqrt(d²) ≤ cutoff; the point itself drops out, and the few
+                    // within the margin but beyond the cutoff join the others
+                    var kept = 0
+                    for a in 0..<nearCount {
+                        let d2 = nearD[a]
+                        let j = order[Int(nearS[a])]
+                        guard Int(j) != i else { continue }
+                        let d = d2.squareRoot()
+                        if d2 < cutoffLow || d <= cutoff {
+                            nearJ[kept] = j
+                            nearD[kept] = d
+                            kept += 1
+                        } else {
+                            farS[farCount] = nearS[a]
+                            farD2[farCount] = d2
+                            farCount += 1
+                        }
+                    }
+                    nearCount = kept
                     // radius row: j > i, sorted by j (rows are short: insertion sort)
                     var rowCount = 0
                     for a in 0..<nearCount where Int(nearJ[a]) > i {
