@@ -24,3 +24,18 @@ extension FieldData {
         }
     }
 }
+
+extension FieldData {
+    /// Removes every value but keeps the storage (a buffer refilled after each flush does not
+    /// grow again from nothing, copying and faulting in fresh pages each time).
+    public mutating func removeAllKeepingCapacity() {
+        switch self {
+        case .float32(var a): self = .float32([]); a.removeAll(keepingCapacity: true); self = .float32(a)
+        case .float64(var a): self = .float64([]); a.removeAll(keepingCapacity: true); self = .float64(a)
+        case .int32(var a): self = .int32([]); a.removeAll(keepingCapacity: true); self = .int32(a)
+        case .int64(var a): self = .int64([]); a.removeAll(keepingCapacity: true); self = .int64(a)
+        case .uint8(var a): self = .uint8([]); a.removeAll(keepingCapacity: true); self = .uint8(a)
+        case .strings(var a): self = .strings([]); a.removeAll(keepingCapacity: true); self = .strings(a)
+        }
+    }
+}

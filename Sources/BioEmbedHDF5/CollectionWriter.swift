@@ -183,6 +183,12 @@ public final class CollectionWriter {
     /// Writes buffered rows to the file.
     public func flush() throws(HDF5Error) {
         guard !pendingIDs.isEmpty else { return }
+        // buffers of an ordinary block keep their storage for the next one; an outsized block (one
+        // huge record) gives it back
+        let keepStorage = pendingBytes <= 2 * flushBytes
+        func reset(_ name: String) {
+            if keepStorage { pendingValues[name]!.removeAllKeepingCapacity() } else { pendingValues[name] = .empty(pendingValues[name]!.type) }
+        }
         try idsDataset.appendStrings(pendingIDs)
         pendingIDs.removeAll(keepingCapacity: true)
         for field in fields {
@@ -205,7 +211,7 @@ public final class CollectionWriter {
                 case let .uint8(v): try feed(v)
                 case .strings: break
                 }
-                pendingValues[field.name] = .empty(field.type)
+                reset(field.name)
                 continue
             }
             switch pendingValues[field.name]! {
@@ -217,7 +223,7 @@ public final class CollectionWriter {
             case let .strings(v):
                 if field.fixedWidth != nil { try dataset.appendFixedStrings(v) } else { try dataset.appendStrings(v) }
             }
-            pendingValues[field.name] = .empty(field.type)
+            reset(field.name)
         }
         for (name, values) in pendingOffsets where !values.isEmpty {
             try offsetDatasets[name]!.append(values)
