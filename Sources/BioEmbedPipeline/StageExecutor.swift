@@ -212,14 +212,7 @@ public enum StageExecutor {
             if let message = entry.message { Diagnostics.debug("\(item.id): \(message)") }
             part!.items.append(entry)
             thisRun[item.id] = entry
-            if let direct {
-                for failure in entry.failures ?? [] {
-                    try direct.errors.append(id: failure.id, stage: stage.name, category: ErrorLog.Category(rawValue: failure.category) ?? .badInput, message: failure.message)
-                }
-                if entry.status == "failed" {
-                    try direct.errors.append(id: item.id, stage: stage.name, category: ErrorLog.Category(rawValue: entry.category ?? "") ?? .crash, message: entry.message ?? "failed")
-                }
-            }
+            if let direct { try logErrors(of: entry, stage: stage.name, into: direct.errors) }
             progress.advance(failed: entry.status == "failed" || entry.failures != nil)
             if part!.isDue || index == todo.count - 1 {
                 sources.append(try part!.commit())
@@ -253,9 +246,7 @@ public enum StageExecutor {
             if direct != nil, let entry = thisRun[item.id] {
                 finalItems.append(entry)
             } else if let hit = cached[item.id], copyWhole {
-                for failure in hit.item.failures ?? [] {
-                    try errors.append(id: failure.id, stage: stage.name, category: ErrorLog.Category(rawValue: failure.category) ?? .badInput, message: failure.message)
-                }
+                try logErrors(of: hit.item, stage: stage.name, into: errors)
                 finalItems.append(hit.item)
             } else if let hit = cached[item.id] {
                 if readers[hit.source] == nil {
@@ -282,12 +273,10 @@ public enum StageExecutor {
                         run = (hit.source, row..<(row + 1))
                     }
                 }
-                for failure in hit.item.failures ?? [] {
-                    try errors.append(id: failure.id, stage: stage.name, category: ErrorLog.Category(rawValue: failure.category) ?? .badInput, message: failure.message)
-                }
+                try logErrors(of: hit.item, stage: stage.name, into: errors)
                 finalItems.append(hit.item)
             } else if let entry = thisRun[item.id] {
-                try errors.append(id: item.id, stage: stage.name, category: ErrorLog.Category(rawValue: entry.category ?? "") ?? .crash, message: entry.message ?? "failed")
+                try logErrors(of: entry, stage: stage.name, into: errors)
                 finalItems.append(entry)
             }
         }
@@ -351,6 +340,17 @@ public enum StageExecutor {
             for input in itemInputs where listed.paths.insert(input.path).inserted { inputs.append(input) }
         }
         return (keys, inputs)
+    }
+
+    /// Writes an input's failures to `/errors`: the outputs it could not make, or the input itself
+    /// when it failed as a whole.
+    private static func logErrors(of entry: DoneRecord.Item, stage: String, into errors: ErrorLog) throws {
+        for failure in entry.failures ?? [] {
+            try errors.append(id: failure.id, stage: stage, category: ErrorLog.Category(rawValue: failure.category) ?? .badInput, message: failure.message)
+        }
+        if entry.status == "failed" {
+            try errors.append(id: entry.id, stage: stage, category: ErrorLog.Category(rawValue: entry.category ?? "") ?? .crash, message: entry.message ?? "failed")
+        }
     }
 
     /// Errors from reading inputs are the input's fault; anything else is a crash of the stage.
