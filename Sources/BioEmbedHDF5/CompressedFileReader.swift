@@ -13,21 +13,32 @@ public final class CompressedFileReader {
     private let fast: IgzipInflater?
     /// Whether the file is gzip-compressed.
     public let isCompressed: Bool
+    /// The content size the file states: for gzip the trailer's ISIZE (the size modulo 2³²; 0 when
+    /// the file is too short to have one), else the file size. A hint for sizing a buffer.
+    public let contentSizeHint: Int
 
     public init(_ path: String) throws(HDF5Error) {
         self.path = path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw HDF5Error.missingFile(file: path)
-        }
-        // gzip magic (1f 8b) read directly, so a gzip file is opened once, by ISA-L, not also by zlib
-        var magic: (UInt8, UInt8) = (0, 0)
+        // one open for the checks: it exists and is not a folder, its size, the gzip magic (1f 8b,
+        // so a gzip file is then opened once more, by ISA-L, and not also by zlib) and trailer
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            _ = withUnsafeMutableBytes(of: &magic) { Glibc.read(fd, $0.baseAddress, 2) }
-            close(fd)
+        guard fd >= 0 else {
+            if errno == ENOENT || errno == ENOTDIR { throw HDF5Error.missingFile(file: path) }
+            throw HDF5Error.call(file: path, object: "/", operation: "open", detail: String(cString: strerror(errno)))
         }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0, (status.st_mode & S_IFMT) != S_IFDIR else { throw HDF5Error.missingFile(file: path) }
+        let size = Int(status.st_size)
+        var magic: (UInt8, UInt8) = (0, 0)
+        _ = withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) }
         let gzip = magic.0 == 0x1F && magic.1 == 0x8B
+        var trailer = (UInt8(0), UInt8(0), UInt8(0), UInt8(0))
+        if gzip && size >= 18, withUnsafeMutableBytes(of: &trailer, { pread(fd, $0.baseAddress, 4, off_t(size - 4)) }) == 4 {
+            contentSizeHint = Int(trailer.0) | Int(trailer.1) << 8 | Int(trailer.2) << 16 | Int(trailer.3) << 24
+        } else {
+            contentSizeHint = gzip ? 0 : size
+        }
         if gzip && !Self.zlibOnly, let inflater = IgzipInflater(path: path) {
             fast = inflater
             handle = nil

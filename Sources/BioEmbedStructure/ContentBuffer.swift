@@ -1,8 +1,9 @@
 import BioEmbedHDF5
 import Foundation
 
-/// The whole (decompressed) content of a file in one buffer sized from the file size and, for gzip,
-/// the ISIZE trailer (so a file is read with one allocation, not a growing array).
+/// The whole (decompressed) content of a file in one buffer sized from the file size or, for gzip,
+/// the ISIZE trailer (`CompressedFileReader.contentSizeHint`), so a file is read with one
+/// allocation, not a growing array.
 struct ContentBuffer {
     private var base: UnsafeMutableRawPointer? = nil
     private var capacity = 0
@@ -15,21 +16,8 @@ struct ContentBuffer {
 
     mutating func load(_ path: String) throws {
         let reader = try CompressedFileReader(path)
-        var expected = 1 << 16
-        // size (and, for gzip, the ISIZE trailer) with plain system calls: no Foundation file handle
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            defer { close(fd) }
-            var status = stat()
-            let size = fstat(fd, &status) == 0 ? Int(status.st_size) : 0
-            var tail = (UInt8(0), UInt8(0), UInt8(0), UInt8(0))
-            if reader.isCompressed && size >= 18, withUnsafeMutableBytes(of: &tail, { pread(fd, $0.baseAddress, 4, off_t(size - 4)) }) == 4 {
-                let isize = Int(tail.0) | Int(tail.1) << 8 | Int(tail.2) << 16 | Int(tail.3) << 24
-                expected = max(expected, isize + 1)   // ISIZE is mod 2^32; growth covers the rest
-            } else if !reader.isCompressed {
-                expected = max(expected, size + 1)
-            }
-        }
+        // sized from what the file states (ISIZE is modulo 2^32: growth covers the rest)
+        let expected = max(1 << 16, reader.contentSizeHint + 1)
         grow(to: expected)
         while true {
             if count == capacity { grow(to: capacity * 2) }
