@@ -109,7 +109,7 @@ public struct Foldseek3DiEncoder: Sendable {
         for i in 1..<(len - 1) where valid[i] {
             candidates[3 * i] = v[3 * i]; candidates[3 * i + 1] = v[3 * i + 1]; candidates[3 * i + 2] = v[3 * i + 2]
         }
-        let nearest = ResidueGraphs.search(positions: candidates, cutoff: 0, k: 1, cellSize: partnerCellSize).indices
+        let nearest = ResidueGraphs.search(positions: candidates, cutoff: 0, k: 1, cellSize: partnerCellSize, distances: false).indices
         for i in 1..<(len - 1) where valid[i] {
             partner[i] = Int(nearest[i])
             if partner[i] == -1 { valid[i] = false }

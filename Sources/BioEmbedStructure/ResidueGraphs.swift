@@ -35,7 +35,7 @@ public enum ResidueGraphs {
         if useRadius && k > 0 && (cutoff < 4 || cutoff > 16) {
             return (radius(positions: positions, cutoff: cutoff).edges, knn(positions: positions, k: k).indices)
         }
-        let r = search(positions: positions, cutoff: useRadius ? cutoff : 0, k: max(k, 0), cellSize: useRadius ? cutoff : 8)
+        let r = search(positions: positions, cutoff: useRadius ? cutoff : 0, k: max(k, 0), cellSize: useRadius ? cutoff : 8, distances: false)
         return (r.edges, r.indices)
     }
 
@@ -54,13 +54,14 @@ public enum ResidueGraphs {
     /// other point within the cutoff: its radius row is those with j > i, and when there are at least
     /// k of them its kNN row is their k smallest (nothing outside the cutoff can beat or tie them).
     /// Points with fewer than k neighbours within the cutoff, and kNN without a cutoff, search cubic
-    /// shells of cells until the k-th distance is inside the searched cube.
-    static func search(positions: [Double], cutoff: Double, k: Int, cellSize requested: Double) -> SearchResult {
+    /// shells of cells until the k-th distance is inside the searched cube. `distances: false`
+    /// leaves `edgeDistances` and `distances` empty (callers that need only the indices).
+    static func search(positions: [Double], cutoff: Double, k: Int, cellSize requested: Double, distances wantDistances: Bool = true) -> SearchResult {
         let n = positions.count / 3
         var result = SearchResult()
         if k > 0 {
             result.indices = [Int32](repeating: -1, count: n * k)
-            result.distances = [Double](repeating: .nan, count: n * k)
+            if wantDistances { result.distances = [Double](repeating: .nan, count: n * k) }
         }
         guard n > 1 else { return result }
         let useRadius = cutoff > 0
@@ -187,7 +188,7 @@ public enum ResidueGraphs {
                     for a in 0..<rowCount {
                         edges.append(Int32(i))
                         edges.append(rowJ[a])
-                        edgeDistances.append(rowD[a])
+                        if wantDistances { edgeDistances.append(rowD[a]) }
                     }
                     if k > 0 {
                         for a in 0..<nearCount { top.insert(nearD[a], Int(nearJ[a])) }
@@ -235,8 +236,10 @@ public enum ResidueGraphs {
                     result.indices.withUnsafeMutableBufferPointer { out in
                         for r in 0..<filled { out[i * k + r] = Int32(top.index(r)) }
                     }
-                    result.distances.withUnsafeMutableBufferPointer { out in
-                        for r in 0..<filled { out[i * k + r] = top.distance(r) }
+                    if wantDistances {
+                        result.distances.withUnsafeMutableBufferPointer { out in
+                            for r in 0..<filled { out[i * k + r] = top.distance(r) }
+                        }
                     }
                 }
             }
