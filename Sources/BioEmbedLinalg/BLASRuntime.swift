@@ -36,6 +36,9 @@ public enum BLASRuntime {
         return []
     }
 
+    /// Whether the running command calls BLAS (set once at the start of `main`).
+    nonisolated(unsafe) private(set) static var commandUsesBLAS = true
+
     /// Variable that marks a process as already re-executed (prevents loops).
     static let reexecMarker = "BIOEMBED_BLAS_REEXEC"
 
@@ -45,11 +48,16 @@ public enum BLASRuntime {
     /// Call before anything else in `main`. Returns normally when nothing had to change (set already,
     /// or the CPU needs no help and the tunable is there) or in the re-executed process.
     /// `BIOEMBED_NO_BLAS_REEXEC=1` disables it.
-    public static func ensureFastKernels(allocatorTunable: Bool = false) {
+    ///
+    /// `blasUsed` false (a command without linear algebra, such as `protein tokenize`) skips the
+    /// kernel choice, and with it the re-execution (≈ 30 ms of dynamic linking), and `report()`
+    /// then says that BLAS is not used instead of warning about its kernels.
+    public static func ensureFastKernels(allocatorTunable: Bool = false, blasUsed: Bool = true) {
         let environment = ProcessInfo.processInfo.environment
+        commandUsesBLAS = blasUsed
         if environment[reexecMarker] != nil || environment["BIOEMBED_NO_BLAS_REEXEC"] == "1" { return }
         var core: String? = nil
-        if environment["OPENBLAS_CORETYPE"] == nil, let recommended = recommendedCoreType(cpuFlags: cpuFlags()) {
+        if blasUsed, environment["OPENBLAS_CORETYPE"] == nil, let recommended = recommendedCoreType(cpuFlags: cpuFlags()) {
             // Already fast (a newer OpenBLAS that detects this CPU): nothing to do.
             let name = coreName.lowercased()
             if name == "prescott" || name == "core2" || name == "nehalem" { core = recommended }
@@ -100,6 +108,10 @@ public enum BLASRuntime {
 
     /// A line for `--verbose`, plus a warning when slow kernels run on a CPU that has faster ones.
     public static func report() {
+        guard commandUsesBLAS else {
+            Diagnostics.debug("BLAS: not used by this command (OpenBLAS kernels left as loaded: '\(coreName)')")
+            return
+        }
         Diagnostics.debug("BLAS: OpenBLAS kernels '\(coreName)', \(threads) thread(s), OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")")
         if coreName.lowercased() == "prescott", let better = recommendedCoreType(cpuFlags: cpuFlags()) {
             Diagnostics.warning("OpenBLAS is using slow SSE3 kernels on a CPU that supports '\(better)'; set OPENBLAS_CORETYPE=\(better)")

@@ -34,6 +34,8 @@ public struct Foldseek3DiEncoder: Sendable {
     static let partnerCellSize = 6.0
 
     let w1: [Float], b1: [Float], w2: [Float], b2: [Float], w3: [Float], b3: [Float]
+    /// `log(g + 1)` for residue gaps g below its count (the same `log` call, made once).
+    let logGapPlusOne: [Double]
 
     public init() {
         w1 = Foldseek3DiWeights.layer1WeightBits.map(Float.init(bitPattern:))
@@ -42,6 +44,7 @@ public struct Foldseek3DiEncoder: Sendable {
         b2 = Foldseek3DiWeights.layer2BiasBits.map(Float.init(bitPattern:))
         w3 = Foldseek3DiWeights.layer3WeightBits.map(Float.init(bitPattern:))
         b3 = Foldseek3DiWeights.layer3BiasBits.map(Float.init(bitPattern:))
+        logGapPlusOne = (0..<4096).map { log(Double($0) + 1) }
     }
 
     /// The 3Di string of one chain (ASCII letters, one per residue).
@@ -77,10 +80,11 @@ public struct Foldseek3DiEncoder: Sendable {
             let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 10)
             let layers = UnsafeMutablePointer<Float>.allocate(capacity: 32)
             defer { scratch.deallocate(); layers.deallocate() }
+            logGapPlusOne.withUnsafeBufferPointer { logGap in
             for i in 1..<(len - 1) {
                 let j = partner[i]
                 guard mask[i - 1] && mask[i] && mask[i + 1] && j >= 1 && mask[j - 1] && mask[j] && mask[j + 1] else { continue }
-                Self.features(CA, i, j, into: scratch)
+                Self.features(CA, i, j, logGap: logGap, into: scratch)
                 for k in 0..<10 { layers[k] = Float(scratch[k]) }
                 let (e0, e1) = network(layers)
                 var bestState = Self.invalidState
@@ -91,6 +95,7 @@ public struct Foldseek3DiEncoder: Sendable {
                     if sum < bestDistance { bestDistance = sum; bestState = k }
                 }
                 out[i] = UInt8(bestState)
+            }
             }
         }}}}}
         return out
@@ -109,7 +114,7 @@ public struct Foldseek3DiEncoder: Sendable {
         for i in 1..<(len - 1) where valid[i] {
             candidates[3 * i] = v[3 * i]; candidates[3 * i + 1] = v[3 * i + 1]; candidates[3 * i + 2] = v[3 * i + 2]
         }
-        let nearest = ResidueGraphs.search(positions: candidates, cutoff: 0, k: 1, cellSize: partnerCellSize, distances: false).indices
+        let nearest = ResidueGraphs.nearest(positions: candidates, cellSize: partnerCellSize)
         for i in 1..<(len - 1) where valid[i] {
             partner[i] = Int(nearest[i])
             if partner[i] == -1 { valid[i] = false }
@@ -180,8 +185,9 @@ public struct Foldseek3DiEncoder: Sendable {
         return ca + v * 2
     }
 
-    /// The 10 features of residue i with partner j, written to `f[0..<10]`.
-    static func features(_ ca: UnsafeBufferPointer<Double>, _ i: Int, _ j: Int, into f: UnsafeMutablePointer<Double>) {
+    /// The 10 features of residue i with partner j, written to `f[0..<10]`; `logGap[g]` = log(g + 1).
+    static func features(_ ca: UnsafeBufferPointer<Double>, _ i: Int, _ j: Int, logGap: UnsafeBufferPointer<Double>,
+                         into f: UnsafeMutablePointer<Double>) {
         let u1 = (V3(ca, i) - V3(ca, i - 1)).unit
         let u2 = (V3(ca, i + 1) - V3(ca, i)).unit
         let u3 = (V3(ca, j) - V3(ca, j - 1)).unit
@@ -198,6 +204,7 @@ public struct Foldseek3DiEncoder: Sendable {
         f[6] = u1.dot(u3)
         f[7] = (d.x * d.x + d.y * d.y + d.z * d.z).squareRoot()
         f[8] = copysign(min(abs(gap), 4), gap)
-        f[9] = copysign(log(abs(gap) + 1), gap)
+        let g = abs(j - i)
+        f[9] = copysign(g < logGap.count ? logGap[g] : log(abs(gap) + 1), gap)
     }
 }

@@ -39,6 +39,53 @@ public enum ResidueGraphs {
         return (r.edges, r.indices)
     }
 
+    /// The nearest other point of every point (−1 when there is none or the point has a NaN
+    /// coordinate), ties to the lower index: `knn(k: 1)` without the distances, with a search
+    /// specialised for one neighbour (cubic shells of cells until the best distance is inside the
+    /// searched cube).
+    public static func nearest(positions: [Double], cellSize: Double) -> [Int32] {
+        let n = positions.count / 3
+        var result = [Int32](repeating: -1, count: n)
+        guard n > 1 else { return result }
+        let grid = CellGrid(positions: positions, cellSize: cellSize)
+        let sorted = grid.coordinatesInCellOrder(positions)
+        var runs = RunList()
+        defer { sorted.deallocate(); runs.deallocate() }
+        result.withUnsafeMutableBufferPointer { out in
+        positions.withUnsafeBufferPointer { p in
+        grid.withTables { order, start, cellOf in
+            let maxShell = grid.maxShell
+            for i in 0..<n where cellOf[i] >= 0 {
+                let (cx, cy, cz) = grid.coordinates(cellOf[i])
+                let xi = p[3 * i], yi = p[3 * i + 1], zi = p[3 * i + 2]
+                var best = Double.infinity, bestJ = -1
+                var limit = Double.infinity   // squared-distance bound for a candidate (with the margin)
+                var shell = 0
+                while true {
+                    let runCount = grid.shellRuns(cx, cy, cz, shell, start: start, into: &runs)
+                    forEachPoint(runs, runCount, sorted, xi, yi, zi) { s, d2 in
+                        guard d2 <= limit else { return }
+                        let j = Int(order[s])
+                        let d = d2.squareRoot()
+                        if j != i && (d < best || (d == best && j < bestJ)) {
+                            best = d; bestJ = j
+                            limit = d2 * (1 + margin)
+                        }
+                    }
+                    if shell >= maxShell { break }
+                    if bestJ >= 0 {
+                        // every unvisited point is at least as far as the nearest face of the
+                        // searched cube that has cells beyond it
+                        if best < grid.unvisitedBound(cx, cy, cz, shell, xi, yi, zi) { break }
+                    }
+                    shell += 1
+                }
+                out[i] = Int32(truncatingIfNeeded: bestJ)
+            }
+        }}}
+        return result
+    }
+
     /// Relative margin under which squared distances cannot decide a comparison of their square
     /// roots (a handful of ulps); such candidates are compared by `sqrt`.
     static let margin = 1e-14
@@ -68,8 +115,7 @@ public enum ResidueGraphs {
         let grid = CellGrid(positions: positions, cellSize: useRadius ? max(requested, cutoff) : requested)
         let cutoffLow = cutoff * cutoff * (1 - margin), cutoffHigh = cutoff * cutoff * (1 + margin)
         // coordinates in cell order, so that a cell's points are contiguous
-        let m = grid.order.count
-        let sorted = UnsafeMutablePointer<Double>.allocate(capacity: 3 * max(m, 1))
+        let sorted = grid.coordinatesInCellOrder(positions)
         // the neighbours within the cutoff of one point (at most n − 1), then all edges
         let nearJ = UnsafeMutablePointer<Int32>.allocate(capacity: n), nearD = UnsafeMutablePointer<Double>.allocate(capacity: n)
         // the other points of those cells (their squared distances), for points with few neighbours
@@ -86,54 +132,8 @@ public enum ResidueGraphs {
             edges.deallocate(); edgeDistances.deallocate(); top.deallocate(); runs.deallocate()
         }
         positions.withUnsafeBufferPointer { p in
-        grid.order.withUnsafeBufferPointer { order in
-        grid.cellStart.withUnsafeBufferPointer { start in
-        grid.cellOf.withUnsafeBufferPointer { cellOf in
-            for s in 0..<m {
-                let j = Int(order[s])
-                sorted[3 * s] = p[3 * j]; sorted[3 * s + 1] = p[3 * j + 1]; sorted[3 * s + 2] = p[3 * j + 2]
-            }
-            let nx = grid.nx, ny = grid.ny, nz = grid.nz, size = grid.cellSize
-            let maxShell = max(nx, ny, nz)
-            /// Collects the runs of the cells whose Chebyshev distance from (cx, cy, cz) is exactly
-            /// `shell`: cells along x are adjacent in the point order, so a face row is one run.
-            func shellRuns(_ cx: Int, _ cy: Int, _ cz: Int, _ shell: Int) -> Int {
-                var runCount = 0
-                for dz in -shell...shell {
-                    let z = cz &+ dz
-                    guard z >= 0 && z < nz else { continue }
-                    for dy in -shell...shell {
-                        let y = cy &+ dy
-                        guard y >= 0 && y < ny else { continue }
-                        let rowBase = (z &* ny &+ y) &* nx
-                        if abs(dz) == shell || abs(dy) == shell {
-                            let lo = max(cx &- shell, 0), hi = min(cx &+ shell, nx &- 1)
-                            if lo <= hi { runs.append(start[rowBase &+ lo], start[rowBase &+ hi &+ 1], at: &runCount) }
-                        } else {
-                            if cx &- shell >= 0 { runs.append(start[rowBase &+ cx &- shell], start[rowBase &+ cx &- shell &+ 1], at: &runCount) }
-                            if cx &+ shell < nx { runs.append(start[rowBase &+ cx &+ shell], start[rowBase &+ cx &+ shell &+ 1], at: &runCount) }
-                        }
-                    }
-                }
-                return runCount
-            }
-            /// Calls `visit(s, d²)` for every point `s` (cell order) of the cells at Chebyshev
-            /// distance `shell` from (cx, cy, cz), d² its squared distance from (xi, yi, zi).
-            @inline(__always) func forEachPoint(
-                _ cx: Int, _ cy: Int, _ cz: Int, _ shell: Int, _ xi: Double, _ yi: Double, _ zi: Double,
-                _ visit: (Int, Double) -> Void
-            ) {
-                let runCount = shellRuns(cx, cy, cz, shell)
-                for run in 0..<runCount {
-                    var s = runs.lower(run)
-                    let end = runs.upper(run)
-                    while s < end {
-                        let ddx = xi - sorted[3 &* s], ddy = yi - sorted[3 &* s &+ 1], ddz = zi - sorted[3 &* s &+ 2]
-                        visit(s, ddx * ddx + ddy * ddy + ddz * ddz)
-                        s &+= 1
-                    }
-                }
-            }
+        grid.withTables { order, start, cellOf in
+            let maxShell = grid.maxShell
             for i in 0..<n where cellOf[i] >= 0 {
                 let (cx, cy, cz) = grid.coordinates(cellOf[i])
                 let xi = p[3 * i], yi = p[3 * i + 1], zi = p[3 * i + 2]
@@ -148,7 +148,8 @@ public enum ResidueGraphs {
                     var nearCount = 0
                     farCount = 0
                     for shell in 0...1 {
-                        forEachPoint(cx, cy, cz, shell, xi, yi, zi) { s, d2 in
+                        let runCount = grid.shellRuns(cx, cy, cz, shell, start: start, into: &runs)
+                        forEachPoint(runs, runCount, sorted, xi, yi, zi) { s, d2 in
                             let near = d2 <= cutoffHigh
                             let slot = Int32(truncatingIfNeeded: s)
                             nearS[nearCount] = slot; nearD[nearCount] = d2
@@ -208,7 +209,8 @@ public enum ResidueGraphs {
                     var scanned = firstShell > 0   // shell `firstShell` is in `top` already
                     while true {
                         if !scanned {
-                            forEachPoint(cx, cy, cz, shell, xi, yi, zi) { s, d2 in
+                            let runCount = grid.shellRuns(cx, cy, cz, shell, start: start, into: &runs)
+                            forEachPoint(runs, runCount, sorted, xi, yi, zi) { s, d2 in
                                 let j = Int(order[s])
                                 guard d2 <= top.limit, j != i else { return }
                                 top.insert(d2.squareRoot(), j)
@@ -219,14 +221,7 @@ public enum ResidueGraphs {
                         if top.filled == k {
                             // distance from point i to the nearest face of the searched cube that has
                             // cells beyond it: every unvisited point is at least that far away
-                            var bound = Double.infinity
-                            if cx - shell > 0 { bound = min(bound, xi - (grid.minX + Double(cx - shell) * size)) }
-                            if cx + shell < nx - 1 { bound = min(bound, grid.minX + Double(cx + shell + 1) * size - xi) }
-                            if cy - shell > 0 { bound = min(bound, yi - (grid.minY + Double(cy - shell) * size)) }
-                            if cy + shell < ny - 1 { bound = min(bound, grid.minY + Double(cy + shell + 1) * size - yi) }
-                            if cz - shell > 0 { bound = min(bound, zi - (grid.minZ + Double(cz - shell) * size)) }
-                            if cz + shell < nz - 1 { bound = min(bound, grid.minZ + Double(cz + shell + 1) * size - zi) }
-                            if top.worst < bound { break }
+                            if top.worst < grid.unvisitedBound(cx, cy, cz, shell, xi, yi, zi) { break }
                         }
                         shell += 1
                     }
@@ -243,12 +238,30 @@ public enum ResidueGraphs {
                     }
                 }
             }
-        }}}}
+        }}
         if useRadius {
             result.edges = edges.array
             result.edgeDistances = edgeDistances.array
         }
         return result
+    }
+
+    /// Calls `visit(s, d²)` for every point `s` (cell order) of the first `runCount` runs of
+    /// `runs` (from `CellGrid.shellRuns`), d² its squared distance from (xi, yi, zi); `sorted`
+    /// holds the coordinates in cell order.
+    @inline(__always) static func forEachPoint(
+        _ runs: RunList, _ runCount: Int, _ sorted: UnsafeMutablePointer<Double>, _ xi: Double, _ yi: Double, _ zi: Double,
+        _ visit: (Int, Double) -> Void
+    ) {
+        for run in 0..<runCount {
+            var s = runs.lower(run)
+            let end = runs.upper(run)
+            while s < end {
+                let ddx = xi - sorted[3 &* s], ddy = yi - sorted[3 &* s &+ 1], ddz = zi - sorted[3 &* s &+ 2]
+                visit(s, ddx * ddx + ddy * ddy + ddz * ddz)
+                s &+= 1
+            }
+        }
     }
 
     /// The k best (distance, index) pairs so far, sorted ascending; ties go to the lower index.

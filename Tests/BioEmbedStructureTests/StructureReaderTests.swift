@@ -305,5 +305,25 @@ struct StructureReaderTests {
         #expect(Array(ResidueGraphs.knn(positions: tie, k: 3).indices.prefix(3)) == [1, 2, 3])
         let tiny = ResidueGraphs.knn(positions: [0, 0, 0, 1, 0, 0], k: 3)
         #expect(tiny.indices == [1, -1, -1, 0, -1, -1])
+        // the one-neighbour search of the 3Di partners: brute force on the random, sparse (with
+        // lattice ties) and tie points, any cell size, NaN points never chosen and without a partner
+        var withGaps = sparse
+        for i in stride(from: 2, to: m, by: 5) { withGaps[3 * i + 1] = .nan }
+        for points in [positions, sparse, withGaps, tie] {
+            let count = points.count / 3
+            func dp(_ i: Int, _ j: Int) -> Double {
+                let dx = points[3 * i] - points[3 * j], dy = points[3 * i + 1] - points[3 * j + 1], dz = points[3 * i + 2] - points[3 * j + 2]
+                return (dx * dx + dy * dy + dz * dz).squareRoot()
+            }
+            let expected = (0..<count).map { i -> Int32 in
+                guard !dp(i, i).isNaN else { return -1 }
+                let others = (0..<count).filter { $0 != i && !dp(i, $0).isNaN }
+                return others.min { (dp(i, $0), $0) < (dp(i, $1), $1) }.map(Int32.init) ?? -1
+            }
+            for size in [1.0, 6.0, 20.0] {
+                #expect(ResidueGraphs.nearest(positions: points, cellSize: size) == expected, "\(count) points, cell \(size)")
+            }
+        }
+        #expect(ResidueGraphs.nearest(positions: [0, 0, 0], cellSize: 6) == [-1])
     }
 }

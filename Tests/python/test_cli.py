@@ -68,6 +68,16 @@ def test_user_choice_of_kernels_is_kept(run):
     assert "'Haswell'" in r.stderr and "OPENBLAS_CORETYPE=Haswell" in r.stderr
 
 
+def test_protein_commands_start_without_the_blas_reexecution(bioembed):
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "BIOEMBED_BLAS_REEXEC")}
+    proc = subprocess.run([bioembed, "protein", "tokenize", "--help"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0 and "tokenize" in proc.stdout
+    proc = subprocess.run([bioembed, "protein", "tokenize", "--input", "/nonexistent-dir-xyz", "--output", "/tmp/never.h5",
+                           "--verbose"], capture_output=True, text=True, env=env)
+    assert "BLAS: not used by this command" in proc.stderr
+    assert "slow SSE3" not in proc.stderr
+
+
 def test_stage_command_takes_files_folders_and_globs(run, tmp_path):
     (tmp_path / "in/sub").mkdir(parents=True)
     (tmp_path / "in/a.txt").write_text("aaa")
