@@ -37,8 +37,7 @@ struct StructureBuilder {
     private var entityTypes: [EntityType] = []
     private var residueChain: [Int32] = []
     // Atoms in file order
-    private var atoms = StructureModel()
-    private var atomResidue: [Int32] = []
+    private let atoms: AtomColumns
 
     /// Current chain (global index) and residue (creation index), -1 if none.
     private(set) var currentChain = -1
@@ -52,15 +51,7 @@ struct StructureBuilder {
 
     /// `expectedAtoms`: a capacity hint (the tables grow past it as needed).
     init(expectedAtoms: Int = 0) {
-        guard expectedAtoms > 0 else { return }
-        atoms.atomNames.reserveCapacity(expectedAtoms)
-        atoms.altlocs.reserveCapacity(expectedAtoms)
-        atoms.occupancies.reserveCapacity(expectedAtoms)
-        atoms.x.reserveCapacity(expectedAtoms)
-        atoms.y.reserveCapacity(expectedAtoms)
-        atoms.z.reserveCapacity(expectedAtoms)
-        atoms.atomLines.reserveCapacity(expectedAtoms)
-        atomResidue.reserveCapacity(expectedAtoms)
+        atoms = AtomColumns(capacity: expectedAtoms)
     }
 
     var hasModel: Bool { !models.isEmpty }
@@ -151,14 +142,8 @@ struct StructureBuilder {
     }
 
     mutating func addAtom(name: PackedName, altloc: UInt8, occupancy: Float, x: Double, y: Double, z: Double, line: Int) {
-        atoms.atomNames.append(name)
-        atoms.altlocs.append(altloc)
-        atoms.occupancies.append(occupancy)
-        atoms.x.append(x)
-        atoms.y.append(y)
-        atoms.z.append(z)
-        atoms.atomLines.append(Int32(truncatingIfNeeded: line))
-        atomResidue.append(Int32(currentResidue))
+        atoms.append(name: name, altloc: altloc, occupancy: occupancy, x: x, y: y, z: z,
+                     line: Int32(truncatingIfNeeded: line), residue: Int32(truncatingIfNeeded: currentResidue))
     }
 
     /// Sets the entity type of the residues of the current chain part; returns whether any of
@@ -180,8 +165,9 @@ struct StructureBuilder {
     /// The struct-of-arrays model: chains of a model in order of first appearance, a chain's
     /// residues in order of first appearance, a residue's atoms in file order.
     consuming func build(modelCountInFile: Int) -> StructureModel {
-        var s = atoms
-        atoms = StructureModel()
+        var s = StructureModel()
+        let atomCount = atoms.count
+        let atomResidue = atoms.residues
         s.modelCountInFile = modelCountInFile
         let chainCount = chainNames.count
         let residueCount = residueNames.count
@@ -205,13 +191,13 @@ struct StructureBuilder {
         // and residues come in output order).
         var atomsInOrder = true
         var previous: Int32 = -1
-        for a in 0 ..< atomResidue.count {
+        for a in 0 ..< atomCount {
             let r = rank.isEmpty ? atomResidue[a] : rank[Int(atomResidue[a])]
             if r < previous { atomsInOrder = false; break }
             previous = r
         }
         var atomCountOfResidue = [Int](repeating: 0, count: residueCount + 1)
-        for a in 0 ..< atomResidue.count {
+        for a in 0 ..< atomCount {
             let r = rank.isEmpty ? Int(atomResidue[a]) : Int(rank[Int(atomResidue[a])])
             atomCountOfResidue[r + 1] += 1
         }
@@ -219,20 +205,15 @@ struct StructureBuilder {
         for r in 0 ..< residueCount { s.residueAtomOffsets[r + 1] = s.residueAtomOffsets[r] + atomCountOfResidue[r + 1] }
         if !atomsInOrder {
             var slot = Array(s.residueAtomOffsets.dropLast())
-            var order = [Int](repeating: 0, count: atomResidue.count)   // output position → file position
-            for a in 0 ..< atomResidue.count {
+            var order = [Int](repeating: 0, count: atomCount)   // output position → file position
+            for a in 0 ..< atomCount {
                 let r = rank.isEmpty ? Int(atomResidue[a]) : Int(rank[Int(atomResidue[a])])
                 order[slot[r]] = a
                 slot[r] += 1
             }
-            func permute<T>(_ values: [T]) -> [T] { order.map { values[$0] } }
-            s.atomNames = permute(s.atomNames)
-            s.altlocs = permute(s.altlocs)
-            s.occupancies = permute(s.occupancies)
-            s.x = permute(s.x)
-            s.y = permute(s.y)
-            s.z = permute(s.z)
-            s.atomLines = permute(s.atomLines)
+            atoms.copy(into: &s, order: order)
+        } else {
+            atoms.copy(into: &s, order: nil)
         }
         // Residue tables in output order.
         if rank.isEmpty {
