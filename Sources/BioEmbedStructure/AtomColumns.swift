@@ -1,8 +1,9 @@
 /// The atom tables of a structure being read, as growable buffers that an append writes without
 /// Swift `Array`'s per-append uniqueness and capacity calls (four calls per value, a tenth of the
 /// parse time): one capacity check per atom for all eight columns. `arrays()` copies them out once.
-/// A class so that the buffers are freed however the reader ends (`deinit`), thrown errors included.
-final class AtomColumns {
+/// Non-copyable, so that the buffers have one owner and are freed however the reader ends
+/// (`deinit`, thrown errors included), and without a class's dynamic exclusivity checks.
+struct AtomColumns: ~Copyable {
     private(set) var count = 0
     private var capacity: Int
     private var names: UnsafeMutablePointer<PackedName>
@@ -33,7 +34,7 @@ final class AtomColumns {
     }
 
     @inline(__always)
-    func append(name: PackedName, altloc: UInt8, occupancy: Float, x xv: Double, y yv: Double, z zv: Double, line: Int32, residue: Int32) {
+    mutating func append(name: PackedName, altloc: UInt8, occupancy: Float, x xv: Double, y yv: Double, z zv: Double, line: Int32, residue: Int32) {
         if count == capacity { grow() }
         let i = count
         names[i] = name; altlocs[i] = altloc; occupancies[i] = occupancy
@@ -42,7 +43,7 @@ final class AtomColumns {
         count = i &+ 1
     }
 
-    private func grow() {
+    private mutating func grow() {
         let newCapacity = 2 * capacity
         func moved<T>(_ old: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<T> {
             let new = UnsafeMutablePointer<T>.allocate(capacity: newCapacity)

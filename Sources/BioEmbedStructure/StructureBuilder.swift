@@ -11,7 +11,7 @@
 /// another's): for ordinary files the tables are handed over without a copy. The residue map of a
 /// part is built only when a residue key is not beyond the part's last one (residue numbers going
 /// back, insertion codes), so files numbered upwards need no hash lookups. Cost: O(atoms).
-struct StructureBuilder {
+struct StructureBuilder: ~Copyable {
     struct ResidueKey: Hashable {
         var number: Int32
         var icode: UInt8
@@ -37,7 +37,7 @@ struct StructureBuilder {
     private var entityTypes: [EntityType] = []
     private var residueChain: [Int32] = []
     // Atoms in file order
-    private let atoms: AtomColumns
+    private var atoms: AtomColumns
 
     /// Current chain (global index) and residue (creation index), -1 if none.
     private(set) var currentChain = -1
