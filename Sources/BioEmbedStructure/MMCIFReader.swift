@@ -44,6 +44,19 @@ public enum MMCIFReader {
         "pdbx_pdb_model_num", "label_entity_id", "label_atom_id", "auth_atom_id",
     ]
 
+    static let atomSitePrefix = Array("_atom_site.".utf8), entityPrefix = Array("_entity.".utf8)
+
+    /// Whether `bytes[start..<end]` begins with `prefix` (lower-case ASCII), ignoring ASCII case.
+    @inline(__always)
+    static func hasPrefixIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ prefix: [UInt8]) -> Bool {
+        guard end - start >= prefix.count else { return false }
+        for k in 0..<prefix.count {
+            let b = bytes[start + k]
+            if (b >= 0x41 && b <= 0x5A ? b | 0x20 : b) != prefix[k] { return false }
+        }
+        return true
+    }
+
     public static func read(_ bytes: UnsafeBufferPointer<UInt8>, file: String, allModels: Bool) throws(StructureError) -> StructureModel {
         guard bytes.count < Int(UInt32.max) else {
             throw .invalidInput(file: file, expected: "an mmCIF file under 4 GiB", found: "\(bytes.count) bytes")
@@ -59,10 +72,10 @@ public enum MMCIFReader {
         var blocks = 0
         var pending: CIFTokenizer.Token? = nil
 
-        func category(_ tag: String) -> Int {
-            let lower = tag.lowercased()
-            if lower.hasPrefix("_atom_site.") { return 1 }
-            if lower.hasPrefix("_entity.") { return 2 }
+        // the category of a tag from its bytes (most tags of a file are neither: no String made)
+        func category(_ t: CIFTokenizer.Token) -> Int {
+            if hasPrefixIgnoringCase(bytes, t.start, t.end, Self.atomSitePrefix) { return 1 }
+            if hasPrefixIgnoringCase(bytes, t.start, t.end, Self.entityPrefix) { return 2 }
             return 0
         }
         func tagName(_ t: CIFTokenizer.Token) -> String {
@@ -89,7 +102,7 @@ public enum MMCIFReader {
                 guard value.kind == .value else {
                     throw .malformedLine(file: file, line: token.line, expected: "a value after \(textOf(token))", found: value.kind == .end ? "end of file" : "'\(textOf(value).prefix(30))'")
                 }
-                let cat = category(textOf(token))
+                let cat = category(token)
                 if cat == 1 { atomSite.tags.append(tagName(token)); atomSite.values.append(Value(value)); atomSite.line = token.line }
                 else if cat == 2 { entity.tags.append(tagName(token)); entity.values.append(Value(value)); entity.line = token.line }
             case .loop:
@@ -99,7 +112,7 @@ public enum MMCIFReader {
                 guard !tags.isEmpty else {
                     throw .malformedLine(file: file, line: token.line, expected: "column tags after loop_", found: t.kind == .end ? "end of file" : "'\(textOf(t).prefix(30))'")
                 }
-                let cat = category(textOf(tags[0]))
+                let cat = category(tags[0])
                 var table = Table()
                 table.line = token.line
                 var keep = [Bool](repeating: false, count: tags.count)

@@ -129,7 +129,7 @@ public enum ResidueGraphs {
         defer {
             sorted.deallocate(); nearJ.deallocate(); nearD.deallocate(); rowJ.deallocate(); rowD.deallocate()
             farS.deallocate(); farD2.deallocate(); nearS.deallocate()
-            edges.deallocate(); edgeDistances.deallocate(); top.deallocate(); runs.deallocate()
+            top.deallocate(); runs.deallocate()
         }
         positions.withUnsafeBufferPointer { p in
         grid.withTables { order, start, cellOf in
@@ -299,32 +299,6 @@ public enum ResidueGraphs {
         }
 
         func deallocate() { d.deallocate(); j.deallocate() }
-    }
-
-    /// An append-only buffer without per-append uniqueness checks (freed with `deallocate`).
-    struct GrowableBuffer<Element> {
-        private var base = UnsafeMutablePointer<Element>.allocate(capacity: 256)
-        private var capacity = 256
-        private(set) var count = 0
-
-        @inline(__always) mutating func append(_ value: Element) {
-            if count == capacity {
-                let grown = UnsafeMutablePointer<Element>.allocate(capacity: 2 * capacity)
-                grown.moveInitialize(from: base, count: count)
-                base.deallocate()
-                base = grown
-                capacity *= 2
-            }
-            (base + count).initialize(to: value)
-            count &+= 1
-        }
-
-        var array: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
-
-        func deallocate() {
-            base.deinitialize(count: count)
-            base.deallocate()
-        }
     }
 
     /// Half-open ranges of the cell-ordered points (growable, reused across points).
