@@ -28,6 +28,7 @@ struct ProteinTokenizeCommand: ParsableCommand {
               bioembed protein tokenize --input examples/proteins/ --output out/proteins.h5
               bioembed protein tokenize --input 'pdb/*.cif.gz' 1abc.pdb --radius 10 --knn 16 --output p.h5
               bioembed protein tokenize --input nmr.pdb --all-models --altloc last --output nmr.h5
+              bioembed protein tokenize --input complexes/ --graph-scope complex --min-length 1 --output c.h5
             """)
 
     @Option(name: .long, parsing: .upToNextOption, help: "Files, folders (searched recursively) or glob patterns.")
@@ -51,6 +52,9 @@ struct ProteinTokenizeCommand: ParsableCommand {
     @Option(help: "Chains with fewer residues are reported as failures (foldseek skips chains of ≤ 3).")
     var minLength: Int = 4
 
+    @Option(help: "Graphs per chain (chain-local indices, the default) or over each file's whole complex (indices into the file's written chains concatenated in order; each item gets complex_offset).")
+    var graphScope: GraphScope = .chain
+
     @Option(help: "Files processed at once.")
     var jobs: Int = 1
 
@@ -65,10 +69,12 @@ struct ProteinTokenizeCommand: ParsableCommand {
 
     func run() throws {
         global.apply()
-        let configuration = ProteinTokenizeStage.Configuration(radius: radius, knn: knn, altloc: altloc, allModels: allModels, minLength: minLength)
+        let configuration = ProteinTokenizeStage.Configuration(radius: radius, knn: knn, altloc: altloc, allModels: allModels, minLength: minLength,
+                                                                graphScope: graphScope)
         try runStageCommand(AnyStage(ProteinTokenizeStage(configuration)), inputs: input, output: output, jobs: jobs, global: global,
                             extensions: ProteinTokenizeStage.extensions)
     }
 }
 
 extension AltlocPolicy: ExpressibleByArgument {}
+extension GraphScope: ExpressibleByArgument {}

@@ -109,7 +109,7 @@ enum EmbeddedSchemas {
 {
   "schema": "bioembed/proteins/1",
   "group": "proteins",
-  "description": "Protein chains (id = <file name>:<author chain id>): sequences, 3Di tokens, Cα coordinates and residue graphs.",
+  "description": "Protein chains (id = <file name>:<author chain id>): sequences, 3Di tokens, Cα coordinates and residue graphs (chain-local indices; with graph_scope complex, indices into the file's written chains concatenated in item order, and complex_offset per chain).",
   "datasets": [
     {"path": "ids", "dtype": "string", "shape": ["N"], "unique": true},
     {"path": "file", "dtype": "string", "shape": ["N"]},
@@ -122,7 +122,8 @@ enum EmbeddedSchemas {
     {"path": "insertion_code", "dtype": "string", "shape": ["sum(residue_offsets)"]},
     {"path": "graph/radius/edge_offsets", "dtype": "int64", "shape": ["N+1"], "offsets": true, "required": false},
     {"path": "graph/radius/edges", "dtype": "int32", "shape": ["sum(graph/radius/edge_offsets)", 2], "required": false},
-    {"path": "graph/knn/neighbors", "dtype": "int32", "shape": ["sum(residue_offsets)", "k"], "required": false}
+    {"path": "graph/knn/neighbors", "dtype": "int32", "shape": ["sum(residue_offsets)", "k"], "required": false},
+    {"path": "complex_offset", "dtype": "int32", "shape": ["N"], "required": false}
   ]
 }
 """#,

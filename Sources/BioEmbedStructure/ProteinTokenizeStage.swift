@@ -2,7 +2,9 @@ import BioEmbedCore
 
 /// The `protein_tokenize` stage: one PDB/mmCIF file (plain or gzip) in, one `/proteins` item per
 /// protein chain out (contract.md): sequence, foldseek 3Di tokens, Cα coordinates (float32 Å),
-/// author residue numbers and insertion codes, a chain-local Cα radius graph and kNN table.
+/// author residue numbers and insertion codes, a chain-local Cα radius graph and kNN table (or,
+/// with `graph_scope: complex`, each chain's rows of the graphs over all written chains of its file
+/// and model, with complex indices and the chain's `complex_offset`).
 ///
 /// Ids are `<file id>:<author chain id>` (`<file id>:<model>:<chain>` with `all_models`). A file
 /// that cannot be parsed, or holds no chain with Cα atoms, fails as a whole with a message naming
@@ -21,19 +23,24 @@ public struct ProteinTokenizeStage: Stage {
         public var allModels: Bool = false
         /// Chains with fewer residues are reported as failures.
         public var minLength: Int = 4
+        /// Graphs per chain (chain-local indices) or over the file's whole complex.
+        public var graphScope: GraphScope = .chain
 
-        public init(radius: Double = 8, knn: Int = 10, altloc: AltlocPolicy = .first, allModels: Bool = false, minLength: Int = 4) {
+        public init(radius: Double = 8, knn: Int = 10, altloc: AltlocPolicy = .first, allModels: Bool = false, minLength: Int = 4,
+                    graphScope: GraphScope = .chain) {
             self.radius = radius
             self.knn = knn
             self.altloc = altloc
             self.allModels = allModels
             self.minLength = minLength
+            self.graphScope = graphScope
         }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case radius, knn, altloc
             case allModels = "all_models"
             case minLength = "min_length"
+            case graphScope = "graph_scope"
         }
 
         public static var parameterNames: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -45,6 +52,7 @@ public struct ProteinTokenizeStage: Stage {
             altloc = try c.decodeIfPresent(AltlocPolicy.self, forKey: .altloc) ?? .first
             allModels = try c.decodeIfPresent(Bool.self, forKey: .allModels) ?? false
             minLength = try c.decodeIfPresent(Int.self, forKey: .minLength) ?? 4
+            graphScope = try c.decodeIfPresent(GraphScope.self, forKey: .graphScope) ?? .chain
             guard radius >= 0, radius.isFinite else {
                 throw DecodingError.dataCorruptedError(forKey: .radius, in: c, debugDescription: "expected a cutoff ≥ 0 Å, found \(radius)")
             }
@@ -86,11 +94,15 @@ public struct ProteinTokenizeStage: Stage {
         if configuration.knn > 0 {
             f.append(FieldSpec("graph/knn/neighbors", .int32, .ragged(offsets: "residue_offsets", rowShape: [configuration.knn]), compressed: true))
         }
+        if configuration.graphScope == .complex && (configuration.radius > 0 || configuration.knn > 0) {
+            f.append(FieldSpec("complex_offset", .int32, .perItem(rowShape: [])))
+        }
         return f
     }
 
     public var collectionAttributes: [String: MetadataValue] {
-        var a: [String: MetadataValue] = ["altloc": .string(configuration.altloc.rawValue), "all_models": .int(configuration.allModels ? 1 : 0)]
+        var a: [String: MetadataValue] = ["altloc": .string(configuration.altloc.rawValue), "all_models": .int(configuration.allModels ? 1 : 0),
+                                          "graph_scope": .string(configuration.graphScope.rawValue)]
         if configuration.radius > 0 { a["graph/radius/cutoff"] = .double(configuration.radius) }
         if configuration.knn > 0 { a["graph/knn/k"] = .int(Int64(configuration.knn)) }
         return a
@@ -109,17 +121,58 @@ public struct ProteinTokenizeStage: Stage {
             throw StructureError.noProteinChains(file: path, detail: detail)
         }
         let fileText = item.fields["path"] ?? path
-        return chains.map { chain in
+        let complexGraphs = configuration.graphScope == .complex ? self.complexGraphs(chains) : [:]
+        return chains.enumerated().map { index, chain in
             let id = configuration.allModels ? "\(item.id):\(chain.model):\(chain.name)" : "\(item.id):\(chain.name)"
             guard chain.count >= configuration.minLength else {
                 return .failure(id: id, message: "\(path): chain '\(chain.name)' (model \(chain.model)): expected at least \(configuration.minLength) residues with a CA atom for 3Di (foldseek skips chains of ≤ 3), found \(chain.count)")
             }
-            return .record(record(id: id, file: fileText, chain: chain))
+            return .record(record(id: id, file: fileText, chain: chain, complex: complexGraphs[index]))
         }
     }
 
-    /// The `/proteins` record of one chain.
-    public func record(id: String, file: String, chain: ProteinChain) -> ItemRecord {
+    /// A chain's rows of its complex's graphs (`GraphScope.complex`).
+    public struct ComplexRows: Sendable {
+        /// Index of the chain's first residue in the complex.
+        public var offset: Int32
+        /// Radius edges (i, j) with i in this chain, complex indices, sorted by (i, j).
+        public var edges: [Int32]
+        /// The kNN rows of this chain's residues (complex indices, −1 padding).
+        public var neighbors: [Int32]
+    }
+
+    /// The graphs of each model's complex (its chains that are written, in order), cut into the
+    /// rows of each chain (keyed by the chain's position in `chains`).
+    func complexGraphs(_ chains: [ProteinChain]) -> [Int: ComplexRows] {
+        var rows: [Int: ComplexRows] = [:]
+        var start = 0
+        while start < chains.count {
+            var end = start
+            while end < chains.count && chains[end].model == chains[start].model { end += 1 }
+            let members = (start..<end).filter { chains[$0].count >= configuration.minLength }
+            start = end
+            guard !members.isEmpty else { continue }
+            let positions = members.flatMap { chains[$0].ca }
+            let graphs = ResidueGraphs.graphs(positions: positions, cutoff: configuration.radius, k: configuration.knn)
+            var offset = 0
+            var edge = 0   // edges are sorted by i: each chain's are one contiguous run
+            for member in members {
+                let count = chains[member].count
+                let upper = Int32(offset + count)
+                let first = edge
+                while edge < graphs.edges.count / 2 && graphs.edges[2 * edge] < upper { edge += 1 }
+                let k = configuration.knn
+                rows[member] = ComplexRows(
+                    offset: Int32(offset), edges: Array(graphs.edges[(2 * first)..<(2 * edge)]),
+                    neighbors: k > 0 ? Array(graphs.neighbors[(offset * k)..<((offset + count) * k)]) : [])
+                offset += count
+            }
+        }
+        return rows
+    }
+
+    /// The `/proteins` record of one chain (graphs chain-local, or its rows of the complex's).
+    public func record(id: String, file: String, chain: ProteinChain, complex: ComplexRows? = nil) -> ItemRecord {
         let tokens = encoder.encode(n: chain.n, ca: chain.ca, c: chain.c, cb: chain.cb)
         var values: [String: FieldData] = [
             "file": .strings([file]),
@@ -130,7 +183,11 @@ public struct ProteinTokenizeStage: Stage {
             "residue_number": .int32(chain.residueNumbers),
             "insertion_code": .strings(chain.insertionCodes.map { String(UnicodeScalar($0)) }),
         ]
-        if configuration.radius > 0 || configuration.knn > 0 {
+        if let complex, configuration.radius > 0 || configuration.knn > 0 {
+            if configuration.radius > 0 { values["graph/radius/edges"] = .int32(complex.edges) }
+            if configuration.knn > 0 { values["graph/knn/neighbors"] = .int32(complex.neighbors) }
+            values["complex_offset"] = .int32([complex.offset])
+        } else if configuration.radius > 0 || configuration.knn > 0 {
             let graphs = ResidueGraphs.graphs(positions: chain.ca, cutoff: configuration.radius, k: configuration.knn)
             if configuration.radius > 0 { values["graph/radius/edges"] = .int32(graphs.edges) }
             if configuration.knn > 0 { values["graph/knn/neighbors"] = .int32(graphs.neighbors) }

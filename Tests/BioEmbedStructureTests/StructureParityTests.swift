@@ -1,3 +1,4 @@
+import BioEmbedCore
 import BioEmbedStructure
 import Foundation
 import Testing
@@ -79,6 +80,25 @@ struct StructureParityTests {
             #expect(radius.edges == ref.radiusEdges, "\(ref.group): radius graph (\(radius.edges.count / 2) vs \(ref.radiusEdges.count / 2) edges)")
             let knn = ResidueGraphs.knn(positions: ca, k: ref.knnWidth)
             #expect(knn.indices == ref.knnIndex, "\(ref.group): kNN graph")
+        }
+    }
+
+    /// The stage with `graph_scope: complex` (and every chain kept): each chain item's rows,
+    /// concatenated in item order, are the fixture's whole-complex graphs.
+    @Test func complexScopeItemsCarryTheFixtureWholeComplexGraphs() throws {
+        for ref in try Self.references() {
+            let stage = ProteinTokenizeStage(.init(radius: 8, knn: ref.knnWidth, minLength: 1, graphScope: .complex))
+            let item = ManifestItem(id: ref.group, index: 0, line: 1, fields: ["path": ref.path], baseDirectory: "/")
+            var edges: [Int32] = [], neighbors: [Int32] = [], offsets: [Int32] = []
+            for output in try stage.outputs(item, context: StageContext()) {
+                guard case let .record(record) = output else { Issue.record("\(ref.group): a chain failed"); continue }
+                guard case let .int32(e)? = record.values["graph/radius/edges"], case let .int32(k)? = record.values["graph/knn/neighbors"],
+                      case let .int32(o)? = record.values["complex_offset"] else { Issue.record("\(ref.group): graph fields missing"); continue }
+                edges += e; neighbors += k; offsets += o
+            }
+            #expect(edges == ref.radiusEdges, "\(ref.group): complex radius graph (\(edges.count / 2) vs \(ref.radiusEdges.count / 2) edges)")
+            #expect(neighbors == ref.knnIndex, "\(ref.group): complex kNN graph")
+            #expect(offsets == ref.chainOffsets.dropLast().map(Int32.init), "\(ref.group): complex offsets")
         }
     }
 

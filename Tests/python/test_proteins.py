@@ -65,6 +65,34 @@ def test_tokenize_matches_fixtures(run, tmp_path):
         assert checked >= 15
 
 
+def test_complex_graph_scope_matches_the_fixtures_whole_complex_graphs(run, tmp_path):
+    """--graph-scope complex (every chain kept): a file's items, in order, carry the fixture's
+    whole-complex radius and kNN graphs (complex indices) and each chain's complex_offset."""
+    out = tmp_path / "c.h5"
+    r = run("protein", "tokenize", "--input", FIXTURES / "structures", "--output", out, "--graph-scope", "complex",
+            "--min-length", "1", "--jobs", "2")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f, h5py.File(FIXTURES / "proteins.h5") as ref:
+        g = f["proteins"]
+        assert g.attrs["graph_scope"] in ("complex", b"complex")
+        ids = _s(g["ids"][()])
+        eoff = g["graph/radius/edge_offsets"][()]
+        roff = g["residue_offsets"][()]
+        checked = 0
+        for name in ref:
+            r_ = ref[name]
+            file_id = pathlib.Path(r_.attrs["file"]).name
+            items = [ids.index(f"{file_id}:{chain}") for chain in _s(r_["chain_names"][()])]
+            assert items == sorted(items) and items == list(range(items[0], items[0] + len(items)))
+            edges = np.concatenate([g["graph/radius/edges"][eoff[i]:eoff[i + 1]] for i in items])
+            knn = np.concatenate([g["graph/knn/neighbors"][roff[i]:roff[i + 1]] for i in items])
+            assert np.array_equal(edges, r_["radius8_edges"][()]), name
+            assert np.array_equal(knn, r_["knn10_idx"][()]), name
+            assert list(g["complex_offset"][items[0]:items[-1] + 1]) == list(r_["chain_offsets"][:-1]), name
+            checked += 1
+        assert checked == len(ref)
+
+
 def test_bad_inputs_exit_2_and_rest_written(run, tmp_path):
     good = FIXTURES / "structures/1A8O.pdb.gz"
     data = good.read_bytes()
