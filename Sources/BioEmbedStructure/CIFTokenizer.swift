@@ -155,6 +155,84 @@ struct CIFTokenizer {
         return (values, k)
     }
 
+    /// Splits the next line into its values, eight bytes at a time, when `position` is at the end
+    /// of a line (blanks, then its newline) and the next line is simple (see `countValues`): writes
+    /// the values' byte ranges to `starts`/`ends` (at most `capacity`), moves `position` to that
+    /// line's end and returns the count; the values are those `next()` would return, all on line
+    /// `line` (already advanced). nil (nothing moved) otherwise: not at a line end, a line that is
+    /// not simple or holds more than `capacity` values.
+    mutating func plainLine(starts: UnsafeMutablePointer<Int32>, ends: UnsafeMutablePointer<Int32>, capacity: Int) -> Int? {
+        let n = bytes.count
+        guard let base = bytes.baseAddress else { return nil }
+        var p = position
+        while p < n && (bytes[p] == 0x20 || bytes[p] == 0x09 || bytes[p] == 0x0D) { p += 1 }
+        guard p < n, bytes[p] == 0x0A else { return nil }
+        let lineStart = p + 1
+        guard lineStart < n, bytes[lineStart] != 0x3B else { return nil }
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func equal(_ w: UInt64, _ c: UInt64) -> UInt64 {
+            let v = w ^ (c &* 0x0101_0101_0101_0101)
+            return ~(((v & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | v) & highBits
+        }
+        var startCount = 0, endCount = 0
+        var previousNonBlank: UInt64 = 0   // high bit of the last byte of the previous word, at bit 7
+        var k = lineStart
+        var lineEnd = -1
+        while k &+ 8 <= n {
+            let w = UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self)
+            let special = equal(w, 0x27) | equal(w, 0x22) | equal(w, 0x23) | equal(w, 0x5F)
+            let newline = equal(w, 0x0A)
+            let firstNewline = newline & (~newline &+ 1)
+            let inLine = newline == 0 ? UInt64.max : firstNewline &- 1   // bytes before the first newline
+            if special & inLine != 0 { return nil }
+            let nonBlank = ~(equal(w, 0x20) | equal(w, 0x09) | equal(w, 0x0D) | newline) & highBits & inLine
+            let before = nonBlank << 8 | previousNonBlank   // whether the byte before is in a value
+            var startMask = nonBlank & ~before
+            var endMask = ~nonBlank & before & highBits & (inLine | firstNewline)
+            if startCount &+ startMask.nonzeroBitCount > capacity { return nil }
+            while startMask != 0 {
+                starts[startCount] = Int32(truncatingIfNeeded: k &+ startMask.trailingZeroBitCount >> 3)
+                startCount &+= 1
+                startMask &= startMask &- 1
+            }
+            while endMask != 0 {
+                ends[endCount] = Int32(truncatingIfNeeded: k &+ endMask.trailingZeroBitCount >> 3)
+                endCount &+= 1
+                endMask &= endMask &- 1
+            }
+            if newline != 0 { lineEnd = k &+ newline.trailingZeroBitCount >> 3; break }
+            previousNonBlank = (nonBlank >> 56) & 0x80
+            k &+= 8
+        }
+        if lineEnd < 0 {
+            // the last few bytes, one at a time
+            var inValue = previousNonBlank != 0
+            while k < n && bytes[k] != 0x0A {
+                let b = bytes[k]
+                if b == 0x27 || b == 0x22 || b == 0x23 || b == 0x5F { return nil }
+                let blank = b == 0x20 || b == 0x09 || b == 0x0D
+                if !blank && !inValue {
+                    if startCount == capacity { return nil }
+                    starts[startCount] = Int32(truncatingIfNeeded: k)
+                    startCount += 1
+                } else if blank && inValue {
+                    ends[endCount] = Int32(truncatingIfNeeded: k)
+                    endCount += 1
+                }
+                inValue = !blank
+                k += 1
+            }
+            if inValue {
+                ends[endCount] = Int32(truncatingIfNeeded: k)
+                endCount += 1
+            }
+            lineEnd = k
+        }
+        position = lineEnd
+        line += 1
+        return startCount
+    }
+
     /// Case-insensitive prefix match.
     func matches(_ start: Int, _ end: Int, _ keyword: StaticString) -> Bool {
         let count = keyword.utf8CodeUnitCount

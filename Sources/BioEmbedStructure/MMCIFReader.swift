@@ -23,6 +23,13 @@ public enum MMCIFReader {
             quoted = t.quoted
             line32 = UInt32(truncatingIfNeeded: t.line)
         }
+        /// An unquoted value from `CIFTokenizer.plainLine`.
+        init(start: Int32, end: Int32, line: Int) {
+            start32 = UInt32(bitPattern: start)
+            end32 = UInt32(bitPattern: end)
+            quoted = false
+            line32 = UInt32(truncatingIfNeeded: line)
+        }
         var start: Int { Int(start32) }
         var end: Int { Int(end32) }
         var line: Int { Int(line32) }
@@ -139,7 +146,12 @@ public enum MMCIFReader {
                 var storing = true
                 let keptColumns = table.tags.count
                 let loopStart = t.start
-                while t.kind == .value {
+                // rows of plain values are split a line at a time (CIFTokenizer.plainLine)
+                let lineCapacity = 256
+                let lineStarts = UnsafeMutablePointer<Int32>.allocate(capacity: lineCapacity)
+                let lineEnds = UnsafeMutablePointer<Int32>.allocate(capacity: lineCapacity)
+                defer { lineStarts.deallocate(); lineEnds.deallocate() }
+                valueLoop: while t.kind == .value {
                     if count == width && keptColumns > 0 {
                         // one row read: room for as many rows as the rest of the file could hold
                         // (pages never written cost nothing), instead of growing by copies
@@ -167,6 +179,28 @@ public enum MMCIFReader {
                     count += 1
                     column += 1
                     if column == width { column = 0 }
+                    // the following plain lines of a kept table (the model column ends the fast path)
+                    if cat != 0 && count > width {   // (after the first row: the table is reserved)
+                        while let found = tokenizer.plainLine(starts: lineStarts, ends: lineEnds, capacity: lineCapacity) {
+                            let line = tokenizer.line
+                            for v in 0..<found {
+                                if column == modelColumn, let first = firstModel,
+                                   !bytes[first].elementsEqual(bytes[Int(lineStarts[v])..<Int(lineEnds[v])]) {
+                                    // model 2 starts here: the rest of the loop is only counted
+                                    table.values.removeLast(keptBeforeModel)
+                                    storing = false
+                                    let rest = try tokenizer.countValues()
+                                    count += found - v + rest.count
+                                    t = rest.next
+                                    break valueLoop
+                                }
+                                if keep[column] { table.values.append(Value(start: lineStarts[v], end: lineEnds[v], line: line)) }
+                                count += 1
+                                column += 1
+                                if column == width { column = 0 }
+                            }
+                        }
+                    }
                     t = try tokenizer.next()
                 }
                 pending = t

@@ -77,4 +77,39 @@ struct CIFTokenizerTests {
             }
         }
     }
+
+    /// `plainLine` (a line split eight bytes at a time) after each value, as the mmCIF reader
+    /// calls it, gives the same values (ranges and lines), the same token after them and the same
+    /// error as `next()` alone.
+    @Test func plainLinesEqualTokenByToken() {
+        var rng = TestSupport.SplitMix(seed: 29)
+        let capacity = 8   // small, so that long lines also take the fallback
+        let starts = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        let ends = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        defer { starts.deallocate(); ends.deallocate() }
+        var splitLines = 0
+        for trial in 0..<3_000 {
+            let bytes = Self.randomText(&rng)
+            bytes.withUnsafeBufferPointer { buffer in
+                func run(fast: Bool) -> (values: [[Int]], last: String) {
+                    var tokenizer = CIFTokenizer(buffer, file: "t.cif")
+                    var values: [[Int]] = []
+                    while true {
+                        let t: CIFTokenizer.Token
+                        do throws(StructureError) { t = try tokenizer.next() } catch { return (values, "\(error)") }
+                        guard t.kind == .value else { return (values, "\(t.kind) \(t.start) \(t.end) \(t.line)") }
+                        values.append([t.start, t.end, t.line, t.quoted ? 1 : 0])
+                        while fast, let found = tokenizer.plainLine(starts: starts, ends: ends, capacity: capacity) {
+                            splitLines += 1
+                            for v in 0..<found { values.append([Int(starts[v]), Int(ends[v]), tokenizer.line, 0]) }
+                        }
+                    }
+                }
+                let slow = run(fast: false), fast = run(fast: true)
+                #expect(fast.values == slow.values && fast.last == slow.last,
+                        "trial \(trial): \(String(decoding: bytes, as: UTF8.self).debugDescription)")
+            }
+        }
+        #expect(splitLines > 1_000, "the fast path ran on \(splitLines) lines")
+    }
 }
