@@ -55,6 +55,9 @@ public enum BLASRuntime {
     public static func ensureFastKernels(allocatorTunable: Bool = false, blasUsed: Bool = true) {
         let environment = ProcessInfo.processInfo.environment
         commandUsesBLAS = blasUsed
+        // OpenBLAS starts its workers when loaded and they spin (sched_yield) for 2²⁸ cycles
+        // before sleeping: ≈ 80 ms of a core for a command that never calls BLAS.
+        if !blasUsed { OpenBLASCalls.stopThreads() }
         if environment[reexecMarker] != nil || environment["BIOEMBED_NO_BLAS_REEXEC"] == "1" { return }
         var core: String? = nil
         if blasUsed, environment["OPENBLAS_CORETYPE"] == nil, let recommended = recommendedCoreType(cpuFlags: cpuFlags()) {

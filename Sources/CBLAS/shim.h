@@ -10,3 +10,5 @@ typedef struct { double real, imag; } bio_complex_double;
 #include <lapacke.h>
 /* OpenBLAS's cblas.h also declares openblas_get_corename(), openblas_set_num_threads() and
  * openblas_get_num_threads(), which BioEmbedLinalg uses to report and bound the kernels. */
+/* OpenBLAS joins its worker threads (restarted on the next threaded call); not in cblas.h. */
+int blas_thread_shutdown_(void);

@@ -110,4 +110,6 @@ enum OpenBLASCalls {
     }
     static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
     static func threads() -> Int { Int(openblas_get_num_threads()) }
+    /// Ends OpenBLAS's worker threads (a later threaded call starts them again).
+    static func stopThreads() { _ = blas_thread_shutdown_() }
 }
