@@ -8,13 +8,27 @@ import Glibc
 /// decimal or hybrid-36, insertion code 27, atom name 13–16, altloc 17, x/y/z 31–54, occupancy
 /// 55–60), `MODEL`/`ENDMDL`, `TER` (polymer ends, as gemmi: the residues of the chain part before
 /// a `TER` are polymer, later ones ligands/waters; two `TER`s in one chain make every entity
-/// unknown) and `END`. Columns 73–80 (segment id, element, charge, or an old ID code and line
-/// serial) are never read, so legacy files parse. Lines shorter than 80 columns are fine; an
+/// unknown) and `END`. The segment id (columns 73–76) is part of a residue's identity, as in
+/// gemmi (atoms of one residue number in two segments are two residues). Old files carry an ID
+/// code and a line serial in columns 73–80 instead (gemmi rejects their two-digit "charge"): when an
+/// atom line ends in two digits there, the file is read again without segment ids, as the fixtures
+/// read such files after blanking those columns. Lines shorter than 80 columns are fine; an
 /// `ATOM`/`HETATM` line shorter than 54 columns or with a non-numeric coordinate is an error that
 /// names the line. Cost: one pass over the bytes, O(atoms) memory.
 public enum PDBReader {
     /// Parses `bytes` (the whole decompressed file). `file` is used in messages.
     public static func read(_ bytes: UnsafeBufferPointer<UInt8>, file: String, allModels: Bool) throws(StructureError) -> StructureModel {
+        let (model, legacyColumns) = try read(bytes, file: file, allModels: allModels, segments: true)
+        guard legacyColumns else { return model }
+        return try read(bytes, file: file, allModels: allModels, segments: false).model
+    }
+
+    /// One pass; `legacyColumns`: segment ids were read and some atom line has an old-style line
+    /// serial in columns 79–80 (then the caller reads again with `segments` false).
+    static func read(_ bytes: UnsafeBufferPointer<UInt8>, file: String, allModels: Bool, segments: Bool) throws(StructureError)
+        -> (model: StructureModel, legacyColumns: Bool)
+    {
+        var sawSegment = false, sawLineSerial = false
         var builder = StructureBuilder(expectedAtoms: min(bytes.count / 81 + 16, 1 << 20))
         var lineNumber = 0
         var position = 0
@@ -65,7 +79,18 @@ public enum PDBReader {
                 let icode = bytes[p + 26] == 0x09 ? 0x20 : bytes[p + 26]
                 let resName = PackedName(trimming: bytes, p + 17, p + 20)
                 let entity: EntityType = afterTer ? (ResidueTables.isWater(resName) ? .water : .nonPolymer) : .unknown
-                builder.selectResidue(number: number, icode: icode, name: resName, het: isHet, entity: entity)
+                var segment: UInt32 = 0
+                if segments && len > 72 {
+                    // four blanks (the usual case) without trimming
+                    if len < 76 || UnsafeRawPointer(base + p + 72).loadUnaligned(as: UInt32.self) != 0x2020_2020 {
+                        segment = PackedName(trimming: bytes, p + 72, p + min(len, 76)).raw
+                        if segment != 0 { sawSegment = true }
+                    }
+                    if len >= 80 && bytes[p + 78] &- 0x30 < 10 && bytes[p + 79] &- 0x30 < 10 { sawLineSerial = true }
+                    // an old-style file: start again at once without segment ids
+                    if sawSegment && sawLineSerial { return (StructureModel(), true) }
+                }
+                builder.selectResidue(number: number, icode: icode, name: resName, het: isHet, entity: entity, segment: segment)
                 guard let x = coordinate(base + p + 30) ?? parseDecimal(bytes, p + 30, p + 38),
                       let y = coordinate(base + p + 38) ?? parseDecimal(bytes, p + 38, p + 46),
                       let z = coordinate(base + p + 46) ?? parseDecimal(bytes, p + 46, p + 54)
@@ -121,7 +146,7 @@ public enum PDBReader {
         if terStatus == UInt8(ascii: "e") { builder.setAllEntities(.unknown) }
         var model = builder.build(modelCountInFile: modelsSeen)
         PolymerHeuristics.addEntityTypes(&model)
-        return model
+        return (model, false)
     }
 
     static func quoted(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {

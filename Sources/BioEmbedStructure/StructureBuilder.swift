@@ -16,6 +16,8 @@ struct StructureBuilder: ~Copyable {
         var number: Int32
         var icode: UInt8
         var name: UInt32
+        /// PDB segment id (columns 73–76), 0 when blank (and for mmCIF).
+        var segment: UInt32 = 0
     }
 
     struct ModelDraft {
@@ -36,6 +38,7 @@ struct StructureBuilder: ~Copyable {
     private var isHetero: [Bool] = []
     private var entityTypes: [EntityType] = []
     private var residueChain: [Int32] = []
+    private var residueSegments: [UInt32] = []
     // Atoms in file order
     private var atoms: AtomColumns
 
@@ -109,14 +112,14 @@ struct StructureBuilder: ~Copyable {
 
     /// Selects (or creates) the residue of the current chain part; returns true when created.
     @discardableResult
-    mutating func selectResidue(number: Int32, icode: UInt8, name: PackedName, het: Bool, entity: EntityType) -> Bool {
-        let key = ResidueKey(number: number, icode: icode, name: name.raw)
+    mutating func selectResidue(number: Int32, icode: UInt8, name: PackedName, het: Bool, entity: EntityType, segment: UInt32 = 0) -> Bool {
+        let key = ResidueKey(number: number, icode: icode, name: name.raw, segment: segment)
         if currentResidue >= 0 && key == lastKey { return false }
         let ascending = currentResidue < 0 ? residueNames.count == partStart : number > lastKey.number
         if !ascending || mapBuilt {
             if !mapBuilt {
                 for r in partStart ..< residueNames.count {
-                    let k = ResidueKey(number: residueNumbers[r], icode: insertionCodes[r], name: residueNames[r].raw)
+                    let k = ResidueKey(number: residueNumbers[r], icode: insertionCodes[r], name: residueNames[r].raw, segment: residueSegments[r])
                     if residueMap[k] == nil { residueMap[k] = Int32(r) }
                 }
                 mapBuilt = true
@@ -135,6 +138,7 @@ struct StructureBuilder: ~Copyable {
         isHetero.append(het)
         entityTypes.append(entity)
         residueChain.append(Int32(currentChain))
+        residueSegments.append(segment)
         if chainFirstResidue[currentChain] < 0 { chainFirstResidue[currentChain] = Int32(index) }
         if mapBuilt { residueMap[key] = Int32(index) }
         currentResidue = index

@@ -212,6 +212,29 @@ struct StructureReaderTests {
         #expect(chains[0].n[12].isNaN && chains[0].cb[14].isNaN && !chains[0].ca[12].isNaN)
     }
 
+    /// gemmi keys a PDB residue by its segment id too (columns 73–76): one residue number in two
+    /// segments is two residues, and the first variant wins (biopython's a_structure.pdb starts with
+    /// such a residue). Old files with an ID code and a line serial in columns 73–80 are read as
+    /// the fixtures read them, with those columns blank: no segments.
+    @Test func segmentIdsSplitResiduesExceptInLegacyColumns() throws {
+        func line(_ serial: Int, _ name: String, _ seq: Int, _ x: Double, segment: String, tail: String = "    ") -> String {
+            Self.atom(serial, name, "ALA", "A", seq, x, tail: "").padding(toLength: 72, withPad: " ", startingAt: 0) + segment + tail
+        }
+        var lines = [line(1, "N", 1, 0, segment: "A   "), line(2, "CA", 1, 1, segment: "A   ")]
+        for (k, name) in ["CB", "C", "CA"].enumerated() { lines.append(line(3 + k, name, 1, 2 + Double(k), segment: "    ")) }
+        for r in 2...4 { for (k, name) in ["N", "CA", "C"].enumerated() { lines.append(line(10 * r + k, name, r, 4 * Double(r) + Double(k), segment: "    ")) } }
+        let model = try Self.parse(lines.joined(separator: "\n"))
+        #expect(model.residueNumbers == [1, 1, 2, 3, 4])
+        let chain = ChainExtractor.chains(model)[0]
+        #expect(chain.residueNumbers == [1, 2, 3, 4])             // the first variant of residue 1
+        #expect(chain.ca[0] == 1 && chain.c[0].isNaN && chain.cb[0].isNaN)
+        // the same atoms with "1ABC" and a line serial in columns 73–80: one residue 1
+        let legacy = lines.enumerated().map { k, l in String(l.prefix(72)) + "1ABC" + String(format: "%4d", k + 1) }
+        let flat = try Self.parse(legacy.joined(separator: "\n"))
+        #expect(flat.residueNumbers == [1, 2, 3, 4])
+        #expect(ChainExtractor.chains(flat)[0].c[0] == 3)
+    }
+
     @Test func waterAndLigandsAfterTerAreDroppedModifiedResiduesKept() throws {
         var lines = Self.chainLines("A", 4)
         lines.append(Self.atom(50, "N", "MSE", "A", 5, 20, record: "HETATM"))
