@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Differential check of `bioembed protein tokenize` against gemmi + the fixture rules + mini3di on
+# every structure file of the Debian packages the protein fixtures came from (about 490 files):
+# chains, residue numbers, insertion codes, CA within 1e-3 A and 3Di, for both altloc choices.
+# Needs apt-get (downloads about 40 MB, nothing installed) and the bench venv (gemmi, mini3di).
+#
+# usage: scripts/protein/differential.sh [WORKDIR]     (default /tmp/bioembed-differential)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+work=${1:-/tmp/bioembed-differential}
+py=${PY:-.venv/bin/python}
+[ -x "$py" ] || make venv
+"$py" -m pip install -q --disable-pip-version-check -r scripts/requirements-bench-proteins.txt
+swift build -c release -Xswiftc -enable-testing --product bioembed >/dev/null
+rm -rf "$work" && mkdir -p "$work/debs" "$work/x" "$work/files"
+(cd "$work/debs" && apt-get download pymol-data theseus-examples mustang-testdata pdb2pqr-doc python3-pdbfixer python-biopython-doc >/dev/null 2>&1)
+for d in "$work"/debs/*.deb; do dpkg-deb -x "$d" "$work/x"; done
+n=0
+while IFS= read -r f; do
+  n=$((n + 1)); b=$(basename "$f")
+  [ -e "$work/files/$b" ] && b="$n-$b"
+  cp "$f" "$work/files/$b"
+done < <(find "$work/x" -type f \( -iname '*.pdb' -o -iname '*.cif' -o -iname '*.pdb.gz' -o -iname '*.cif.gz' -o -iname '*.ent' -o -iname '*.ent.gz' \) -size +1k | sort)
+echo "$(ls "$work/files" | wc -l) structure files" >&2
+status=0
+for altloc in first last; do
+  out="$work/out-$altloc.h5"
+  .build/release/bioembed protein tokenize --input "$work/files" --output "$out" --min-length 1 --altloc "$altloc" --jobs 2 --quiet || true
+  echo "altloc $altloc:" >&2
+  "$py" scripts/protein/differential.py "$work/files" "$out" "$altloc" || status=1
+done
+exit $status
