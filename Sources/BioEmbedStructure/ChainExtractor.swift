@@ -23,7 +23,7 @@ public enum ChainExtractor {
                     defer { previous = seqid }
                     if let p = previous, p == seqid { continue }
                     let entity = s.entityTypes[r]
-                    guard entity == .polymer || entity == .unknown else { continue }
+                    guard entity == .polymer || entity == .unknown, !s.isOtherRecord[r] else { continue }
                     // picked atom (-1: none) and its occupancy, for N, CA, C and CB
                     var pickN = -1, pickCA = -1, pickC = -1, pickCB = -1
                     var occN = -Float.infinity, occCA = -Float.infinity, occC = -Float.infinity, occCB = -Float.infinity

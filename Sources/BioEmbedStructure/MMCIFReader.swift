@@ -306,10 +306,13 @@ public enum MMCIFReader {
                 if !isNull(v) && v.end > v.start { icode = bytes[v.start] }
             }
             let name = cComp.map { PackedName(trimming: bytes, t.values[row + $0].start, t.values[row + $0].end) } ?? PackedName(raw: 0)
-            var het = false
+            var het = false, otherRecord = false
             if let cg = cGroup {
                 let v = t.values[row + cg]
-                het = v.end - v.start >= 4 && (bytes[v.start] | 0x20) == 0x68
+                // ATOM or HETATM (as gemmi: by the first letter); anything else is neither
+                let first = v.end > v.start ? bytes[v.start] | 0x20 : 0
+                het = first == 0x68
+                otherRecord = first != 0x68 && first != 0x61
             }
             var type = EntityType.unknown
             if useEntities, let ce = cEntity {
@@ -327,7 +330,7 @@ public enum MMCIFReader {
                     type = entityTypes[text(v)] ?? .unknown
                 }
             }
-            builder.selectResidue(number: number, icode: icode, name: name, het: het, entity: type)
+            builder.selectResidue(number: number, icode: icode, name: name, het: het, entity: type, otherRecord: otherRecord)
             let vx = t.values[row + cx], vy = t.values[row + cy], vz = t.values[row + cz]
             guard let x = CIFNumber.parse(bytes, vx.start, vx.end),
                   let y = CIFNumber.parse(bytes, vy.start, vy.end),

@@ -16,6 +16,8 @@ import Glibc
 /// `ATOM`/`HETATM` line shorter than 54 columns or with a non-numeric coordinate is an error that
 /// names the line. Cost: one pass over the bytes, O(atoms) memory.
 public enum PDBReader {
+    static let carbon = PackedName("C"), carbonLower = PackedName("c")
+
     /// Parses `bytes` (the whole decompressed file). `file` is used in messages.
     public static func read(_ bytes: UnsafeBufferPointer<UInt8>, file: String, allModels: Bool) throws(StructureError) -> StructureModel {
         let (model, legacyColumns) = try read(bytes, file: file, allModels: allModels, segments: true)
@@ -101,8 +103,16 @@ public enum PDBReader {
                 if len >= 60, let o = fixedDecimal(base + p + 54, width: 6, fraction: 2) { occupancy = Float(o) }
                 else if len > 58, let o = parseDecimal(bytes, p + 54, p + min(60, len)) { occupancy = Float(o) }
                 let altByte = bytes[p + 16]
-                builder.addAtom(name: PackedName(trimming: bytes, p + 12, p + 16), altloc: altByte == 0x20 ? 0 : altByte,
-                                occupancy: occupancy, x: x, y: y, z: z, line: lineNumber)
+                let atomName = PackedName(trimming: bytes, p + 12, p + 16)
+                var caElement: UInt8 = 0
+                if atomName == .ca {
+                    // element columns 77–78, else gemmi's inference: a name starting in column 13 is calcium
+                    let element = len >= 78 ? PackedName(trimming: bytes, p + 76, p + 78) : PackedName(raw: 0)
+                    let carbon = element.raw != 0 ? (element == Self.carbon || element == Self.carbonLower) : bytes[p + 12] == 0x20
+                    caElement = carbon ? 1 : 2
+                }
+                builder.addAtom(name: atomName, altloc: altByte == 0x20 ? 0 : altByte,
+                                occupancy: occupancy, x: x, y: y, z: z, line: lineNumber, caElement: caElement)
                 sawAtom = true
                 continue
             }

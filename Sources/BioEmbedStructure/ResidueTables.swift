@@ -53,10 +53,16 @@ public enum ResidueTables {
     /// The 20 standard amino acids plus SEC and PYL.
     public static func isStandardAminoAcid(_ name: PackedName) -> Bool { standardAminoAcids.contains(name.raw) }
 
-    static let waters: Set<UInt32> = Set(["HOH", "DOD", "WAT", "H2O", "TIP", "TIP3", "SOL", "OH2", "DIS"].map { PackedName($0).raw })
+    /// ASCII case folded away (as gemmi's `ialpha4_id`, applied to both sides of a comparison).
+    static let caseMask: UInt32 = ~0x2020_2020
+    static let waters: [UInt32] = ["HOH", "DOD", "WAT", "H2O"].map { PackedName($0).raw & caseMask }
 
-    /// Water residue names (HOH, DOD, WAT, H2O, TIP3, SOL, ...).
-    public static func isWater(_ name: PackedName) -> Bool { waters.contains(name.raw) }
+    /// Water as gemmi's `Residue::is_water` decides it (TER handling, entity types): HOH, DOD, WAT
+    /// and H2O in any case. MD names such as SOL or TIP3 are not water to gemmi (nor here).
+    public static func isWater(_ name: PackedName) -> Bool {
+        let folded = name.raw & caseMask
+        return waters.contains(folded) && name.description.utf8.count == 3
+    }
 
     static let nucleotides: Set<UInt32> = Set(
         ["A", "C", "G", "U", "T", "I", "N", "DA", "DC", "DG", "DT", "DU", "DI", "DN", "ADE", "CYT", "GUA", "THY", "URA"]

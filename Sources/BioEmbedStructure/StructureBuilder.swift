@@ -36,6 +36,9 @@ struct StructureBuilder: ~Copyable {
     private var residueNumbers: [Int32] = []
     private var insertionCodes: [UInt8] = []
     private var isHetero: [Bool] = []
+    /// Per residue: bit 1 a carbon atom named CA was seen, bit 2 a non-carbon one (PDB elements),
+    /// bit 4 the residue's first atom came from neither an ATOM nor a HETATM record.
+    private var residueFlags: [UInt8] = []
     private var entityTypes: [EntityType] = []
     private var residueChain: [Int32] = []
     private var residueSegments: [UInt32] = []
@@ -112,7 +115,10 @@ struct StructureBuilder: ~Copyable {
 
     /// Selects (or creates) the residue of the current chain part; returns true when created.
     @discardableResult
-    mutating func selectResidue(number: Int32, icode: UInt8, name: PackedName, het: Bool, entity: EntityType, segment: UInt32 = 0) -> Bool {
+    /// `otherRecord`: the atom's record is neither ATOM nor HETATM (mmCIF `group_PDB`); like `het`
+    /// and `entity`, it counts for the residue's first atom only.
+    mutating func selectResidue(number: Int32, icode: UInt8, name: PackedName, het: Bool, entity: EntityType, segment: UInt32 = 0,
+                                otherRecord: Bool = false) -> Bool {
         let key = ResidueKey(number: number, icode: icode, name: name.raw, segment: segment)
         if currentResidue >= 0 && key == lastKey { return false }
         let ascending = currentResidue < 0 ? residueNames.count == partStart : number > lastKey.number
@@ -136,6 +142,7 @@ struct StructureBuilder: ~Copyable {
         residueNumbers.append(number)
         insertionCodes.append(icode)
         isHetero.append(het)
+        residueFlags.append(otherRecord ? 4 : 0)
         entityTypes.append(entity)
         residueChain.append(Int32(currentChain))
         residueSegments.append(segment)
@@ -145,7 +152,10 @@ struct StructureBuilder: ~Copyable {
         return true
     }
 
-    mutating func addAtom(name: PackedName, altloc: UInt8, occupancy: Float, x: Double, y: Double, z: Double, line: Int) {
+    /// `caElement`: for an atom named CA, 1 when its element is carbon, 2 when it is not (0: not
+    /// known, or not a CA).
+    mutating func addAtom(name: PackedName, altloc: UInt8, occupancy: Float, x: Double, y: Double, z: Double, line: Int, caElement: UInt8 = 0) {
+        if caElement != 0 { residueFlags[currentResidue] |= caElement }
         atoms.append(name: name, altloc: altloc, occupancy: occupancy, x: x, y: y, z: z,
                      line: Int32(truncatingIfNeeded: line), residue: Int32(truncatingIfNeeded: currentResidue))
     }
@@ -225,6 +235,8 @@ struct StructureBuilder: ~Copyable {
             s.residueNumbers = residueNumbers
             s.insertionCodes = insertionCodes
             s.isHetero = isHetero
+            s.caIsNotCarbon = residueFlags.map { $0 & 3 == 2 }
+            s.isOtherRecord = residueFlags.map { $0 & 4 != 0 }
             s.entityTypes = entityTypes
         } else {
             var byOutput = [Int](repeating: 0, count: residueCount)
@@ -233,6 +245,8 @@ struct StructureBuilder: ~Copyable {
             s.residueNumbers = byOutput.map { residueNumbers[$0] }
             s.insertionCodes = byOutput.map { insertionCodes[$0] }
             s.isHetero = byOutput.map { isHetero[$0] }
+            s.caIsNotCarbon = byOutput.map { residueFlags[$0] & 3 == 2 }
+            s.isOtherRecord = byOutput.map { residueFlags[$0] & 4 != 0 }
             s.entityTypes = byOutput.map { entityTypes[$0] }
         }
         // Models and chains.

@@ -25,6 +25,13 @@ public struct StructureModel: Sendable {
     public var insertionCodes: [UInt8] = []
     /// Whether the residue came from HETATM records.
     public var isHetero: [Bool] = []
+    /// Whether the residue's atoms named CA are all not carbon (PDB: an element column saying so,
+    /// or, without one, a name starting in column 13, which gemmi reads as calcium). gemmi's polymer
+    /// heuristics then do not count the residue as one with a Cα. Always false for mmCIF.
+    public var caIsNotCarbon: [Bool] = []
+    /// Whether the residue's first atom came from neither an ATOM nor a HETATM record (an mmCIF
+    /// `group_PDB` with another value; gemmi leaves its record type unset and foldseek's rules skip it).
+    public var isOtherRecord: [Bool] = []
     /// Entity type (`EntityType`) after the reader's rules.
     public var entityTypes: [EntityType] = []
     public var residueAtomOffsets: [Int] = [0]

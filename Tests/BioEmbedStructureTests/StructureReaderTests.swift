@@ -246,6 +246,34 @@ struct StructureReaderTests {
         #expect(chains.map(\.sequenceString) == ["AAAAM"])
     }
 
+    /// gemmi 0.7.5's entity rules where they differ from a residue-name table lookup (each case
+    /// was checked against gemmi: scripts/protein/differential.sh and the MDAnalysis test files).
+    @Test func polymerRulesFollowGemmi() throws {
+        func sequence(_ lines: [String]) throws -> [String] { ChainExtractor.chains(try Self.parse(lines.joined(separator: "\n"))).map(\.sequenceString) }
+        // a name gemmi does not tabulate (an MD cap) never ends the polymer: it stays in the chain
+        var capped = Self.chainLines("A", 4)
+        capped.append(Self.atom(20, "N", "NMA", "A", 4, 15.7, icode: "A"))
+        capped.append(Self.atom(21, "CA", "NMA", "A", 4, 16.2, icode: "A"))
+        #expect(try sequence(capped) == ["AAAAX"])
+        // MD water names (SOL) are not water to gemmi: a TER after them keeps the whole part polymer
+        var solvated = Self.chainLines("A", 4)
+        solvated.append(Self.atom(30, "OW", "SOL", "A", 5, 40))
+        solvated += Self.chainLines("A", 1, start: 6).map { String($0.prefix(30)) + String(format: "%8.3f", 16.0) + String($0.dropFirst(38)) }
+        solvated.append("TER")
+        #expect(try sequence(solvated) == ["AAAAA"])
+        // an atom named CA that starts in column 13 without an element column is calcium to gemmi:
+        // untabulated residues with only such atoms are no polymer; with element C they are
+        let calcium = (1...3).map { "ATOM  \(String(format: "%5d", $0)) CA   XYZ A\(String(format: "%4d", $0))    \(String(format: "%8.3f", 3.8 * Double($0)))   0.000   0.000  1.00  0.00" }
+        #expect(try sequence(calcium).isEmpty)
+        #expect(try sequence(calcium.map { $0 + "           C" }) == ["XXX"])
+        // mmCIF: a residue whose group_PDB is neither ATOM nor HETATM is skipped
+        var cif = "data_x\nloop_\n" + ["group_PDB", "id", "label_atom_id", "label_comp_id", "auth_asym_id", "auth_seq_id", "Cartn_x", "Cartn_y", "Cartn_z"]
+            .map { "_atom_site.\($0)" }.joined(separator: "\n") + "\n"
+        for r in 1...4 { cif += "\(r == 3 ? "WRONG" : "ATOM") \(r) CA ALA A \(r) \(3.8 * Double(r)) 0 0\n" }
+        let chains = ChainExtractor.chains(try Self.parse(cif))
+        #expect(chains.map(\.residueNumbers) == [[1, 2, 4]])
+    }
+
     @Test func firstModelByDefaultAllModelsOnRequest() throws {
         let one = Self.chainLines("A", 4)
         let text = (["MODEL        1"] + one + ["ENDMDL", "MODEL        2"] + one + ["ENDMDL"]).joined(separator: "\n")
