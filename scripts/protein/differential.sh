@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Differential check of `bioembed protein tokenize` against gemmi + the fixture rules + mini3di on
-# every structure file of the Debian packages the protein fixtures came from (about 490 files):
-# chains, residue numbers, insertion codes, CA within 1e-3 A and 3Di, for both altloc choices.
-# Needs apt-get (downloads about 40 MB, nothing installed) and the bench venv (gemmi, mini3di).
+# every structure file of the packages the protein fixtures came from: the Debian packages (about
+# 490 files) and PyPI mdanalysistests 2.11.0 (about 120): chains, residue numbers, insertion codes,
+# CA within 1e-3 A and 3Di, for both altloc choices. Needs apt-get and pip (downloads about 100 MB,
+# nothing installed) and the bench venv (gemmi, mini3di).
 #
 # usage: scripts/protein/differential.sh [WORKDIR]     (default /tmp/bioembed-differential)
 set -euo pipefail
@@ -15,6 +16,8 @@ swift build -c release -Xswiftc -enable-testing --product bioembed >/dev/null
 rm -rf "$work" && mkdir -p "$work/debs" "$work/x" "$work/files"
 (cd "$work/debs" && apt-get download pymol-data theseus-examples mustang-testdata pdb2pqr-doc python3-pdbfixer python-biopython-doc >/dev/null 2>&1)
 for d in "$work"/debs/*.deb; do dpkg-deb -x "$d" "$work/x"; done
+"$py" -m pip download -q --no-deps --disable-pip-version-check mdanalysistests==2.11.0 -d "$work/debs" >/dev/null
+tar xzf "$work"/debs/mdanalysistests-*.tar.gz -C "$work/x"
 n=0
 while IFS= read -r f; do
   n=$((n + 1)); b=$(basename "$f")
