@@ -120,7 +120,7 @@ public enum PDBReader {
             if len >= 5 && c0 == 0x4D && c1 == 0x4F && c2 == 0x44 && (c3 & 0xDF) == 0x45 && (bytes[p + 4] & 0xDF) == 0x4C {
                 if builder.hasModel && !allModels { break lineLoop }
                 modelsSeen += 1
-                let number = len >= 14 ? Int(parseInteger(bytes, p + 10, p + min(len, 14)) ?? Int32(modelsSeen)) : modelsSeen
+                let number = Int(leadingInteger(bytes, p + 6, p + min(len, 14)))
                 builder.beginModel(number)
                 inModel = true
                 modelClosed = false
@@ -189,6 +189,22 @@ public enum PDBReader {
             return Int32(value)
         }
         return parseInteger(bytes, start, end)
+    }
+
+    /// The integer at the start of `start..<end` after blanks (an optional sign, then digits up to
+    /// the first other byte), 0 when there is none: gemmi's reading of the `MODEL` serial (columns
+    /// 7–14), so a `MODEL` line without a number is model 0 there too.
+    static func leadingInteger(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int32 {
+        var s = start
+        while s < end && bytes[s] == 0x20 { s += 1 }
+        var negative = false
+        if s < end && (bytes[s] == 0x2D || bytes[s] == 0x2B) { negative = bytes[s] == 0x2D; s += 1 }
+        var value: Int64 = 0
+        while s < end, bytes[s] &- 0x30 < 10, value < Int64(Int32.max) {
+            value = value * 10 + Int64(bytes[s] &- 0x30)
+            s += 1
+        }
+        return Int32(clamping: negative ? -value : value)
     }
 
     /// A signed decimal integer in `start..<end` (blanks around it allowed, nothing else).

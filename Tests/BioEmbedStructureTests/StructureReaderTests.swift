@@ -281,6 +281,10 @@ struct StructureReaderTests {
         let all = try Self.parse(text, allModels: true)
         let chains = ChainExtractor.chains(all, allModels: true)
         #expect(chains.map(\.model) == [1, 2])
+        // gemmi reads the serial from columns 7–14: a MODEL line without one is model 0; frames
+        // after ENDMDL without MODEL are numbered by their count
+        let bare = (["MODEL"] + one + ["ENDMDL"] + one).joined(separator: "\n")
+        #expect(ChainExtractor.chains(try Self.parse(bare, allModels: true), allModels: true).map(\.model) == [0, 2])
     }
 
     @Test func formatDetectionFromContent() throws {

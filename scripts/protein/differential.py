@@ -3,8 +3,9 @@ structures: gemmi.read_structure + setup_entities + the residue rules of the pro
 README (model 1, author chains, first conformer, polymer/unknown ATOM/HETATM residues with a CA,
 first record per atom name, or the last with --altloc last) + mini3di for 3Di (chains > 3 residues).
 
-usage: differential.py FOLDER OUTPUT.h5 [first|last]
-OUTPUT.h5 is `bioembed protein tokenize --input FOLDER --output OUTPUT.h5 --min-length 1 [--altloc last]`.
+usage: differential.py FOLDER OUTPUT.h5 [first|last] [all-models]
+OUTPUT.h5 is `bioembed protein tokenize --input FOLDER --output OUTPUT.h5 --min-length 1 [--altloc last]
+[--all-models]` (with all-models, every model is compared, ids <file>:<model>:<chain>).
 Prints one line per difference and a JSON summary; exits 1 when anything differs.
 PDB files gemmi rejects for a legacy line serial in columns 73-80 are read with those columns blank,
 as the fixtures were made."""
@@ -14,6 +15,7 @@ from mini3di import Encoder
 
 folder, h5 = sys.argv[1], sys.argv[2]
 altloc = sys.argv[3] if len(sys.argv) > 3 else "first"
+all_models = len(sys.argv) > 4 and sys.argv[4] == "all-models"
 enc = Encoder()
 def read(path):
     try:
@@ -28,22 +30,24 @@ def read(path):
         return gemmi.read_pdb_string(text), True
 
 def extract(st):
+    """(chain id as in our ids, rows) per kept chain of model 1, or of every model."""
     st.setup_entities()
     out = []
-    for ch in st[0]:
-        rows = []
-        for res in ch.first_conformer():
-            if res.entity_type not in (gemmi.EntityType.Polymer, gemmi.EntityType.Unknown): continue
-            if res.het_flag not in ("A", "H"): continue
-            atoms = {}
-            for a in res:
-                if altloc == "last":
-                    atoms[a.name] = (a.pos.x, a.pos.y, a.pos.z)
-                else:
-                    atoms.setdefault(a.name, (a.pos.x, a.pos.y, a.pos.z))
-            if "CA" not in atoms: continue
-            rows.append((res.seqid.num, res.seqid.icode, [atoms.get(n, (np.nan,) * 3) for n in ("CA", "CB", "N", "C")]))
-        if rows: out.append((ch.name, rows))
+    for model in (list(st) if all_models else list(st)[:1]):
+        for ch in model:
+            rows = []
+            for res in ch.first_conformer():
+                if res.entity_type not in (gemmi.EntityType.Polymer, gemmi.EntityType.Unknown): continue
+                if res.het_flag not in ("A", "H"): continue
+                atoms = {}
+                for a in res:
+                    if altloc == "last":
+                        atoms[a.name] = (a.pos.x, a.pos.y, a.pos.z)
+                    else:
+                        atoms.setdefault(a.name, (a.pos.x, a.pos.y, a.pos.z))
+                if "CA" not in atoms: continue
+                rows.append((res.seqid.num, res.seqid.icode, [atoms.get(n, (np.nan,) * 3) for n in ("CA", "CB", "N", "C")]))
+            if rows: out.append((f"{model.num}:{ch.name}" if all_models else ch.name, rows))
     return out
 
 f = h5py.File(h5)

@@ -2,7 +2,7 @@
 # Differential check of `bioembed protein tokenize` against gemmi + the fixture rules + mini3di on
 # every structure file of the packages the protein fixtures came from: the Debian packages (about
 # 490 files) and PyPI mdanalysistests 2.11.0 (about 120): chains, residue numbers, insertion codes,
-# CA within 1e-3 A and 3Di, for both altloc choices. Needs apt-get and pip (downloads about 100 MB,
+# CA within 1e-3 A and 3Di, for both altloc choices and (first altloc) every model. Needs apt-get and pip (downloads about 100 MB,
 # nothing installed) and the bench venv (gemmi, mini3di).
 #
 # usage: scripts/protein/differential.sh [WORKDIR]     (default /tmp/bioembed-differential)
@@ -32,4 +32,8 @@ for altloc in first last; do
   echo "altloc $altloc:" >&2
   "$py" scripts/protein/differential.py "$work/files" "$out" "$altloc" || status=1
 done
+out="$work/out-all-models.h5"
+.build/release/bioembed protein tokenize --input "$work/files" --output "$out" --min-length 1 --all-models --jobs 2 --quiet || true
+echo "all models:" >&2
+"$py" scripts/protein/differential.py "$work/files" "$out" first all-models || status=1
 exit $status
