@@ -15,10 +15,16 @@ enum GemmiResidueTable {
         static let noHydrogens = Flags(rawValue: 16)
     }
 
-    /// Flags of a tabulated name; nil when gemmi does not tabulate it.
-    static func flags(_ name: PackedName) -> Flags? { table[name.raw] }
+    /// Flags of a tabulated name; nil when gemmi does not tabulate it. Three-character names are
+    /// matched ignoring ASCII case, as gemmi does (bit 0x20 of each byte cleared on both sides).
+    static func flags(_ name: PackedName) -> Flags? { table[name.count == 3 ? name.raw & caseMask : name.raw] }
 
-    static let table: [UInt32: Flags] = Dictionary(uniqueKeysWithValues: rows.map { (PackedName($0.0).raw, Flags(rawValue: $0.1)) })
+    static let caseMask: UInt32 = 0x00DF_DFDF
+
+    static let table: [UInt32: Flags] = Dictionary(uniqueKeysWithValues: rows.map {
+        let name = PackedName($0.0)
+        return (name.count == 3 ? name.raw & caseMask : name.raw, Flags(rawValue: $0.1))
+    })
 
     static let rows: [(String, UInt8)] = [
         ("A", 6), ("C", 6), ("F", 16), ("G", 6), ("I", 6), ("K", 16), ("N", 6), ("U", 6),

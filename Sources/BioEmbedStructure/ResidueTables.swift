@@ -1,5 +1,5 @@
-/// Residue name tables: foldseek's three-to-one code and the residue classes used to tell polymer
-/// residues from ligands and waters in files without entity records.
+/// Residue name tables: foldseek's three-to-one code and gemmi's water names (the polymer heuristics
+/// use gemmi's own table, `GemmiResidueTable`).
 ///
 /// `oneLetter` is foldseek's `threeToOneAA` (src/strucclustutils/GemmiWrapper.cpp, commit d5b1d3d,
 /// itself adapted from gemmi's residue table): the 20 standard amino acids, synonyms and about 120
@@ -43,16 +43,6 @@ public enum ResidueTables {
         oneLetterMap[name.raw] ?? UInt8(ascii: "X")
     }
 
-    /// Whether the name is in foldseek's amino-acid table (standard or modified amino acid).
-    public static func isAminoAcid(_ name: PackedName) -> Bool { oneLetterMap[name.raw] != nil }
-
-    static let standardAminoAcids: Set<UInt32> = Set(
-        ["ALA", "ARG", "ASN", "ASP", "CYS", "GLN", "GLU", "GLY", "HIS", "ILE", "LEU", "LYS", "MET", "PHE",
-         "PRO", "SER", "THR", "TRP", "TYR", "VAL", "SEC", "PYL"].map { PackedName($0).raw })
-
-    /// The 20 standard amino acids plus SEC and PYL.
-    public static func isStandardAminoAcid(_ name: PackedName) -> Bool { standardAminoAcids.contains(name.raw) }
-
     /// ASCII case folded away (as gemmi's `ialpha4_id`, applied to both sides of a comparison).
     static let caseMask: UInt32 = ~0x2020_2020
     static let waters: [UInt32] = ["HOH", "DOD", "WAT", "H2O"].map { PackedName($0).raw & caseMask }
@@ -61,13 +51,6 @@ public enum ResidueTables {
     /// and H2O in any case. MD names such as SOL or TIP3 are not water to gemmi (nor here).
     public static func isWater(_ name: PackedName) -> Bool {
         let folded = name.raw & caseMask
-        return waters.contains(folded) && name.description.utf8.count == 3
+        return name.count == 3 && waters.contains(folded)
     }
-
-    static let nucleotides: Set<UInt32> = Set(
-        ["A", "C", "G", "U", "T", "I", "N", "DA", "DC", "DG", "DT", "DU", "DI", "DN", "ADE", "CYT", "GUA", "THY", "URA"]
-            .map { PackedName($0).raw })
-
-    /// DNA / RNA nucleotide names.
-    public static func isNucleotide(_ name: PackedName) -> Bool { nucleotides.contains(name.raw) }
 }
