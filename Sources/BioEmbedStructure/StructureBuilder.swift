@@ -2,13 +2,13 @@
 ///
 /// Models are opened in file order; inside a model a chain *part* starts whenever the chain id
 /// changes, and parts with the same id are merged into the first chain of that id (gemmi's
-/// `merge_chain_parts`). Inside a part, atoms with the same (number, insertion code, name) join
-/// one residue even when not consecutive (gemmi's residue map).
+/// `merge_chain_parts`). Inside a part, atoms with the same (number, insertion code, name, PDB
+/// segment id) join one residue even when not consecutive (gemmi's residue map).
 ///
-/// Atoms are appended straight into the output's struct-of-arrays tables, with the residue each
-/// belongs to; residues are kept in creation order with their chain. `build` reorders only when the
+/// Atoms are appended into `AtomColumns` with the residue each belongs to; residues are kept in
+/// creation order with their chain. `build` copies the columns out once, reordering only when the
 /// file was out of order (a chain split by another chain, a residue's atoms interleaved with
-/// another's): for ordinary files the tables are handed over without a copy. The residue map of a
+/// another's); residue tables of ordinary files are handed over without a copy. The residue map of a
 /// part is built only when a residue key is not beyond the part's last one (residue numbers going
 /// back, insertion codes), so files numbered upwards need no hash lookups. Cost: O(atoms).
 struct StructureBuilder: ~Copyable {
