@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Pipeline scale check (issue: memory bound independent of the number of files, both cores, resume
 # in seconds): `bioembed run` of pipelines/proteins.yaml (tokenize -> PST) over corpora made by
-# replicating the protein fixtures COPIES times each (29 files per copy), --jobs 2, then --resume.
+# replicating the protein fixtures COPIES times each (16 files per copy with the committed fixtures), --jobs 2, then --resume.
 # Reports wall, CPU (user+sys; > wall means more than one core busy), peak RSS (GNU time).
 #
 # usage: scripts/bench-pipeline-scale.sh [COPIES...]      (default: 10 100 300)
-# Env: FIXTURES (default ../shared/fixtures/proteins/structures), BENCH_TMP (default /tmp).
+# Env: FIXTURES (default Tests/Fixtures/proteins/structures, the committed fixtures), BENCH_TMP (default /tmp).
 # Writes Benchmarks/results/pipeline-scale.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 copies=("$@")
 [ $# -gt 0 ] || copies=(10 100 300)
-fixtures=${FIXTURES:-../shared/fixtures/proteins/structures}
+fixtures=${FIXTURES:-Tests/Fixtures/proteins/structures}
 work=${BENCH_TMP:-/tmp}/bioembed-pipeline-scale
 bin=$root/.build/release/bioembed
 [ -x "$bin" ] || swift build -c release -Xswiftc -enable-testing --product bioembed

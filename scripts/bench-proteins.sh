@@ -3,14 +3,14 @@
 # (BioEmbed vs mini3di) and end-to-end tokenize (bioembed protein tokenize vs gemmi + mini3di).
 # The corpus is the protein fixture files replicated COPIES times (made here, never committed).
 #
-# usage: scripts/bench-proteins.sh [ROUNDS] [COPIES]     (defaults 3 and 100: 2,900 files, "thousands of structures")
-# Env: FIXTURES (default ../shared/fixtures/proteins/structures), BENCH_TMP (default /dev/shm)
+# usage: scripts/bench-proteins.sh [ROUNDS] [COPIES]     (defaults 3 and 100: 1,600 files with the committed fixtures)
+# Env: FIXTURES (default Tests/Fixtures/proteins/structures, the committed fixtures), BENCH_TMP (default /dev/shm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 copies=${2:-100}
 py=${PY:-.venv/bin/python}
-fixtures=${FIXTURES:-../shared/fixtures/proteins/structures}
+fixtures=${FIXTURES:-Tests/Fixtures/proteins/structures}
 tmp=${BENCH_TMP:-/dev/shm}
 corpus="$tmp/bioembed-protein-corpus"
 [ -x "$py" ] || make venv

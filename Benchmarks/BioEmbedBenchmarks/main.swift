@@ -15,7 +15,7 @@ import BioEmbedNeuro
 import BioEmbedStructure
 import Foundation
 
-BLASRuntime.ensureFastKernels()  // the same default path users get from `bioembed`
+BLASRuntime.start(.blas)  // the same start-up a BLAS command of `bioembed` gets
 
 func now() -> Double { Date().timeIntervalSinceReferenceDate }
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import BioEmbedCore
 
-/// `bioembed`: the root of the command tree (contract.md).
+/// `bioembed`: the root of the command tree (docs/layout.md).
 struct BioEmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bioembed",

@@ -44,3 +44,7 @@ struct ChecksumCommand: ParsableCommand {
         try runStageCommand(stage, inputs: input, output: output, jobs: jobs, global: global)
     }
 }
+
+extension ChecksumCommand: DeclaresStartupNeeds {
+    var startupNeeds: StartupNeeds { FileChecksumStage.startupNeeds }
+}

@@ -1,3 +1,4 @@
+import BioEmbedCore
 import ArgumentParser
 import BioEmbedNN
 import BioEmbedPipeline
@@ -9,4 +10,8 @@ struct EncodeBrainMAECommand: ParsableCommand {
         discussion: "Example:\n  bioembed encode brainmae --weights bm.safetensors --config bm.json --input fmri.h5 --output emb.h5")
     @OptionGroup var options: EncoderOptions
     func run() throws { try options.run(AnyCollectionStage(BrainMAEEncodeStage(options.configuration))) }
+}
+
+extension EncodeBrainMAECommand: DeclaresStartupNeeds {
+    var startupNeeds: StartupNeeds { BrainMAEEncodeStage.startupNeeds }
 }

@@ -1,3 +1,4 @@
+import BioEmbedCore
 import ArgumentParser
 import BioEmbedNN
 import BioEmbedPipeline
@@ -9,4 +10,8 @@ struct EncodeMolT5Command: ParsableCommand {
         discussion: "Example:\n  bioembed encode molt5 --weights molt5.safetensors --config molt5.json --input mols.h5 --output emb.h5")
     @OptionGroup var options: EncoderOptions
     func run() throws { try options.run(AnyCollectionStage(MolT5EncodeStage(options.configuration))) }
+}
+
+extension EncodeMolT5Command: DeclaresStartupNeeds {
+    var startupNeeds: StartupNeeds { MolT5EncodeStage.startupNeeds }
 }

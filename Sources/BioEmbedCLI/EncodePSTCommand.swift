@@ -1,3 +1,4 @@
+import BioEmbedCore
 import ArgumentParser
 import BioEmbedNN
 import BioEmbedPipeline
@@ -9,4 +10,8 @@ struct EncodePSTCommand: ParsableCommand {
         discussion: "Example:\n  bioembed encode pst --weights pst_t6.safetensors --config pst_t6.json --input proteins.h5 --output emb.h5")
     @OptionGroup var options: EncoderOptions
     func run() throws { try options.run(AnyCollectionStage(PSTEncodeStage(options.configuration))) }
+}
+
+extension EncodePSTCommand: DeclaresStartupNeeds {
+    var startupNeeds: StartupNeeds { PSTEncodeStage.startupNeeds }
 }

@@ -66,3 +66,7 @@ func runCollectionCommand(_ stage: AnyCollectionStage, input: String, output: St
     report(run)
     if run.exitCode != 0 { throw ExitCode(run.exitCode) }
 }
+
+extension FMRIConnectivityCommand: DeclaresStartupNeeds {
+    var startupNeeds: StartupNeeds { FMRIConnectivityStage.startupNeeds }
+}

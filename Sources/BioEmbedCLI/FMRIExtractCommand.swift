@@ -122,3 +122,7 @@ struct FMRIExtractCommand: ParsableCommand {
         if run.exitCode != 0 { throw ExitCode(run.exitCode) }
     }
 }
+
+extension FMRIExtractCommand: DeclaresStartupNeeds {
+    var startupNeeds: StartupNeeds { FMRIExtractStage.startupNeeds }
+}

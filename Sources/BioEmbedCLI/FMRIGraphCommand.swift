@@ -54,3 +54,7 @@ struct FMRIGraphCommand: ParsableCommand {
         }
     }
 }
+
+extension FMRIGraphCommand: DeclaresStartupNeeds {
+    var startupNeeds: StartupNeeds { FMRIGraphStage.startupNeeds }
+}

@@ -39,3 +39,7 @@ struct FMRISpectralCommand: ParsableCommand {
         try runCollectionCommand(AnyCollectionStage(FMRISpectralStage(configuration)), input: input, output: output, global: global) {}
     }
 }
+
+extension FMRISpectralCommand: DeclaresStartupNeeds {
+    var startupNeeds: StartupNeeds { FMRISpectralStage.startupNeeds }
+}

@@ -17,6 +17,14 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Cap BLAS and task threads (default: the CPUs available).")
     var threads: Int?
 
+    /// The spellings of these options, with whether each takes a value: `CommandLineEntry` accepts
+    /// them before the subcommand too (`bioembed --verbose run …`). Kept beside the declarations
+    /// above; the CLI test walks every spelling through every command that has them.
+    static let spellings: [String: Bool] = [
+        "--verbose": false, "-v": false, "--quiet": false, "-q": false,
+        "--progress": false, "--no-progress": false, "--threads": true,
+    ]
+
     func validate() throws {
         if verbose && quiet { throw ValidationError("--verbose and --quiet exclude each other; pass one of them") }
         if let threads, threads < 1 { throw ValidationError("--threads: expected a positive number, found \(threads)") }

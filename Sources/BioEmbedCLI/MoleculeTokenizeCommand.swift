@@ -33,7 +33,7 @@ struct MoleculeTokenizeCommand: ParsableCommand {
     @Option(help: "Truncate ids to this length as the 3D-MolT5 fine-tuning scripts do (keep N-1, then </s>); default: none.")
     var maxLength: Int?
 
-    @Option(help: "Id of <bom> (the reference code builds 35045; see research note molt5.md §3.2).")
+    @Option(help: "Id of <bom> (the reference code builds 35045; see docs/molecule-ids.md).")
     var bomId: Int = 35045
 
     @Option(help: "Id of <eom> (the reference code builds 35044).")
@@ -64,4 +64,8 @@ struct MoleculeTokenizeCommand: ParsableCommand {
         let stage = AnyStage(MoleculeTokenizeStage(.init(maxLength: maxLength, bomID: bomId, eomID: eomId, vocab: vocab, recordsPerItem: recordsPerItem)))
         try runStageCommand(stage, inputs: input, output: output, jobs: jobs, global: global, extensions: MoleculeTokenizeStage.extensions)
     }
+}
+
+extension MoleculeTokenizeCommand: DeclaresStartupNeeds {
+    var startupNeeds: StartupNeeds { MoleculeTokenizeStage.startupNeeds }
 }

@@ -78,3 +78,7 @@ struct ProteinTokenizeCommand: ParsableCommand {
 
 extension AltlocPolicy: ExpressibleByArgument {}
 extension GraphScope: ExpressibleByArgument {}
+
+extension ProteinTokenizeCommand: DeclaresStartupNeeds {
+    var startupNeeds: StartupNeeds { ProteinTokenizeStage.startupNeeds }
+}

@@ -73,3 +73,11 @@ struct RunCommand: ParsableCommand {
         if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
     }
 }
+
+extension RunCommand: DeclaresStartupNeeds {
+    /// The union of the pipeline's stages; `--list-stages` reports for every stage.
+    var startupNeeds: StartupNeeds {
+        if listStages { return StageRegistry.anyStartupNeeds }
+        return pipeline.map(StageRegistry.startupNeeds(ofPipeline:)) ?? []
+    }
+}

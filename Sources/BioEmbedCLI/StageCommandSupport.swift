@@ -15,7 +15,7 @@ func runStageCommand(_ stage: AnyStage, inputs: [String], output: String, jobs: 
     if run.exitCode != 0 { throw ExitCode(run.exitCode) }
 }
 
-/// Prints the per-stage summary lines and exits with the code of contract.md.
+/// Prints the per-stage summary lines and exits with the code of docs/layout.md.
 func report(_ summary: RunSummary) {
     for stage in summary.stages {
         let rate = stage.seconds > 0 ? String(format: ", %.1f items/s", Double(stage.done + stage.failed) / stage.seconds) : ""

@@ -67,3 +67,7 @@ struct TrainBrainMAECommand: ParsableCommand {
                 + (heldOut.isEmpty ? "" : ", held-out loss \(heldOut)") + "; wrote \(output)")
     }
 }
+
+extension TrainBrainMAECommand: DeclaresStartupNeeds {
+    var startupNeeds: StartupNeeds { BrainMAETrainStage.startupNeeds }
+}

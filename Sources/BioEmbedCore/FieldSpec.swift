@@ -1,4 +1,4 @@
-/// One array of a collection (contract.md "Collections"), declared before items are appended.
+/// One array of a collection (docs/layout.md, "HDF5 files"), declared before items are appended.
 ///
 /// - `perItem(rowShape:)`: one fixed-size array per item, stacked as `[N, rowShape...]`
 ///   (`rowShape == []` gives `[N]`).

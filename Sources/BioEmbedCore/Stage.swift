@@ -33,6 +33,9 @@ public protocol Stage: Sendable {
     static var collection: String { get }
     /// One-line description for `--help` and listings.
     static var summary: String { get }
+    /// What the stage needs from the process at start-up (BLAS, RDKit's allocator); `run` takes
+    /// the union over a pipeline's stages.
+    static var startupNeeds: StartupNeeds { get }
 
     var configuration: Configuration { get }
     init(_ configuration: Configuration)

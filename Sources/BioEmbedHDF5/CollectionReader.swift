@@ -1,6 +1,6 @@
 import BioEmbedCore
 
-/// Reads a ragged collection (contract.md): ids, per-item arrays and the rows of one item.
+/// Reads a ragged collection (docs/layout.md): ids, per-item arrays and the rows of one item.
 public final class CollectionReader {
     public let group: HDF5Group
     public let ids: [String]

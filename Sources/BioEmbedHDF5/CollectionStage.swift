@@ -17,6 +17,9 @@ public protocol CollectionStage: Sendable {
     static var name: String { get }
     static var version: Int { get }
     static var summary: String { get }
+    /// What the stage needs from the process at start-up (BLAS, RDKit's allocator); `run` takes
+    /// the union over a pipeline's stages.
+    static var startupNeeds: StartupNeeds { get }
     /// The collection group read from the input file (e.g. `fmri`, `proteins`).
     static var inputCollection: String { get }
     /// The `schema` written to the root of a new output file (e.g. `bioembed/embeddings/1`).

@@ -1,6 +1,6 @@
 import BioEmbedCore
 
-/// Writes a ragged collection (contract.md) item by item, without holding the dataset in memory.
+/// Writes a ragged collection (docs/layout.md) item by item, without holding the dataset in memory.
 ///
 /// The group gets `ids` plus one dataset per declared field; ragged fields get `<offsets>` `[N+1]`
 /// int64 starting at 0. Records are validated as a whole before anything of them is buffered, so a

@@ -38,7 +38,7 @@ public final class ErrorLog {
 }
 
 extension HDF5File {
-    /// Writes the root attributes of contract.md: `bioembed_version`, `schema`, `created_utc`, `command`.
+    /// Writes the root attributes of docs/layout.md: `bioembed_version`, `schema`, `created_utc`, `command`.
     public func writeRootAttributes(schema: String, command: String) throws(HDF5Error) {
         let root = self.root
         try root.setAttribute("bioembed_version", BioEmbedVersion.string)

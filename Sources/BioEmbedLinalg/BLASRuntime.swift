@@ -1,15 +1,20 @@
 import BioEmbedCore
 import Foundation
+import Synchronization
 
-/// Which OpenBLAS kernels run, how many threads they use, and the launcher that picks fast kernels.
+/// Which OpenBLAS kernels run, how many threads they use, and the start-up that makes them fast.
 ///
-/// Debian's OpenBLAS 0.3.21 does not recognise recent Xeons and falls back to SSE3 ("Prescott")
-/// kernels, 5–7× slower than its AVX-512 ones. The kernels are chosen in the library constructor,
-/// before `main`, from `OPENBLAS_CORETYPE`. `ensureFastKernels()` therefore runs first in `main`:
-/// when the variable is unset and the CPU has AVX-512 (or AVX2), it sets it and re-executes the
-/// program once, so users get the fast path without doing anything. A value the user set is kept.
+/// OpenBLAS picks its kernels and reads its environment in the library constructor, before
+/// `main`. `start(_:)` runs first in `main`, once the command line is parsed and the command has
+/// said what it needs (`StartupNeeds`):
+/// - idle BLAS workers must sleep instead of spinning for 2²⁸ cycles after each call (they compete
+///   with BioEmbed's own parallel loops for the same cores): `OPENBLAS_THREAD_TIMEOUT` is set and
+///   OpenBLAS re-reads it in process, on every CPU;
+/// - kernels slower than the CPU allows (`BLASKernelCheck`) are replaced by setting
+///   `OPENBLAS_CORETYPE` and re-executing the program once (the only way to choose them).
+/// A value the user set for either variable is kept.
 public enum BLASRuntime {
-    /// The kernel family OpenBLAS is using, e.g. "SkylakeX", "Haswell", "Prescott".
+    /// The kernel family OpenBLAS is using, e.g. "Cooperlake", "Zen", "Haswell", "Prescott".
     public static var coreName: String { OpenBLASCalls.coreName() }
 
     /// Threads OpenBLAS uses for one call.
@@ -18,13 +23,8 @@ public enum BLASRuntime {
     /// Caps OpenBLAS threads (from `--threads`, or 1 when items run in parallel).
     public static func setThreads(_ count: Int) { OpenBLASCalls.setThreads(max(1, count)) }
 
-    /// The `OPENBLAS_CORETYPE` for a CPU with these `/proc/cpuinfo` flags, or nil to let OpenBLAS decide.
-    public static func recommendedCoreType(cpuFlags: Set<String>) -> String? {
-        let avx512 = ["avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl"]
-        if avx512.allSatisfy(cpuFlags.contains) { return "SkylakeX" }
-        if cpuFlags.contains("avx2") && cpuFlags.contains("fma") { return "Haswell" }
-        return nil
-    }
+    /// The kernels in use compared with this CPU.
+    public static var kernelCheck: BLASKernelCheck { BLASKernelCheck(kernel: coreName, cpuFlags: cpuFlags()) }
 
     /// The flags line of `/proc/cpuinfo` (empty where there is none).
     public static func cpuFlags() -> Set<String> {
@@ -36,47 +36,52 @@ public enum BLASRuntime {
         return []
     }
 
-    /// Whether the running command calls BLAS (set once at the start of `main`).
-    nonisolated(unsafe) private(set) static var commandUsesBLAS = true
+    /// `OPENBLAS_THREAD_TIMEOUT` when the user set none: idle workers spin for 2¹⁰ cycles, then
+    /// sleep (OpenBLAS's default is 2²⁸ cycles, ≈ 0.1 s of a core after every call).
+    public static let idleThreadTimeout = 10
+
+    /// What the running command declared (set once, at the start of `main`).
+    private static let declaredNeeds = Mutex<StartupNeeds>(.blas)
 
     /// Variable that marks a process as already re-executed (prevents loops).
     static let reexecMarker = "BIOEMBED_BLAS_REEXEC"
 
-    /// Sets `OPENBLAS_CORETYPE` for this CPU (and, with `allocatorTunable`, the allocator tunable
-    /// of `MemoryTuning.allocatorTunable`) and re-executes the program when either was missing.
+    /// Prepares the process for a command with these needs. Call first in `main`, after parsing.
     ///
-    /// Call before anything else in `main`. Returns normally when nothing had to change (set already,
-    /// or the CPU needs no help and the tunable is there) or in the re-executed process.
-    /// `BIOEMBED_NO_BLAS_REEXEC=1` disables it.
-    ///
-    /// `blasUsed` false (a command without linear algebra, such as `protein tokenize`) skips the
-    /// kernel choice, and with it the re-execution (≈ 30 ms of dynamic linking), and `report()`
-    /// then says that BLAS is not used instead of warning about its kernels.
-    public static func ensureFastKernels(allocatorTunable: Bool = false, blasUsed: Bool = true) {
+    /// Returns normally when nothing had to change, or in the re-executed process; re-executes
+    /// (`execv`) when the kernels are slow for this CPU or the allocator tunable is missing.
+    /// `BIOEMBED_NO_BLAS_REEXEC=1` disables the re-execution (the thread timeout is still set).
+    public static func start(_ needs: StartupNeeds) {
+        declaredNeeds.withLock { $0 = needs }
         let environment = ProcessInfo.processInfo.environment
-        commandUsesBLAS = blasUsed
-        // OpenBLAS starts its workers when loaded and they spin (sched_yield) for 2²⁸ cycles
-        // before sleeping: ≈ 80 ms of a core for a command that never calls BLAS.
-        if !blasUsed { OpenBLASCalls.stopThreads() }
-        if environment[reexecMarker] != nil || environment["BIOEMBED_NO_BLAS_REEXEC"] == "1" { return }
-        var core: String? = nil
-        if blasUsed, environment["OPENBLAS_CORETYPE"] == nil, let recommended = recommendedCoreType(cpuFlags: cpuFlags()) {
-            // Already fast (a newer OpenBLAS that detects this CPU): nothing to do.
-            let name = coreName.lowercased()
-            if name == "prescott" || name == "core2" || name == "nehalem" { core = recommended }
+        guard needs.contains(.blas) else {
+            // OpenBLAS starts its workers when loaded and they spin before sleeping: ≈ 80 ms of a
+            // core for a command that never calls BLAS.
+            OpenBLASCalls.stopThreads()
+            reexecuteIfNeeded(coreType: nil, allocator: needs.contains(.smallObjectAllocator), environment: environment)
+            return
         }
+        if environment["OPENBLAS_THREAD_TIMEOUT"] == nil {
+            setenv("OPENBLAS_THREAD_TIMEOUT", String(idleThreadTimeout), 1)
+            OpenBLASCalls.rereadEnvironment()
+            // The workers read the timeout when they start: the next threaded call restarts them.
+            OpenBLASCalls.stopThreads()
+        }
+        let check = kernelCheck
+        let coreType = environment["OPENBLAS_CORETYPE"] == nil && check.isSlow ? check.recommendedCoreType : nil
+        reexecuteIfNeeded(coreType: coreType, allocator: needs.contains(.smallObjectAllocator), environment: environment)
+    }
+
+    private static func reexecuteIfNeeded(coreType: String?, allocator: Bool, environment: [String: String]) {
+        if environment[reexecMarker] != nil || environment["BIOEMBED_NO_BLAS_REEXEC"] == "1" { return }
         #if os(Linux)
-        let tunables = allocatorTunable ? MemoryTuning.tunables(adding: environment["GLIBC_TUNABLES"]) : nil
+        let tunables = allocator ? MemoryTuning.tunables(adding: environment["GLIBC_TUNABLES"]) : nil
         #else
         let tunables: String? = nil
         #endif
-        guard core != nil || tunables != nil else { return }
-        if let core { setenv("OPENBLAS_CORETYPE", core, 1) }
+        guard coreType != nil || tunables != nil else { return }
+        if let coreType { setenv("OPENBLAS_CORETYPE", coreType, 1) }
         if let tunables { setenv("GLIBC_TUNABLES", tunables, 1) }
-        // Idle OpenBLAS workers spin (sched_yield) for 2²⁸ cycles after each call by default,
-        // competing with BioEmbed's own parallel loops for the same cores (a fifth of a training
-        // step's CPU); 2¹⁰ cycles lets them sleep at once. A value the user set is kept.
-        if environment["OPENBLAS_THREAD_TIMEOUT"] == nil { setenv("OPENBLAS_THREAD_TIMEOUT", "10", 1) }
         setenv(reexecMarker, "1", 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
         // execv only returns on failure: carry on as we are.
@@ -109,15 +114,22 @@ public enum BLASRuntime {
         setThreads(previous)
     }
 
-    /// A line for `--verbose`, plus a warning when slow kernels run on a CPU that has faster ones.
+    /// A line for `--verbose`, plus a warning when the kernels are slow for this CPU.
     public static func report() {
-        guard commandUsesBLAS else {
+        guard declaredNeeds.withLock({ $0 }).contains(.blas) else {
             Diagnostics.debug("BLAS: not used by this command (OpenBLAS kernels left as loaded: '\(coreName)')")
             return
         }
-        Diagnostics.debug("BLAS: OpenBLAS kernels '\(coreName)', \(threads) thread(s), OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")")
-        if coreName.lowercased() == "prescott", let better = recommendedCoreType(cpuFlags: cpuFlags()) {
-            Diagnostics.warning("OpenBLAS is using slow SSE3 kernels on a CPU that supports '\(better)'; set OPENBLAS_CORETYPE=\(better)")
+        let check = kernelCheck
+        let timeout = OpenBLASCalls.threadTimeout()
+        let idle = timeout > 0 ? "idle threads sleep after 2^\(min(max(timeout, 4), 30)) cycles" : "idle threads spin 2^28 cycles"
+        Diagnostics.debug(
+            "BLAS: OpenBLAS kernels '\(check.kernel)' (\(check.kernelTier)) on a CPU with \(check.cpuTier), \(threads) thread(s), "
+                + "OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset"), "
+                + "OPENBLAS_THREAD_TIMEOUT=\(timeout > 0 ? String(timeout) : "unset") (\(idle))")
+        if check.isSlow {
+            let advice = check.recommendedCoreType.map { "; unset OPENBLAS_CORETYPE or set it to \($0)" } ?? ""
+            Diagnostics.warning("OpenBLAS is using slow \(check.kernelTier) kernels ('\(check.kernel)') on a CPU with \(check.cpuTier)\(advice)")
         }
     }
 }

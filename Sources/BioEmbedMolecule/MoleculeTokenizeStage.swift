@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 /// The `molecule tokenize` stage: SDF/MOL files (`.sdf`, `.mol`, `.sdf.gz`) → one item per record
-/// in `/molecules` (contract.md): kekulé SMILES, SELFIES, 3D-MolT5 `input_ids` + `fp_tokens`
+/// in `/molecules` (docs/layout.md): kekulé SMILES, SELFIES, 3D-MolT5 `input_ids` + `fp_tokens`
 /// (`<bom> SELFIES <eom> </s>`), E3FP bits, and per-atom tables.
 ///
 /// Item ids: `<file name>` for a one-record file, `<file name>#<record>` (0-based, RDKit's
@@ -64,6 +64,7 @@ public struct MoleculeTokenizeStage: Stage {
     }
 
     public static let name = "molecule_tokenize"
+    public static let startupNeeds: StartupNeeds = .smallObjectAllocator
     /// An SDF library is many independent records: one file at a time uses every core.
     public static let parallelizesWithinItems = true
     public static let version = 1

@@ -12,6 +12,7 @@ import Foundation
 /// A subject whose region count differs from `n_rois` or with fewer than τ frames fails.
 public struct BrainMAEEncodeStage: CollectionStage {
     public static let name = "encode_brainmae"
+    public static let startupNeeds: StartupNeeds = .blas
     public static let version = 1
     public static let summary = "BrainMAE-ref v0 embeddings of /fmri time series -> /embeddings/brainmae."
     public static let inputCollection = "fmri"

@@ -3,7 +3,7 @@ import BioEmbedHDF5
 import BioEmbedLinalg
 import Foundation
 
-/// Writes one encoder's `/embeddings/<model>` (contract.md) while the encoder runs: `ids` (source
+/// Writes one encoder's `/embeddings/<model>` (docs/layout.md) while the encoder runs: `ids` (source
 /// order, failed items absent), `pooled` `[N, D]` f32, optional `per_token` `[ΣL, D]` +
 /// `per_token_offsets`, attributes `model`, `config`, `weights_sha256`, `pooling`.
 ///

@@ -12,6 +12,7 @@ import Foundation
 /// position. Ids outside the vocabulary or fp tokens outside `-1..<fp_bits` fail the molecule.
 public struct MolT5EncodeStage: CollectionStage {
     public static let name = "encode_molt5"
+    public static let startupNeeds: StartupNeeds = .blas
     public static let version = 1
     public static let summary = "3D-MolT5 encoder embeddings of /molecules -> /embeddings/molt5."
     public static let inputCollection = "molecules"

@@ -10,6 +10,7 @@ import Foundation
 /// `pooled` = their mean. Chains longer than `max_residues` (config, default 1022) fail as items.
 public struct PSTEncodeStage: CollectionStage {
     public static let name = "encode_pst"
+    public static let startupNeeds: StartupNeeds = .blas
     public static let version = 1
     public static let summary = "PST (structure-aware ESM-2) embeddings of /proteins chains -> /embeddings/pst."
     public static let inputCollection = "proteins"

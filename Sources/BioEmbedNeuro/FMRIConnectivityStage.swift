@@ -63,6 +63,7 @@ public struct FMRIConnectivityStage: CollectionStage {
     }
 
     public static let name = "fmri_connectivity"
+    public static let startupNeeds: StartupNeeds = .blas
     public static let version = 1
     public static let summary = "Region time series -> connectivity matrices (nilearn ConnectivityMeasure), sliding windows"
     public static let inputCollection = "fmri"

@@ -121,6 +121,7 @@ public struct FMRIExtractStage: Stage {
     }
 
     public static let name = "fmri_extract"
+    public static let startupNeeds: StartupNeeds = .blas
     public static let version = 1
     public static let collection = "fmri"
     public static let summary = "BOLD runs + atlas (+ fMRIPrep confounds) -> nilearn-exact cleaned region time series"

@@ -30,6 +30,7 @@ public struct FMRIGraphStage: CollectionStage {
     }
 
     public static let name = "fmri_graph"
+    public static let startupNeeds: StartupNeeds = .blas
     public static let version = 1
     public static let summary = "Connectivity -> proportional threshold (bctpy) -> degree, triangles, clustering, strength, modularity"
     public static let inputCollection = "fmri"

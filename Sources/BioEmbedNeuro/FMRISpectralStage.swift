@@ -22,6 +22,7 @@ public struct FMRISpectralStage: CollectionStage {
     }
 
     public static let name = "fmri_spectral"
+    public static let startupNeeds: StartupNeeds = .blas
     public static let version = 1
     public static let summary = "Region time series -> ALFF and fALFF per region (FFTW)"
     public static let inputCollection = "fmri"

@@ -38,6 +38,7 @@ public struct FileChecksumStage: Stage {
     }
 
     public static let name = "checksum"
+    public static let startupNeeds: StartupNeeds = []
     public static let version = 1
     public static let collection = "files"
     public static let summary = "size, SHA-256, byte histogram and per-block CRC-32 of each input file"

@@ -84,7 +84,7 @@ struct RunRecord: Codable {
     var stages: [String: String] = [:]
 }
 
-/// What a run did, and the exit code of contract.md it maps to.
+/// What a run did, and the exit code of docs/layout.md it maps to.
 public struct RunSummary: Sendable {
     public var stages: [StageSummary]
 

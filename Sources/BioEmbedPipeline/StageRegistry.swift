@@ -95,19 +95,20 @@ func parametersText<C: Encodable>(_ configuration: C) -> String {
 public enum StageRegistry {
     struct Entry: Sendable {
         let summary: String
+        let startupNeeds: StartupNeeds
         let parameterNames: [String]
         let pathParameterNames: [String]
         let make: @Sendable (String) throws -> PipelineStep
     }
 
     static func entry<S: Stage>(_: S.Type) -> Entry {
-        Entry(summary: S.summary, parameterNames: S.Configuration.parameterNames, pathParameterNames: S.Configuration.pathParameterNames) { yaml in
+        Entry(summary: S.summary, startupNeeds: S.startupNeeds, parameterNames: S.Configuration.parameterNames, pathParameterNames: S.Configuration.pathParameterNames) { yaml in
             .items(AnyStage(S(try YAMLDecoder().decode(S.Configuration.self, from: yaml))))
         }
     }
 
     static func entry<S: CollectionStage>(_: S.Type) -> Entry {
-        Entry(summary: S.summary, parameterNames: S.Configuration.parameterNames, pathParameterNames: S.Configuration.pathParameterNames) { yaml in
+        Entry(summary: S.summary, startupNeeds: S.startupNeeds, parameterNames: S.Configuration.parameterNames, pathParameterNames: S.Configuration.pathParameterNames) { yaml in
             .collection(AnyCollectionStage(S(try YAMLDecoder().decode(S.Configuration.self, from: yaml))))
         }
     }
@@ -130,6 +131,18 @@ public enum StageRegistry {
     /// Stage names with their one-line summaries, sorted.
     public static var stages: [(name: String, summary: String, parameters: [String])] {
         entries.keys.sorted().map { ($0, entries[$0]!.summary, entries[$0]!.parameterNames) }
+    }
+
+    /// What a pipeline's stages need from the process at start-up (their union). A file that cannot
+    /// be read needs nothing: `run` reports it once it starts.
+    public static func startupNeeds(ofPipeline path: String) -> StartupNeeds {
+        guard let spec = try? PipelineSpec.load(path) else { return [] }
+        return spec.stages.reduce(into: StartupNeeds()) { $0.formUnion(entries[$1.stage]?.startupNeeds ?? []) }
+    }
+
+    /// What any registered stage needs (for `run --list-stages`, which reports for all of them).
+    public static var anyStartupNeeds: StartupNeeds {
+        entries.values.reduce(into: StartupNeeds()) { $0.formUnion($1.startupNeeds) }
     }
 
     /// Builds the stage of one pipeline entry; unknown stages and parameters name their line.

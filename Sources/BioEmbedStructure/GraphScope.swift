@@ -1,6 +1,6 @@
 /// Which residues a chain's residue graphs span.
 public enum GraphScope: String, Codable, Sendable, CaseIterable {
-    /// Only the chain's own residues; indices are chain-local (contract.md's `/proteins`).
+    /// Only the chain's own residues; indices are chain-local (docs/layout.md's `/proteins`).
     case chain
     /// Every written chain of the same file (and model), as one complex: a chain item holds the rows
     /// of its own residues, with indices into the complex (its chains' residues concatenated in item

@@ -1,7 +1,7 @@
 import BioEmbedCore
 
 /// The `protein_tokenize` stage: one PDB/mmCIF file (plain or gzip) in, one `/proteins` item per
-/// protein chain out (contract.md): sequence, foldseek 3Di tokens, Cα coordinates (float32 Å),
+/// protein chain out (docs/layout.md): sequence, foldseek 3Di tokens, Cα coordinates (float32 Å),
 /// author residue numbers and insertion codes, a chain-local Cα radius graph and kNN table (or,
 /// with `graph_scope: complex`, each chain's rows of the graphs over all written chains of its file
 /// and model, with complex indices and the chain's `complex_offset`).
@@ -66,6 +66,7 @@ public struct ProteinTokenizeStage: Stage {
     }
 
     public static let name = "protein_tokenize"
+    public static let startupNeeds: StartupNeeds = []
     public static let version = 1
     public static let collection = "proteins"
     public static let summary = "PDB/mmCIF chains → sequence, foldseek 3Di tokens, Cα coordinates and residue graphs"

@@ -12,3 +12,7 @@ typedef struct { double real, imag; } bio_complex_double;
  * openblas_get_num_threads(), which BioEmbedLinalg uses to report and bound the kernels. */
 /* OpenBLAS joins its worker threads (restarted on the next threaded call); not in cblas.h. */
 int blas_thread_shutdown_(void);
+/* OpenBLAS reads its environment (OPENBLAS_THREAD_TIMEOUT among it) again, and reports the
+ * thread timeout it read (log2 of cycles; 0 for its built-in default). Not in cblas.h. */
+void openblas_read_env(void);
+int openblas_thread_timeout(void);

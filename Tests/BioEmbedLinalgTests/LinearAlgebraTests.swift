@@ -126,11 +126,22 @@ struct LinearAlgebraTests {
         }
     }
 
-    @Test func coreTypeFollowsTheCPUFeatures() {
-        let skylake: Set = ["sse3", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl"]
-        #expect(BLASRuntime.recommendedCoreType(cpuFlags: skylake) == "SkylakeX")
-        #expect(BLASRuntime.recommendedCoreType(cpuFlags: ["sse3", "avx", "avx2", "fma"]) == "Haswell")
-        #expect(BLASRuntime.recommendedCoreType(cpuFlags: ["sse3"]) == nil)
+    @Test func slowKernelsAreJudgedByVectorTierNotVendor() {
+        let avx512: Set = ["sse3", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl"]
+        let avx2: Set = ["sse3", "avx", "avx2", "fma"]
+        // OpenBLAS's own choices on CPUs it knows are fast, whatever their vendor.
+        for (kernel, flags) in [("Cooperlake", avx512.union(["avx512_bf16"])), ("SkylakeX", avx512), ("Zen", avx2), ("Haswell", avx2)] {
+            #expect(!BLASKernelCheck(kernel: kernel, cpuFlags: flags).isSlow, "\(kernel)")
+        }
+        // SSE kernels on a CPU with wider vectors are slow; the advice matches the CPU's tier.
+        let xeon = BLASKernelCheck(kernel: "Prescott", cpuFlags: avx512)
+        #expect(xeon.isSlow && xeon.recommendedCoreType == "SkylakeX")
+        #expect(BLASKernelCheck(kernel: "Prescott", cpuFlags: avx512.union(["avx512_bf16"])).recommendedCoreType == "Cooperlake")
+        #expect(BLASKernelCheck(kernel: "nehalem", cpuFlags: avx2).recommendedCoreType == "Haswell")
+        #expect(BLASKernelCheck(kernel: "Zen", cpuFlags: avx512).isSlow)
+        #expect(!BLASKernelCheck(kernel: "Prescott", cpuFlags: ["sse3"]).isSlow)
+        #expect(BLASKernelCheck(kernel: "Prescott", cpuFlags: ["sse3"]).recommendedCoreType == nil)
+        #expect(VectorTier(kernelFamily: "PILEDRIVER") == .avx && VectorTier(kernelFamily: "something new") == .sse)
         #expect(!BLASRuntime.coreName.isEmpty)
     }
 }

@@ -130,6 +130,7 @@ struct TotalBytesStage: CollectionStage {
         static var parameterNames: [String] { ["scale"] }
     }
     static let name = "total_bytes"
+    static let startupNeeds: StartupNeeds = []
     static let version = 1
     static let summary = "test stage"
     static let inputCollection = "files"

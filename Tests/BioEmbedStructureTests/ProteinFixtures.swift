@@ -20,17 +20,12 @@ struct ProteinReference {
     var knnWidth: Int
 }
 
-/// Fixture folders with `proteins.h5` + `structures/`: `$BIOEMBED_PROTEIN_FIXTURES` when set, else the
-/// committed subset in `Tests/Fixtures/proteins` plus the team's full set (`../shared/fixtures/proteins`)
-/// when it is present.
+/// Fixture folders with `proteins.h5` + `structures/`: the committed set in `Tests/Fixtures/proteins`,
+/// plus a larger folder of the same layout only when `$BIOEMBED_PROTEIN_FIXTURES` names one (opt-in).
 enum ProteinFixtures {
     static var roots: [String] {
-        let fm = FileManager.default
-        if let env = ProcessInfo.processInfo.environment["BIOEMBED_PROTEIN_FIXTURES"], !env.isEmpty { return [env] }
         var roots = [TestSupport.fixture("proteins")]
-        let shared = ((TestSupport.repositoryRoot as NSString).deletingLastPathComponent as NSString)
-            .appendingPathComponent("shared/fixtures/proteins")
-        if fm.fileExists(atPath: (shared as NSString).appendingPathComponent("proteins.h5")) { roots.append(shared) }
+        if let extra = ProcessInfo.processInfo.environment["BIOEMBED_PROTEIN_FIXTURES"], !extra.isEmpty { roots.append(extra) }
         return roots
     }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Copies a small subset of the shared protein fixtures into Tests/Fixtures/proteins.
 
-Usage: .venv/bin/python scripts/protein/make-test-fixtures.py ../shared/fixtures/proteins Tests/Fixtures/proteins
+Usage: .venv/bin/python scripts/protein/make-test-fixtures.py FULL_FIXTURE_DIR Tests/Fixtures/proteins
 The structure files are copied byte for byte; proteins.h5 keeps only their groups; manifest.json
 likewise. The full set is used by the tests too when it is present next to the repository.
 """

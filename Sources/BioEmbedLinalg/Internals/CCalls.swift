@@ -112,4 +112,8 @@ enum OpenBLASCalls {
     static func threads() -> Int { Int(openblas_get_num_threads()) }
     /// Ends OpenBLAS's worker threads (a later threaded call starts them again).
     static func stopThreads() { _ = blas_thread_shutdown_() }
+    /// Reads OpenBLAS's environment variables again (they are read once when the library loads).
+    static func rereadEnvironment() { openblas_read_env() }
+    /// The thread timeout OpenBLAS read (log2 of the spin cycles; 0 means its built-in 2²⁸).
+    static func threadTimeout() -> Int { Int(openblas_thread_timeout()) }
 }

@@ -9,6 +9,7 @@ import Foundation
 /// before the first step (a training set with holes is not what the user asked for).
 public struct BrainMAETrainStage: CollectionStage {
     public static let name = "train_brainmae"
+    public static let startupNeeds: StartupNeeds = .blas
     public static let version = 1
     public static let summary = "BrainMAE masked-autoencoder pre-training on /fmri -> safetensors weights (+ /training/brainmae losses)."
     public static let inputCollection = "fmri"
