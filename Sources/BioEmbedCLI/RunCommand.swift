@@ -41,6 +41,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Run only this stage of the pipeline (its input file must exist already).")
     var only: String?
 
+    @Option(help: "With --only and a reduce stage (training, a group mean): run it once over the files of N shards (what `submit` does after the shards).")
+    var gather: Int?
+
     @Flag(help: "List the stages a pipeline file can use, with their parameters.")
     var listStages = false
 
@@ -48,6 +51,8 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs: expected a positive number, found \(jobs)") }
+        if let gather, gather < 1 { throw ValidationError("--gather: expected a positive number of shards, found \(gather)") }
+        if gather != nil && shard != nil { throw ValidationError("--gather runs a stage once over all shards; it excludes --shard") }
         if checkpointEvery < 1 { throw ValidationError("--checkpoint-every: expected a positive number, found \(checkpointEvery)") }
         if pipeline == nil && !listStages { throw ValidationError("expected a pipeline file, e.g. bioembed run pipelines/demo.yaml") }
     }
@@ -56,7 +61,7 @@ struct RunCommand: ParsableCommand {
         global.apply()
         if listStages {
             for stage in StageRegistry.stages {
-                print("\(stage.name): \(stage.summary)")
+                print("\(stage.name) (\(stage.kind)): \(stage.summary)")
                 print("    parameters: \(stage.parameters.joined(separator: ", "))")
             }
             return
@@ -66,7 +71,7 @@ struct RunCommand: ParsableCommand {
             let options = RunOptions(
                 outputDirectory: outputDirectory, jobs: jobs, shard: try shard.map { try Shard(parsing: $0) },
                 threads: global.threads, progress: global.progressMode, command: commandLineText, resume: resume,
-                checkpointItems: checkpointEvery, only: only)
+                checkpointItems: checkpointEvery, only: only, gather: gather)
             return try LocalRunner(spec: spec, options: options).run()
         }
         report(summary)

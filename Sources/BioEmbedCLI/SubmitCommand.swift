@@ -7,11 +7,14 @@ import Foundation
 struct SubmitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "submit",
-        abstract: "Submit a pipeline to SLURM: one job array per stage over N shards, chained per shard, plus a merge job.",
+        abstract: "Submit a pipeline to SLURM: a job array per stage over N shards, one job per reduce stage, plus a merge job.",
         discussion: """
-            Each array task runs `bioembed run PIPELINE --only STAGE --shard I/N --resume`; stage k+1 of
-            shard I starts when stage k of shard I succeeded (aftercorr), and the merge job builds one
-            file per output when all tasks ended. Scripts, job ids and logs go into the run folder
+            Each array task runs `bioembed run PIPELINE --only STAGE --shard I/N --resume`. A stage waits
+            only for the stages it needs (its input file, the file it adds to, shared {output_dir}
+            files): shard I of a stage starts when shard I of those succeeded (aftercorr), so independent
+            branches never wait for or fail with each other. A reduce stage (training, a group mean) is
+            one job after every shard of what it needs (`run --only STAGE --gather N`); the merge job
+            builds one file per output when all jobs ended. Scripts, job ids and logs go into the run folder
             (the pipeline's output folder): slurm/, logs/<stage>/<job>_<task>.{out,err}.
 
             Examples:
@@ -69,14 +72,19 @@ struct SubmitCommand: ParsableCommand {
             if resume {
                 let status = try SlurmStatus.read(runDirectory: target)
                 let redo = status.shardsNeedingWork
-                if redo.isEmpty && status.stages.allSatisfy({ $0.running.isEmpty && $0.pending.isEmpty }) && status.merge.hasPrefix("done") {
+                let reduces = status.reduceStagesNeedingWork
+                if redo.isEmpty && reduces.isEmpty && status.stages.allSatisfy({ $0.running.isEmpty && $0.pending.isEmpty }) && status.merge.hasPrefix("done") {
                     Diagnostics.info("nothing to resubmit: every shard is done and merged")
                     return
                 }
                 var submission = status.submission
-                submission.jobs = submission.jobs.filter { job in !job.indices.allSatisfy(redo.contains) }
-                let (record, _) = try SlurmBackend.submit(submission, only: redo, dryRun: dryRun)
-                Diagnostics.info("resubmitted shards \(redo.map(String.init).joined(separator: " ")) of \(record.stages.count) stage(s) and the merge (job \(record.mergeJobID ?? "?"))")
+                submission.jobs = submission.jobs.filter { job in
+                    job.indices.isEmpty ? !reduces.contains(job.stage) : !job.indices.allSatisfy(redo.contains)
+                }
+                let (record, _) = try SlurmBackend.submit(submission, only: redo, reduceStages: reduces, dryRun: dryRun)
+                let what = (redo.isEmpty ? [] : ["shards " + redo.map(String.init).joined(separator: " ")])
+                    + (reduces.isEmpty ? [] : ["reduce stage(s) " + reduces.sorted().joined(separator: ", ")])
+                Diagnostics.info("resubmitted \(what.joined(separator: " and ")) of \(record.stages.count) stage(s) and the merge (job \(record.mergeJobID ?? "?"))")
                 return
             }
             let path = PathText.absolute(target)
@@ -92,7 +100,11 @@ struct SubmitCommand: ParsableCommand {
                 pipeline: path, runDirectory: runDirectory, shards: shards!,
                 throttle: throttle ?? spec.slurm["throttle"].flatMap { Int($0) } ?? 100,
                 executable: executablePath, resources: base.overridden(by: overrides), stageResources: stageResources,
-                stages: runner.plan.map(\.stage), jobs: [], mergeJobID: nil, submittedUTC: "", rounds: 0)
+                stages: [], jobs: [], mergeJobID: nil, submittedUTC: "", rounds: 0)
+            submission.describe(runner.graph)
+            if let problem = runner.graph.shardingProblem() {
+                throw PipelineError.invalidParameter(file: path, line: 1, stage: "", problem: problem)
+            }
             submission.virtualIndex = virtualIndex
             let (record, printed) = try SlurmBackend.submit(submission, dryRun: dryRun)
             if dryRun {

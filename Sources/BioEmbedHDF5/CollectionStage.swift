@@ -28,7 +28,29 @@ public protocol CollectionStage: Sendable {
     var configuration: Configuration { get }
     init(_ configuration: Configuration)
 
+    /// Map (each item on its own: sharded with the items) or reduce (needs every item at once:
+    /// runs once over all shards). Default: map.
+    var kind: CollectionStageKind { get }
+    /// `kind` for listings, where parameters are not known yet.
+    static var kindDescription: String { get }
+
     func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult
+}
+
+/// How a collection stage relates its input items to its output.
+public enum CollectionStageKind: String, Sendable, Codable {
+    /// Each item's output depends on that item alone (graph metrics, encoders): the stage runs
+    /// per shard, next to the stage that wrote its input.
+    case map
+    /// The result depends on every item together (training, a group mean): the stage runs once
+    /// over the whole collection, never per shard.
+    case reduce
+}
+
+extension CollectionStage {
+    public var kind: CollectionStageKind { .map }
+    /// For listings: the kind, or how the parameters decide it. Default: the kind's name.
+    public static var kindDescription: String { "map over a collection" }
 }
 
 /// What a collection stage may use while it runs.

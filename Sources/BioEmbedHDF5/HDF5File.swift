@@ -105,6 +105,11 @@ public final class HDF5File {
         }
     }
 
+    /// Hands every change so far to the kernel (the file stays open, under its temporary name).
+    public func flush() throws(HDF5Error) {
+        try H5.check(H5Fflush(handle.id, H5F_SCOPE_GLOBAL), "H5Fflush", file: path, object: "/")
+    }
+
     /// Closes a file opened for reading, or abandons a write (the temporary file is removed).
     public func close() {
         if isWritable && !finished {

@@ -71,6 +71,10 @@ public struct FMRIConnectivityStage: CollectionStage {
 
     public let configuration: Configuration
     public init(_ configuration: Configuration) { self.configuration = configuration }
+    /// The tangent space is taken at the group mean of every subject's covariance: a reduce.
+    /// The other kinds are per subject.
+    public var kind: CollectionStageKind { ((try? configuration.kinds()) ?? []).contains(.tangent) ? .reduce : .map }
+    public static var kindDescription: String { "map over a collection; reduce with kind tangent" }
 
     /// One subject's results (computed off the HDF5 thread).
     public struct SubjectResult: Sendable {

@@ -23,10 +23,14 @@ public struct RunOptions: Sendable {
     public var checkpointItems: Int
     /// Runs only this stage of the pipeline (its input must exist); nil runs all.
     public var only: String?
+    /// Runs a reduce stage once over the results of this many shards (the SLURM job of a reduce
+    /// stage): its input is gathered from the shard files, its output written beside them.
+    public var gather: Int?
 
     public init(outputDirectory: String? = nil, jobs: Int = 1, shard: Shard? = nil, threads: Int? = nil,
                 progress: ProgressReporter.Mode = .auto, command: String = "bioembed run", resume: Bool = false,
-                checkpointItems: Int = 1024, only: String? = nil) {
+                checkpointItems: Int = 1024, only: String? = nil, gather: Int? = nil) {
+        self.gather = gather
         self.resume = resume
         self.only = only
         self.checkpointItems = max(1, checkpointItems)
@@ -74,6 +78,32 @@ public struct StageSummary: Sendable {
     public var cached: Int = 0
     /// False when the output was left exactly as an earlier run wrote it.
     public var wroteOutput = true
+    /// Why the stage did not run at all: it failed as a whole (`.failed`), or a stage it needs
+    /// did not complete or runs elsewhere (`.skipped`). Nil when it ran.
+    public var notRun: NotRun? = nil
+
+    public enum NotRun: Sendable {
+        case failed(message: String)
+        case skipped(reason: String)
+    }
+
+    public init(stage: String, output: String, done: Int, failed: Int, seconds: Double, failures: [(id: String, message: String)],
+                cached: Int = 0, wroteOutput: Bool = true) {
+        self.stage = stage
+        self.output = output
+        self.done = done
+        self.failed = failed
+        self.seconds = seconds
+        self.failures = failures
+        self.cached = cached
+        self.wroteOutput = wroteOutput
+    }
+
+    static func notRun(_ stage: String, output: String, _ why: NotRun) -> StageSummary {
+        var summary = StageSummary(stage: stage, output: output, done: 0, failed: 0, seconds: 0, failures: [], wroteOutput: false)
+        summary.notRun = why
+        return summary
+    }
 }
 
 /// What the last complete run left: the content hash of every file it wrote and the key
@@ -90,10 +120,14 @@ public struct RunSummary: Sendable {
 
     public init(stages: [StageSummary]) { self.stages = stages }
 
-    /// 0: every item done; 2: some failed; 3: nothing could be done.
+    /// 0: every item done; 2: some failed (items, or whole stages of a branch); 3: nothing could be done.
+    /// A stage skipped because it runs elsewhere (a reduce stage in a sharded run) is no failure.
     public var exitCode: Int32 {
-        let done = stages.reduce(0) { $0 + $1.done }
-        let failed = stages.reduce(0) { $0 + $1.failed }
+        let done = stages.reduce(0) { $0 + $1.done + $1.cached }
+        let failed = stages.reduce(0) { total, stage in
+            if case .failed? = stage.notRun { return total + 1 }
+            return total + stage.failed
+        }
         if failed == 0 { return 0 }
         return done == 0 ? 3 : 2
     }
@@ -109,15 +143,19 @@ public final class LocalRunner {
     public let spec: PipelineSpec
     public let options: RunOptions
     private let stages: [(entry: PipelineSpec.StageEntry, step: PipelineStep, input: String?, output: String)]
+    /// Which stage needs which (see `PipelineGraph`), in the order of `stages`.
+    public let graph: PipelineGraph
 
     /// Validates the pipeline (stages, parameters) before anything runs.
     public init(spec: PipelineSpec, options: RunOptions) throws(PipelineError) {
         self.spec = spec
         self.options = options
         var built: [(PipelineSpec.StageEntry, PipelineStep, String?, String)] = []
+        var nodes: [PipelineGraph.Node] = []
         var previousOutput: String?
         for entry in spec.stages {
             let step = try StageRegistry.make(entry, file: spec.file, outputDirectory: options.outputDirectory ?? spec.outputDirectory)
+            let references = StageRegistry.outputDirectoryReferences(entry)
             switch step {
             case .items:
                 if entry.input != nil {
@@ -126,20 +164,44 @@ public final class LocalRunner {
                 }
                 let output = entry.output.isEmpty ? "\(entry.stage).h5" : entry.output
                 built.append((entry, step, nil, output))
+                nodes.append(.init(stage: entry.stage, kind: .mapManifest, input: nil, output: output, references: references))
                 previousOutput = output
-            case .collection:
+            case let .collection(stage):
                 guard let input = entry.input ?? previousOutput else {
                     throw PipelineError.missingKey(file: spec.file, line: entry.line, key: "input")
                 }
                 let output = entry.output.isEmpty ? input : entry.output
                 built.append((entry, step, input, output))
+                nodes.append(.init(
+                    stage: entry.stage, kind: .init(stage.kind), input: input, output: output, inputCollection: stage.inputCollection,
+                    outputCollection: stage.outputSchema.split(separator: "/").dropFirst().first.map(String.init), references: references))
                 previousOutput = output
             }
         }
         stages = built
+        graph = PipelineGraph(nodes)
         if let only = options.only, !built.contains(where: { $0.0.stage == only }) {
             throw PipelineError.unknownStage(file: spec.file, line: 1, stage: only, known: built.map(\.0.stage))
         }
+        if options.shard != nil || options.gather != nil, let problem = graph.shardingProblem() {
+            throw PipelineError.invalidParameter(file: spec.file, line: 1, stage: "", problem: problem)
+        }
+        if let gather = options.gather {
+            guard let only = options.only, let index = built.firstIndex(where: { $0.0.stage == only }), graph.nodes[index].kind == .reduce else {
+                throw PipelineError.invalidParameter(
+                    file: spec.file, line: 1, stage: options.only ?? "",
+                    problem: "--gather \(gather) runs one reduce stage over the shards: name it with --only (reduce stages: "
+                        + graph.nodes.filter { $0.kind == .reduce }.map(\.stage).joined(separator: ", ") + ")")
+            }
+        }
+    }
+
+    /// Where a reduce stage writes in a sharded run: once, beside the shard files; the merge adds
+    /// its groups to the merged file.
+    public static func reduceFileName(stage: String, output: String) -> String {
+        let stem = (output as NSString).deletingPathExtension
+        let ext = (output as NSString).pathExtension
+        return "\(stem).reduce-\(stage)" + (ext.isEmpty ? "" : ".\(ext)")
     }
 
     /// The stages in order: name, whether it reads the manifest (item stage), input and output file names.
@@ -165,6 +227,56 @@ public final class LocalRunner {
         return (outputDirectory as NSString).appendingPathComponent(name)
     }
 
+    /// Runs one stage (`run` decides whether it may).
+    private func execute(
+        _ stage: (entry: PipelineSpec.StageEntry, step: PipelineStep, input: String?, output: String), index: Int, itemThreads: Int,
+        collectionThreads: Int, manifests: [String: [ManifestItem]], previous: RunRecord?, record: inout RunRecord, changed: inout Set<String>
+    ) throws -> StageSummary {
+        switch stage.step {
+        case let .items(itemStage):
+            BLASRuntime.setThreads(itemThreads)
+            let items = manifests[stage.entry.manifest ?? spec.manifest] ?? []
+            let output = outputPath(for: stage.output)
+            let summary = try StageExecutor.execute(itemStage, items: items, output: output, options: options)
+            if summary.wroteOutput { changed.insert(output) }
+            return summary
+        case let .collection(collectionStage):
+            BLASRuntime.setThreads(collectionThreads)
+            if let shards = options.gather {
+                return try gatherAndReduce(collectionStage, input: stage.input!, output: stage.output, shards: shards)
+            }
+            let input = outputPath(for: stage.input!), output = outputPath(for: stage.output)
+            let key = collectionStage.name + "/" + String(collectionStage.version) + "/" + collectionStage.parametersJSON + "/" + input + "/" + output
+            record.stages[collectionStage.name] = key
+            if let previous, previous.stages[collectionStage.name] == key, !changed.contains(input), !changed.contains(output),
+               [input, output].allSatisfy({ previous.files[$0] != nil && previous.files[$0] == (try? FileDigest.sha256(ofFile: $0)) }) {
+                return StageSummary(stage: collectionStage.name, output: output, done: 0, failed: 0, seconds: 0, failures: [], cached: 1, wroteOutput: false)
+            }
+            let summary = try StageExecutor.execute(collectionStage, input: input, output: output, options: options)
+            changed.insert(output)
+            return summary
+        }
+    }
+
+    /// The SLURM job of a reduce stage: its input merged from the shard files into a scratch file
+    /// of the run folder, the stage run once over it, its groups written to `reduceFileName` (a new
+    /// file) for the merge to add.
+    private func gatherAndReduce(_ stage: AnyCollectionStage, input: String, output: String, shards: Int) throws -> StageSummary {
+        let scratch = PathText.joined(outputDirectory, ".bioembed/gather")
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let gathered = PathText.joined(scratch, input)
+        let manifest = try Manifest.load(ShardMerge.manifest(of: input, runner: self), requiredColumns: [])
+        _ = try ShardMerge.merge(name: input, folder: outputDirectory, shards: shards, manifest: manifest, into: gathered)
+        defer { for path in [gathered, gathered + ".done.json"] { try? FileManager.default.removeItem(atPath: path) } }
+        let reduced = PathText.joined(outputDirectory, Self.reduceFileName(stage: stage.name, output: output))
+        try? FileManager.default.removeItem(atPath: reduced)
+        var options = self.options
+        options.shard = nil
+        var summary = try StageExecutor.execute(stage, input: gathered, output: reduced, options: options)
+        summary.output = reduced
+        return summary
+    }
+
     /// Runs every stage. Configuration problems (manifest, output folder) throw before any output.
     public func run() throws -> RunSummary {
         // Every manifest is read and checked (with the columns its stages need) before any work.
@@ -185,30 +297,28 @@ public final class LocalRunner {
         var record = RunRecord()
         var changed = Set<String>()  // files this run rewrote
         var summaries: [StageSummary] = []
-        for stage in stages where options.only == nil || options.only == stage.entry.stage {
-            switch stage.step {
-            case let .items(itemStage):
-                BLASRuntime.setThreads(itemThreads)
-                let items = manifests[stage.entry.manifest ?? spec.manifest] ?? []
-                let output = outputPath(for: stage.output)
-                let summary = try StageExecutor.execute(itemStage, items: items, output: output, options: options)
-                if summary.wroteOutput { changed.insert(output) }
-                summaries.append(summary)
-            case let .collection(collectionStage):
-                BLASRuntime.setThreads(collectionThreads)
-                let input = outputPath(for: stage.input!), output = outputPath(for: stage.output)
-                let key = collectionStage.name + "/" + String(collectionStage.version) + "/" + collectionStage.parametersJSON + "/" + input + "/" + output
-                record.stages[collectionStage.name] = key
-                if let previous, previous.stages[collectionStage.name] == key, !changed.contains(input), !changed.contains(output),
-                   [input, output].allSatisfy({ previous.files[$0] != nil && previous.files[$0] == (try? FileDigest.sha256(ofFile: $0)) }) {
-                    var summary = StageSummary(stage: collectionStage.name, output: output, done: 0, failed: 0, seconds: 0, failures: [])
-                    summary.cached = 1
-                    summary.wroteOutput = false
-                    summaries.append(summary)
-                    continue
-                }
-                summaries.append(try StageExecutor.execute(collectionStage, input: input, output: output, options: options))
-                changed.insert(output)
+        var incomplete: [Int: String] = [:]  // stage index → why it did not complete
+        for (index, stage) in stages.enumerated() where options.only == nil || options.only == stage.entry.stage {
+            let name = stage.entry.stage
+            if let blocker = graph.dependencies[index].first(where: { incomplete[$0] != nil }) {
+                incomplete[index] = "needs \(stages[blocker].entry.stage)"
+                summaries.append(.notRun(name, output: outputPath(for: stage.output), .skipped(reason: "needs '\(stages[blocker].entry.stage)', which \(incomplete[blocker]!)")))
+                continue
+            }
+            if graph.nodes[index].kind == .reduce, let shard = options.shard {
+                incomplete[index] = "runs once over all shards"
+                summaries.append(.notRun(name, output: outputPath(for: stage.output), .skipped(
+                    reason: "a reduce stage runs once over all shards, not per shard: after every shard, "
+                        + "bioembed run \(ShellQuote.word(spec.file)) --only \(name) --gather \(shard.count)")))
+                continue
+            }
+            do {
+                summaries.append(try execute(stage, index: index, itemThreads: itemThreads, collectionThreads: collectionThreads,
+                                             manifests: manifests, previous: previous, record: &record, changed: &changed))
+            } catch {
+                // This stage's branch stops here; the others go on.
+                incomplete[index] = "failed"
+                summaries.append(.notRun(name, output: outputPath(for: stage.output), .failed(message: "\(error)")))
             }
         }
         if options.only == nil {

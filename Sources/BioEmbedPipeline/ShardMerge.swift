@@ -19,17 +19,65 @@ public enum ShardMerge {
     }
 
     /// Merges `<name>.shard-I-of-N.h5` for every output file of the pipeline into `<name>.h5`.
+    /// A file written only by reduce stages has no shards: it is the reduce stage's file, renamed.
+    /// A file written by per-shard stages gets the groups of the reduce stages that wrote into it.
     public static func merge(runner: LocalRunner, shards: Int) throws -> [Report] {
-        let names = outputNames(runner)
+        try outputNames(runner).map { name in
+            let folder = runner.outputDirectory
+            let reduceFiles = runner.graph.nodes.filter { $0.kind == .reduce && $0.output == name }
+                .map { PathText.joined(folder, LocalRunner.reduceFileName(stage: $0.stage, output: name)) }
+            let sharded = runner.graph.nodes.contains { $0.kind != .reduce && $0.output == name }
+            guard sharded else {
+                let output = PathText.joined(folder, name)
+                let merged = try HDF5File.create(output)
+                try merged.root.setAttribute("merged_shards", .int(Int64(shards)))
+                let failed = try addReduceResults(reduceFiles, into: merged, copyingRootAttributes: true)
+                try merged.commit()
+                return Report(output: output, items: 0, failed: failed, missingShards: [])
+            }
+            let manifest = try Manifest.load(self.manifest(of: name, runner: runner), requiredColumns: [])
+            return try merge(name: name, folder: folder, shards: shards, manifest: manifest, reduceFiles: reduceFiles)
+        }
+    }
+
+    /// The manifest whose rows a file's items come from (through the stages that wrote it).
+    static func manifest(of name: String, runner: LocalRunner) -> String {
         var manifestOf: [String: String] = [:]
         for step in runner.plan {
             if let manifest = step.manifest { manifestOf[step.output] = manifest }
             if let input = step.input, let manifest = manifestOf[input] { manifestOf[step.output] = manifestOf[step.output] ?? manifest }
         }
-        return try names.map { name in
-            let manifest = try Manifest.load(manifestOf[name] ?? runner.spec.manifest, requiredColumns: [])
-            return try merge(name: name, folder: runner.outputDirectory, shards: shards, manifest: manifest, stages: runner.plan.map(\.stage))
+        return manifestOf[name] ?? runner.spec.manifest
+    }
+
+    /// Adds the groups reduce stages wrote (their files, when present) to a merged file: every
+    /// top-level group but `/errors` and `/provenance` replaces its namesake, error rows are appended,
+    /// provenance groups copied. Returns the number of error rows added.
+    static func addReduceResults(_ paths: [String], into merged: HDF5File, copyingRootAttributes: Bool = false) throws -> Int {
+        var failed = 0
+        for path in paths where FileManager.default.fileExists(atPath: path) {
+            let file = try HDF5File.open(path)
+            defer { file.close() }
+            if copyingRootAttributes {
+                for attribute in try file.root.attributeNames() where !merged.root.hasAttribute(attribute) {
+                    try merged.root.setAttribute(attribute, try file.root.attribute(attribute))
+                }
+            }
+            for child in try file.root.children() where child.kind == .group && child.name != "errors" && child.name != "provenance" {
+                if merged.root.contains(child.name) { try merged.root.remove(child.name) }
+                try copyGroup(child.name, from: file.root, to: merged.root)
+            }
+            failed += try mergeErrors(files: [0: file], rank: [:], into: merged)
+            if file.root.kind(of: "provenance") == .group {
+                let provenance = try merged.root.openOrCreateGroup("provenance")
+                let source = try file.root.group("provenance")
+                for child in try source.children() where child.kind == .group {
+                    if provenance.contains(child.name) { try provenance.remove(child.name) }
+                    try copyGroup(child.name, from: source, to: provenance)
+                }
+            }
         }
+        return failed
     }
 
     /// Writes `<name>.virtual.h5` for every output of the pipeline: an index over the shard files
@@ -110,8 +158,10 @@ public enum ShardMerge {
         return PathText.joined(folder, "\(stem).shard-\(index)-of-\(count)" + (ext.isEmpty ? "" : ".\(ext)"))
     }
 
-    static func merge(name: String, folder: String, shards count: Int, manifest: Manifest, stages: [String]) throws -> Report {
-        let output = PathText.joined(folder, name)
+    /// Merges the shards of one file into `into` (default: `<folder>/<name>`), adding `reduceFiles`.
+    static func merge(name: String, folder: String, shards count: Int, manifest: Manifest, into target: String? = nil,
+                      reduceFiles: [String] = []) throws -> Report {
+        let output = target ?? PathText.joined(folder, name)
         var files: [Int: HDF5File] = [:]
         var records: [Int: DoneRecord] = [:]
         var missing: [Int] = []
@@ -152,8 +202,9 @@ public enum ShardMerge {
         for path in collections(in: first.root) {
             itemCount = max(itemCount, try mergeCollection(path, files: files, order: order, into: merged))
         }
-        let failed = try mergeErrors(files: files, rank: rank, into: merged)
+        var failed = try mergeErrors(files: files, rank: rank, into: merged)
         try mergeProvenance(files: files, into: merged)
+        failed += try addReduceResults(reduceFiles, into: merged)
         try merged.commit()
         if !mergedItems.isEmpty, let stage = records.values.first?.stage {
             try DoneRecord(stage: stage, file: name, items: mergedItems).save(output + ".done.json")
@@ -263,6 +314,21 @@ public enum ShardMerge {
     static func matches(_ pattern: String, _ name: String) -> Bool {
         let p = pattern.split(separator: "/"), n = name.split(separator: "/")
         return p.count == n.count && zip(p, n).allSatisfy { $0 == "*" || $0 == $1 }
+    }
+
+    /// Copies a group with its attributes, datasets and subgroups (value by value: H5Ocopy of
+    /// variable-length string attributes crashes in Debian's HDF5 1.10).
+    static func copyGroup(_ name: String, from source: HDF5Group, to target: HDF5Group) throws {
+        let from = try source.group(name)
+        let to = try target.createGroup(name)
+        for attribute in try from.attributeNames() { try to.setAttribute(attribute, try from.attribute(attribute)) }
+        for child in try from.children() {
+            switch child.kind {
+            case .dataset: try copyDataset(child.name, from: from, to: to)
+            case .group: try copyGroup(child.name, from: from, to: to)
+            case .other: continue
+            }
+        }
     }
 
     static func copyDataset(_ name: String, from source: HDF5Group, to target: HDF5Group) throws {

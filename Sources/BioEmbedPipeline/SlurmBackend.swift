@@ -56,19 +56,26 @@ public enum SlurmBackend {
         return parts.joined(separator: ",")
     }
 
-    /// The batch script of one stage.
+    /// The batch script of one stage: an array task per shard, or (a reduce stage) one job over
+    /// the files of every shard.
     static func stageScript(_ submission: SlurmSubmission, stage: String) -> String {
-        var lines = ["#!/bin/bash", "# BioEmbed stage '\(stage)' of \(submission.pipeline): one array task per shard.",
-                     "# Submitted by `bioembed submit` with --array, --output, --error and --dependency on the sbatch command line."]
+        let reduce = submission.reduceStages.contains(stage)
+        var lines = ["#!/bin/bash",
+                     reduce ? "# BioEmbed stage '\(stage)' of \(submission.pipeline): a reduce stage, one job over all \(submission.shards) shards."
+                         : "# BioEmbed stage '\(stage)' of \(submission.pipeline): one array task per shard.",
+                     "# Submitted by `bioembed submit` with --output, --error and --dependency (and --array) on the sbatch command line."]
         lines += resourceLines(submission.stageResources[stage] ?? submission.resources)
         let run = [submission.executable, "run", submission.pipeline, "--only", stage].map(ShellQuote.word).joined(separator: " ")
+        let which = reduce ? "--gather \(submission.shards)" : "--shard \"$shard/\(submission.shards)\""
         lines += [
             "set -uo pipefail",
             "export HDF5_USE_FILE_LOCKING=FALSE",
             "export OPENBLAS_NUM_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"",
             "export OMP_NUM_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"",
-            "shard=$(( SLURM_ARRAY_TASK_ID + ${BIOEMBED_SHARD_OFFSET:-0} ))",
-            "\(run) --shard \"$shard/\(submission.shards)\" --output-dir \(ShellQuote.word(submission.runDirectory)) --resume --no-progress --threads \"${SLURM_CPUS_PER_TASK:-1}\"",
+        ]
+        if !reduce { lines.append("shard=$(( SLURM_ARRAY_TASK_ID + ${BIOEMBED_SHARD_OFFSET:-0} ))") }
+        lines += [
+            "\(run) \(which) --output-dir \(ShellQuote.word(submission.runDirectory)) --resume --no-progress --threads \"${SLURM_CPUS_PER_TASK:-1}\"",
             "status=$?",
             "# 2 = some items failed (listed in /errors): the shard is done, later stages still run.",
             "if [ \"$status\" -eq 2 ]; then status=0; fi",
@@ -105,7 +112,11 @@ public enum SlurmBackend {
     /// Writes the scripts and submits the arrays (shards `only`, default all) and the merge job.
     ///
     /// - Returns: the submission record, and the text printed for `--dry-run`.
-    public static func submit(_ submission: SlurmSubmission, only shardsToRun: [Int]? = nil, dryRun: Bool) throws -> (SlurmSubmission, String) {
+    /// - Parameters:
+    ///   - shardsToRun: the shards of the per-shard stages (default all).
+    ///   - reduceStagesToRun: the reduce stages to submit (default all).
+    public static func submit(_ submission: SlurmSubmission, only shardsToRun: [Int]? = nil, reduceStages reduceStagesToRun: Set<String>? = nil,
+                              dryRun: Bool) throws -> (SlurmSubmission, String) {
         var record = submission
         let folder = PathText.joined(submission.runDirectory, "slurm")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -118,41 +129,66 @@ public enum SlurmBackend {
             let offset = (shard / maxArray) * maxArray
             if chunks.last?.offset == offset { chunks[chunks.count - 1].indices.append(shard - offset) } else { chunks.append((offset, [shard - offset])) }
         }
-        var previous: [String] = []  // job ids of the previous stage, per chunk
+        // Job ids per stage: per chunk for a per-shard stage, one for a reduce stage. A stage's jobs
+        // wait only for the stages it needs (shard by shard, or for the whole reduce job).
+        var chunkJobs: [String: [Int: String]] = [:]
+        var reduceJob: [String: String] = [:]
         var allJobs: [String] = []
         record.rounds += 1
         for stage in submission.stages {
+            let reduce = submission.reduceStages.contains(stage)
+            let needs = submission.dependencies[stage] ?? []
+            if reduce, let redo = reduceStagesToRun, !redo.contains(stage) { continue }
             let script = PathText.joined(folder, "\(stage).sbatch")
             let text = stageScript(submission, stage: stage)
             try text.write(toFile: script, atomically: true, encoding: .utf8)
             let logs = PathText.joined(submission.runDirectory, "logs/\(stage)")
             try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-            var current: [String] = []
-            for (chunk, (offset, indices)) in chunks.enumerated() {
-                var arguments = ["sbatch", "--parsable", "--job-name=bioembed-\(stage)",
-                                 "--array=\(arraySpec(indices))%\(max(1, submission.throttle))",
-                                 "--output=\(logs)/%A_%a.out", "--error=\(logs)/%A_%a.err",
-                                 "--export=ALL,BIOEMBED_SHARD_OFFSET=\(offset)"]
-                if chunk < previous.count {
-                    arguments += ["--dependency=aftercorr:\(previous[chunk])", "--kill-on-invalid-dep=yes"]
-                }
-                arguments.append(script)
+            func submitJob(_ arguments: [String], label: String) throws -> String {
                 if dryRun {
                     printed += "# " + arguments.map(ShellQuote.word).joined(separator: " ") + "\n"
-                    current.append("DRYRUN-\(stage)-\(chunk)")
-                    continue
+                    return "DRYRUN-\(label)"
                 }
                 let result = try execute(arguments)
                 guard result.status == 0, let id = result.output.split(separator: ";").first.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }),
                       !id.isEmpty else {
                     throw CoreError.invalidValue(name: "sbatch", expected: "a job id", found: "exit \(result.status): \(result.error.trimmingCharacters(in: .whitespacesAndNewlines))")
                 }
-                current.append(id)
-                record.jobs.append(.init(stage: stage, jobID: id, offset: offset, indices: indices.map { $0 + offset }))
+                return id
+            }
+            if reduce {
+                var after: [String] = []
+                for need in needs {
+                    if let id = reduceJob[need] { after.append(id) }
+                    after += (chunkJobs[need] ?? [:]).keys.sorted().map { chunkJobs[need]![$0]! }
+                }
+                var arguments = ["sbatch", "--parsable", "--job-name=bioembed-\(stage)", "--output=\(logs)/%j.out", "--error=\(logs)/%j.err"]
+                if !after.isEmpty { arguments += ["--dependency=afterok:" + after.joined(separator: ":"), "--kill-on-invalid-dep=yes"] }
+                arguments.append(script)
+                let id = try submitJob(arguments, label: stage)
+                reduceJob[stage] = id
+                allJobs.append(id)
+                if !dryRun { record.jobs.append(.init(stage: stage, jobID: id, offset: 0, indices: [])) }
+            } else {
+                for (chunk, (offset, indices)) in chunks.enumerated() {
+                    var arguments = ["sbatch", "--parsable", "--job-name=bioembed-\(stage)",
+                                     "--array=\(arraySpec(indices))%\(max(1, submission.throttle))",
+                                     "--output=\(logs)/%A_%a.out", "--error=\(logs)/%A_%a.err",
+                                     "--export=ALL,BIOEMBED_SHARD_OFFSET=\(offset)"]
+                    var conditions: [String] = []
+                    for need in needs {
+                        if let id = reduceJob[need] { conditions.append("afterok:\(id)") }
+                        if let id = chunkJobs[need]?[chunk] { conditions.append("aftercorr:\(id)") }
+                    }
+                    if !conditions.isEmpty { arguments += ["--dependency=" + conditions.joined(separator: ","), "--kill-on-invalid-dep=yes"] }
+                    arguments.append(script)
+                    let id = try submitJob(arguments, label: "\(stage)-\(chunk)")
+                    chunkJobs[stage, default: [:]][chunk] = id
+                    allJobs.append(id)
+                    if !dryRun { record.jobs.append(.init(stage: stage, jobID: id, offset: offset, indices: indices.map { $0 + offset })) }
+                }
             }
             if dryRun { printed += "# ---- \(script)\n" + text }
-            allJobs += current
-            previous = current
         }
         let mergeScriptPath = PathText.joined(folder, "merge.sbatch")
         let mergeText = mergeScript(submission)

@@ -59,6 +59,10 @@ public struct SlurmSubmission: Codable, Sendable {
     /// Resources per stage (also the stage's `resources:`).
     public var stageResources: [String: Resources]
     public var stages: [String]
+    /// The stages each stage needs (`PipelineGraph`): its jobs wait for theirs only.
+    public var dependencies: [String: [String]] = [:]
+    /// The reduce stages: one job each, after every shard of the stages they need.
+    public var reduceStages: [String] = []
     public var jobs: [ArrayJob]
     public var mergeJobID: String?
     public var submittedUTC: String
@@ -81,6 +85,41 @@ public struct SlurmSubmission: Codable, Sendable {
         self.mergeJobID = mergeJobID
         self.submittedUTC = submittedUTC
         self.rounds = rounds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case pipeline, runDirectory, shards, throttle, executable, resources, stageResources, stages, dependencies, reduceStages, jobs
+        case mergeJobID, submittedUTC, rounds, virtualIndex
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        pipeline = try c.decode(String.self, forKey: .pipeline)
+        runDirectory = try c.decode(String.self, forKey: .runDirectory)
+        shards = try c.decode(Int.self, forKey: .shards)
+        throttle = try c.decode(Int.self, forKey: .throttle)
+        executable = try c.decode(String.self, forKey: .executable)
+        resources = try c.decode(Resources.self, forKey: .resources)
+        stageResources = try c.decode([String: Resources].self, forKey: .stageResources)
+        stages = try c.decode([String].self, forKey: .stages)
+        // Records of earlier releases: stages chained in list order, none a reduce.
+        dependencies = try c.decodeIfPresent([String: [String]].self, forKey: .dependencies)
+            ?? Dictionary(uniqueKeysWithValues: zip(stages.dropFirst(), stages.map { [$0] }))
+        reduceStages = try c.decodeIfPresent([String].self, forKey: .reduceStages) ?? []
+        jobs = try c.decode([ArrayJob].self, forKey: .jobs)
+        mergeJobID = try c.decodeIfPresent(String.self, forKey: .mergeJobID)
+        submittedUTC = try c.decode(String.self, forKey: .submittedUTC)
+        rounds = try c.decode(Int.self, forKey: .rounds)
+        virtualIndex = try c.decodeIfPresent(Bool.self, forKey: .virtualIndex) ?? false
+    }
+
+    /// The stages and their edges from a runner's graph.
+    public mutating func describe(_ graph: PipelineGraph) {
+        stages = graph.nodes.map(\.stage)
+        dependencies = Dictionary(uniqueKeysWithValues: graph.nodes.indices.map { index in
+            (graph.nodes[index].stage, graph.dependencies[index].map { graph.nodes[$0].stage })
+        })
+        reduceStages = graph.nodes.filter { $0.kind == .reduce }.map(\.stage)
     }
 
     public static func path(in runDirectory: String) -> String { PathText.joined(runDirectory, "slurm/submission.json") }

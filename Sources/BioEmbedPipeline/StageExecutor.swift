@@ -95,11 +95,11 @@ public enum StageExecutor {
         if todo.isEmpty, let previousRecord, previousRecord.items.map(\.id) == items.map(\.id),
            items.allSatisfy({ cached[$0.id]?.source == 0 }) {
             try? FileManager.default.removeItem(atPath: partsDirectory)
-            let done = previousRecord.items.reduce(0) { $0 + ($1.outputs?.count ?? 0) }
+            let kept = previousRecord.items.reduce(0) { $0 + ($1.outputs?.count ?? 0) }
             let failures = previousRecord.items.flatMap { $0.failures ?? [] }
             return StageSummary(
-                stage: stage.name, output: output, done: done, failed: failures.count, seconds: Date().timeIntervalSince(started),
-                failures: failures.prefix(20).map { ($0.id, $0.message) }, cached: items.count, wroteOutput: false)
+                stage: stage.name, output: output, done: 0, failed: failures.count, seconds: Date().timeIntervalSince(started),
+                failures: failures.prefix(20).map { ($0.id, $0.message) }, cached: kept, wroteOutput: false)
         }
         if !cached.isEmpty { Diagnostics.info("\(stage.name): \(cached.count) of \(items.count) inputs already done, \(todo.count) to do") }
 
@@ -284,6 +284,8 @@ public enum StageExecutor {
         readers.removeAll()
         try writer?.finish()
         let written = try writer?.count ?? (group.dataset("ids").shape.first ?? 0)
+        // Items computed by this run; the rest of `written` came from earlier runs (--resume).
+        let newlyDone = thisRun.values.reduce(0) { $0 + ($1.outputs?.count ?? 0) }
         if written > 0 {
             for (name, data) in try stage.collectionArrays().sorted(by: { $0.key < $1.key }) {
                 switch data {
@@ -305,8 +307,8 @@ public enum StageExecutor {
         try? FileManager.default.removeItem(atPath: partsDirectory)
         Diagnostics.debug("\(stage.name): merge into \(output) \(String(format: "%.2f", Date().timeIntervalSince(mergeStarted))) s")
         return StageSummary(
-            stage: stage.name, output: output, done: written, failed: errors.count, seconds: seconds,
-            failures: errors.firstFailures, cached: items.count - todo.count)
+            stage: stage.name, output: output, done: newlyDone, failed: errors.count, seconds: seconds,
+            failures: errors.firstFailures, cached: written - newlyDone)
     }
 
     /// Content keys and provenance inputs of every item.
@@ -363,6 +365,28 @@ public enum StageExecutor {
         let text = (error as? any BioEmbedError)?.description ?? "\(error)"
         let file = item.path() ?? item.id
         return text.contains(file) ? text : "\(file): \(text)"
+    }
+
+    /// Runs a collection stage that adds its groups to `file`, a pipeline file already open for
+    /// writing that earlier stages of the run are adding to (`SharedOutputs`): it reads and writes
+    /// that one file, which is committed later, once for all of them. No copy is made.
+    public static func execute(_ stage: AnyCollectionStage, sharing file: HDF5File, options: RunOptions) throws -> StageSummary {
+        let started = Date()
+        let startedUTC = Timestamp.nowUTC()
+        guard file.root.kind(of: stage.inputCollection) == .group else {
+            throw HDF5Error.missingObject(file: file.path, object: "/\(stage.inputCollection) (the collection stage '\(stage.name)' reads)")
+        }
+        // The input as this stage sees it: what earlier stages left, flushed.
+        try file.flush()
+        let digest = (try? FileDigest.sha256(ofFile: file.workingPath)) ?? ""
+        let errors = ErrorLog(file: file)
+        let context = CollectionStageContext(threads: options.threads ?? 1, progress: options.progress)
+        let result = try stage.run(input: file, output: file, errors: errors, context: context)
+        let seconds = Date().timeIntervalSince(started)
+        try file.writeProvenance(Provenance(
+            stage: stage.name, version: stage.version, parameters: stage.parametersJSON,
+            inputs: [Provenance.Input(path: file.path, sha256: digest)] + result.inputs, startedUTC: startedUTC, seconds: seconds))
+        return StageSummary(stage: stage.name, output: file.path, done: result.done, failed: result.failed, seconds: seconds, failures: errors.firstFailures)
     }
 
     /// Runs a collection stage: reads `input`, writes into `output` (a copy of `input` when the

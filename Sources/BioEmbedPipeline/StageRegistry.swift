@@ -54,6 +54,7 @@ public struct AnyCollectionStage: Sendable {
     public let version: Int
     public let inputCollection: String
     public let outputSchema: String
+    public let kind: CollectionStageKind
     public let parametersJSON: String
     private let body: @Sendable (HDF5File, HDF5File, ErrorLog, CollectionStageContext) throws -> CollectionStageResult
 
@@ -62,6 +63,7 @@ public struct AnyCollectionStage: Sendable {
         version = S.version
         inputCollection = S.inputCollection
         outputSchema = S.outputSchema
+        kind = stage.kind
         parametersJSON = parametersText(stage.configuration)
         body = { input, output, errors, context in try stage.run(input: input, output: output, errors: errors, context: context) }
     }
@@ -95,6 +97,9 @@ func parametersText<C: Encodable>(_ configuration: C) -> String {
 public enum StageRegistry {
     struct Entry: Sendable {
         let summary: String
+        /// How it runs over a sharded run's items, for listings (a collection stage's parameters may
+        /// make it a reduce: `fmri_connectivity` with `tangent`).
+        let kind: String
         let startupNeeds: StartupNeeds
         let parameterNames: [String]
         let pathParameterNames: [String]
@@ -102,13 +107,13 @@ public enum StageRegistry {
     }
 
     static func entry<S: Stage>(_: S.Type) -> Entry {
-        Entry(summary: S.summary, startupNeeds: S.startupNeeds, parameterNames: S.Configuration.parameterNames, pathParameterNames: S.Configuration.pathParameterNames) { yaml in
+        Entry(summary: S.summary, kind: PipelineGraph.Kind.mapManifest.rawValue, startupNeeds: S.startupNeeds, parameterNames: S.Configuration.parameterNames, pathParameterNames: S.Configuration.pathParameterNames) { yaml in
             .items(AnyStage(S(try YAMLDecoder().decode(S.Configuration.self, from: yaml))))
         }
     }
 
     static func entry<S: CollectionStage>(_: S.Type) -> Entry {
-        Entry(summary: S.summary, startupNeeds: S.startupNeeds, parameterNames: S.Configuration.parameterNames, pathParameterNames: S.Configuration.pathParameterNames) { yaml in
+        Entry(summary: S.summary, kind: S.kindDescription, startupNeeds: S.startupNeeds, parameterNames: S.Configuration.parameterNames, pathParameterNames: S.Configuration.pathParameterNames) { yaml in
             .collection(AnyCollectionStage(S(try YAMLDecoder().decode(S.Configuration.self, from: yaml))))
         }
     }
@@ -129,9 +134,24 @@ public enum StageRegistry {
     ]
 
     /// Stage names with their one-line summaries, sorted.
-    public static var stages: [(name: String, summary: String, parameters: [String])] {
-        entries.keys.sorted().map { ($0, entries[$0]!.summary, entries[$0]!.parameterNames) }
+    public static var stages: [(name: String, kind: String, summary: String, parameters: [String])] {
+        entries.keys.sorted().map { ($0, entries[$0]!.kind, entries[$0]!.summary, entries[$0]!.parameterNames) }
     }
+
+    /// The `{output_dir}/…` file parameters of a pipeline entry (weights a stage writes or reads,
+    /// its config, …), as the relative paths they name: stages naming the same one are connected.
+    public static func outputDirectoryReferences(_ entry: PipelineSpec.StageEntry) -> Set<String> {
+        guard let known = entries[entry.stage], let node = try? Yams.compose(yaml: entry.parametersYAML), let mapping = node.mapping else { return [] }
+        var found = Set<String>()
+        for key in known.pathParameterNames {
+            guard let value = mapping[key]?.scalar?.string, value.hasPrefix(outputDirectoryMarker) else { continue }
+            found.insert(String(value.dropFirst(outputDirectoryMarker.count).drop { $0 == "/" }))
+        }
+        return found
+    }
+
+    /// What a file parameter starts with to name a path in the run's output folder.
+    static let outputDirectoryMarker = "{output_dir}"
 
     /// What a pipeline's stages need from the process at start-up (their union). A file that cannot
     /// be read needs nothing: `run` reports it once it starts.
@@ -172,8 +192,8 @@ public enum StageRegistry {
         guard !keys.isEmpty, let node = try? Yams.compose(yaml: yaml), var mapping = node.mapping else { return yaml }
         for key in keys {
             guard let value = mapping[key]?.scalar?.string, !value.isEmpty, !value.hasPrefix("/") else { continue }
-            if value.hasPrefix("{output_dir}") {
-                mapping[key] = Node(PathText.joined(outputDirectory, String(value.dropFirst("{output_dir}".count).drop { $0 == "/" })), Tag(.str))
+            if value.hasPrefix(outputDirectoryMarker) {
+                mapping[key] = Node(PathText.joined(outputDirectory, String(value.dropFirst(outputDirectoryMarker.count).drop { $0 == "/" })), Tag(.str))
             } else if !base.isEmpty {
                 mapping[key] = Node(PathText.joined(base, value), Tag(.str))
             }

@@ -40,13 +40,13 @@ def test_resume_redoes_only_what_changed(run, tmp_path):
     before = collection(out)
 
     again = run("run", pipeline, "--resume")
-    assert again.returncode == 0 and "(30 inputs cached from an earlier run)" in again.stderr
+    assert again.returncode == 0 and "checksum: 0 done, 30 cached, 0 failed" in again.stderr
     assert_same(collection(out), before)
 
     # Touching a file without changing it (new mtime, same content) is not a change.
     data = tmp_path / "data/file00003.bin"
     data.write_bytes(data.read_bytes())
-    assert "(30 inputs cached" in run("run", pipeline, "--resume").stderr
+    assert "checksum: 0 done, 30 cached, 0 failed" in run("run", pipeline, "--resume").stderr
 
     # A changed file and a new row: only those two are done.
     data.write_bytes(b"new content")
@@ -57,13 +57,14 @@ def test_resume_redoes_only_what_changed(run, tmp_path):
     assert changed.returncode == 0
     assert "30 of 31 inputs already done, 2 to do" not in changed.stderr  # one of the 30 changed
     assert "29 of 31 inputs already done, 2 to do" in changed.stderr
+    assert "checksum: 2 done, 29 cached, 0 failed" in changed.stderr
     after = collection(out)
     assert list(after["ids"]) == list(before["ids"]) + [b"extra.bin"]
     assert after["content_size"][3] == len(b"new content")
 
     # Changing a parameter changes every key.
     pipeline.write_text(pipeline.read_text().replace("block_size: 1000", "block_size: 500"))
-    assert "inputs cached" not in run("run", pipeline, "--resume").stderr
+    assert "checksum: 31 done, 0 cached, 0 failed" in run("run", pipeline, "--resume").stderr
 
 
 def test_failed_inputs_are_retried_on_resume(run, tmp_path):

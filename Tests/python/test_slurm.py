@@ -185,3 +185,59 @@ def test_virtual_index_over_shards_reads_like_the_merged_file(run, tmp_path):
                                           m["proteins/residue_number"][m_off[k]:m_off[k + 1]])
             assert v["proteins/tokens_3di"].asstr()[j] == m["proteins/tokens_3di"].asstr()[k]
     assert run("validate", moved / "proteins.virtual.h5").returncode == 0
+
+
+def assert_same_outputs(merged_dir, local_dir, names):
+    """Integers and strings exactly; floats to 1e-5 of each array's scale (an encoder's batches differ by shard)."""
+    for output in names:
+        merged, reference = all_collections(merged_dir / output), all_collections(local_dir / output)
+        assert merged.keys() == reference.keys(), (output, sorted(set(merged) ^ set(reference)))
+        for name in reference:
+            if isinstance(reference[name], list):
+                assert merged[name] == reference[name], (output, name)
+            elif reference[name].dtype.kind == "f":
+                scale = max(1.0, float(np.nanmax(np.abs(reference[name])))) if reference[name].size else 1.0
+                np.testing.assert_allclose(merged[name], reference[name], rtol=0, atol=1e-5 * scale, err_msg=f"{output}:{name}")
+            else:
+                np.testing.assert_array_equal(merged[name], reference[name], err_msg=f"{output}:{name}")
+
+
+@pytest.mark.parametrize("shards", [3, 5])
+def test_demo_pipeline_on_slurm_equals_a_local_run(slurm, run, tmp_path, shards):
+    """Three independent branches, a reduce stage (training) run once, more shards than some
+    modalities have items: the merged files equal a local run's, every stage complete."""
+    pipeline = REPO / "pipelines/demo.yaml"
+    local = run("run", pipeline, "--output-dir", tmp_path / "local", "--quiet")
+    assert local.returncode == 0, local.stderr
+    run_dir = tmp_path / "cluster"
+    r = run("submit", pipeline, "--shards", shards, "--output-dir", run_dir)
+    assert r.returncode == 0, r.stderr
+    status = wait_for(run, run_dir, timeout=240)
+    assert "missing" not in status.replace(", 0 missing", "") and "failed" not in status.replace(" 0 failed", "").replace("0 with failed", "")
+    assert "stage train_brainmae: reduce, one job over all shards: done" in status
+    assert len(list((run_dir / "logs/train_brainmae").glob("*.out"))) == 1  # trained once
+    for stage in ("checksum", "protein_tokenize", "encode_pst", "molecule_tokenize", "encode_molt5", "fmri_extract", "encode_brainmae"):
+        assert f"stage {stage}: shards {shards} done, 0 with failed items" in status, status
+    outputs = ["files.h5", "fmri.h5", "proteins.h5", "molecules.h5"]
+    assert_same_outputs(run_dir, tmp_path / "local", outputs)
+    for output in outputs:
+        assert run("validate", run_dir / output).returncode == 0
+
+
+def test_independent_branches_do_not_fail_together(run, tmp_path):
+    """A stage that fails as a whole stops its own branch only, locally."""
+    examples = REPO / "examples"
+    pipeline = tmp_path / "two.yaml"
+    pipeline.write_text(
+        f"manifest: {examples / 'manifest.tsv'}\noutput_dir: {tmp_path / 'out'}\nstages:\n"
+        f"  - stage: molecule_tokenize\n    manifest: {examples / 'molecules/manifest.tsv'}\n    output: molecules.h5\n"
+        f"  - stage: encode_molt5\n    with: {{weights: {tmp_path / 'missing.safetensors'}, config: {tmp_path / 'missing.json'}}}\n"
+        f"  - stage: protein_tokenize\n    manifest: {examples / 'proteins/manifest.tsv'}\n    output: proteins.h5\n"
+        f"  - stage: encode_pst\n    with: {{weights: {REPO / 'Tests/Fixtures/encoders/pst/weights.safetensors'}, "
+        f"config: {REPO / 'Tests/Fixtures/encoders/pst/config.json'}}}\n")
+    r = run("run", pipeline)
+    assert r.returncode == 2, r.stderr
+    assert "encode_molt5: failed, nothing written:" in r.stderr and "missing." in r.stderr
+    assert "encode_pst: 4 done, 0 cached, 0 failed" in r.stderr
+    with h5py.File(tmp_path / "out/proteins.h5", "r") as f:
+        assert len(f["embeddings/pst/ids"]) == 4

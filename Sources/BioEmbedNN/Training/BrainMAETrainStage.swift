@@ -41,10 +41,13 @@ public struct BrainMAETrainStage: CollectionStage {
 
     public let configuration: Configuration
     public init(_ configuration: Configuration) { self.configuration = configuration }
+    /// One model from every subject: never trained per shard.
+    public var kind: CollectionStageKind { .reduce }
+    public static var kindDescription: String { "reduce" }
 
     public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
         let c = configuration
-        let report = try BrainMAETrainer(.init(input: input.path, config: c.config, output: c.weights, epochs: c.epochs, seed: c.seed, resume: c.resume, parallelSegments: true)).run()
+        let report = try BrainMAETrainer(.init(input: input.path, config: c.config, output: c.weights, epochs: c.epochs, seed: c.seed, resume: c.resume, parallelSegments: true)).run(reading: input)
         let training = output.root.contains("training") ? try output.root.group("training") : try output.root.createGroup("training")
         if training.contains("brainmae") { try training.remove("brainmae") }
         let group = try training.createGroup("brainmae")

@@ -1,3 +1,4 @@
+import BioEmbedHDF5
 import BioEmbedCore
 import Foundation
 
@@ -57,7 +58,8 @@ public struct BrainMAETrainer: Sendable {
 
     public static func statePath(forWeights path: String) -> String { path + ".state.safetensors" }
 
-    public func run() throws -> Report {
+    /// Trains on `options.input`, or on `file` when given (already open, e.g. by a pipeline).
+    public func run(reading source: HDF5File? = nil) throws -> Report {
         let file = try ModelConfigFile(path: options.config)
         let config = try BrainMAEConfig(file)
         guard config.decDepth >= 0, file.values["dec_dim"] != nil else {
@@ -65,7 +67,9 @@ public struct BrainMAETrainer: Sendable {
         }
         var settings = try TrainingSettings(file, model: config)
         if let epochs = options.epochs { settings.epochs = epochs }
-        let data = try TrainingData(
+        let data = try source.map {
+            try TrainingData(file: $0, config: config, windowSegments: settings.windowSegments, holdoutFraction: settings.holdoutFraction, seed: options.seed)
+        } ?? TrainingData(
             path: options.input, config: config, windowSegments: settings.windowSegments, holdoutFraction: settings.holdoutFraction, seed: options.seed)
         guard !data.trainingWindows.isEmpty else {
             throw NNError.invalidInput(file: options.input, expected: "at least one training window", found: "none")

@@ -19,6 +19,13 @@ public struct TrainingData: Sendable {
 
     public init(path: String, config c: BrainMAEConfig, windowSegments: Int, holdoutFraction: Double, seed: UInt64) throws {
         let file = try HDF5File.open(path)
+        defer { file.close() }
+        try self.init(file: file, config: c, windowSegments: windowSegments, holdoutFraction: holdoutFraction, seed: seed)
+    }
+
+    /// From a file already open (a pipeline's file that earlier stages are still adding to).
+    public init(file: HDF5File, config c: BrainMAEConfig, windowSegments: Int, holdoutFraction: Double, seed: UInt64) throws {
+        let path = file.path
         guard file.root.contains("fmri") else {
             throw NNError.invalidInput(file: path, expected: "a /fmri collection (bioembed fmri extract)", found: "no /fmri group")
         }
