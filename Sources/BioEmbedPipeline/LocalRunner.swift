@@ -230,13 +230,15 @@ public final class LocalRunner {
     /// Runs one stage (`run` decides whether it may).
     private func execute(
         _ stage: (entry: PipelineSpec.StageEntry, step: PipelineStep, input: String?, output: String), index: Int, itemThreads: Int,
-        collectionThreads: Int, manifests: [String: [ManifestItem]], previous: RunRecord?, record: inout RunRecord, changed: inout Set<String>
+        collectionThreads: Int, manifests: [String: [ManifestItem]], previous: RunRecord?, record: inout RunRecord, changed: inout Set<String>,
+        shared: SharedOutputs
     ) throws -> StageSummary {
         switch stage.step {
         case let .items(itemStage):
             BLASRuntime.setThreads(itemThreads)
             let items = manifests[stage.entry.manifest ?? spec.manifest] ?? []
             let output = outputPath(for: stage.output)
+            try shared.commit(output)
             let summary = try StageExecutor.execute(itemStage, items: items, output: output, options: options)
             if summary.wroteOutput { changed.insert(output) }
             return summary
@@ -252,7 +254,20 @@ public final class LocalRunner {
                [input, output].allSatisfy({ previous.files[$0] != nil && previous.files[$0] == (try? FileDigest.sha256(ofFile: $0)) }) {
                 return StageSummary(stage: collectionStage.name, output: output, done: 0, failed: 0, seconds: 0, failures: [], cached: 1, wroteOutput: false)
             }
-            let summary = try StageExecutor.execute(collectionStage, input: input, output: output, options: options)
+            let summary: StageSummary
+            if input == output {
+                // Adds groups to its input: into the run's one open copy of that file.
+                summary = try shared.run(into: output, index: index) { file in
+                    try StageExecutor.execute(collectionStage, sharing: file, options: options)
+                } replay: { earlier, file in
+                    guard case let .collection(again) = stages[earlier].step else { return }
+                    _ = try StageExecutor.execute(again, sharing: file, options: options)
+                }
+            } else {
+                try shared.commit(input)
+                try shared.commit(output)
+                summary = try StageExecutor.execute(collectionStage, input: input, output: output, options: options)
+            }
             changed.insert(output)
             return summary
         }
@@ -298,6 +313,7 @@ public final class LocalRunner {
         var changed = Set<String>()  // files this run rewrote
         var summaries: [StageSummary] = []
         var incomplete: [Int: String] = [:]  // stage index → why it did not complete
+        let shared = SharedOutputs()
         for (index, stage) in stages.enumerated() where options.only == nil || options.only == stage.entry.stage {
             let name = stage.entry.stage
             if let blocker = graph.dependencies[index].first(where: { incomplete[$0] != nil }) {
@@ -314,13 +330,14 @@ public final class LocalRunner {
             }
             do {
                 summaries.append(try execute(stage, index: index, itemThreads: itemThreads, collectionThreads: collectionThreads,
-                                             manifests: manifests, previous: previous, record: &record, changed: &changed))
+                                             manifests: manifests, previous: previous, record: &record, changed: &changed, shared: shared))
             } catch {
                 // This stage's branch stops here; the others go on.
                 incomplete[index] = "failed"
                 summaries.append(.notRun(name, output: outputPath(for: stage.output), .failed(message: "\(error)")))
             }
         }
+        try shared.commitAll()
         if options.only == nil {
             for stage in stages {
                 let path = outputPath(for: stage.output)

@@ -241,3 +241,21 @@ def test_independent_branches_do_not_fail_together(run, tmp_path):
     assert "encode_pst: 4 done, 0 cached, 0 failed" in r.stderr
     with h5py.File(tmp_path / "out/proteins.h5", "r") as f:
         assert len(f["embeddings/pst/ids"]) == 4
+
+
+def test_a_failed_stage_keeps_what_earlier_stages_added_to_the_same_file(run, tmp_path):
+    """Stages adding to one file share one open copy of it; a failure discards only its own groups."""
+    examples = REPO / "examples"
+    pipeline = tmp_path / "fmri.yaml"
+    pipeline.write_text(
+        f"manifest: {examples / 'fmri/manifest.tsv'}\noutput_dir: {tmp_path / 'out'}\nstages:\n"
+        f"  - stage: fmri_extract\n    output: fmri.h5\n    with: {{atlas: {examples / 'fmri/atlas_labels.nii.gz'}, preset: 36p}}\n"
+        f"  - stage: fmri_connectivity\n    with: {{kind: [correlation]}}\n"
+        f"  - stage: encode_brainmae\n    with: {{weights: {tmp_path / 'none.safetensors'}, config: {tmp_path / 'none.json'}}}\n")
+    r = run("run", pipeline)
+    assert r.returncode == 2, r.stderr
+    assert "encode_brainmae: failed, nothing written" in r.stderr
+    with h5py.File(tmp_path / "out/fmri.h5", "r") as f:
+        assert "connectivity/correlation" in f["fmri"] and "embeddings" not in f
+        assert "fmri_connectivity" in f["provenance"] and "encode_brainmae" not in f["provenance"]
+    assert run("validate", tmp_path / "out/fmri.h5").returncode == 0

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Bytes a pipeline run writes (write/pwrite/copy_file_range/sendfile of every process, traced with
+# strace) against the size of the .h5 files it leaves.
+# usage: scripts/bench-bytes-written.sh [PIPELINE] [OUT_DIR]   (defaults pipelines/fmri.yaml, a temporary folder)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pipeline=${1:-pipelines/fmri.yaml}
+out=${2:-$(mktemp -d)/run}
+command -v strace >/dev/null || { echo "needs strace (apt-get install strace)" >&2; exit 1; }
+[ -x .build/release/bioembed ] || swift build -c release -Xswiftc -enable-testing --product bioembed
+trace=$(mktemp)
+rm -rf "$out"
+strace -f -qq -e trace=write,pwrite64,writev,pwritev,copy_file_range,sendfile,splice -o "$trace" \
+  .build/release/bioembed run "$pipeline" --output-dir "$out" --quiet
+python3 - "$trace" "$out" <<'PY'
+import glob, os, re, sys
+total = 0
+for line in open(sys.argv[1]):
+    call = re.match(r"\d+\s+(\w+)\((\d+)", line)
+    result = re.search(r"=\s+(\d+)\s*$", line)
+    if call and result and call.group(2) not in ("1", "2"):  # not stdout/stderr
+        total += int(result.group(1))
+final = sum(os.path.getsize(p) for p in glob.glob(os.path.join(sys.argv[2], "*.h5")))
+print(f"written {total / 1e6:.2f} MB, final .h5 files {final / 1e6:.2f} MB, ratio {total / max(final, 1):.2f}")
+PY
