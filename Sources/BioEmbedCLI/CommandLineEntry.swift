@@ -11,13 +11,13 @@ protocol DeclaresStartupNeeds {
 }
 
 /// `main`: parse, prepare the process for the parsed command, run, and map every error to the
-/// exit codes of docs/contract.md.
+/// exit codes of docs/layout.md.
 ///
 /// Usage errors (unknown option or command, missing argument, bad value, a failed `validate()`)
 /// exit 1 with one line naming the problem and the `--help` to read; ArgumentParser's own
 /// default would be 64 and a usage block.
 enum CommandLineEntry {
-    /// The code of a usage error (docs/contract.md: 1, bad usage or configuration).
+    /// The code of a usage error (docs/layout.md: 1, bad usage or configuration).
     static let usageExitCode: Int32 = 1
 
     static func main(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
