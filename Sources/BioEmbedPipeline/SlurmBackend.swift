@@ -117,6 +117,7 @@ public enum SlurmBackend {
     ///   - reduceStagesToRun: the reduce stages to submit (default all).
     public static func submit(_ submission: SlurmSubmission, only shardsToRun: [Int]? = nil, reduceStages reduceStagesToRun: Set<String>? = nil,
                               dryRun: Bool) throws -> (SlurmSubmission, String) {
+        try submission.checkScriptValues()
         var record = submission
         let folder = PathText.joined(submission.runDirectory, "slurm")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

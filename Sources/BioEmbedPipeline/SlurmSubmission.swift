@@ -113,6 +113,31 @@ public struct SlurmSubmission: Codable, Sendable {
         virtualIndex = try c.decodeIfPresent(Bool.self, forKey: .virtualIndex) ?? false
     }
 
+    /// Refuses a control character (a newline above all) in any value that reaches a batch script:
+    /// `#SBATCH` lines are comments to bash only up to the end of their line.
+    public func checkScriptValues() throws(CoreError) {
+        func check(_ value: String?, _ key: String) throws(CoreError) {
+            guard let value, let bad = value.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) else { return }
+            throw CoreError.invalidValue(
+                name: key, expected: "a value without control characters (it is written into a batch script)",
+                found: "U+\(String(bad.value, radix: 16, uppercase: true).leftPadded(to: 4)) in \(String(reflecting: value))")
+        }
+        try check(pipeline, "pipeline path")
+        try check(runDirectory, "output folder")
+        try check(executable, "bioembed's path")
+        func checkResources(_ r: Resources, _ scope: String) throws(CoreError) {
+            try check(r.partition, "\(scope)partition")
+            try check(r.time, "\(scope)time")
+            try check(r.mem, "\(scope)mem")
+            try check(r.account, "\(scope)account")
+            try check(r.qos, "\(scope)qos")
+            for line in r.extra { try check(line, "\(scope)extra (or --sbatch)") }
+        }
+        try checkResources(resources, "slurm.")
+        for stage in stageResources.keys.sorted() { try checkResources(stageResources[stage]!, "stage \(stage) resources.") }
+        for stage in stages { try check(stage, "stage name") }
+    }
+
     /// The stages and their edges from a runner's graph.
     public mutating func describe(_ graph: PipelineGraph) {
         stages = graph.nodes.map(\.stage)
@@ -143,4 +168,8 @@ public struct SlurmSubmission: Codable, Sendable {
             throw CoreError.unreadable(file: file, reason: "cannot write the submission record")
         }
     }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

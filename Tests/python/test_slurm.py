@@ -259,3 +259,37 @@ def test_a_failed_stage_keeps_what_earlier_stages_added_to_the_same_file(run, tm
         assert "connectivity/correlation" in f["fmri"] and "embeddings" not in f
         assert "fmri_connectivity" in f["provenance"] and "encode_brainmae" not in f["provenance"]
     assert run("validate", tmp_path / "out/fmri.h5").returncode == 0
+
+
+@pytest.mark.parametrize("where", ["partition", "extra", "stage_mem", "sbatch", "path"])
+def test_control_characters_never_reach_a_batch_script(run, tmp_path, where):
+    """A newline in any value written into an sbatch script is refused (exit 1, naming the key)."""
+    pipeline, _ = make_dataset(tmp_path)
+    text = pipeline.read_text()
+    injected = 'debug\\ntouch PWNED'
+    args = []
+    if where == "partition":
+        text = text.replace("slurm: {time: '10:00', throttle: 3}", f'slurm: {{time: "10:00", partition: "{injected}"}}')
+        key = "slurm.partition"
+    elif where == "extra":
+        text = text.replace("slurm: {time: '10:00', throttle: 3}", f'slurm: {{time: "10:00", extra: ["--comment=a{injected}"]}}')
+        key = "slurm.extra"
+    elif where == "stage_mem":
+        text = text.replace("resources: {cpus_per_task: 1}", f'resources: {{mem: "1G{injected}"}}')
+        key = "resources.mem"
+    elif where == "sbatch":
+        args = ["--sbatch=--comment=x\ntouch PWNED"]
+        key = "extra (or --sbatch)"
+    else:
+        moved = tmp_path / "pipe\nline.yaml"
+        moved.write_text(text)
+        pipeline = moved
+        key = "pipeline path"
+    if where != "path":
+        pipeline.write_text(text)
+    r = run("submit", pipeline, "--shards", 2, "--dry-run", *args)
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and key in lines[0] and "control characters" in lines[0], r.stderr
+    assert "touch PWNED" not in r.stdout
+    assert not list(tmp_path.rglob("*.sbatch")) and not list(tmp_path.rglob("PWNED"))
