@@ -119,6 +119,7 @@ public struct PipelineSpec: Sendable {
                 guard let withMapping = with.mapping else {
                     throw PipelineError.invalidYAML(file: file, line: with.mark?.line ?? line, problem: "'with' must be a mapping of parameter names to values")
                 }
+                try checkUnique(withMapping, file: file)
                 for (key, _) in withMapping { parameterLines[key.scalar?.string ?? "\(key)"] = key.mark?.line ?? line }
                 parameters = (try? Yams.serialize(node: with)) ?? "{}"
             }
@@ -160,11 +161,25 @@ public struct PipelineSpec: Sendable {
     }
 
     static func checkKeys(_ mapping: Node.Mapping, allowed: [String], file: String) throws(PipelineError) {
+        try checkUnique(mapping, file: file)
         for (key, _) in mapping {
             let name = key.scalar?.string ?? "\(key)"
             if !allowed.contains(name) {
                 throw PipelineError.unknownKey(file: file, line: key.mark?.line ?? 1, key: name, allowed: allowed)
             }
+        }
+    }
+
+    /// A key given twice is an error (YAML parsers differ on which value wins).
+    static func checkUnique(_ mapping: Node.Mapping, file: String) throws(PipelineError) {
+        var seen: [String: Int] = [:]
+        for (key, _) in mapping {
+            let name = key.scalar?.string ?? "\(key)"
+            let line = key.mark?.line ?? 1
+            if let first = seen[name] {
+                throw PipelineError.invalidYAML(file: file, line: line, problem: "duplicate key '\(name)' (first given on line \(first))")
+            }
+            seen[name] = line
         }
     }
 

@@ -175,3 +175,20 @@ def test_killed_writer_leaves_no_file_under_the_final_name(bioembed, tmp_path):
     assert not [p for p in final.parent.iterdir() if ".tmp-" in p.name]
     with h5py.File(final, "r") as f:
         assert len(f["files/ids"]) == 2500
+
+
+@pytest.mark.parametrize("where", ["parameter", "stage", "top"])
+def test_duplicate_keys_are_refused_with_their_line(run, tmp_path, where):
+    make_corpus(tmp_path, 2)
+    pipeline = write_pipeline(tmp_path, "manifest.tsv", extra="      block_size: 2000\n" if where == "parameter" else "")
+    text = pipeline.read_text()
+    if where == "stage":
+        text = text.replace("    output: files.h5\n", "    output: files.h5\n    output: other.h5\n")
+    elif where == "top":
+        text = text.replace("output_dir: out\n", "output_dir: out\noutput_dir: elsewhere\n")
+    pipeline.write_text(text)
+    r = run("run", pipeline)
+    assert r.returncode == 1, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "duplicate key" in lines[0] and str(pipeline) in lines[0] and "first given on line" in lines[0], r.stderr
+    assert not (tmp_path / "out").exists()
