@@ -54,15 +54,6 @@ public struct PipelineGraph: Sendable {
         }
     }
 
-    /// Every stage that needs `index`, directly or through others.
-    public func dependents(of index: Int) -> Set<Int> {
-        var found = Set<Int>()
-        for later in nodes.indices where later > index {
-            if dependencies[later].contains(where: { $0 == index || found.contains($0) }) { found.insert(later) }
-        }
-        return found
-    }
-
     /// The reduce stages `index` needs, directly or through others.
     public func reduceAncestors(of index: Int) -> [Int] {
         var seen = Set<Int>()

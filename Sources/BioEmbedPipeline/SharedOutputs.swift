@@ -52,7 +52,4 @@ final class SharedOutputs {
     func commitAll() throws {
         for path in open.keys.sorted() { try commit(path) }
     }
-
-    /// Whether `path` has uncommitted groups.
-    func isOpen(_ path: String) -> Bool { open[path] != nil }
 }
