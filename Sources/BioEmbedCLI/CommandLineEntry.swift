@@ -1,5 +1,6 @@
 import ArgumentParser
 import BioEmbedCore
+import BioEmbedHDF5
 import BioEmbedLinalg
 import BioEmbedPipeline
 import Foundation
@@ -40,6 +41,12 @@ enum CommandLineEntry {
     /// Help and version go to stdout (exit 0), `ExitCode`s pass through, usage errors become one line.
     static func exit(for error: any Error, arguments: [String]) -> Never {
         let code = BioEmbedCommand.exitCode(for: error)
+        if HDF5File.storageFailed {
+            // A write failed for lack of space: libhdf5's exit-time cleanup would close files in a
+            // state that crashes it, so the process ends without running exit handlers.
+            fflush(nil)
+            _exit(code.rawValue)
+        }
         guard code == .validationFailure else { BioEmbedCommand.exit(withError: error) }
         let path = commandPath(arguments)
         let message = BioEmbedCommand.message(for: error)

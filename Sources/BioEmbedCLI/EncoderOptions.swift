@@ -26,6 +26,9 @@ struct EncoderOptions: ParsableArguments {
     @Option(help: "Tokens per packed batch (items sorted by length).")
     var batchTokens = 4096
 
+    @Flag(help: "Reuse the embeddings the existing --output holds for items whose content, model and settings are unchanged; compute the rest.")
+    var resume = false
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -40,8 +43,10 @@ struct EncoderOptions: ParsableArguments {
     func run(_ stage: AnyCollectionStage) throws {
         global.apply()
         let summary = try reportingErrors { () throws -> StageSummary in
-            let options = RunOptions(threads: global.threads, progress: global.progressMode, command: commandLineText)
-            return try StageExecutor.execute(stage, input: input, output: output, options: options)
+            let options = RunOptions(threads: global.threads, progress: global.progressMode, command: commandLineText, resume: resume)
+            let lock = try OutputLock(forOutput: output)
+            defer { withExtendedLifetime(lock) {} }
+            return try StageExecutor.execute(stage, input: input, output: output, previous: resume ? output : nil, options: options)
         }
         let run = RunSummary(stages: [summary])
         report(run)

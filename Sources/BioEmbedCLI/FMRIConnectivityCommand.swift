@@ -60,7 +60,9 @@ func runCollectionCommand(_ stage: AnyCollectionStage, input: String, output: St
     let summary = try reportingErrors { () throws -> StageSummary in
         try validate()
         let options = RunOptions(jobs: 1, threads: global.threads, progress: global.progressMode, command: commandLineText)
-        return try StageExecutor.execute(stage, input: input, output: output, options: options)
+        let lock = try OutputLock(forOutput: output)
+        defer { withExtendedLifetime(lock) {} }
+        return try StageExecutor.execute(stage, input: input, output: output, previous: nil, options: options)
     }
     let run = RunSummary(stages: [summary])
     report(run)

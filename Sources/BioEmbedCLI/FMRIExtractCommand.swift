@@ -115,6 +115,8 @@ struct FMRIExtractCommand: ParsableCommand {
             }
             let stage = AnyStage(FMRIExtractStage(configuration))
             let options = RunOptions(jobs: jobs, threads: global.threads, progress: global.progressMode, command: commandLineText)
+            let lock = try OutputLock(forOutput: output)
+            defer { withExtendedLifetime(lock) {} }
             return try StageExecutor.execute(stage, items: items, output: output, options: options)
         }
         let run = RunSummary(stages: [summary])

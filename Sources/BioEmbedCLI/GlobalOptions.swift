@@ -1,5 +1,6 @@
 import ArgumentParser
 import BioEmbedCore
+import BioEmbedHDF5
 import BioEmbedLinalg
 import BioEmbedMolecule
 
@@ -53,6 +54,9 @@ struct GlobalOptions: ParsableArguments {
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
+    } catch let error as HDF5Error where error.isStorageFull {
+        Diagnostics.error(error.description)
+        throw ExitCode(3)
     } catch let error as any BioEmbedError {
         Diagnostics.error(error.description)
         throw ExitCode(1)

@@ -8,6 +8,8 @@ func runStageCommand(_ stage: AnyStage, inputs: [String], output: String, jobs: 
     let summary = try reportingErrors { () throws -> StageSummary in
         let items = try InputDiscovery.items(inputs, extensions: extensions)
         let options = RunOptions(jobs: jobs, threads: global.threads, progress: global.progressMode, command: commandLineText)
+        let lock = try OutputLock(forOutput: output)
+        defer { withExtendedLifetime(lock) {} }
         return try StageExecutor.execute(stage, items: items, output: output, options: options)
     }
     let run = RunSummary(stages: [summary])

@@ -85,3 +85,15 @@ public struct DoneRecord: Codable, Sendable, Equatable {
         return hasher.finalizeHex()
     }
 }
+
+extension DoneRecord {
+    /// Collection id → the content key of the input that produced it, for every item done: what a
+    /// stage reading the collection keys its own per-item resume on.
+    public var keysByOutput: [String: String] {
+        var keys: [String: String] = [:]
+        for item in items where item.status == "done" {
+            for id in item.outputs ?? [item.id] { keys[id] = item.key }
+        }
+        return keys
+    }
+}

@@ -33,6 +33,9 @@ public protocol CollectionStage: Sendable {
     var kind: CollectionStageKind { get }
     /// `kind` for listings, where parameters are not known yet.
     static var kindDescription: String { get }
+    /// Files besides the input collection whose content decides every item's output (weights,
+    /// model config): part of the per-item resume keys. Default: none.
+    var resumeFiles: [String] { get }
 
     func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult
 }
@@ -51,6 +54,7 @@ extension CollectionStage {
     public var kind: CollectionStageKind { .map }
     /// For listings: the kind, or how the parameters decide it. Default: the kind's name.
     public static var kindDescription: String { "map over a collection" }
+    public var resumeFiles: [String] { [] }
 }
 
 /// What a collection stage may use while it runs.
@@ -60,8 +64,12 @@ public struct CollectionStageContext {
     /// How to show progress: make a `ProgressReporter(label:total:mode:)` with it once the item
     /// count is known.
     public var progress: ProgressReporter.Mode
+    /// Resume (`--resume`): the items whose rows an earlier run wrote with the same key. A stage
+    /// that supports it copies those rows instead of computing them and counts them as `cached`.
+    public var reuse: CollectionReuse?
 
-    public init(threads: Int = 1, seed: UInt64 = 0, progress: ProgressReporter.Mode = .off) {
+    public init(threads: Int = 1, seed: UInt64 = 0, progress: ProgressReporter.Mode = .off, reuse: CollectionReuse? = nil) {
+        self.reuse = reuse
         self.threads = threads
         self.seed = seed
         self.progress = progress
@@ -72,11 +80,14 @@ public struct CollectionStageContext {
 public struct CollectionStageResult: Sendable {
     public var done: Int
     public var failed: Int
+    /// Items whose rows were copied from an earlier run (`CollectionStageContext.reuse`).
+    public var cached: Int
     /// Input files/objects for provenance (path + SHA-256); the executor adds the input file.
     public var inputs: [Provenance.Input]
 
-    public init(done: Int, failed: Int, inputs: [Provenance.Input] = []) {
+    public init(done: Int, failed: Int, cached: Int = 0, inputs: [Provenance.Input] = []) {
         self.done = done
+        self.cached = cached
         self.failed = failed
         self.inputs = inputs
     }

@@ -166,7 +166,7 @@ public final class HDF5Dataset: HDF5Located {
     /// Reads every element (converted to `Scalar` by HDF5 when the stored type differs).
     public func read<Scalar: HDF5Scalar>(as _: Scalar.Type = Scalar.self) throws(HDF5Error) -> [Scalar] {
         try requireNumeric(Scalar.self)
-        let count = shape.reduce(1, *)
+        let count = try budgeted(shape, elementSize: MemoryLayout<Scalar>.stride)
         if count == 0 { return [] }
         var status: herr_t = 0
         let values = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -202,7 +202,8 @@ public final class HDF5Dataset: HDF5Located {
         start[0] = hsize_t(range.lowerBound)
         var extent = current.map { hsize_t($0) }
         extent[0] = hsize_t(range.count)
-        let count = extent.reduce(1) { $0 * Int($1) }
+        // 8 bytes per element covers every type read (numbers, string pointers)
+        let count = try budgeted(extent.map { Int($0) }, elementSize: 8)
         if count > 0 {
             try H5.check(
                 H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, &start, nil, &extent, nil), "H5Sselect_hyperslab",
@@ -212,6 +213,24 @@ public final class HDF5Dataset: HDF5Located {
             try H5.check(H5Screate_simple(Int32(extent.count), &extent, nil), "H5Screate_simple", file: file.path, object: path),
             .dataspace)
         return (fileSpace, memorySpace, count)
+    }
+
+    /// The number of elements of `shape`, refused (not allocated) when their bytes exceed the
+    /// memory budget of one input or the product overflows: a dataset's shape is a claim of the
+    /// file, checked before it sizes an allocation.
+    private func budgeted(_ shape: [Int], elementSize: Int) throws(HDF5Error) -> Int {
+        var count = 1
+        for extent in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            let (bytes, overflowBytes) = product.multipliedReportingOverflow(by: elementSize)
+            guard !overflow, !overflowBytes, bytes <= MemoryBudget.perInput else {
+                throw HDF5Error.shapeMismatch(
+                    file: file.path, object: path, expected: "at most \(MemoryBudget.describe(MemoryBudget.perInput)) to read (the memory budget of one input)",
+                    found: "shape \(shape)")
+            }
+            count = product
+        }
+        return count
     }
 
     // MARK: Strings

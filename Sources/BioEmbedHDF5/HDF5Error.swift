@@ -17,6 +17,15 @@ public enum HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
     case shapeMismatch(file: String, object: String, expected: String, found: String)
     /// A NetCDF call failed.
     case netCDF(file: String, operation: String, detail: String)
+    /// A write failed because the file system is full (or the quota reached): the whole run
+    /// stops (exit 3); nothing is left under a final name, and `--resume` continues once space is freed.
+    case storageFull(file: String, detail: String)
+
+    /// True for `storageFull`: no later stage or item can succeed either.
+    public var isStorageFull: Bool {
+        if case .storageFull = self { return true }
+        return false
+    }
 
     public var description: String {
         switch self {
@@ -34,6 +43,8 @@ public enum HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(file): \(object): expected shape \(expected), found \(found)"
         case let .netCDF(file, operation, detail):
             return "\(file): \(operation) failed (\(detail))"
+        case let .storageFull(file, detail):
+            return "\(file): cannot write: \(detail.lowercased()); free some space, then run again with --resume"
         }
     }
 }

@@ -23,6 +23,10 @@ public final class HDF5File {
         self.isWritable = writable
     }
 
+    /// True once a write failed for lack of space (`HDF5Error.storageFull`): from then on files and
+    /// objects are left open, and the process must end without libhdf5's exit handlers.
+    public static var storageFailed: Bool { H5.storageFailed.load(ordering: .relaxed) }
+
     deinit {
         if isWritable && !finished { discard() }
     }

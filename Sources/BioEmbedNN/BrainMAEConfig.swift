@@ -26,14 +26,14 @@ public struct BrainMAEConfig: Sendable {
         self.tseType = tseType
         tseDim = try file.positiveInt("tse_dim"); tseDepth = try file.positiveInt("tse_depth"); tseHeads = try file.positiveInt("tse_heads")
         encDim = try file.positiveInt("enc_dim"); encDepth = try file.positiveInt("enc_depth"); encHeads = try file.positiveInt("enc_heads")
-        decDim = try file.positiveInt("dec_dim", default: 1); decDepth = try file.int("dec_depth", default: 0)
+        decDim = try file.positiveInt("dec_dim", default: 1); decDepth = try file.int("dec_depth", default: 0, within: 0...ModelConfigFile.largestSize)
         decHeads = try file.positiveInt("dec_heads", default: 1)
         try file.requireDivisible(tseDim, "tse_dim", by: tseHeads, "tse_heads")
         try file.requireDivisible(encDim, "enc_dim", by: encHeads, "enc_heads")
         try file.requireDivisible(encDim, "enc_dim", by: 2, "2 (sin-cos table)")
-        mlpRatio = try file.double("mlp_ratio", default: 4)
-        eps = Float(try file.double("ln_eps", default: 1e-6))
-        maskLossWeight = Float(try file.double("mask_loss_weight", default: 0.75))
+        mlpRatio = try file.double("mlp_ratio", default: 4, within: 0.01...64)
+        eps = Float(try file.double("ln_eps", default: 1e-6, within: ModelConfigFile.epsilonRange))
+        maskLossWeight = Float(try file.double("mask_loss_weight", default: 0.75, within: 0...1))
     }
 
     func hidden(_ width: Int) -> Int { Int(Double(width) * mlpRatio) }

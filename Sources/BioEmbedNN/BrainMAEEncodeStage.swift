@@ -20,6 +20,7 @@ public struct BrainMAEEncodeStage: CollectionStage {
 
     public let configuration: EncoderConfiguration
     public init(_ configuration: EncoderConfiguration) { self.configuration = configuration }
+    public var resumeFiles: [String] { [configuration.weights, configuration.config] }
 
     public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
         let pooling = try configuration.pooling(choices: ["cls", "mean"])
@@ -64,8 +65,9 @@ public struct BrainMAEEncodeStage: CollectionStage {
         let writer = try EmbeddingWriter(
             file: output, model: "brainmae", ids: reader.ids, kept: kept, width: dm,
             perTokenRows: configuration.perToken ? kept.map { Int(offsets[$0 + 1] - offsets[$0]) / tau } : nil)
+        let todo = try writer.reuseEarlierRows(context.reuse)
         let forwardStart = Date()
-        for i in kept {
+        for i in todo {
             let frames = Int(offsets[i + 1] - offsets[i])
             let rows = try series(i)
             var roiMajor = [Float](repeating: 0, count: n * frames)
@@ -95,7 +97,7 @@ public struct BrainMAEEncodeStage: CollectionStage {
         let sha = try checksum.value()
         try writer.finish(model: "brainmae", config: configFile.text, weightsSHA256: sha, pooling: pooling)
         return CollectionStageResult(
-            done: writer.done, failed: failed,
+            done: writer.done, failed: failed, cached: writer.cached,
             inputs: [Provenance.Input(path: configuration.weights, sha256: sha)])
     }
 }

@@ -35,19 +35,26 @@ final class EmbeddingWriter {
     }
 
     let width: Int
+    private let model: String
+    private let ids: [String]
+    private let kept: [Int]
     private let group: HDF5Group
     private let pooledSet: HDF5Dataset
     private let perTokenSet: HDF5Dataset?
     private let position: [Int: Int]
     private let tokenOffsets: [Int64]
-    private var written: [Bool]
     private(set) var done = 0
+    /// Items whose rows were copied from an earlier run (`reuseEarlierRows`).
+    private(set) var cached = 0
 
     /// Replaces `/embeddings/<model>` of `file` with datasets for the source items `kept` (indices
     /// into `ids`, ascending); `perTokenRows[k]` rows of per-token output for `kept[k]`, or nil
     /// for pooled vectors only.
     init(file: HDF5File, model: String, ids: [String], kept: [Int], width: Int, perTokenRows: [Int]?) throws {
         self.width = width
+        self.model = model
+        self.ids = ids
+        self.kept = kept
         let parent = try file.root.openOrCreateGroup("embeddings")
         if parent.contains(model) { try parent.remove(model) }
         group = try parent.createGroup(model)
@@ -63,18 +70,58 @@ final class EmbeddingWriter {
         }
         tokenOffsets = offsets
         position = Dictionary(uniqueKeysWithValues: kept.enumerated().map { ($1, $0) })
-        written = Array(repeating: false, count: kept.count)
     }
 
     /// Writes the results of source item `index` (one of `kept`).
     func set(_ index: Int, pooled vector: [Float], perToken rows: [Float]?) throws {
         guard let k = position[index] else { return }
+        try write(k, pooled: vector, perToken: rows)
+        done += 1
+    }
+
+    private func write(_ k: Int, pooled vector: [Float], perToken rows: [Float]?) throws {
         try pooledSet.writeRows(k..<(k + 1), vector)
         if let perTokenSet, let rows {
             let range = Int(tokenOffsets[k])..<Int(tokenOffsets[k + 1])
             try perTokenSet.writeRows(range, rows)
         }
-        if !written[k] { written[k] = true; done += 1 }
+    }
+
+    /// Copies the rows an earlier run wrote for the kept items whose resume key is unchanged
+    /// (`reuse`, from the same group of the earlier output) and returns the kept items still to
+    /// compute, in order. An earlier output of another shape (width, per-token rows) is not used.
+    func reuseEarlierRows(_ reuse: CollectionReuse?) throws -> [Int] {
+        guard let reuse, let previous = reuse.previous,
+              let old = try? previous.root.group("embeddings").group(model),
+              let oldIDs = try? old.dataset("ids").readStrings(),
+              let oldPooled = try? old.dataset("pooled"), oldPooled.shape == [oldIDs.count, width] else { return kept }
+        var oldTokens: (offsets: [Int64], rows: HDF5Dataset)?
+        if perTokenSet != nil {
+            guard let offsets: [Int64] = try? old.dataset("per_token_offsets").read(), offsets.count == oldIDs.count + 1,
+                  let rows = try? old.dataset("per_token"), rows.shape == [Int(offsets.last!), width] else { return kept }
+            oldTokens = (offsets, rows)
+        }
+        var oldRow: [String: Int] = [:]
+        for (row, id) in oldIDs.enumerated() where oldRow[id] == nil { oldRow[id] = row }
+        var todo: [Int] = []
+        for (k, index) in kept.enumerated() {
+            guard reuse.canReuse(ids[index]), let row = oldRow[ids[index]] else {
+                todo.append(index)
+                continue
+            }
+            var tokenRows: [Float]?
+            if let oldTokens {
+                let range = Int(oldTokens.offsets[row])..<Int(oldTokens.offsets[row + 1])
+                guard range.count == Int(tokenOffsets[k + 1] - tokenOffsets[k]) else {
+                    todo.append(index)
+                    continue
+                }
+                tokenRows = try oldTokens.rows.readRows(range)
+            }
+            try write(k, pooled: try oldPooled.readRows(row..<(row + 1)), perToken: tokenRows)
+            cached += 1
+        }
+        return todo
     }
 
     /// The attributes, once every item is written.

@@ -35,11 +35,34 @@ public struct ModelConfigFile: @unchecked Sendable {
         throw NNError.invalidConfig(file: path, key: key, expected: "an integer", found: value.map { "\($0)" } ?? "nothing")
     }
 
+    /// The largest size a config may give (a width, a count of layers, tokens or buckets): every
+    /// buffer sized from a config stays far from overflow. The largest released models use 1/30 of it.
+    public static let largestSize = 1 << 20
+
     public func positiveInt(_ key: String, default fallback: Int? = nil) throws(NNError) -> Int {
+        try int(key, default: fallback, within: 1...Self.largestSize)
+    }
+
+    /// An integer in `range` (token ids: `0...vocabSize - 1`).
+    public func int(_ key: String, default fallback: Int? = nil, within range: ClosedRange<Int>) throws(NNError) -> Int {
         let value = try int(key, default: fallback)
-        guard value > 0 else { throw NNError.invalidConfig(file: path, key: key, expected: "a positive integer", found: "\(value)") }
+        guard range.contains(value) else {
+            throw NNError.invalidConfig(file: path, key: key, expected: "an integer from \(range.lowerBound) to \(range.upperBound)", found: "\(value)")
+        }
         return value
     }
+
+    /// A finite number in `range` (an epsilon: above 0; a ratio: its sensible span).
+    public func double(_ key: String, default fallback: Double? = nil, in object: [String: Any]? = nil, within range: ClosedRange<Double>) throws(NNError) -> Double {
+        let value = try double(key, default: fallback, in: object)
+        guard value.isFinite, range.contains(value) else {
+            throw NNError.invalidConfig(file: path, key: key, expected: "a number from \(range.lowerBound) to \(range.upperBound)", found: "\(value)")
+        }
+        return value
+    }
+
+    /// The span of a normalization epsilon: positive, below 1.
+    public static let epsilonRange = 1e-30...0.5
 
     public func double(_ key: String, default fallback: Double? = nil, in object: [String: Any]? = nil) throws(NNError) -> Double {
         let value = (object ?? values)[key]

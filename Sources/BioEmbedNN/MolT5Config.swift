@@ -32,7 +32,7 @@ public struct MolT5Config: Sendable {
         vocabSize = try file.positiveInt("vocab_size")
         buckets = try file.positiveInt("relative_attention_num_buckets", default: 32)
         maxDistance = try file.positiveInt("relative_attention_max_distance", default: 128)
-        eps = Float(try file.double("layer_norm_epsilon", default: 1e-6))
+        eps = Float(try file.double("layer_norm_epsilon", default: 1e-6, within: ModelConfigFile.epsilonRange))
         let projection = try file.string("feed_forward_proj", default: "gated-gelu")
         guard let feedForward = FeedForward(rawValue: projection) else {
             throw NNError.invalidConfig(file: file.path, key: "feed_forward_proj", expected: "gated-gelu or relu", found: projection)
@@ -41,9 +41,9 @@ public struct MolT5Config: Sendable {
         let setting = try file.string("emb_setting", default: "sum")
         guard setting == "sum" else { throw NNError.invalidConfig(file: file.path, key: "emb_setting", expected: "sum", found: setting) }
         fpBits = try file.positiveInt("fp_bits", default: 4096)
-        bomID = try file.int("bom_id", default: 35045)
-        eomID = try file.int("eom_id", default: 35044)
-        padID = try file.int("pad_token_id", default: 0)
+        bomID = try file.int("bom_id", default: 35045, within: 0...(vocabSize - 1))
+        eomID = try file.int("eom_id", default: 35044, within: 0...(vocabSize - 1))
+        padID = try file.int("pad_token_id", default: 0, within: 0...(vocabSize - 1))
         maxLength = try file.positiveInt("max_length_tokens", default: 4096)
     }
 }

@@ -20,6 +20,7 @@ public struct MolT5EncodeStage: CollectionStage {
 
     public let configuration: EncoderConfiguration
     public init(_ configuration: EncoderConfiguration) { self.configuration = configuration }
+    public var resumeFiles: [String] { [configuration.weights, configuration.config] }
 
     public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
         let pooling = try configuration.pooling(choices: ["selfies", "nonpad"])
@@ -62,8 +63,9 @@ public struct MolT5EncodeStage: CollectionStage {
         let writer = try EmbeddingWriter(
             file: output, model: "molt5", ids: reader.ids, kept: kept, width: d,
             perTokenRows: configuration.perToken ? kept.map { lengths[$0] } : nil)
+        let todo = try writer.reuseEarlierRows(context.reuse)
         let forwardStart = Date()
-        for batch in configuration.batches(lengths: lengths, items: kept) {
+        for batch in configuration.batches(lengths: lengths, items: todo) {
             let outputs = SideBySide.forward(try batch.map(sequence)) { model.forward($0, coefficientsPerSequence: true) }
             for (index, out) in zip(batch, outputs) {
                 var mean = [Float](repeating: 0, count: d)
@@ -77,7 +79,7 @@ public struct MolT5EncodeStage: CollectionStage {
         let sha = try checksum.value()
         try writer.finish(model: "molt5", config: configFile.text, weightsSHA256: sha, pooling: pooling)
         return CollectionStageResult(
-            done: writer.done, failed: failed,
+            done: writer.done, failed: failed, cached: writer.cached,
             inputs: [Provenance.Input(path: configuration.weights, sha256: sha)])
     }
 

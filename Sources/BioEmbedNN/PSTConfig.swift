@@ -47,20 +47,20 @@ public struct PSTConfig: Sendable {
             throw NNError.invalidConfig(file: file.path, key: "use_edge_attr", expected: "false (edge features are not supported)", found: "true")
         }
         tokenDropout = try file.bool("token_dropout", default: true)
-        layerNormEps = Float(try file.double("layer_norm_eps", default: 1e-5))
-        batchNormEps = Float(try file.double("batch_norm_eps", default: 1e-5))
-        rotaryBase = Float(try file.double("rotary_base", default: 10000))
+        layerNormEps = Float(try file.double("layer_norm_eps", default: 1e-5, within: ModelConfigFile.epsilonRange))
+        batchNormEps = Float(try file.double("batch_norm_eps", default: 1e-5, within: ModelConfigFile.epsilonRange))
+        rotaryBase = Float(try file.double("rotary_base", default: 10000, within: 1...1e9))
         alphabet = (file.values["alphabet_tokens"] as? [String]) ?? Self.esm1bAlphabet
         vocabSize = try file.positiveInt("vocab_size", default: alphabet.count)
         guard vocabSize == alphabet.count else {
             throw NNError.invalidConfig(file: file.path, key: "vocab_size", expected: "\(alphabet.count) (the alphabet_tokens)", found: "\(vocabSize)")
         }
-        clsIndex = try file.int("cls_idx", default: 0)
-        eosIndex = try file.int("eos_idx", default: 2)
-        unkIndex = try file.int("unk_idx", default: 3)
-        maskIndex = try file.int("mask_idx", default: 32)
+        clsIndex = try file.int("cls_idx", default: 0, within: 0...(vocabSize - 1))
+        eosIndex = try file.int("eos_idx", default: 2, within: 0...(vocabSize - 1))
+        unkIndex = try file.int("unk_idx", default: 3, within: 0...(vocabSize - 1))
+        maskIndex = try file.int("mask_idx", default: 32, within: 0...(vocabSize - 1))
         let graph = file.values["graph"] as? [String: Any]
-        radius = Float(try file.double("radius_angstrom", default: try file.double("graph_eps", default: 8), in: graph ?? file.values))
+        radius = Float(try file.double("radius_angstrom", default: try file.double("graph_eps", default: 8, within: 0...1000), in: graph ?? file.values, within: 0...1000))
         maxResidues = try file.positiveInt("max_residues", default: 1022)
     }
 

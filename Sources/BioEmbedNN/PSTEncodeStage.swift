@@ -18,6 +18,7 @@ public struct PSTEncodeStage: CollectionStage {
 
     public let configuration: EncoderConfiguration
     public init(_ configuration: EncoderConfiguration) { self.configuration = configuration }
+    public var resumeFiles: [String] { [configuration.weights, configuration.config] }
 
     public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
         let pooling = try configuration.pooling(choices: ["mean"])
@@ -62,8 +63,9 @@ public struct PSTEncodeStage: CollectionStage {
         let writer = try EmbeddingWriter(
             file: output, model: "pst", ids: reader.ids, kept: kept, width: d,
             perTokenRows: configuration.perToken ? kept.map { lengths[$0] - 2 } : nil)
+        let todo = try writer.reuseEarlierRows(context.reuse)
         let forwardStart = Date()
-        for batch in configuration.batches(lengths: lengths, items: kept) {
+        for batch in configuration.batches(lengths: lengths, items: todo) {
             let inputs = try batch.map { i -> PSTModel.Sequence in
                 let start = Int(offsets[i]), count = Int(offsets[i + 1]) - start
                 let ca: [Float] = try caSet.readRows(start..<(start + count))
@@ -83,7 +85,7 @@ public struct PSTEncodeStage: CollectionStage {
         let sha = try checksum.value()
         try writer.finish(model: "pst", config: configFile.text, weightsSHA256: sha, pooling: pooling)
         return CollectionStageResult(
-            done: writer.done, failed: failed,
+            done: writer.done, failed: failed, cached: writer.cached,
             inputs: [Provenance.Input(path: configuration.weights, sha256: sha)])
     }
 

@@ -76,7 +76,16 @@ public final class SafeTensors: @unchecked Sendable {
             guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1] else {
                 throw NNError.invalidWeights(file: path, detail: "tensor '\(name)' has shape \(shape) and offsets \(offsets)")
             }
-            let expectedBytes = shape.reduce(1, *) * width
+            // the product can overflow for a crafted shape: checked factor by factor
+            var expectedBytes = width
+            for extent in shape {
+                let (product, overflow) = expectedBytes.multipliedReportingOverflow(by: extent)
+                guard !overflow, product <= dataSize else {
+                    throw NNError.invalidWeights(
+                        file: path, detail: "tensor '\(name)' \(dtype)\(shape) needs more bytes than the file's \(dataSize) data bytes")
+                }
+                expectedBytes = product
+            }
             guard offsets[1] - offsets[0] == expectedBytes else {
                 throw NNError.invalidWeights(
                     file: path, detail: "tensor '\(name)' \(dtype)\(shape) needs \(expectedBytes) bytes, offsets give \(offsets[1] - offsets[0])")

@@ -126,7 +126,7 @@ public struct NIfTIHeader: Sendable, Equatable {
             let header = NIfTIHeader(
                 version: 2, littleEndian: little, shape: try shapeOf(dims, file: file),
                 datatype: Int(h.int16(12)), bitpix: Int(h.int16(14)),
-                pixdim: (0..<8).map { h.double(104 + 8 * $0) }, voxOffset: Int(h.int64(168)),
+                pixdim: (0..<8).map { h.double(104 + 8 * $0) }, voxOffset: try offsetOf(Double(h.int64(168)), file: file),
                 sclSlope: h.double(176), sclInter: h.double(184), xyztUnits: Int(h.int32(500)),
                 qformCode: Int(h.int32(344)), sformCode: Int(h.int32(348)),
                 quatern: [h.double(352), h.double(360), h.double(368)],
@@ -142,7 +142,7 @@ public struct NIfTIHeader: Sendable, Equatable {
         let header = NIfTIHeader(
             version: 1, littleEndian: little, shape: try shapeOf(dims, file: file),
             datatype: Int(h.int16(70)), bitpix: Int(h.int16(72)),
-            pixdim: (0..<8).map { Double(h.float(76 + 4 * $0)) }, voxOffset: Int(h.float(108)),
+            pixdim: (0..<8).map { Double(h.float(76 + 4 * $0)) }, voxOffset: try offsetOf(Double(h.float(108)), file: file),
             sclSlope: Double(h.float(112)), sclInter: Double(h.float(116)), xyztUnits: Int(bytes[123]),
             qformCode: Int(h.int16(252)), sformCode: Int(h.int16(254)),
             quatern: [Double(h.float(256)), Double(h.float(260)), Double(h.float(264))],
@@ -150,6 +150,11 @@ public struct NIfTIHeader: Sendable, Equatable {
             srow: (0..<3).map { r in (0..<4).map { Double(h.float(280 + 16 * r + 4 * $0)) } })
         return try header.validated(file: file)
     }
+
+    /// The largest number of data bytes a header may claim (2^48, 256 TiB): every size computed
+    /// from the dimensions then fits an `Int` without overflow. What a file can really hold is
+    /// checked against its size when it is read (`NIfTIReader`).
+    static let maximumDataBytes = 1 << 48
 
     private static func shapeOf(_ dims: [Int], file: String) throws(NeuroError) -> [Int] {
         let n = dims[0]
@@ -160,8 +165,27 @@ public struct NIfTIHeader: Sendable, Equatable {
         guard shape.allSatisfy({ $0 >= 1 }) else {
             throw .invalidInput(file: file, expected: "positive dimensions", found: "dim = \(shape)")
         }
+        // 8 bytes per voxel at most: the product in bytes must stay below the bound, checked
+        // factor by factor so that no product overflows.
+        var bytes = 8
+        for d in shape {
+            let (product, overflow) = bytes.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= maximumDataBytes else {
+                throw .invalidInput(file: file, expected: "dimensions whose data fit in 2^48 bytes", found: "dim = \(shape)")
+            }
+            bytes = product
+        }
         while shape.count < 3 { shape.append(1) }
         return shape
+    }
+
+    /// `vox_offset` (a float in NIfTI-1, an int64 in NIfTI-2) as a byte offset: finite and within
+    /// `maximumDataBytes`.
+    private static func offsetOf(_ value: Double, file: String) throws(NeuroError) -> Int {
+        guard value.isFinite, value >= 0, value <= Double(maximumDataBytes) else {
+            throw .invalidInput(file: file, expected: "vox_offset a number of bytes from 0 to 2^48", found: "\(value)")
+        }
+        return Int(value.rounded(.down))  // as nibabel: int(vox_offset)
     }
 
     private func validated(file: String) throws(NeuroError) -> NIfTIHeader {

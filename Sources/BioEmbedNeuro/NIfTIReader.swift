@@ -1,3 +1,4 @@
+import BioEmbedCore
 import BioEmbedHDF5
 import Foundation
 
@@ -33,6 +34,27 @@ public final class NIfTIReader {
         if header.voxOffset > 0 && header.voxOffset < headerSize {
             throw .invalidInput(file: path, expected: "vox_offset ≥ \(headerSize)", found: "\(header.voxOffset)")
         }
+        // The data the header claims must fit in the file before anything is allocated for it: an
+        // uncompressed file's size is the data's; deflate shrinks data at most 1032-fold.
+        let volumeBytes = header.voxelsPerVolume * (header.storage?.size ?? 1)
+        let dataBytes = volumeBytes * header.volumeCount  // ≤ 2^48: checked by the header
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int {
+            if !reader.isCompressed, size < offset + dataBytes {
+                throw .truncated(file: path, expectedBytes: dataBytes, foundBytes: max(0, size - offset))
+            }
+            if reader.isCompressed, dataBytes / Self.maximumDeflateRatio > size {
+                throw .invalidInput(
+                    file: path, expected: "at most \(Self.maximumDeflateRatio)× its \(size) compressed bytes of data",
+                    found: "a header claiming \(dataBytes) bytes (dim = \(header.shape))")
+            }
+        }
+        // One volume is held at a time, as doubles: it must fit the memory budget of one input.
+        guard header.voxelsPerVolume * MemoryLayout<Double>.stride <= MemoryBudget.perInput else {
+            throw .invalidInput(
+                file: path, expected: "volumes of at most \(MemoryBudget.describe(MemoryBudget.perInput)) as float64 (the memory budget of one input)",
+                found: "\(header.voxelsPerVolume) voxels per volume (dim = \(header.shape))")
+        }
+        raw = .allocate(byteCount: max(1, volumeBytes), alignment: 16)
         // Skip the extensions (already partly read into `first`).
         var skip = offset - got
         if skip < 0 {
@@ -40,7 +62,6 @@ public final class NIfTIReader {
             pending = Array(first[offset..<got])
             skip = 0
         }
-        raw = .allocate(byteCount: max(1, header.voxelsPerVolume * (header.storage?.size ?? 1)), alignment: 16)
         var scratch = [UInt8](repeating: 0, count: min(skip, 1 << 16))
         while skip > 0 {
             let want = min(skip, scratch.count)
@@ -51,14 +72,12 @@ public final class NIfTIReader {
             scratch.removeAll(keepingCapacity: true)
             scratch = [UInt8](repeating: 0, count: min(skip, 1 << 16))
         }
-        // An uncompressed file's size is known up front: check it against the header now.
-        if !reader.isCompressed, let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int {
-            let need = offset + header.voxelsPerVolume * header.volumeCount * (header.storage?.size ?? 1)
-            if size < need { throw .truncated(file: path, expectedBytes: need - offset, foundBytes: max(0, size - offset)) }
-        }
     }
 
     private var pending: [UInt8] = []
+
+    /// The most deflate can shrink data (a long run of one byte): 1032 to 1.
+    static let maximumDeflateRatio = 1032
 
     deinit { raw.deallocate() }
 

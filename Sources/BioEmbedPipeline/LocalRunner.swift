@@ -112,6 +112,8 @@ public struct StageSummary: Sendable {
 struct RunRecord: Codable {
     var files: [String: String] = [:]
     var stages: [String: String] = [:]
+    /// Items each collection stage left in its output (done + cached): what a skipped stage reports as cached.
+    var items: [String: Int]? = [:]
 }
 
 /// What a run did, and the exit code of docs/layout.md it maps to.
@@ -231,7 +233,7 @@ public final class LocalRunner {
     private func execute(
         _ stage: (entry: PipelineSpec.StageEntry, step: PipelineStep, input: String?, output: String), index: Int, itemThreads: Int,
         collectionThreads: Int, manifests: [String: [ManifestItem]], previous: RunRecord?, record: inout RunRecord, changed: inout Set<String>,
-        shared: SharedOutputs
+        shared: SharedOutputs, earlier: EarlierOutputs
     ) throws -> StageSummary {
         switch stage.step {
         case let .items(itemStage):
@@ -252,22 +254,26 @@ public final class LocalRunner {
             record.stages[collectionStage.name] = key
             if let previous, previous.stages[collectionStage.name] == key, !changed.contains(input), !changed.contains(output),
                [input, output].allSatisfy({ previous.files[$0] != nil && previous.files[$0] == (try? FileDigest.sha256(ofFile: $0)) }) {
-                return StageSummary(stage: collectionStage.name, output: output, done: 0, failed: 0, seconds: 0, failures: [], cached: 1, wroteOutput: false)
+                let items = previous.items?[collectionStage.name] ?? 0
+                record.items?[collectionStage.name] = items
+                return StageSummary(stage: collectionStage.name, output: output, done: 0, failed: 0, seconds: 0, failures: [], cached: items, wroteOutput: false)
             }
             let summary: StageSummary
+            let previousOutput = earlier.path(of: output)
             if input == output {
                 // Adds groups to its input: into the run's one open copy of that file.
                 summary = try shared.run(into: output, index: index) { file in
-                    try StageExecutor.execute(collectionStage, sharing: file, options: options)
-                } replay: { earlier, file in
-                    guard case let .collection(again) = stages[earlier].step else { return }
-                    _ = try StageExecutor.execute(again, sharing: file, options: options)
+                    try StageExecutor.execute(collectionStage, sharing: file, previous: previousOutput, options: options)
+                } replay: { replayed, file in
+                    guard case let .collection(again) = stages[replayed].step else { return }
+                    _ = try StageExecutor.execute(again, sharing: file, previous: earlier.path(of: output), options: options)
                 }
             } else {
                 try shared.commit(input)
                 try shared.commit(output)
-                summary = try StageExecutor.execute(collectionStage, input: input, output: output, options: options)
+                summary = try StageExecutor.execute(collectionStage, input: input, output: output, previous: previousOutput, options: options)
             }
+            record.items?[collectionStage.name] = summary.done + summary.cached
             changed.insert(output)
             return summary
         }
@@ -287,13 +293,25 @@ public final class LocalRunner {
         try? FileManager.default.removeItem(atPath: reduced)
         var options = self.options
         options.shard = nil
-        var summary = try StageExecutor.execute(stage, input: gathered, output: reduced, options: options)
+        var summary = try StageExecutor.execute(stage, input: gathered, output: reduced, previous: nil, options: options)
         summary.output = reduced
         return summary
     }
 
+    /// What a run may do side by side with others in its folder: `run`, or one stage (`--only`),
+    /// per shard (`--shard`) or for the reduce over all shards (`--gather`).
+    var lockScope: String {
+        var scope = options.only ?? "run"
+        if let shard = options.shard { scope += ".shard-\(shard.index)-of-\(shard.count)" }
+        if options.gather != nil { scope += ".gather" }
+        return scope
+    }
+
     /// Runs every stage. Configuration problems (manifest, output folder) throw before any output.
     public func run() throws -> RunSummary {
+        // One run per folder, shard and stage (`--only`, as SLURM jobs run): taken before anything is touched.
+        let lock = try OutputLock(folder: outputDirectory, scope: lockScope)
+        defer { withExtendedLifetime(lock) {} }
         // Every manifest is read and checked (with the columns its stages need) before any work.
         var columns: [String: Set<String>] = [:]
         for stage in stages {
@@ -314,6 +332,14 @@ public final class LocalRunner {
         var summaries: [StageSummary] = []
         var incomplete: [Int: String] = [:]  // stage index → why it did not complete
         let shared = SharedOutputs()
+        // With --resume, the outputs as the earlier run left them, for map stages to reuse rows from
+        // (item stages rewrite files that collection stages add to).
+        let earlier = EarlierOutputs(
+            folder: PathText.joined(outputDirectory, ".bioembed/earlier"),
+            files: options.resume && options.gather == nil ? Set(stages.compactMap { stage -> String? in
+                guard case .collection = stage.step else { return nil }
+                return outputPath(for: stage.output)
+            }).sorted() : [])
         for (index, stage) in stages.enumerated() where options.only == nil || options.only == stage.entry.stage {
             let name = stage.entry.stage
             if let blocker = graph.dependencies[index].first(where: { incomplete[$0] != nil }) {
@@ -330,7 +356,9 @@ public final class LocalRunner {
             }
             do {
                 summaries.append(try execute(stage, index: index, itemThreads: itemThreads, collectionThreads: collectionThreads,
-                                             manifests: manifests, previous: previous, record: &record, changed: &changed, shared: shared))
+                                             manifests: manifests, previous: previous, record: &record, changed: &changed, shared: shared, earlier: earlier))
+            } catch let error as HDF5Error where error.isStorageFull {
+                throw error  // a full disk stops every branch: the run reports it and exits 3
             } catch {
                 // This stage's branch stops here; the others go on.
                 incomplete[index] = "failed"
@@ -338,6 +366,7 @@ public final class LocalRunner {
             }
         }
         try shared.commitAll()
+        earlier.remove()
         if options.only == nil {
             for stage in stages {
                 let path = outputPath(for: stage.output)

@@ -26,6 +26,13 @@ public enum NetCDFExport {
         let maxTime = lengths.max() ?? 0
         let tr: [Double] = try group.dataset("t_r").read()
         let r = regions.count
+        // The NetCDF variable is written from one padded array: it must fit in memory.
+        guard MemoryBudget.fits([subjects.count, maxTime, r], elementSize: MemoryLayout<Double>.stride) else {
+            throw HDF5Error.shapeMismatch(
+                file: input, object: "/fmri/timeseries",
+                expected: "time series of at most \(MemoryBudget.describe(MemoryBudget.perInput)) padded to the longest run (the memory budget of one input)",
+                found: "\(subjects.count) subject(s) × \(maxTime) time points × \(r) regions")
+        }
 
         let nc = try NetCDFFile.create(output)
         try nc.addDimension("subject", length: subjects.count)

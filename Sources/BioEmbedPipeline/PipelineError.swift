@@ -9,6 +9,8 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable, Equatable {
     case unknownStage(file: String, line: Int, stage: String, known: [String])
     case invalidParameter(file: String, line: Int, stage: String, problem: String)
     case invalidShard(given: String)
+    /// Another run holds the output folder's lock (`OutputLock`).
+    case busy(folder: String, holder: String, lock: String)
 
     public var description: String {
         switch self {
@@ -26,6 +28,8 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(file):\(line): stage '\(stage)': \(problem)"
         case let .invalidShard(given):
             return "--shard: expected I/N with 0 ≤ I < N (e.g. 0/4), found '\(given)'"
+        case let .busy(folder, holder, lock):
+            return "\(folder.isEmpty ? "." : folder): expected no other run writing into this folder, found one (\(holder), lock \(lock)); wait for it to finish or use another output folder"
         }
     }
 }

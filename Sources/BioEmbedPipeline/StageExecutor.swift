@@ -194,6 +194,8 @@ public enum StageExecutor {
                         do {
                             try part!.writer.append(record)
                             produced.append(record.id)
+                        } catch let error as HDF5Error where error.isStorageFull {
+                            throw error
                         } catch {
                             failures.append(.init(id: record.id, category: ErrorLog.Category.crash.rawValue,
                                                   message: "stage '\(stage.name)' produced an invalid record: \(error)"))
@@ -367,68 +369,13 @@ public enum StageExecutor {
         return text.contains(file) ? text : "\(file): \(text)"
     }
 
-    /// Runs a collection stage that adds its groups to `file`, a pipeline file already open for
-    /// writing that earlier stages of the run are adding to (`SharedOutputs`): it reads and writes
-    /// that one file, which is committed later, once for all of them. No copy is made.
-    public static func execute(_ stage: AnyCollectionStage, sharing file: HDF5File, options: RunOptions) throws -> StageSummary {
-        let started = Date()
-        let startedUTC = Timestamp.nowUTC()
-        guard file.root.kind(of: stage.inputCollection) == .group else {
-            throw HDF5Error.missingObject(file: file.path, object: "/\(stage.inputCollection) (the collection stage '\(stage.name)' reads)")
-        }
-        // The input as this stage sees it: what earlier stages left, flushed.
-        try file.flush()
-        let digest = (try? FileDigest.sha256(ofFile: file.workingPath)) ?? ""
-        let errors = ErrorLog(file: file)
-        let context = CollectionStageContext(threads: options.threads ?? 1, progress: options.progress)
-        let result = try stage.run(input: file, output: file, errors: errors, context: context)
-        let seconds = Date().timeIntervalSince(started)
-        try file.writeProvenance(Provenance(
-            stage: stage.name, version: stage.version, parameters: stage.parametersJSON,
-            inputs: [Provenance.Input(path: file.path, sha256: digest)] + result.inputs, startedUTC: startedUTC, seconds: seconds))
-        return StageSummary(stage: stage.name, output: file.path, done: result.done, failed: result.failed, seconds: seconds, failures: errors.firstFailures)
-    }
-
-    /// Runs a collection stage: reads `input`, writes into `output` (a copy of `input` when the
-    /// paths are equal, so the stage adds its groups to it), records provenance, commits.
-    public static func execute(_ stage: AnyCollectionStage, input: String, output: String, options: RunOptions) throws -> StageSummary {
-        removeStaleTemporaries(of: output)
-        let started = Date()
-        let startedUTC = Timestamp.nowUTC()
-        let source = try HDF5File.open(input)
-        defer { source.close() }
-        guard source.root.kind(of: stage.inputCollection) == .group else {
-            throw HDF5Error.missingObject(file: input, object: "/\(stage.inputCollection) (the collection stage '\(stage.name)' reads)")
-        }
-        // The input's SHA-256 (for /provenance) is read on its own thread while the stage runs:
-        // it overlaps the stage's single-threaded reading and writing instead of adding to them.
-        let digest = BackgroundValue { (try? FileDigest.sha256(ofFile: input)) ?? "" }
-        // Also on the error paths: a process that exits while the thread is inside libcrypto races
-        // libcrypto's exit-time cleanup (SIGABRT).
-        defer { _ = digest.wait() }
-        let existed = FileManager.default.fileExists(atPath: output)
-        let file = try HDF5File.update(output)
-        if !existed { try file.writeRootAttributes(schema: stage.outputSchema, command: options.command) }
-        let errors = ErrorLog(file: file)
-        let context = CollectionStageContext(threads: options.threads ?? 1, progress: options.progress)
-        let result = try stage.run(input: source, output: file, errors: errors, context: context)
-        let seconds = Date().timeIntervalSince(started)
-        var inputs = [Provenance.Input(path: input, sha256: digest.wait())]
-        inputs += result.inputs
-        try file.writeProvenance(Provenance(
-            stage: stage.name, version: stage.version, parameters: stage.parametersJSON, inputs: inputs,
-            startedUTC: startedUTC, seconds: seconds))
-        try file.commit()
-        return StageSummary(stage: stage.name, output: output, done: result.done, failed: result.failed, seconds: seconds, failures: errors.firstFailures)
-    }
-
     /// Removes temporary files of killed runs in a folder (parts).
     private static func removeStaleTemporaries(inFolder folder: String) {
         removeStaleTemporaries(in: folder) { $0.contains(".tmp-") }
     }
 
     /// Removes `<output>.tmp-<pid>-<n>` files left by killed runs.
-    private static func removeStaleTemporaries(of output: String) {
+    static func removeStaleTemporaries(of output: String) {
         let folder = (output as NSString).deletingLastPathComponent
         let prefix = (output as NSString).lastPathComponent + ".tmp-"
         removeStaleTemporaries(in: folder.isEmpty ? "." : folder) { $0.hasPrefix(prefix) }
@@ -445,23 +392,3 @@ public enum StageExecutor {
         }
     }
 }
-
-/// A value computed on a thread of its own, waited for when needed.
-private final class BackgroundValue<Value: Sendable>: @unchecked Sendable {
-    // @unchecked: `value` is written once by the thread before `done` is signalled, and read only after waiting.
-    private var value: Value?
-    private let done = DispatchSemaphore(value: 0)
-    init(_ compute: @escaping @Sendable () -> Value) {
-        let thread = Thread { [self] in
-            value = compute()
-            done.signal()
-        }
-        thread.start()
-    }
-    func wait() -> Value {
-        done.wait()
-        done.signal()
-        return value!
-    }
-}
-

@@ -56,6 +56,8 @@ public struct AnyCollectionStage: Sendable {
     public let outputSchema: String
     public let kind: CollectionStageKind
     public let parametersJSON: String
+    /// See `CollectionStage.resumeFiles`.
+    public let resumeFiles: [String]
     private let body: @Sendable (HDF5File, HDF5File, ErrorLog, CollectionStageContext) throws -> CollectionStageResult
 
     public init<S: CollectionStage>(_ stage: S) {
@@ -65,6 +67,7 @@ public struct AnyCollectionStage: Sendable {
         outputSchema = S.outputSchema
         kind = stage.kind
         parametersJSON = parametersText(stage.configuration)
+        resumeFiles = stage.resumeFiles
         body = { input, output, errors, context in try stage.run(input: input, output: output, errors: errors, context: context) }
     }
 

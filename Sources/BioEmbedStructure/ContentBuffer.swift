@@ -1,3 +1,4 @@
+import BioEmbedCore
 import BioEmbedHDF5
 import Foundation
 
@@ -14,13 +15,23 @@ struct ContentBuffer {
         return UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count)
     }
 
-    mutating func load(_ path: String) throws {
+    /// Reads the whole content of `path`; more than `limit` bytes (default: the memory budget of
+    /// one input) is refused, not allocated.
+    mutating func load(_ path: String, limit: Int = MemoryBudget.perInput) throws {
         let reader = try CompressedFileReader(path)
-        // sized from what the file states (ISIZE is modulo 2^32: growth covers the rest)
-        let expected = max(1 << 16, reader.contentSizeHint + 1)
+        // sized from what the file states (ISIZE is modulo 2^32: growth covers the rest), never
+        // beyond the limit (a truncated file's "trailer" can claim anything)
+        let expected = min(max(1 << 16, reader.contentSizeHint + 1), limit + 1)
         grow(to: expected)
         while true {
-            if count == capacity { grow(to: capacity * 2) }
+            if count == capacity {
+                guard capacity <= limit else {
+                    throw StructureError.invalidInput(
+                        file: path, expected: "at most \(MemoryBudget.describe(limit)) of (decompressed) content, the memory budget of one input",
+                        found: "more")
+                }
+                grow(to: min(capacity * 2, limit + 1))
+            }
             guard let base else { return }
             let n = try reader.read(into: UnsafeMutableRawBufferPointer(start: base + count, count: capacity - count))
             if n == 0 { break }

@@ -10,7 +10,7 @@ import _BioEmbedTestSupport
 @Suite(.serialized)
 struct EncodeStageTests {
     func run<S: CollectionStage>(_ stage: S, input: String, output: String) throws -> StageSummary {
-        try StageExecutor.execute(AnyCollectionStage(stage), input: input, output: output, options: RunOptions(command: "test"))
+        try StageExecutor.execute(AnyCollectionStage(stage), input: input, output: output, previous: nil, options: RunOptions(command: "test"))
     }
 
     func errorMessages(_ path: String) throws -> [String: String] {

@@ -163,7 +163,7 @@ struct CollectionStageTests {
         let path = folder + "/files.h5"
         _ = try StageExecutor.execute(AnyStage(FileChecksumStage(.init())), items: items, output: path, options: RunOptions(progress: .off))
         let summary = try StageExecutor.execute(
-            AnyCollectionStage(TotalBytesStage(.init(scale: 2))), input: path, output: path, options: RunOptions(progress: .off))
+            AnyCollectionStage(TotalBytesStage(.init(scale: 2))), input: path, output: path, previous: nil, options: RunOptions(progress: .off))
         #expect(summary.done == 2 && summary.failed == 1)
         let file = try HDF5File.open(path)
         #expect(try file.root.dataset("files/total_bytes").read(as: Int64.self) == [6, 12])

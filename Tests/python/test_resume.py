@@ -8,6 +8,7 @@ import time
 import h5py
 import numpy as np
 
+from conftest import REPO
 from test_pipeline import make_corpus, write_pipeline
 
 
@@ -114,3 +115,107 @@ def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(bioem
     assert len(ids) == len(set(ids)) == 2500  # nothing missing, nothing twice
     assert not list((out / ".bioembed/parts").glob("*/*")) if (out / ".bioembed/parts").exists() else True
     assert not [p for p in out.iterdir() if ".tmp-" in p.name]
+
+
+def groups(path, names):
+    """Every dataset under the groups `names` of an HDF5 file, by path."""
+    data = {}
+    with h5py.File(path, "r") as f:
+        for name in names:
+            f[name].visititems(lambda key, obj: data.__setitem__(f"{name}/{key}", obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    return data
+
+
+def protein_corpus(root, count):
+    """`count` structure files (the fixture structures, repeated under new names) and a manifest."""
+    sources = sorted((REPO / "Tests/Fixtures/proteins/structures").iterdir())
+    (root / "s").mkdir()
+    rows = ["id\tpath"]
+    for k in range(count):
+        source = sources[k % len(sources)]
+        target = root / "s" / f"p{k:02d}_{source.name}"
+        target.write_bytes(source.read_bytes())
+        rows.append(f"p{k:02d}\ts/{target.name}")
+    (root / "manifest.tsv").write_text("\n".join(rows) + "\n")
+    pipeline = root / "proteins.yaml"
+    pipeline.write_text(
+        "name: p\nmanifest: manifest.tsv\noutput_dir: out\nstages:\n"
+        "  - stage: protein_tokenize\n    output: proteins.h5\n"
+        "  - stage: encode_pst\n    with:\n"
+        f"      weights: {REPO}/Tests/Fixtures/encoders/pst/weights.safetensors\n"
+        f"      config: {REPO}/Tests/Fixtures/encoders/pst/config.json\n")
+    return pipeline
+
+
+def summary_line(stderr, stage):
+    return next(line for line in stderr.splitlines() if line.startswith(stage + ": ") and " cached, " in line)
+
+
+def test_one_changed_structure_is_tokenized_and_encoded_again_alone(run, tmp_path):
+    pipeline = protein_corpus(tmp_path, 40)
+    first = run("run", pipeline)
+    assert first.returncode == 0, first.stderr
+    chains = int(summary_line(first.stderr, "encode_pst").split(":")[1].split()[0])
+    before = groups(tmp_path / "out/proteins.h5", ["embeddings"])["embeddings/pst/pooled"]
+    # One single-chain file changes: one Cα moves by 0.5 Å.
+    changed = next(p for p in (tmp_path / "s").iterdir() if p.name.endswith("adk_open.pdb"))
+    lines = changed.read_text().split("\n")
+    k = next(i for i, line in enumerate(lines) if line.startswith("ATOM") and line[12:16].strip() == "CA")
+    lines[k] = lines[k][:30] + "%8.3f" % (float(lines[k][30:38]) + 0.5) + lines[k][38:]
+    changed.write_text("\n".join(lines))
+
+    again = run("run", pipeline, "--resume")
+    assert again.returncode == 0, again.stderr
+    assert summary_line(again.stderr, "protein_tokenize").startswith(f"protein_tokenize: 1 done, {chains - 1} cached, 0 failed")
+    assert summary_line(again.stderr, "encode_pst").startswith(f"encode_pst: 1 done, {chains - 1} cached, 0 failed")
+
+    fresh = run("run", pipeline, "--output-dir", tmp_path / "fresh")
+    assert fresh.returncode == 0, fresh.stderr
+    resumed, expected = (groups(p, ["proteins", "embeddings"]) for p in (tmp_path / "out/proteins.h5", tmp_path / "fresh/proteins.h5"))
+    assert resumed.keys() == expected.keys()
+    for name in expected:
+        if expected[name].dtype.kind == "f":  # the changed chain was encoded in a batch of its own
+            scale = float(np.nanmax(np.abs(expected[name]))) if expected[name].size else 1.0
+            np.testing.assert_allclose(resumed[name], expected[name], rtol=0, atol=1e-5 * scale, err_msg=name)
+        else:
+            np.testing.assert_array_equal(resumed[name], expected[name], err_msg=name)
+    # Exactly the changed chain's embedding changed.
+    moved = np.flatnonzero(np.any(resumed["embeddings/pst/pooled"] != before, axis=1))
+    with h5py.File(tmp_path / "out/proteins.h5", "r") as f:
+        ids = list(f["embeddings/pst/ids"].asstr()[()])
+        assert len(f["provenance/encode_pst/item_keys"]) == chains
+    assert [ids[i].split(":")[0] for i in moved] == [changed.name.split("_")[0]]
+
+    # Nothing changed: every stage reports every item cached.
+    still = run("run", pipeline, "--resume")
+    assert f"encode_pst: 0 done, {chains} cached, 0 failed" in still.stderr
+    assert len(ids) == chains
+    assert not (tmp_path / "out/.bioembed/earlier").exists()
+
+
+def test_a_second_run_in_the_same_folder_is_refused_and_a_killed_runs_lock_taken_over(bioembed, run, tmp_path):
+    make_corpus(tmp_path, 400, size=20_000)
+    pipeline = write_pipeline(tmp_path, "manifest.tsv")
+    lock = tmp_path / "out/.bioembed/locks/run.lock"
+    first = subprocess.Popen([bioembed, "run", str(pipeline), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while not (lock.exists() and lock.read_text().startswith("pid")) and first.poll() is None and time.time() < deadline:
+            time.sleep(0.001)
+        first.send_signal(signal.SIGSTOP)  # holds the lock, mid-run
+        if first.poll() is not None:
+            import pytest
+            pytest.skip("the first run finished before it could be paused")
+        second = run("run", pipeline)
+        assert second.returncode == 1, second.stderr
+        assert f"pid {first.pid}" in second.stderr and "another output folder" in second.stderr, second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1
+        again = run("run", pipeline, "--resume")  # --resume too: the folder is busy
+        assert again.returncode == 1, again.stderr
+    finally:
+        first.kill()
+        first.wait()
+    # The killed run's lock is stale: the next run takes it over and completes.
+    resumed = run("run", pipeline, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert collection(tmp_path / "out/files.h5")["ids"].shape == (400,)

@@ -1,4 +1,6 @@
 import CHDF5
+import Glibc
+import Synchronization
 
 /// The one place where HDF5 status codes become Swift errors (swift-system's `valueOrErrno` idea).
 enum H5 {
@@ -30,12 +32,23 @@ enum H5 {
     /// Throws when a `herr_t`/`htri_t`-style status is negative.
     @discardableResult
     static func check<T: BinaryInteger>(_ status: T, _ operation: String, file: String, object: String) throws(HDF5Error) -> T {
+        let code = errno
         bio_h5_silence_errors()
         if status < 0 {
-            throw HDF5Error.call(file: file, object: object, operation: operation, detail: lastError())
+            let detail = lastError()
+            if [ENOSPC, EDQUOT, EFBIG].contains(code) || detail.localizedCaseInsensitiveContains("no space left") {
+                storageFailed.store(true, ordering: .relaxed)
+                throw HDF5Error.storageFull(file: file, detail: String(cString: strerror(code == 0 ? ENOSPC : code)))
+            }
+            throw HDF5Error.call(file: file, object: object, operation: operation, detail: detail)
         }
         return status
     }
+
+    /// Set once a write failed for lack of space. HDF5 1.10's state after such a failure is not
+    /// safe to close (closing the dataset handles of that file crashed inside `H5D_close`), so from
+    /// then on handles are left open: the error goes up, the run reports it and exits.
+    static let storageFailed = Atomic<Bool>(false)
 
     static var defaultList: hid_t { bio_H5P_DEFAULT() }
 
@@ -66,6 +79,7 @@ final class H5Handle {
     func close() {
         guard !closed else { return }
         closed = true
+        if H5.storageFailed.load(ordering: .relaxed) { return }
         // With H5F_CLOSE_STRONG an object may already be closed by its file.
         H5.ensureInitialized()
         guard H5Iis_valid(id) > 0 else { return }

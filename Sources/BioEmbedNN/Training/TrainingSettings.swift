@@ -20,23 +20,23 @@ public struct TrainingSettings: Sendable, Equatable {
 
     public init(_ file: ModelConfigFile, model: BrainMAEConfig) throws(NNError) {
         batchSize = try file.positiveInt("batch_size", default: 32)
-        learningRate = try file.double("lr", default: 1e-3)
+        learningRate = try file.double("lr", default: 1e-3, within: 0...10)
         adam = .init(
-            beta1: try file.double("adam_beta1", default: 0.9), beta2: try file.double("adam_beta2", default: 0.95),
-            eps: try file.double("adam_eps", default: 1e-8), weightDecay: try file.double("weight_decay", default: 0.05))
+            beta1: try file.double("adam_beta1", default: 0.9, within: 0...0.999999), beta2: try file.double("adam_beta2", default: 0.95, within: 0...0.999999),
+            eps: try file.double("adam_eps", default: 1e-8, within: ModelConfigFile.epsilonRange), weightDecay: try file.double("weight_decay", default: 0.05, within: 0...10))
         schedule = try file.string("schedule", default: "cosine")
         guard ["cosine", "constant"].contains(schedule) else {
             throw NNError.invalidConfig(file: file.path, key: "schedule", expected: "cosine or constant", found: schedule)
         }
-        warmupFraction = try file.double("warmup_fraction", default: 0.05)
-        clipNorm = try file.double("clip_norm", default: 0)
-        holdoutFraction = try file.double("holdout_fraction", default: 0.2)
+        warmupFraction = try file.double("warmup_fraction", default: 0.05, within: 0...1)
+        clipNorm = try file.double("clip_norm", default: 0, within: 0...1e12)
+        holdoutFraction = try file.double("holdout_fraction", default: 0.2, within: 0...1)
         guard holdoutFraction >= 0 && holdoutFraction < 1 else {
             throw NNError.invalidConfig(file: file.path, key: "holdout_fraction", expected: "a number in [0, 1)", found: "\(holdoutFraction)")
         }
         windowSegments = min(try file.positiveInt("window_segments", default: model.maxSegments), model.maxSegments)
-        maskRatioMax = try file.double("mask_ratio_max", default: 0.8)
-        checkpointEvery = try file.int("checkpoint_every", default: 0)
+        maskRatioMax = try file.double("mask_ratio_max", default: 0.8, within: 0...1)
+        checkpointEvery = try file.int("checkpoint_every", default: 0, within: 0...ModelConfigFile.largestSize)
         epochs = try file.positiveInt("epochs", default: 10)
     }
 
