@@ -45,7 +45,7 @@ struct FMRIExtractCommand: ParsableCommand {
     @Option(help: "basic|power2|derivatives|full.")
     var globalSignal: String?
 
-    @Option(help: "anat_combined|anat_separated|temporal|temporal_anat.")
+    @Option(help: "anat_combined|anat_separated|temporal|temporal_anat_combined|temporal_anat_separated (temporal_anat = temporal_anat_combined).")
     var compcor: String?
 
     @Option(help: "Number of CompCor components (default: all).")

@@ -8,7 +8,8 @@ import Foundation
 /// Selection follows nilearn: `basic` = the base columns, `power2` adds `_power2`, `derivatives`
 /// adds `_derivative1`, `full` adds both plus `_derivative1_power2`; `high_pass` takes the
 /// `cosine*` columns; `compcor` takes `a_comp_cor_*` (`anat_combined`, `anat_separated`) or
-/// `t_comp_cor_*` (`temporal`), the first `n_compcor` of them (or all). Columns come out sorted by
+/// `t_comp_cor_*` (`temporal`), `w_comp_cor_*`/`c_comp_cor_*` (fMRIPrep ≥ 21, `anat_separated`), the
+/// first `n_compcor` of each group in the order of their number (see `compcorGroups`). Columns come out sorted by
 /// name (as nilearn's data frame); `n/a` cells are back-filled from the next row (the first row of
 /// derivative columns takes the second row's value), then each column is demeaned.
 /// Scrubbing, ICA-AROMA and non-steady-state sample masks are not supported (an error says so).
@@ -63,10 +64,24 @@ public struct ConfoundModel: Sendable, Hashable, Codable {
         for (name, level) in [("motion", motion), ("wm_csf", wmCSF), ("global_signal", globalSignal)] where !Self.levels.contains(level) {
             throw .invalidParameter(name: name, expected: Self.levels.joined(separator: ", "), found: "'\(level)'")
         }
-        if !["anat_combined", "anat_separated", "temporal", "temporal_anat"].contains(compcor) {
-            throw .invalidParameter(name: "compcor", expected: "anat_combined, anat_separated, temporal or temporal_anat", found: "'\(compcor)'")
+        if Self.compcorGroups[compcor] == nil {
+            throw .invalidParameter(name: "compcor", expected: Self.compcorChoices.joined(separator: ", "), found: "'\(compcor)'")
         }
     }
+
+    /// Each compcor choice's components: (column prefix, the sidecar JSON's `Mask` or nil for any),
+    /// as nilearn 0.14 reads them. fMRIPrep 1.4–20 writes anatomical components of every mask as
+    /// `a_comp_cor_*` (the JSON tells the mask); fMRIPrep ≥ 21 writes WM and CSF ones as
+    /// `w_comp_cor_*` and `c_comp_cor_*`. `temporal_anat` is the older name of `temporal_anat_combined`.
+    static let compcorGroups: [String: [(prefix: String, mask: String?)]] = {
+        let temporal = [(prefix: "t_comp_cor_", mask: String?.none)]
+        let combined = [(prefix: "a_comp_cor_", mask: String?("combined"))]
+        let separated: [(prefix: String, mask: String?)] = [("a_comp_cor_", "WM"), ("a_comp_cor_", "CSF"), ("w_comp_cor_", nil), ("c_comp_cor_", nil)]
+        return ["anat_combined": combined, "anat_separated": separated, "temporal": temporal,
+                "temporal_anat_combined": temporal + combined, "temporal_anat": temporal + combined,
+                "temporal_anat_separated": temporal + separated]
+    }()
+    static let compcorChoices = ["anat_combined", "anat_separated", "temporal", "temporal_anat_combined", "temporal_anat_separated", "temporal_anat"]
 
     /// Selected column names (sorted) of `table`, or an error naming the first missing column.
     public func columnNames(in table: ConfoundsTable) throws(NeuroError) -> [String] {
@@ -92,26 +107,24 @@ public struct ConfoundModel: Sendable, Hashable, Codable {
             wanted += table.names.filter { $0.hasPrefix("cosine") }
         }
         if strategy.contains("compcor") {
-            // (column prefix, sidecar Mask) groups; `n_compcor` applies to each group.
-            var groups: [(String, String?)] = []
-            switch compcor {
-            case "anat_combined": groups = [("a_comp_cor_", "combined")]
-            case "anat_separated": groups = [("a_comp_cor_", "CSF"), ("a_comp_cor_", "WM")]
-            case "temporal": groups = [("t_comp_cor_", nil)]
-            default: groups = [("t_comp_cor_", nil), ("a_comp_cor_", "combined")]  // temporal_anat
-            }
-            for (prefix, mask) in groups {
-                var found = table.names.filter { $0.hasPrefix(prefix) }.sorted()
+            // `n_compcor` applies to each group. Components are taken in the order of their number
+            // (a_comp_cor_2 before a_comp_cor_10 and a_comp_cor_100), as nilearn lists them.
+            var selected: [String] = []
+            for (prefix, mask) in Self.compcorGroups[compcor] ?? [] {
+                var found = table.names.filter { $0.hasPrefix(prefix) && Int($0.dropFirst(prefix.count)) != nil }
+                    .sorted { Int($0.dropFirst(prefix.count))! < Int($1.dropFirst(prefix.count))! }
                 if let mask, !table.compcorMasks.isEmpty {
-                    // fMRIPrep ≥ 1.4 mixes CSF, WM and combined components under a_comp_cor_: the JSON says which.
+                    // fMRIPrep 1.4–20 mixes CSF, WM and combined components under a_comp_cor_: the JSON says which.
                     found = found.filter { table.compcorMasks[$0] == mask }
                 }
                 if let n = nCompcor { found = Array(found.prefix(n)) }
-                if found.isEmpty {
-                    throw .invalidInput(file: table.file, expected: "'\(prefix)XX' columns\(mask.map { " with Mask \($0) in the sidecar JSON" } ?? "") for compcor '\(compcor)'", found: "none")
-                }
-                wanted += found
+                selected += found
             }
+            if selected.isEmpty {
+                let prefixes = Set((Self.compcorGroups[compcor] ?? []).map(\.prefix)).sorted().map { "'\($0)XX'" }
+                throw .invalidInput(file: table.file, expected: "\(prefixes.joined(separator: " or ")) columns for compcor '\(compcor)'", found: "none")
+            }
+            wanted += selected
         }
         return Array(Set(wanted)).sorted()
     }

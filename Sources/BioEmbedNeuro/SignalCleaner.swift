@@ -193,7 +193,8 @@ public enum SignalCleaner {
         return m
     }
 
-    /// nilearn `_check_cosine_by_user`: any user confound with |r| > 0.9 to a cosine term.
+    /// nilearn `_check_cosine_by_user`: any user confound with r > 0.9 to a cosine term (signed:
+    /// a confound anti-correlated with a cosine does not count, as in nilearn 0.14).
     static func userCosineOverlaps(_ c: Matrix<Double>, _ drift: Matrix<Double>) -> Bool {
         let t = c.rows
         func column(_ m: Matrix<Double>, _ j: Int) -> [Double] { (0..<t).map { m.storage[$0 * m.columns + j] } }
@@ -205,7 +206,7 @@ public enum SignalCleaner {
         }
         for j in 0..<c.columns {
             let a = column(c, j)
-            for k in 0..<drift.columns where abs(corr(a, column(drift, k))) > 0.9 { return true }
+            for k in 0..<drift.columns where corr(a, column(drift, k)) > 0.9 { return true }
         }
         return false
     }

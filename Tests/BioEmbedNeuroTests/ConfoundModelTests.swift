@@ -62,3 +62,54 @@ struct ConfoundModelTests {
         #expect(throws: NeuroError.self) { try ConfoundModel(strategy: ["motion"]).matrix(from: table(), volumes: 7) }
     }
 }
+
+/// Column selection against nilearn 0.14.1's `load_confounds` on the real fMRIPrep confounds files
+/// it ships (fMRIPrep 1.x with 126 aCompCor components, the same without its sidecar, fMRIPrep 21):
+/// `Tests/Fixtures/fmri/confounds/reference.json`, made by `scripts/fmri/confounds-reference.py`.
+struct NilearnConfoundSelectionTests {
+    struct Reference: Decodable {
+        struct Case: Decodable {
+            var strategy: [String]
+            var motion: String?
+            var wm_csf: String?
+            var global_signal: String?
+            var compcor: String?
+            var n_compcor: Count?
+        }
+        enum Count: Decodable {
+            case all, number(Int)
+            init(from decoder: any Decoder) throws {
+                let value = try decoder.singleValueContainer()
+                if let n = try? value.decode(Int.self) { self = .number(n) } else { self = .all }
+            }
+        }
+        struct Result: Decodable {
+            var `case`: Case
+            var columns: [String]?
+            var error: String?
+        }
+        var files: [String: [Result]]
+    }
+
+    @Test func selectedColumnsEqualNilearns() throws {
+        let folder = TestSupport.fixture("fmri/confounds")
+        let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/reference.json"))
+        let reference = try JSONDecoder().decode(Reference.self, from: data)
+        var compared = 0
+        for (name, results) in reference.files.sorted(by: { $0.key < $1.key }) {
+            let table = try ConfoundsTable.load(folder + "/\(name).tsv")
+            for result in results {
+                guard let expected = result.columns else { continue }  // nilearn refused (no sidecar for CompCor)
+                let c = result.case
+                var nCompcor: Int?
+                if case let .number(n)? = c.n_compcor { nCompcor = n }
+                let model = ConfoundModel(
+                    strategy: c.strategy, motion: c.motion ?? "full", wmCSF: c.wm_csf ?? "basic", globalSignal: c.global_signal ?? "basic",
+                    compcor: c.compcor ?? "anat_combined", nCompcor: nCompcor)
+                #expect(try model.columnNames(in: table) == expected, "\(name): \(c.strategy) \(c.compcor ?? "") \(String(describing: nCompcor))")
+                compared += 1
+            }
+        }
+        #expect(compared >= 40)
+    }
+}
