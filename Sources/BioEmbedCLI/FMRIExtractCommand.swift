@@ -33,7 +33,7 @@ struct FMRIExtractCommand: ParsableCommand {
     @Option(help: "Probabilistic maps (4D, on the data grid) instead of --atlas: least-squares signals.")
     var maps: String?
 
-    @Option(help: "Comma-separated load_confounds strategy: motion,high_pass,wm_csf,global_signal,compcor.")
+    @Option(help: "Comma-separated load_confounds strategy: motion,high_pass,wm_csf,global_signal,compcor,scrub (non-steady-state volumes are always censored).")
     var strategy: String?
 
     @Option(help: "basic|power2|derivatives|full (load_confounds' motion).")
@@ -50,6 +50,21 @@ struct FMRIExtractCommand: ParsableCommand {
 
     @Option(help: "Number of CompCor components (default: all).")
     var nCompcor: Int?
+
+    @Option(help: "scrub: censor kept segments shorter than this many volumes between outliers (nilearn default 5; 0: off).")
+    var scrub: Int?
+
+    @Option(help: "scrub: framewise displacement threshold in mm (default 0.5).")
+    var fdThreshold: Double?
+
+    @Option(name: .customLong("std-dvars-threshold"), help: "scrub: standardized DVARS threshold (default 1.5).")
+    var stdDVARSThreshold: Double?
+
+    @Flag(help: "Keep the confounds' means (load_confounds demean=False).")
+    var noDemean = false
+
+    @Flag(help: "Do not z-score the confounds before regressing them out (signal.clean standardize_confounds=False).")
+    var noStandardizeConfounds = false
 
     @Option(help: "6p|9p|24p|36p (shorthand for strategy + levels).")
     var preset: String?
@@ -90,8 +105,10 @@ struct FMRIExtractCommand: ParsableCommand {
     var stageConfiguration: FMRIExtractStage.Configuration {
         FMRIExtractStage.Configuration(
             atlas: atlas, maps: maps, strategy: strategy.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } },
-            motion: motion, wmCSF: wmCSF, globalSignal: globalSignal, compcor: compcor, nCompcor: nCompcor, preset: preset, tR: tR,
-            highPass: highPass, lowPass: lowPass, detrend: !noDetrend, standardize: standardize, filter: filter, raw: raw)
+            motion: motion, wmCSF: wmCSF, globalSignal: globalSignal, compcor: compcor, nCompcor: nCompcor, scrub: scrub,
+            fdThreshold: fdThreshold, stdDVARSThreshold: stdDVARSThreshold, demean: noDemean ? false : nil, preset: preset, tR: tR,
+            highPass: highPass, lowPass: lowPass, detrend: !noDetrend, standardize: standardize,
+            standardizeConfounds: noStandardizeConfounds ? false : nil, filter: filter, raw: raw)
     }
 
     func run() throws {

@@ -12,7 +12,11 @@ import Foundation
 /// first `n_compcor` of each group in the order of their number (see `compcorGroups`). Columns come out sorted by
 /// name (as nilearn's data frame); `n/a` cells are back-filled from the next row (the first row of
 /// derivative columns takes the second row's value), then each column is demeaned.
-/// Scrubbing, ICA-AROMA and non-steady-state sample masks are not supported (an error says so).
+/// The sample mask is nilearn's too: volumes flagged by fMRIPrep's `non_steady_state_outlier*`
+/// columns (always) and, with `scrub`, volumes whose framewise displacement exceeds `fd_threshold`
+/// or whose standardized DVARS exceeds `std_dvars_threshold`, plus segments shorter than `scrub`
+/// volumes between them (`scrubbedVolumes`). Demeaning then uses the kept volumes' means.
+/// ICA-AROMA is not supported (an error says so).
 public struct ConfoundModel: Sendable, Hashable, Codable {
     public var strategy: [String]
     public var motion: String
@@ -22,13 +26,24 @@ public struct ConfoundModel: Sendable, Hashable, Codable {
     /// `nil` = all components.
     public var nCompcor: Int?
     public var demean: Bool
+    /// `scrub`: the shortest segment of kept volumes between censored ones (0: no segment rule).
+    public var scrub: Int
+    /// `scrub`: framewise displacement (mm) above which a volume is censored.
+    public var fdThreshold: Double
+    /// `scrub`: standardized DVARS above which a volume is censored.
+    public var stdDVARSThreshold: Double
 
     /// nilearn's defaults: strategy (motion, high_pass, wm_csf), motion full, wm_csf basic,
-    /// global_signal basic, compcor anat_combined, all components, demean.
+    /// global_signal basic, compcor anat_combined, all components, demean, scrub 5, fd_threshold
+    /// 0.5, std_dvars_threshold 1.5.
     public init(
         strategy: [String] = ["motion", "high_pass", "wm_csf"], motion: String = "full", wmCSF: String = "basic",
-        globalSignal: String = "basic", compcor: String = "anat_combined", nCompcor: Int? = nil, demean: Bool = true
+        globalSignal: String = "basic", compcor: String = "anat_combined", nCompcor: Int? = nil, demean: Bool = true,
+        scrub: Int = 5, fdThreshold: Double = 0.5, stdDVARSThreshold: Double = 1.5
     ) {
+        self.scrub = scrub
+        self.fdThreshold = fdThreshold
+        self.stdDVARSThreshold = stdDVARSThreshold
         self.strategy = strategy
         self.motion = motion
         self.wmCSF = wmCSF
@@ -50,14 +65,14 @@ public struct ConfoundModel: Sendable, Hashable, Codable {
         }
     }
 
-    static let knownStrategies = ["motion", "high_pass", "wm_csf", "global_signal", "compcor"]
+    static let knownStrategies = ["motion", "high_pass", "wm_csf", "global_signal", "compcor", "scrub", "non_steady_state"]
     static let levels = ["basic", "power2", "derivatives", "full"]
 
     /// Checks names before any file is read.
     public func validate() throws(NeuroError) {
         for s in strategy where !Self.knownStrategies.contains(s) {
-            if ["scrub", "ica_aroma", "non_steady_state"].contains(s) {
-                throw .invalidParameter(name: "strategy", expected: "one of \(Self.knownStrategies.joined(separator: ", ")) (sample masks are not supported yet)", found: "'\(s)'")
+            if s == "ica_aroma" {
+                throw .invalidParameter(name: "strategy", expected: "one of \(Self.knownStrategies.joined(separator: ", ")) (ICA-AROMA is not supported yet)", found: "'\(s)'")
             }
             throw .invalidParameter(name: "strategy", expected: "names from \(Self.knownStrategies.joined(separator: ", "))", found: "'\(s)'")
         }
@@ -67,6 +82,54 @@ public struct ConfoundModel: Sendable, Hashable, Codable {
         if Self.compcorGroups[compcor] == nil {
             throw .invalidParameter(name: "compcor", expected: Self.compcorChoices.joined(separator: ", "), found: "'\(compcor)'")
         }
+        // nilearn's refusal: fMRIPrep's CompCor components are computed after its high-pass filter
+        if strategy.contains("compcor") && !strategy.contains("high_pass") {
+            throw .invalidParameter(name: "strategy", expected: "high_pass with compcor (fMRIPrep's CompCor assumes its cosine high-pass, as nilearn requires)", found: strategy.joined(separator: ","))
+        }
+        guard scrub >= 0 else { throw .invalidParameter(name: "scrub", expected: "a segment length of 0 or more volumes", found: "\(scrub)") }
+        for (name, value) in [("fd_threshold", fdThreshold), ("std_dvars_threshold", stdDVARSThreshold)] where !value.isFinite {
+            throw .invalidParameter(name: name, expected: "a finite threshold", found: "\(value)")
+        }
+    }
+
+    /// The volumes to keep, as nilearn's `load_confounds` returns them (`sample_mask`): nil when
+    /// nothing is censored (no non-steady-state columns, no scrubbing), else the ascending indices
+    /// of the volumes that no outlier column flags (empty when every volume is flagged).
+    public func sampleMask(in table: ConfoundsTable, volumes: Int) throws(NeuroError) -> [Int]? {
+        var flagged = [Bool](repeating: false, count: volumes)
+        var outlierColumns = 0
+        for name in table.names where name.contains("non_steady_state") {
+            outlierColumns += 1
+            for (t, value) in (table.columns[name] ?? []).prefix(volumes).enumerated() where value != 0 { flagged[t] = true }
+        }
+        if strategy.contains("scrub") {
+            for name in ["framewise_displacement", "std_dvars"] where table.columns[name] == nil {
+                throw .invalidInput(file: table.file, expected: "a column '\(name)' for the scrub strategy", found: "none")
+            }
+            let fd = table.columns["framewise_displacement"]!, dvars = table.columns["std_dvars"]!
+            // NaN (the first row's n/a) is never above a threshold
+            let outliers = (0..<volumes).filter { fd[$0] > fdThreshold || dvars[$0] > stdDVARSThreshold }
+            let censored = scrub > 0 && !outliers.isEmpty ? Self.scrubbedVolumes(outliers, volumes: volumes, segment: scrub) : outliers
+            outlierColumns += censored.count
+            for t in censored { flagged[t] = true }
+        }
+        guard outlierColumns > 0 else { return nil }
+        return (0..<volumes).filter { !flagged[$0] }
+    }
+
+    /// nilearn's `optimize_scrub`, step by step: volumes before the first outlier and after the
+    /// last one are censored when fewer than `segment` remain there, then every run of kept
+    /// volumes between two outliers shorter than `segment + 1` apart.
+    static func scrubbedVolumes(_ outliers: [Int], volumes: Int, segment: Int) -> [Int] {
+        var index = outliers
+        if index[0] < segment { index = Array(0..<index[0]) + index }
+        if volumes - (index.last! + 1) < segment { index += Array(index.last!..<volumes) }
+        let count = index.count
+        for k in 0..<(count - 1) {
+            let gap = index[k + 1] - index[k]
+            if gap > 1 && gap < segment + 1 { index += Array((index[k] + 1)..<index[k + 1]) }
+        }
+        return Array(Set(index)).sorted()
     }
 
     /// Each compcor choice's components: (column prefix, the sidecar JSON's `Mask` or nil for any),
@@ -107,6 +170,11 @@ public struct ConfoundModel: Sendable, Hashable, Codable {
             wanted += table.names.filter { $0.hasPrefix("cosine") }
         }
         if strategy.contains("compcor") {
+            if compcor.contains("anat") && !table.hasSidecar {
+                throw .invalidInput(
+                    file: table.file, expected: "its JSON sidecar \(ConfoundsTable.sidecarPath(table.file)) (anatomical CompCor needs the components' masks, fMRIPrep ≥ 1.4; nilearn refuses too)",
+                    found: "none")
+            }
             // `n_compcor` applies to each group. Components are taken in the order of their number
             // (a_comp_cor_2 before a_comp_cor_10 and a_comp_cor_100), as nilearn lists them.
             var selected: [String] = []
@@ -133,14 +201,13 @@ public struct ConfoundModel: Sendable, Hashable, Codable {
     ///
     /// - Throws: `NeuroError.invalidInput` when the row count differs from `volumes`, a column is
     ///   missing, or a column is entirely `n/a`.
-    public func matrix(from table: ConfoundsTable, volumes: Int) throws(NeuroError) -> (values: [Double], names: [String]) {
+    public func matrix(from table: ConfoundsTable, volumes: Int) throws(NeuroError) -> (values: [Double], names: [String], sampleMask: [Int]?) {
         guard table.rowCount == volumes else {
             throw .invalidInput(file: table.file, expected: "\(volumes) rows (one per BOLD volume)", found: "\(table.rowCount) rows")
         }
         let names = try columnNames(in: table)
-        if table.names.contains(where: { $0.hasPrefix("non_steady_state_outlier") }) {
-            Diagnostics.warning("\(table.file): non_steady_state_outlier columns are present; those volumes are kept (sample masks are not supported; nilearn would censor them)")
-        }
+        let mask = try sampleMask(in: table, volumes: volumes)
+        let meanRows = mask ?? Array(0..<volumes)
         let k = names.count
         var out = [Double](repeating: 0, count: volumes * k)
         for (c, name) in names.enumerated() {
@@ -155,12 +222,13 @@ public struct ConfoundModel: Sendable, Hashable, Codable {
             if column.contains(where: { !$0.isFinite }) {
                 throw .invalidInput(file: table.file, expected: "numbers in column '\(name)'", found: "only n/a or non-finite values")
             }
-            if demean {
-                let mean = column.reduce(0, +) / Double(volumes)
+            if demean, !meanRows.isEmpty {
+                // with a sample mask, the mean of the kept volumes (nilearn's `_demean_confounds`)
+                let mean = meanRows.reduce(0) { $0 + column[$1] } / Double(meanRows.count)
                 for t in 0..<volumes { column[t] -= mean }
             }
             for t in 0..<volumes { out[t * k + c] = column[t] }
         }
-        return (out, names)
+        return (out, names, mask)
     }
 }

@@ -13,6 +13,8 @@ public struct ConfoundsTable: Sendable {
     /// CompCor metadata from the sidecar JSON (`a_comp_cor_00` → `Mask`), for columns that have it
     /// and are retained (`Retained` not false).
     public var compcorMasks: [String: String] = [:]
+    /// Whether the fMRIPrep JSON sidecar (`.tsv` → `.json`) was found: anatomical CompCor needs it.
+    public var hasSidecar = false
 
     /// Reads a tab-separated table (`.tsv`, also `.tsv.gz`).
     ///
@@ -51,6 +53,7 @@ public struct ConfoundsTable: Sendable {
         for (name, column) in zip(names, values) { columns[name] = column }
         var table = ConfoundsTable(file: path, names: names, columns: columns, rowCount: lines.count - 1)
         table.compcorMasks = sidecarMasks(path)
+        table.hasSidecar = FileManager.default.fileExists(atPath: sidecarPath(path))
         return table
     }
 
@@ -62,10 +65,14 @@ public struct ConfoundsTable: Sendable {
     }
 
     /// `Mask` of each retained CompCor component in the sidecar JSON (`.tsv` → `.json`).
-    static func sidecarMasks(_ path: String) -> [String: String] {
+    static func sidecarPath(_ path: String) -> String {
         var stem = path
         for ext in [".tsv.gz", ".tsv"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
-        guard let data = FileManager.default.contents(atPath: stem + ".json"),
+        return stem + ".json"
+    }
+
+    static func sidecarMasks(_ path: String) -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: sidecarPath(path)),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
         var masks: [String: String] = [:]
         for (name, value) in object {

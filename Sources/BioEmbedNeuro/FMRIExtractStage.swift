@@ -23,6 +23,10 @@ public struct FMRIExtractStage: Stage {
         public var globalSignal: String?
         public var compcor: String?
         public var nCompcor: Int?
+        public var scrub: Int?
+        public var fdThreshold: Double?
+        public var stdDVARSThreshold: Double?
+        public var demean: Bool?
         public var preset: String?
         public var tR: Double?
         public var highPass: Double?
@@ -35,19 +39,22 @@ public struct FMRIExtractStage: Stage {
 
         enum CodingKeys: String, CodingKey {
             case atlas, maps, strategy, motion, compcor, preset, detrend, standardize, filter, raw
-            case wmCSF = "wm_csf", globalSignal = "global_signal", nCompcor = "n_compcor", tR = "t_r"
+            case wmCSF = "wm_csf", globalSignal = "global_signal", nCompcor = "n_compcor", tR = "t_r", scrub, demean
+            case fdThreshold = "fd_threshold", stdDVARSThreshold = "std_dvars_threshold"
             case highPass = "high_pass", lowPass = "low_pass", standardizeConfounds = "standardize_confounds"
         }
 
         public static let pathParameterNames = ["atlas", "maps"]
         public static let parameterNames = [
-            "atlas", "maps", "strategy", "motion", "wm_csf", "global_signal", "compcor", "n_compcor", "preset", "t_r",
+            "atlas", "maps", "strategy", "motion", "wm_csf", "global_signal", "compcor", "n_compcor", "scrub", "fd_threshold",
+            "std_dvars_threshold", "demean", "preset", "t_r",
             "high_pass", "low_pass", "detrend", "standardize", "standardize_confounds", "filter", "raw",
         ]
 
         public init(
             atlas: String? = nil, maps: String? = nil, strategy: [String]? = nil, motion: String? = nil, wmCSF: String? = nil,
-            globalSignal: String? = nil, compcor: String? = nil, nCompcor: Int? = nil, preset: String? = nil, tR: Double? = nil,
+            globalSignal: String? = nil, compcor: String? = nil, nCompcor: Int? = nil, scrub: Int? = nil, fdThreshold: Double? = nil,
+            stdDVARSThreshold: Double? = nil, demean: Bool? = nil, preset: String? = nil, tR: Double? = nil,
             highPass: Double? = nil, lowPass: Double? = nil, detrend: Bool? = nil, standardize: String? = nil,
             standardizeConfounds: Bool? = nil, filter: String? = nil, raw: Bool? = nil
         ) {
@@ -59,6 +66,10 @@ public struct FMRIExtractStage: Stage {
             self.globalSignal = globalSignal
             self.compcor = compcor
             self.nCompcor = nCompcor
+            self.scrub = scrub
+            self.fdThreshold = fdThreshold
+            self.stdDVARSThreshold = stdDVARSThreshold
+            self.demean = demean
             self.preset = preset
             self.tR = tR
             self.highPass = highPass
@@ -82,6 +93,10 @@ public struct FMRIExtractStage: Stage {
             if let globalSignal { model.globalSignal = globalSignal }
             if let compcor { model.compcor = compcor }
             if let nCompcor { model.nCompcor = nCompcor }
+            if let scrub { model.scrub = scrub }
+            if let fdThreshold { model.fdThreshold = fdThreshold }
+            if let stdDVARSThreshold { model.stdDVARSThreshold = stdDVARSThreshold }
+            if let demean { model.demean = demean }
             try model.validate()
             return model
         }
@@ -141,6 +156,8 @@ public struct FMRIExtractStage: Stage {
         var f = [
             FieldSpec("t_r", .float64, .perItem(rowShape: [])),
             FieldSpec("timeseries", .float64, .ragged(offsets: "timeseries_offsets", rowShape: [r])),
+            // the sample mask: the BOLD volume of each row (censored volumes are absent)
+            FieldSpec("volume_index", .int32, .ragged(offsets: "timeseries_offsets", rowShape: [])),
         ]
         if configuration.raw ?? true { f.append(FieldSpec("raw_timeseries", .float64, .ragged(offsets: "timeseries_offsets", rowShape: [r]))) }
         return f
@@ -166,6 +183,7 @@ public struct FMRIExtractStage: Stage {
         var values: [String: FieldData] = [
             "t_r": .float64([result.tR]),
             "timeseries": .float64(result.cleaned.storage),
+            "volume_index": .int32(result.volumes.map(Int32.init)),
         ]
         if configuration.raw ?? true { values["raw_timeseries"] = .float64(result.raw.storage) }
         return ItemRecord(id: item.id, values: values)

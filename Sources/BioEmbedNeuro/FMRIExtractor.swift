@@ -5,8 +5,11 @@ import Foundation
 enum FMRIExtractor {
     struct Output {
         var tR: Double
+        /// The raw region means of the kept volumes.
         var raw: Matrix<Double>
         var cleaned: Matrix<Double>
+        /// The volume each row of `raw` and `cleaned` comes from (all of them without a sample mask).
+        var volumes: [Int]
     }
 
     static func run(bold: String, confounds: String?, configuration c: FMRIExtractStage.Configuration, regions: RegionCache) throws(NeuroError) -> Output {
@@ -24,13 +27,15 @@ enum FMRIExtractor {
             throw NeuroError.invalidInput(file: bold, expected: "a repetition time (pixdim[4] > 0, RepetitionTime in the sidecar JSON, or --t-r)", found: "none")
         }
         var confoundMatrix: Matrix<Double>?
+        var sampleMask: [Int]?
         if confounds != nil || model != nil {
             guard let path = confounds ?? ConfoundsTable.sibling(ofBold: bold) else {
                 throw NeuroError.invalidInput(file: bold, expected: "a confounds TSV (column 'confounds', --confounds, or an fMRIPrep *_desc-confounds_timeseries.tsv next to it)", found: "none")
             }
             let table = try ConfoundsTable.load(path)
-            let (values, names) = try (model ?? ConfoundModel()).matrix(from: table, volumes: signals.rows)
+            let (values, names, mask) = try (model ?? ConfoundModel()).matrix(from: table, volumes: signals.rows)
             confoundMatrix = Matrix(rows: signals.rows, columns: names.count, storage: values)
+            sampleMask = mask
         }
         var cleaned = signals
         if signals.storage.contains(where: \.isNaN) {
@@ -38,12 +43,14 @@ enum FMRIExtractor {
             let good = (0..<signals.columns).filter { j in !signals.storage[j].isNaN }
             var sub = Matrix<Double>(rows: signals.rows, columns: good.count)
             for i in 0..<signals.rows { for (k, j) in good.enumerated() { sub.storage[i * good.count + k] = signals.storage[i * signals.columns + j] } }
-            try SignalCleaner.clean(&sub, confounds: confoundMatrix, tR: tR, parameters: parameters, file: bold)
-            for i in 0..<signals.rows { for (k, j) in good.enumerated() { cleaned.storage[i * signals.columns + j] = sub.storage[i * good.count + k] } }
+            try SignalCleaner.clean(&sub, confounds: confoundMatrix, tR: tR, parameters: parameters, file: bold, sampleMask: sampleMask)
+            cleaned = Matrix(rows: sub.rows, columns: signals.columns, repeating: .nan)
+            for i in 0..<sub.rows { for (k, j) in good.enumerated() { cleaned.storage[i * signals.columns + j] = sub.storage[i * good.count + k] } }
         } else {
-            try SignalCleaner.clean(&cleaned, confounds: confoundMatrix, tR: tR, parameters: parameters, file: bold)
+            try SignalCleaner.clean(&cleaned, confounds: confoundMatrix, tR: tR, parameters: parameters, file: bold, sampleMask: sampleMask)
         }
-        return Output(tR: tR, raw: signals, cleaned: cleaned)
+        let kept = sampleMask ?? Array(0..<signals.rows)
+        return Output(tR: tR, raw: sampleMask == nil ? signals : SignalCleaner.rows(signals, kept), cleaned: cleaned, volumes: kept)
     }
 
     /// `RepetitionTime` from the BIDS sidecar (`.nii[.gz]` → `.json`).

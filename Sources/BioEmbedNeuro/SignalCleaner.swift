@@ -13,12 +13,19 @@ import Foundation
 /// Signals are `[T, R]` row-major (`Matrix<Double>`), confounds `[T, K]`.
 /// - Complexity: O(T·R·(sections + K)) plus two GEMMs for the projection.
 public enum SignalCleaner {
+    /// Fewer residual degrees of freedom than this (volumes − confounds − detrending terms) get a warning.
+    static let minimumDegreesOfFreedom = 5
     /// Cleans `signals` in place.
     ///
     /// - Throws: `NeuroError.invalidParameter` for unusable band edges, `.numerical` when the run is
     ///   too short for the filter's padding (`file` names the input).
+    /// - Parameter sampleMask: the volumes to keep (ascending indices; nil keeps all). As in nilearn:
+    ///   with a Butterworth filter the censored volumes are first interpolated (`interpolateCensored`),
+    ///   the series filtered, and then censored; otherwise they are censored first. `signals` then
+    ///   holds the kept volumes only.
     public static func clean(
-        _ signals: inout Matrix<Double>, confounds: Matrix<Double>?, tR: Double?, parameters p: CleanParameters, file: String
+        _ signals: inout Matrix<Double>, confounds: Matrix<Double>?, tR: Double?, parameters p: CleanParameters, file: String,
+        sampleMask: [Int]? = nil
     ) throws(NeuroError) {
         let t = signals.rows
         var conf = confounds
@@ -42,17 +49,48 @@ public enum SignalCleaner {
                 }
             }
         }
+        let butterworth = p.filter == .butterworth && (p.highPass != nil || p.lowPass != nil)
+        var censorAfterFiltering: [Int]?
+        if let mask = sampleMask {
+            guard !mask.isEmpty else {
+                throw .invalidInput(file: file, expected: "at least one volume left after censoring", found: "every volume censored (sample mask empty)")
+            }
+            guard mask.allSatisfy({ (0..<t).contains($0) }), zip(mask, mask.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                throw .invalidInput(file: file, expected: "sample mask indices ascending within 0..<\(t)", found: "\(mask.prefix(8))")
+            }
+            if butterworth {
+                let kept = interpolateCensored(&signals, mask: mask)
+                if var c = conf { _ = interpolateCensored(&c, mask: mask); conf = c }
+                censorAfterFiltering = kept
+            } else {
+                signals = rows(signals, mask)
+                if let c = conf { conf = rows(c, mask) }
+            }
+        }
         if p.detrend {
             detrend(&signals)
             if var c = conf { detrend(&c); conf = c }
         }
-        if p.filter == .butterworth && (p.highPass != nil || p.lowPass != nil), let tr = tR {
+        if butterworth, let tr = tR {
             let filter = Butterworth.nilearn(order: p.order, highPass: p.highPass, lowPass: p.lowPass, tR: tr)
-            guard t > filter.padLength else {
-                throw .numerical(file: file, operation: "Butterworth filtering", detail: "expected more than \(filter.padLength) volumes (the filter's padding), found \(t)")
+            guard signals.rows > filter.padLength else {
+                throw .numerical(file: file, operation: "Butterworth filtering", detail: "expected more than \(filter.padLength) volumes (the filter's padding), found \(signals.rows)")
             }
             applyFilter(filter, &signals)
             if var c = conf { applyFilter(filter, &c); conf = c }
+        }
+        if let kept = censorAfterFiltering {
+            guard let last = kept.last, last < signals.rows else {
+                throw .numerical(file: file, operation: "censoring after filtering", detail: "the sample mask points past the interpolated series (nilearn fails the same way)")
+            }
+            signals = rows(signals, kept)
+            if let c = conf { conf = rows(c, kept) }
+        }
+        let regressors = (conf?.columns ?? 0) + (p.detrend ? 2 : 0)
+        if signals.rows - regressors < minimumDegreesOfFreedom {
+            Diagnostics.warning(
+                "\(file): \(signals.rows) volumes against \(regressors) regressors (confounds, drift terms, detrending) leave "
+                    + "\(signals.rows - regressors) degrees of freedom; the cleaned series will be mostly noise")
         }
         if var c = conf, c.columns > 0 {
             if p.standardizeConfounds { zscore(&c, centred: false) }
@@ -70,6 +108,43 @@ public enum SignalCleaner {
             }
         }
         if p.standardize == .zscoreSample { zscore(&signals, centred: false) }
+    }
+
+    /// nilearn's `_handle_scrubbed_volumes` before a Butterworth filter (extrapolate = False), step by
+    /// step: a not-a-knot cubic spline through the kept volumes is evaluated at the rows
+    /// `T − 1 − k` for every kept index `k` (nilearn writes `volumes[~sample_mask]` with an
+    /// integer mask, and `~k` is `−k − 1`; kept rows get back their own values, censored rows that
+    /// mirror a kept one get the spline's); rows outside the kept span then hold NaN and are dropped.
+    /// Returns the mask re-indexed for the remaining rows (`mask − mask[0]`), as nilearn does.
+    static func interpolateCensored(_ x: inout Matrix<Double>, mask: [Int]) -> [Int] {
+        let (t, n) = (x.rows, x.columns)
+        var knots: [Double] = [], values: [Double] = []
+        knots.reserveCapacity(mask.count)
+        values.reserveCapacity(mask.count * n)
+        for k in mask {
+            knots.append(Double(k))
+            values.append(contentsOf: x.storage[(k * n)..<((k + 1) * n)])
+        }
+        let spline = CubicSpline(knots: knots, values: values, columns: n)
+        x.storage.withUnsafeMutableBufferPointer { s in
+            for k in mask {
+                let row = t - 1 - k
+                spline.evaluate(at: Double(row), into: UnsafeMutableBufferPointer(rebasing: s[(row * n)..<((row + 1) * n)]))
+            }
+        }
+        let remaining = (0..<t).filter { i in n == 0 || !(0..<n).allSatisfy { x.storage[i * n + $0].isNaN } }
+        if remaining.count < t { x = rows(x, remaining) }
+        return mask.map { $0 - mask[0] }
+    }
+
+    /// The rows `indices` of `x`.
+    static func rows(_ x: Matrix<Double>, _ indices: [Int]) -> Matrix<Double> {
+        let n = x.columns
+        var out = Matrix<Double>(rows: indices.count, columns: n)
+        for (r, i) in indices.enumerated() {
+            for j in 0..<n { out.storage[r * n + j] = x.storage[i * n + j] }
+        }
+        return out
     }
 
     /// nilearn `_detrend`: subtract the column means, then the projection on the unit-norm ramp.

@@ -53,6 +53,7 @@ enum EmbeddedSchemas {
     {"path": "timeseries_offsets", "dtype": "int64", "shape": ["N+1"], "offsets": true},
     {"path": "timeseries", "dtype": "float64", "shape": ["sum(timeseries_offsets)", "R"]},
     {"path": "raw_timeseries", "dtype": "float64", "shape": ["sum(timeseries_offsets)", "R"], "required": false},
+    {"path": "volume_index", "dtype": "int32", "shape": ["sum(timeseries_offsets)"], "required": false},
     {"path": "connectivity/*", "dtype": "float64", "shape": ["N", "R", "R"], "required": false,
      "names": ["correlation", "partial_correlation", "tangent", "covariance", "precision"]},
     {"path": "connectivity/tangent_mean", "dtype": "float64", "shape": ["R", "R"], "required": false},

@@ -18,6 +18,7 @@ struct ConfoundModelTests {
         }
         var t = ConfoundsTable(file: "c.tsv", names: names, columns: columns, rowCount: 6)
         t.compcorMasks = masks
+        t.hasSidecar = !masks.isEmpty
         return t
     }
 
@@ -36,19 +37,21 @@ struct ConfoundModelTests {
     }
 
     @Test func compcorFollowsTheSidecarMasks() throws {
-        var model = ConfoundModel(strategy: ["compcor"])
-        #expect(try model.columnNames(in: table()) == ["a_comp_cor_00", "a_comp_cor_01", "a_comp_cor_02"])
+        // as nilearn: CompCor needs high_pass, anatomical CompCor the sidecar JSON
+        #expect(throws: NeuroError.self) { try ConfoundModel(strategy: ["compcor"]).columnNames(in: table()) }
+        var model = ConfoundModel(strategy: ["high_pass", "compcor"])
+        #expect(throws: NeuroError.self) { try model.columnNames(in: table()) }
         let masks = ["a_comp_cor_00": "CSF", "a_comp_cor_01": "WM", "a_comp_cor_02": "combined"]
-        #expect(try model.columnNames(in: table(masks: masks)) == ["a_comp_cor_02"])
+        #expect(try model.columnNames(in: table(masks: masks)) == ["a_comp_cor_02", "cosine00", "cosine01"])
         model.compcor = "anat_separated"
-        #expect(try model.columnNames(in: table(masks: masks)) == ["a_comp_cor_00", "a_comp_cor_01"])
+        #expect(try model.columnNames(in: table(masks: masks)) == ["a_comp_cor_00", "a_comp_cor_01", "cosine00", "cosine01"])
         model.compcor = "temporal"
-        #expect(try model.columnNames(in: table()) == ["t_comp_cor_00"])
+        #expect(try model.columnNames(in: table()) == ["cosine00", "cosine01", "t_comp_cor_00"])
     }
 
     @Test func derivativeNAIsBackFilledThenDemeaned() throws {
         let t = table()
-        let (values, names) = try ConfoundModel(strategy: ["motion"], motion: "derivatives").matrix(from: t, volumes: 6)
+        let (values, names, _) = try ConfoundModel(strategy: ["motion"], motion: "derivatives").matrix(from: t, volumes: 6)
         let j = names.firstIndex(of: "trans_x_derivative1")!
         let column = (0..<6).map { values[$0 * names.count + j] }
         let raw = [1.0, 1, 4, 9, 16, 25].map { $0 + 10 }  // first row takes the second's value

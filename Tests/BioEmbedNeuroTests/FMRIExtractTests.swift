@@ -73,7 +73,7 @@ struct FMRIExtractTests {
         for subject in try fixture.subjects() {
             let table = try ConfoundsTable.load(try confoundsPath(subject))
             let expected = try fixture.matrix("\(subject)/confounds")
-            let (values, names) = try model.matrix(from: table, volumes: expected.rows)
+            let (values, names, _) = try model.matrix(from: table, volumes: expected.rows)
             let columnsText = try fixture.reference.root.dataset("\(subject)/confounds").stringAttribute("columns")
             let expectedNames = try JSONSerialization.jsonObject(with: Data(columnsText.utf8)) as? [String] ?? []
             #expect(names == expectedNames)
