@@ -33,15 +33,24 @@ public struct Manifest: Sendable {
 
     public static func parse(_ text: String, file: String, requiredColumns: [String] = ["path"]) throws -> Manifest {
         let base = (file as NSString).deletingLastPathComponent
+        // Records: physical lines (any line end), joined while a double-quoted field is open (a
+        // quoted CSV field may hold a line break); numbered by their first line.
         var lines: [(number: Int, text: String)] = []
-        var number = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            number += 1
-            var line = String(raw)
-            if line.hasSuffix("\r") { line.removeLast() }
+        var pending: (number: Int, text: String, quotes: Int)?
+        for (index, raw) in TextLines.split(text).enumerated() {
+            let line = String(raw)
+            let quotes = line.reduce(0) { $0 + ($1 == "\"" ? 1 : 0) }
+            if var open = pending {
+                open.text += "\n" + line
+                open.quotes += quotes
+                pending = open.quotes % 2 == 1 ? open : nil
+                if pending == nil { lines.append((open.number, open.text)) }
+                continue
+            }
             if line.trimmingCharacters(in: .whitespaces).isEmpty || line.hasPrefix("#") { continue }
-            lines.append((number, line))
+            if quotes % 2 == 1 { pending = (index + 1, line, quotes) } else { lines.append((index + 1, line)) }
         }
+        if let open = pending { lines.append((open.number, open.text)) }  // the cell splitter reports the open quote
         guard let header = lines.first else {
             throw CoreError.badManifestRow(file: file, line: 1, problem: "expected a header row, found an empty manifest")
         }

@@ -7,9 +7,17 @@ public final class CollectionReader {
     private var offsetCache: [String: [Int64]] = [:]
     fileprivate var datasetCache: [String: HDF5Dataset] = [:]
 
+    /// Opens a collection; its ids must be unique (a crafted or corrupt file could repeat one, and
+    /// every stage writes its results by id).
     public init(_ group: HDF5Group) throws(HDF5Error) {
         self.group = group
         ids = try group.dataset("ids").readStrings()
+        var seen = Set<String>()
+        seen.reserveCapacity(ids.count)
+        for id in ids where !seen.insert(id).inserted {
+            throw HDF5Error.shapeMismatch(
+                file: group.file.path, object: "\(group.path)/ids", expected: "unique ids", found: "'\(id)' more than once")
+        }
     }
 
     public var count: Int { ids.count }

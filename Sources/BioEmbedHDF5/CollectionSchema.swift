@@ -14,6 +14,8 @@ public struct CollectionSchema: Codable, Sendable, Equatable {
         public var required: Bool?
         public var unique: Bool?
         public var offsets: Bool?
+        /// Every value must be finite (embeddings: a NaN row is a failed item, never output).
+        public var finite: Bool?
         /// Allowed names for a `*` in `path`.
         public var names: [String]?
         public var attributes: [String: AttributeRule]?

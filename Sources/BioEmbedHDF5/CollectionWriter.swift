@@ -74,6 +74,15 @@ public final class CollectionWriter {
         guard !seenIDs.contains(record.id) else {
             throw HDF5Error.shapeMismatch(file: file, object: object, expected: "a unique id", found: "a second item with this id")
         }
+        // HDF5 strings end at a NUL: 'A\0B' and 'A\0C' would both be stored as 'A'
+        guard !record.id.isEmpty, !record.id.unicodeScalars.contains("\0") else {
+            throw HDF5Error.shapeMismatch(file: file, object: object, expected: "a non-empty id without NUL characters", found: "'\(record.id.replacingOccurrences(of: "\0", with: "\\0"))'")
+        }
+        for (name, value) in record.values {
+            if case let .strings(strings) = value, strings.contains(where: { $0.unicodeScalars.contains("\0") }) {
+                throw HDF5Error.shapeMismatch(file: file, object: "\(object) field '\(name)'", expected: "strings without NUL characters", found: "a NUL")
+            }
+        }
         var raggedRows: [String: Int] = [:]
         for field in fields {
             guard let value = record.values[field.name] else {

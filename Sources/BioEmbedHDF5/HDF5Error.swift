@@ -17,6 +17,9 @@ public enum HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
     case shapeMismatch(file: String, object: String, expected: String, found: String)
     /// A NetCDF call failed.
     case netCDF(file: String, operation: String, detail: String)
+    /// A dataset or group whose data would be read from another file (external link, external
+    /// raw storage, a virtual dataset reaching outside its folder): refused.
+    case foreignData(file: String, object: String, detail: String)
     /// A write failed because the file system is full (or the quota reached): the whole run
     /// stops (exit 3); nothing is left under a final name, and `--resume` continues once space is freed.
     case storageFull(file: String, detail: String)
@@ -43,6 +46,8 @@ public enum HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(file): \(object): expected shape \(expected), found \(found)"
         case let .netCDF(file, operation, detail):
             return "\(file): \(operation) failed (\(detail))"
+        case let .foreignData(file, object, detail):
+            return "\(file): \(object): expected data stored in this file, found \(detail) (not followed: BioEmbed reads only the files it is given)"
         case let .storageFull(file, detail):
             return "\(file): cannot write: \(detail.lowercased()); free some space, then run again with --resume"
         }

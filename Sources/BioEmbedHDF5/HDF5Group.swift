@@ -50,9 +50,30 @@ public final class HDF5Group: HDF5Located {
         return !prefix.isEmpty
     }
 
-    /// The kind of an existing child.
+    /// True when `name` or a group on the way to it is an external link (a link into another
+    /// file). BioEmbed reads only the files it is given, so such links are never followed.
+    func passesExternalLink(_ name: String) -> Bool {
+        var prefix = ""
+        for component in name.split(separator: "/") {
+            prefix += prefix.isEmpty ? String(component) : "/" + component
+            var info = H5L_info_t()
+            if H5Lget_info(locationID, prefix, &info, H5.defaultList) >= 0, info.type == H5L_TYPE_EXTERNAL { return true }
+        }
+        return false
+    }
+
+    /// The address of the object `name` leads to (hard and soft links to one object give one
+    /// address): how a walk recognizes a group it has already visited.
+    public func objectAddress(of name: String) -> UInt64? {
+        var info = H5O_info_t()
+        guard H5Oget_info_by_name2(locationID, name, &info, UInt32(H5O_INFO_BASIC), H5.defaultList) >= 0 else { return nil }
+        return UInt64(info.addr)
+    }
+
+    /// The kind of an existing child (`.other` for an external link, which is not followed).
     public func kind(of name: String) -> ChildKind? {
         guard contains(name) else { return nil }
+        if passesExternalLink(name) { return .other }
         let object = H5Oopen(locationID, name, H5.defaultList)
         guard object >= 0 else { return .other }
         defer { H5Oclose(object) }
@@ -81,9 +102,17 @@ public final class HDF5Group: HDF5Located {
         return result
     }
 
+    /// Renames the child `name` to `newName` (a link move within the group).
+    public func move(_ name: String, to newName: String) throws(HDF5Error) {
+        try H5.check(H5Lmove(locationID, name, locationID, newName, H5.defaultList, H5.defaultList), "H5Lmove", file: fileName, object: childPath(name))
+    }
+
     /// Opens an existing child group.
     public func group(_ name: String) throws(HDF5Error) -> HDF5Group {
         guard contains(name) else { throw HDF5Error.missingObject(file: fileName, object: childPath(name)) }
+        if passesExternalLink(name) {
+            throw HDF5Error.foreignData(file: fileName, object: childPath(name), detail: "an external link into another file")
+        }
         let id = try H5.check(H5Gopen2(locationID, name, H5.defaultList), "H5Gopen2", file: fileName, object: childPath(name))
         return HDF5Group(file: file, handle: H5Handle(id, .group), path: childPath(name))
     }
@@ -128,8 +157,40 @@ public final class HDF5Group: HDF5Located {
     /// Opens an existing dataset.
     public func dataset(_ name: String) throws(HDF5Error) -> HDF5Dataset {
         guard contains(name) else { throw HDF5Error.missingObject(file: fileName, object: childPath(name)) }
+        if passesExternalLink(name) {
+            throw HDF5Error.foreignData(file: fileName, object: childPath(name), detail: "an external link into another file")
+        }
         let id = try H5.check(H5Dopen2(locationID, name, H5.defaultList), "H5Dopen2", file: fileName, object: childPath(name))
-        return HDF5Dataset(file: file, handle: H5Handle(id, .dataset), path: childPath(name))
+        let handle = H5Handle(id, .dataset)
+        if let foreign = Self.foreignStorage(of: id) {
+            throw HDF5Error.foreignData(file: fileName, object: childPath(name), detail: foreign)
+        }
+        return HDF5Dataset(file: file, handle: handle, path: childPath(name))
+    }
+
+    /// Why a dataset's data would come from another file, or nil: external raw storage (the
+    /// bytes of any file named in the dataset), or a virtual dataset with a source outside the
+    /// file's own folder (BioEmbed's merge index maps files of its folder by plain name: allowed).
+    static func foreignStorage(of dataset: hid_t) -> String? {
+        let plist = H5Dget_create_plist(dataset)
+        guard plist >= 0 else { return nil }
+        defer { H5Pclose(plist) }
+        let external = H5Pget_external_count(plist)
+        if external > 0 { return "external raw storage in \(external) other file(s)" }
+        guard H5Pget_layout(plist) == H5D_VIRTUAL else { return nil }
+        var count = 0
+        guard H5Pget_virtual_count(plist, &count) >= 0 else { return "a virtual dataset whose mappings cannot be read" }
+        for index in 0..<count {
+            let length = H5Pget_virtual_filename(plist, index, nil, 0)
+            guard length >= 0 else { return "a virtual dataset whose source cannot be read" }
+            var buffer = [CChar](repeating: 0, count: Int(length) + 1)
+            _ = H5Pget_virtual_filename(plist, index, &buffer, Int(length) + 1)
+            let source = string(fromCBuffer: buffer)
+            if source != "." && (source.contains("/") || source == ".." || source.isEmpty) {
+                return "a virtual dataset reading '\(source)', outside the file's folder"
+            }
+        }
+        return nil
     }
 
     /// Creates a dataset.

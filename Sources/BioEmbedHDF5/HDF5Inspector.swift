@@ -10,11 +10,13 @@ public enum HDF5Inspector {
         lines.append("\(file.path)  (HDF5, \(formatBytes(size)))")
         let root = file.root
         lines += attributeLines(root, indent: "  ")
-        try walk(root, prefix: "", into: &lines, maxIDs: maxIDs)
+        var visited = Set<UInt64>()
+        if let address = file.root.objectAddress(of: ".") { visited.insert(address) }
+        try walk(root, prefix: "", into: &lines, maxIDs: maxIDs, visited: &visited)
         return lines.joined(separator: "\n")
     }
 
-    private static func walk(_ group: HDF5Group, prefix: String, into lines: inout [String], maxIDs: Int) throws(HDF5Error) {
+    private static func walk(_ group: HDF5Group, prefix: String, into lines: inout [String], maxIDs: Int, visited: inout Set<UInt64>) throws(HDF5Error) {
         let children = try group.children()
         for (index, child) in children.enumerated() {
             let last = index == children.count - 1
@@ -22,6 +24,11 @@ public enum HDF5Inspector {
             let nextPrefix = prefix + (last ? "    " : "│   ")
             switch child.kind {
             case .group:
+                // every group once: hard or soft links back to a parent would otherwise loop forever
+                if let address = group.objectAddress(of: child.name), !visited.insert(address).inserted {
+                    lines.append(branch + child.name + "/  (a further link to a group shown above)")
+                    continue
+                }
                 let sub = try group.group(child.name)
                 var line = branch + child.name + "/"
                 if sub.kind(of: "ids") == .dataset, let ids = try? sub.dataset("ids").readStrings() {
@@ -30,7 +37,7 @@ public enum HDF5Inspector {
                 }
                 lines.append(line)
                 lines += attributeLines(sub, indent: nextPrefix + "  ")
-                try walk(sub, prefix: nextPrefix, into: &lines, maxIDs: maxIDs)
+                try walk(sub, prefix: nextPrefix, into: &lines, maxIDs: maxIDs, visited: &visited)
             case .dataset:
                 let dataset = try group.dataset(child.name)
                 var line = branch + child.name + "  " + dataset.typeName + " " + shapeText(dataset)
@@ -54,12 +61,17 @@ public enum HDF5Inspector {
         return "[" + parts.joined(separator: ", ") + "]"
     }
 
+    /// Attributes shown per object; the rest are counted.
+    static let maximumAttributesShown = 64
+
     private static func attributeLines(_ node: some HDF5Node, indent: String) -> [String] {
         guard let names = try? node.attributeNames(), !names.isEmpty else { return [] }
-        return names.map { name in
+        var lines = names.prefix(maximumAttributesShown).map { name in
             let value = (try? node.attribute(name)).map(format) ?? "(unreadable)"
             return "\(indent)@\(name) = \(value)"
         }
+        if names.count > maximumAttributesShown { lines.append("\(indent)... and \(names.count - maximumAttributesShown) more attributes") }
+        return lines
     }
 
     static func format(_ value: MetadataValue) -> String {

@@ -62,17 +62,20 @@ extension HDF5Node {
     }
 
     /// Names of all attributes, in creation/name order.
+    /// Attribute names in name order, in one pass (`H5Aiterate2`): asking for them by index sorted
+    /// the attributes again for every index, which took 33 s for 4,000 attributes.
     public func attributeNames() throws(HDF5Error) -> [String] {
+        guard H5Aget_num_attrs(location) > 0 else { return [] }
         var names: [String] = []
-        let count = H5Aget_num_attrs(location)
-        guard count > 0 else { return [] }
-        for index in 0..<hsize_t(count) {
-            let length = H5Aget_name_by_idx(location, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, H5.defaultList)
-            try H5.check(length, "H5Aget_name_by_idx", file: fileName, object: path)
-            var buffer = [CChar](repeating: 0, count: Int(length) + 1)
-            H5Aget_name_by_idx(location, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, Int(length) + 1, H5.defaultList)
-            names.append(string(fromCBuffer: buffer))
+        var position: hsize_t = 0
+        let status = withUnsafeMutablePointer(to: &names) { pointer in
+            H5Aiterate2(location, H5_INDEX_NAME, H5_ITER_INC, &position, { _, name, _, data in
+                guard let name, let data else { return -1 }
+                data.assumingMemoryBound(to: [String].self).pointee.append(String(cString: name))
+                return 0
+            }, pointer)
         }
+        try H5.check(status, "H5Aiterate2", file: fileName, object: path)
         return names
     }
 

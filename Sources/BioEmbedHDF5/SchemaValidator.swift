@@ -36,7 +36,9 @@ public struct SchemaValidator: Sendable {
         for schema in schemas {
             let groups = matchingGroups(schema, in: root)
             if schema.schema == declared && groups.isEmpty {
-                problems.append("/\(schema.group): the collection named by 'schema' (\(declared)) is missing")
+                let top = String(schema.group.split(separator: "/").first ?? "")
+                problems.append("/\(schema.group): the collection named by 'schema' (\(declared)) is "
+                    + (root.passesExternalLink(top) ? "an external link into another file (not followed)" : "missing"))
             }
             for group in groups {
                 let (items, found) = validate(group, against: schema)
@@ -74,8 +76,15 @@ public struct SchemaValidator: Sendable {
         for (name, rule) in (schema.attributes ?? [:]).sorted(by: { $0.key < $1.key }) {
             problems += check(attribute: name, rule: rule, on: group)
         }
-        guard group.kind(of: "ids") == .dataset, let ids = try? group.dataset("ids").readStrings() else {
-            problem("expected a 1-D string dataset 'ids', found none")
+        let ids: [String]
+        do {
+            guard group.kind(of: "ids") == .dataset else {
+                problem("expected a 1-D string dataset 'ids', found " + (group.kind(of: "ids") == nil ? "none" : "another object or a link that is not followed"))
+                return (0, problems)
+            }
+            ids = try group.dataset("ids").readStrings()
+        } catch {
+            problem("'ids' cannot be read: \(error)")
             return (0, problems)
         }
         var bindings: [String: Int] = ["N": ids.count, "N+1": ids.count + 1]
@@ -116,17 +125,23 @@ public struct SchemaValidator: Sendable {
                         }
                     }
                 }
-                if rule.unique == true, let values = try? dataset.readStrings(), Set(values).count != values.count {
-                    problems.append("\(object): expected unique values, found duplicates")
-                }
-                if rule.offsets == true {
-                    if let values = try? dataset.read(as: Int64.self) {
+                do {
+                    if rule.unique == true, Set(try dataset.readStrings()).count != shape.first ?? 0 {
+                        problems.append("\(object): expected unique values, found duplicates")
+                    }
+                    if rule.offsets == true {
+                        let values = try dataset.read(as: Int64.self)
                         if values.first != 0 { problems.append("\(object): expected offsets starting at 0, found \(values.first.map(String.init) ?? "none")") }
                         if !zip(values, values.dropFirst()).allSatisfy({ $0 <= $1 }) {
                             problems.append("\(object): expected non-decreasing offsets")
                         }
                         offsetTotals[path] = Int(values.last ?? 0)
                     }
+                    // Every value is read (a filter that is not available, a truncated chunk), in
+                    // blocks of rows so memory stays bounded.
+                    if let problem = try Self.readThrough(dataset, finite: rule.finite == true) { problems.append("\(object): \(problem)") }
+                } catch {
+                    problems.append("\(object): cannot be read: \(error)")
                 }
                 for (name, attributeRule) in (rule.attributes ?? [:]).sorted(by: { $0.key < $1.key }) {
                     problems += check(attribute: name, rule: attributeRule, on: dataset)
@@ -136,11 +151,49 @@ public struct SchemaValidator: Sendable {
         return (ids.count, problems)
     }
 
+    /// Reads every row of a numeric dataset in blocks of about 16 MiB; with `finite`, returns the
+    /// first row holding NaN or an infinity.
+    static func readThrough(_ dataset: HDF5Dataset, finite: Bool) throws -> String? {
+        let shape = dataset.shape
+        guard let rows = shape.first, rows > 0, dataset.elementType != .string, dataset.elementType != nil else { return nil }
+        // A shape is a claim: more data than the file could hold even compressed (deflate shrinks at
+        // most 1032-fold) is refused before any of it is read.
+        let fileSize = (try? FileManager.default.attributesOfItem(atPath: dataset.file.path)[.size] as? Int) ?? 0
+        let elements = shape.reduce(1) { $0 > Int.max / max($1, 1) ? Int.max : $0 * $1 }
+        if elements / 1032 > max(fileSize, 1 << 20) {
+            return "expected no more data than the file's \(fileSize) bytes can hold, found shape \(shape)"
+        }
+        let width = max(1, shape.dropFirst().reduce(1, *))
+        let block = max(1, (16 << 20) / (8 * width))
+        var start = 0
+        while start < rows {
+            let range = start..<min(rows, start + block)
+            if finite || dataset.elementType == .float64 || dataset.elementType == .float32 {
+                let values: [Double] = try dataset.readRows(range)
+                if finite, let bad = values.firstIndex(where: { !$0.isFinite }) {
+                    return "expected finite values, found \(values[bad]) in row \(range.lowerBound + bad / width)"
+                }
+            } else {
+                let _: [Int64] = try dataset.readRows(range)
+            }
+            start = range.upperBound
+        }
+        return nil
+    }
+
     /// The datasets a rule names (a `*` in the path expands over existing children).
     private func expand(_ rule: CollectionSchema.DatasetRule, in group: HDF5Group, problem: (String) -> Void) -> [(String, HDF5Dataset)] {
         guard rule.path.contains("*") else {
-            if group.kind(of: rule.path) == .dataset, let dataset = try? group.dataset(rule.path) { return [(rule.path, dataset)] }
-            if rule.required ?? true { problem("expected a dataset '\(rule.path)', found none") }
+            switch group.kind(of: rule.path) {
+            case .dataset?:
+                do { return [(rule.path, try group.dataset(rule.path))] } catch {
+                    problem("'\(rule.path)' cannot be read: \(error)")
+                }
+            case nil, .group?:
+                if rule.required ?? true { problem("expected a dataset '\(rule.path)', found none") }
+            case .other?:
+                problem("expected a dataset '\(rule.path)', found another object or a link that is not followed")
+            }
             return []
         }
         let parts = rule.path.split(separator: "/").map(String.init)

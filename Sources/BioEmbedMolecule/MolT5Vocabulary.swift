@@ -1,3 +1,4 @@
+import BioEmbedCore
 import Foundation
 
 /// The SELFIES part of the 3D-MolT5 tokenizer: token on line `i` of the dictionary has id
@@ -35,7 +36,7 @@ public struct MolT5Vocabulary: Sendable {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
             throw MoleculeError.invalidInput(file: file, expected: "a readable SELFIES dictionary (one token per line)", found: "an unreadable file")
         }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let lines = TextLines.split(text).map { $0.trimmingCharacters(in: .whitespaces) }
         let tokens = lines.last == "" ? Array(lines.dropLast()) : lines
         guard !tokens.isEmpty else {
             throw MoleculeError.invalidInput(file: file, expected: "a SELFIES dictionary (one token per line)", found: "an empty file")

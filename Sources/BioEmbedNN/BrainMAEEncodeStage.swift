@@ -64,7 +64,8 @@ public struct BrainMAEEncodeStage: CollectionStage {
         }
         let writer = try EmbeddingWriter(
             file: output, model: "brainmae", ids: reader.ids, kept: kept, width: dm,
-            perTokenRows: configuration.perToken ? kept.map { Int(offsets[$0 + 1] - offsets[$0]) / tau } : nil)
+            perTokenRows: configuration.perToken ? kept.map { Int(offsets[$0 + 1] - offsets[$0]) / tau } : nil,
+            errors: errors, stage: Self.name, source: input.path)
         let todo = try writer.reuseEarlierRows(context.reuse)
         let forwardStart = Date()
         for i in todo {
@@ -97,7 +98,7 @@ public struct BrainMAEEncodeStage: CollectionStage {
         let sha = try checksum.value()
         try writer.finish(model: "brainmae", config: configFile.text, weightsSHA256: sha, pooling: pooling)
         return CollectionStageResult(
-            done: writer.done, failed: failed, cached: writer.cached,
+            done: writer.done, failed: failed + writer.failed, cached: writer.cached,
             inputs: [Provenance.Input(path: configuration.weights, sha256: sha)])
     }
 }

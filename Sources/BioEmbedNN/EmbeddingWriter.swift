@@ -46,11 +46,21 @@ final class EmbeddingWriter {
     private(set) var done = 0
     /// Items whose rows were copied from an earlier run (`reuseEarlierRows`).
     private(set) var cached = 0
+    /// Items whose output held NaN or an infinity: listed in `/errors` and dropped by `finish`.
+    private(set) var failed = 0
+    private var failedPositions: [Int] = []
+    private let errors: ErrorLog
+    private let stage: String
+    private let source: String
 
     /// Replaces `/embeddings/<model>` of `file` with datasets for the source items `kept` (indices
     /// into `ids`, ascending); `perTokenRows[k]` rows of per-token output for `kept[k]`, or nil
     /// for pooled vectors only.
-    init(file: HDF5File, model: String, ids: [String], kept: [Int], width: Int, perTokenRows: [Int]?) throws {
+    init(file: HDF5File, model: String, ids: [String], kept: [Int], width: Int, perTokenRows: [Int]?,
+         errors: ErrorLog, stage: String, source: String) throws {
+        self.errors = errors
+        self.stage = stage
+        self.source = source
         self.width = width
         self.model = model
         self.ids = ids
@@ -73,8 +83,18 @@ final class EmbeddingWriter {
     }
 
     /// Writes the results of source item `index` (one of `kept`).
+    /// Writes the results of source item `index` (one of `kept`). Output with NaN or an infinity
+    /// (broken weights, a degenerate config) is an item error, never an embedding.
     func set(_ index: Int, pooled vector: [Float], perToken rows: [Float]?) throws {
         guard let k = position[index] else { return }
+        guard vector.allSatisfy(\.isFinite), rows?.allSatisfy(\.isFinite) ?? true else {
+            try errors.append(
+                id: ids[index], stage: stage, category: .crash,
+                message: "\(source): the model's output for this item holds NaN or infinite values (check the weights and the config's epsilon values)")
+            failedPositions.append(k)
+            failed += 1
+            return
+        }
         try write(k, pooled: vector, perToken: rows)
         done += 1
     }
@@ -124,8 +144,9 @@ final class EmbeddingWriter {
         return todo
     }
 
-    /// The attributes, once every item is written.
+    /// The attributes, once every item is written; the rows of failed items are removed first.
     func finish(model: String, config: String, weightsSHA256: String, pooling: String) throws {
+        if !failedPositions.isEmpty { try dropFailedRows() }
         try group.setAttribute("model", .string(model))
         try group.setAttribute("config", .string(config))
         try group.setAttribute("weights_sha256", .string(weightsSHA256))
@@ -144,5 +165,34 @@ enum SideBySide {
         let parts = ResultSlots<[Output]>(count: chunks)
         BLASRuntime.parallel(batch.count) { range, chunk in parts.set(chunk, body(Array(batch[range]))) }
         return parts.values.flatMap { $0 }
+    }
+}
+
+extension EmbeddingWriter {
+    /// Rewrites the group without the rows of failed items (rare: only when an output was not
+    /// finite), item by item, so memory stays one item's rows.
+    fileprivate func dropFailedRows() throws {
+        let failed = Set(failedPositions)
+        let keep = (0..<kept.count).filter { !failed.contains($0) }
+        let suffix = ".compacting"
+        try group.writeStrings("ids" + suffix, keep.map { ids[kept[$0]] })
+        let pooled = try group.createDataset("pooled" + suffix, type: .float32, shape: [keep.count, width])
+        for (row, k) in keep.enumerated() { try pooled.writeRows(row..<(row + 1), try pooledSet.readRows(k..<(k + 1)) as [Float]) }
+        var names = ["ids", "pooled"]
+        if let perTokenSet {
+            var offsets: [Int64] = [0]
+            for k in keep { offsets.append(offsets.last! + tokenOffsets[k + 1] - tokenOffsets[k]) }
+            _ = try group.write("per_token_offsets" + suffix, offsets)
+            let tokens = try group.createDataset("per_token" + suffix, type: .float32, shape: [Int(offsets.last!), width])
+            for (row, k) in keep.enumerated() {
+                let rows: [Float] = try perTokenSet.readRows(Int(tokenOffsets[k])..<Int(tokenOffsets[k + 1]))
+                try tokens.writeRows(Int(offsets[row])..<Int(offsets[row + 1]), rows)
+            }
+            names += ["per_token_offsets", "per_token"]
+        }
+        for name in names {
+            try group.remove(name)
+            try group.move(name + suffix, to: name)
+        }
     }
 }

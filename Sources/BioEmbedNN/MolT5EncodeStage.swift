@@ -62,7 +62,8 @@ public struct MolT5EncodeStage: CollectionStage {
         let d = config.dModel
         let writer = try EmbeddingWriter(
             file: output, model: "molt5", ids: reader.ids, kept: kept, width: d,
-            perTokenRows: configuration.perToken ? kept.map { lengths[$0] } : nil)
+            perTokenRows: configuration.perToken ? kept.map { lengths[$0] } : nil,
+            errors: errors, stage: Self.name, source: input.path)
         let todo = try writer.reuseEarlierRows(context.reuse)
         let forwardStart = Date()
         for batch in configuration.batches(lengths: lengths, items: todo) {
@@ -79,7 +80,7 @@ public struct MolT5EncodeStage: CollectionStage {
         let sha = try checksum.value()
         try writer.finish(model: "molt5", config: configFile.text, weightsSHA256: sha, pooling: pooling)
         return CollectionStageResult(
-            done: writer.done, failed: failed, cached: writer.cached,
+            done: writer.done, failed: failed + writer.failed, cached: writer.cached,
             inputs: [Provenance.Input(path: configuration.weights, sha256: sha)])
     }
 

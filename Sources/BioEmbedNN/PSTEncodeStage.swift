@@ -62,7 +62,8 @@ public struct PSTEncodeStage: CollectionStage {
         let d = config.embedDim
         let writer = try EmbeddingWriter(
             file: output, model: "pst", ids: reader.ids, kept: kept, width: d,
-            perTokenRows: configuration.perToken ? kept.map { lengths[$0] - 2 } : nil)
+            perTokenRows: configuration.perToken ? kept.map { lengths[$0] - 2 } : nil,
+            errors: errors, stage: Self.name, source: input.path)
         let todo = try writer.reuseEarlierRows(context.reuse)
         let forwardStart = Date()
         for batch in configuration.batches(lengths: lengths, items: todo) {
@@ -85,7 +86,7 @@ public struct PSTEncodeStage: CollectionStage {
         let sha = try checksum.value()
         try writer.finish(model: "pst", config: configFile.text, weightsSHA256: sha, pooling: pooling)
         return CollectionStageResult(
-            done: writer.done, failed: failed, cached: writer.cached,
+            done: writer.done, failed: failed + writer.failed, cached: writer.cached,
             inputs: [Provenance.Input(path: configuration.weights, sha256: sha)])
     }
 

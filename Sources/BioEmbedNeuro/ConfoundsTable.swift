@@ -26,7 +26,7 @@ public struct ConfoundsTable: Sendable {
             throw .invalidInput(file: path, expected: "a readable confounds TSV", found: "\(error)")
         }
         let text = String(decoding: bytes, as: UTF8.self)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        var lines = TextLines.split(text)
         while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
         guard let head = lines.first else {
             throw .invalidInput(file: path, expected: "a header row of confound names", found: "an empty file")

@@ -15,9 +15,7 @@ extension StageExecutor {
     public static func execute(_ stage: AnyCollectionStage, sharing file: HDF5File, previous: String?, options: RunOptions) throws -> StageSummary {
         let started = Date()
         let startedUTC = Timestamp.nowUTC()
-        guard file.root.kind(of: stage.inputCollection) == .group else {
-            throw HDF5Error.missingObject(file: file.path, object: "/\(stage.inputCollection) (the collection stage '\(stage.name)' reads)")
-        }
+        try requireInputCollection(of: stage, in: file)
         // The input as this stage sees it: what earlier stages left, flushed.
         try file.flush()
         let digest = (try? FileDigest.sha256(ofFile: file.workingPath)) ?? ""
@@ -47,9 +45,7 @@ extension StageExecutor {
         let startedUTC = Timestamp.nowUTC()
         let source = try HDF5File.open(input)
         defer { source.close() }
-        guard source.root.kind(of: stage.inputCollection) == .group else {
-            throw HDF5Error.missingObject(file: input, object: "/\(stage.inputCollection) (the collection stage '\(stage.name)' reads)")
-        }
+        try requireInputCollection(of: stage, in: source)
         // The input's SHA-256 (for /provenance) is read on its own thread while the stage runs:
         // it overlaps the stage's single-threaded reading and writing instead of adding to them.
         let digest = BackgroundValue { (try? FileDigest.sha256(ofFile: input)) ?? "" }
@@ -75,6 +71,16 @@ extension StageExecutor {
         return StageSummary(
             stage: stage.name, output: output, done: result.done, failed: result.failed, seconds: seconds,
             failures: errors.firstFailures, cached: result.cached)
+    }
+
+    /// Throws unless `file` holds the collection `stage` reads, as a group of its own.
+    private static func requireInputCollection(of stage: AnyCollectionStage, in file: HDF5File) throws(HDF5Error) {
+        guard file.root.kind(of: stage.inputCollection) == .group else {
+            if file.root.kind(of: stage.inputCollection) == .other {
+                _ = try file.root.group(stage.inputCollection)  // names an external link as such
+            }
+            throw HDF5Error.missingObject(file: file.path, object: "/\(stage.inputCollection) (the collection stage '\(stage.name)' reads)")
+        }
     }
 
     /// The per-item resume keys of a map stage over `input`'s collection, and what `previous` (an

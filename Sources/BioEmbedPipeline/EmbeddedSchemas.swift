@@ -17,9 +17,9 @@ enum EmbeddedSchemas {
   },
   "datasets": [
     {"path": "ids", "dtype": "string", "shape": ["N"], "unique": true},
-    {"path": "pooled", "dtype": "float32", "shape": ["N", "D"]},
+    {"path": "pooled", "dtype": "float32", "shape": ["N", "D"], "finite": true},
     {"path": "per_token_offsets", "dtype": "int64", "shape": ["N+1"], "offsets": true, "required": false},
-    {"path": "per_token", "dtype": "float32", "shape": ["sum(per_token_offsets)", "D"], "required": false}
+    {"path": "per_token", "dtype": "float32", "shape": ["sum(per_token_offsets)", "D"], "required": false, "finite": true}
   ]
 }
 """#,

@@ -180,6 +180,13 @@ public final class LocalRunner {
                 previousOutput = output
             }
         }
+        for (entry, _, _, output) in built {
+            if let problem = Self.outsideRunFolder(output) {
+                throw PipelineError.invalidParameter(
+                    file: spec.file, line: entry.line, stage: entry.stage,
+                    problem: "output '\(output)' \(problem); every output is written inside output_dir (choose the folder with output_dir or --output-dir)")
+            }
+        }
         stages = built
         graph = PipelineGraph(nodes)
         if let only = options.only, !built.contains(where: { $0.0.stage == only }) {
@@ -196,6 +203,17 @@ public final class LocalRunner {
                         + graph.nodes.filter { $0.kind == .reduce }.map(\.stage).joined(separator: ", ") + ")")
             }
         }
+    }
+
+    /// Why an output file name would leave the run folder (an absolute path, `..`), or nil.
+    static func outsideRunFolder(_ name: String) -> String? {
+        if name.hasPrefix("/") { return "is an absolute path" }
+        var depth = 0
+        for part in name.split(separator: "/") {
+            if part == ".." { depth -= 1 } else if part != "." { depth += 1 }
+            if depth < 0 { return "leaves the run folder through '..'" }
+        }
+        return nil
     }
 
     /// Where a reduce stage writes in a sharded run: once, beside the shard files; the merge adds

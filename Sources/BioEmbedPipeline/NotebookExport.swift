@@ -37,17 +37,17 @@ public enum NotebookExport {
                           "outputs": [Any](), "source": text])
         }
         let relative = files.map { relativePath(PathText.absolute($0), from: notebookFolder) }
-        markdown("# BioEmbed results\n\nFiles: " + relative.map { "`\($0)`" }.joined(separator: ", ")
+        markdown("# BioEmbed results\n\nFiles: " + relative.map { "`\(Self.pythonStringBody($0))`" }.joined(separator: ", ")
                  + "\n\nWritten by `bioembed export notebook` (BioEmbed \(BioEmbedVersion.string)). Run all cells; figures are also saved in `figures/`.")
-        let list = "[" + relative.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ", ") + "]"
+        let list = "[" + relative.map { "\"" + Self.pythonStringBody($0) + "\"" }.joined(separator: ", ") + "]"
         code(try template("header.py").replacingOccurrences(of: "{{FILES}}", with: list))
         var index = 0
         for (file, relativeFile) in zip(files, relative) {
             let handle = try HDF5File.open(file)
             defer { handle.close() }
             for (group, title) in sections where handle.root.kind(of: group) == .group {
-                markdown("## \(title): `\(relativeFile)`")
-                let escaped = relativeFile.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                let escaped = Self.pythonStringBody(relativeFile)
+                markdown("## \(title): `\(escaped)`")
                 code(try template("\(group).py").replacingOccurrences(of: "{{FILE}}", with: escaped).replacingOccurrences(of: "{{INDEX}}", with: String(index)))
                 titles.append(title)
                 index += 1
@@ -89,5 +89,14 @@ public enum NotebookExport {
         let rest = t[common...].map(String.init)
         let joined = (ups + rest).joined(separator: "/")
         return joined.isEmpty ? "." : joined
+    }
+
+    /// `text` as the inside of a double-quoted Python string literal. JSON's string escapes
+    /// (`\\`, `\"`, `\n`, `\uXXXX` for every other control character) mean the same in Python,
+    /// so a file name holding a newline or a quote stays one string and the cell stays valid.
+    static func pythonStringBody(_ text: String) -> String {
+        var quoted = ""
+        JSONText.appendString(text, to: &quoted)
+        return String(quoted.dropFirst().dropLast())
     }
 }

@@ -54,6 +54,57 @@ public struct PipelineSpec: Sendable {
     static let stageKeys = ["stage", "manifest", "input", "output", "with", "resources"]
 
     /// Reads and validates a pipeline file (stage names and parameters are checked by `StageRegistry`).
+    /// The first line where the nesting may exceed `maximumDepth` (indentation, compact `- - -`
+    /// sequences and `[`/`{` flow collections counted conservatively, outside quotes and comments).
+    static func excessiveNesting(_ text: String) -> (line: Int, depth: Int)? {
+        var flow = 0
+        for (index, line) in TextLines.split(text).enumerated() {
+            var depth = 0, indentation = 0, atStart = true
+            var quote: Character?
+            var previous: Character = " "
+            for ch in line {
+                if let open = quote {
+                    if ch == open { quote = nil }
+                } else if ch == "#" && (previous == " " || previous == "\t") {
+                    break
+                } else if ch == "\"" || ch == "'" {
+                    if previous == " " || previous == "[" || previous == "{" || previous == "," || previous == ":" || atStart { quote = ch }
+                    atStart = false
+                } else if ch == "[" || ch == "{" {
+                    flow += 1
+                    atStart = false
+                } else if ch == "]" || ch == "}" {
+                    flow = max(0, flow - 1)
+                } else if atStart && ch == " " {
+                    indentation += 1
+                } else if atStart && ch == "-" {
+                    depth += 1  // a block sequence entry (compact ones nest on one line)
+                } else if ch != " " {
+                    atStart = false
+                }
+                previous = ch
+                let total = flow + depth + indentation / 2
+                if total > maximumDepth { return (index + 1, total) }
+            }
+        }
+        return nil
+    }
+
+    /// Counts the nodes of `node` with aliases expanded, stopping once `budget` is spent.
+    static func fits(_ node: Node, within budget: inout Int) -> Bool {
+        budget -= 1
+        if budget < 0 { return false }
+        switch node {
+        case .scalar: return true
+        case let .mapping(mapping):
+            for (key, value) in mapping where !fits(key, within: &budget) || !fits(value, within: &budget) { return false }
+            return true
+        case let .sequence(sequence):
+            for element in sequence where !fits(element, within: &budget) { return false }
+            return true
+        }
+    }
+
     public static func load(_ path: String) throws(PipelineError) -> PipelineSpec {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
@@ -62,7 +113,17 @@ public struct PipelineSpec: Sendable {
         return try parse(text, file: path)
     }
 
+    /// Bounds on a pipeline file, checked around the YAML parser: nesting (the parser recurses per
+    /// level, so thousands of levels would overflow the stack) and the size of the document with
+    /// every alias expanded (nested aliases grow exponentially: a few hundred bytes can stand for
+    /// gigabytes).
+    static let maximumDepth = 64
+    static let maximumExpandedNodes = 100_000
+
     public static func parse(_ text: String, file: String) throws(PipelineError) -> PipelineSpec {
+        if let (line, depth) = Self.excessiveNesting(text) {
+            throw PipelineError.invalidYAML(file: file, line: line, problem: "expected at most \(maximumDepth) levels of nesting, found \(depth) or more")
+        }
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {
@@ -75,6 +136,11 @@ public struct PipelineSpec: Sendable {
             throw PipelineError.invalidYAML(file: file, line: Self.line(of: error), problem: "not valid YAML: \(error)")
         } catch {
             throw PipelineError.invalidYAML(file: file, line: 1, problem: "not valid YAML: \(error)")
+        }
+        var budget = maximumExpandedNodes
+        guard Self.fits(root, within: &budget) else {
+            throw PipelineError.invalidYAML(
+                file: file, line: 1, problem: "expected at most \(maximumExpandedNodes) values once aliases are expanded, found more (nested aliases?)")
         }
         guard let mapping = root.mapping else {
             throw PipelineError.invalidYAML(file: file, line: root.mark?.line ?? 1, problem: "expected a mapping at the top level")

@@ -1,4 +1,5 @@
 """export netcdf (read back with netCDF4 and xarray) and export notebook (executed headless)."""
+import pytest
 import json
 
 import h5py
@@ -80,3 +81,17 @@ def test_export_notebook_runs_headless_and_draws_every_section(run, tmp_path):
 def test_export_notebook_errors(run, tmp_path):
     r = run("export", "notebook", tmp_path, "--output", tmp_path / "r.ipynb")
     assert r.returncode == 1 and "no .h5 files" in r.stderr
+
+
+@pytest.mark.parametrize("name", ['two\nlines.h5', 'quote"back\\slash.h5', "tab\tand\u0085next.h5", "{{FILE}}.h5"])
+def test_export_notebook_with_hostile_file_names_still_runs(run, tmp_path, name):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    r = run("run", REPO / "pipelines/proteins.yaml", "--output-dir", tmp_path / "p", "--quiet")
+    assert r.returncode == 0, r.stderr
+    (folder / name).write_bytes((tmp_path / "p/proteins.h5").read_bytes())
+    notebook = folder / "report.ipynb"
+    r = run("export", "notebook", folder, "--output", notebook)
+    assert r.returncode == 0, r.stderr
+    nb, images = execute(notebook)
+    assert len(images) >= 1

@@ -284,3 +284,222 @@ def test_a_full_disk_is_one_line_exit_3_and_resume_continues(bioembed, run, smal
         for name in ["proteins/ids", "proteins/tokens_3di", "embeddings/pst/ids"]:
             assert list(a[name][()]) == list(b[name][()]), name
         np.testing.assert_array_equal(a["embeddings/pst/pooled"][()], b["embeddings/pst/pooled"][()])
+
+
+def crlf(path, target):
+    target.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    return target
+
+
+def test_windows_line_ends_read_as_unix_ones(bioembed, run, tmp_path):
+    # confounds TSV
+    out = {}
+    for kind, conf in [("lf", CONF), ("crlf", crlf(CONF, tmp_path / "conf_crlf.tsv"))]:
+        out[kind] = tmp_path / f"{kind}.h5"
+        r = run("fmri", "extract", "--bold", BOLD, "--confounds", conf, "--atlas", ATLAS, "--preset", "36p", "--output", out[kind])
+        assert r.returncode == 0, r.stderr
+    with h5py.File(out["lf"]) as a, h5py.File(out["crlf"]) as b:
+        np.testing.assert_array_equal(a["fmri/timeseries"][()], b["fmri/timeseries"][()])
+    # structures and SDF records
+    for name in ["1a1p.pdb", "1YJP.cif"]:
+        results = []
+        for kind, path in [("lf", STRUCTURES / name), ("crlf", crlf(STRUCTURES / name, tmp_path / name))]:
+            target = tmp_path / f"{kind}_{name}.h5"
+            assert run("protein", "tokenize", "--input", path, "--output", target).returncode == 0
+            with h5py.File(target) as f:
+                results.append((list(f["proteins/sequence"].asstr()[()]), list(f["proteins/tokens_3di"].asstr()[()]), f["proteins/ca"][()]))
+        assert results[0][:2] == results[1][:2]
+        np.testing.assert_array_equal(results[0][2], results[1][2])
+    sdf = REPO / "Tests/Fixtures/molecules/cdk2_000.sdf"
+    smiles = []
+    for path in [sdf, crlf(sdf, tmp_path / "m.sdf")]:
+        target = tmp_path / (path.name + ".h5")
+        assert run("molecule", "tokenize", "--input", path, "--output", target).returncode == 0
+        with h5py.File(target) as f:
+            smiles.append(list(f["molecules/smiles"].asstr()[()]))
+    assert smiles[0] == smiles[1]
+
+
+def test_manifests_with_crlf_quoted_line_breaks_and_bom_free_csv(run, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ["a b.bin", "c.bin", "d.bin"]:
+        (data / name).write_bytes(name.encode() * 100)
+    (tmp_path / "m.csv").write_bytes(
+        b'id,path,note\r\n'
+        b'first,"data/a b.bin","a note\r\nover two lines"\r\n'
+        b'second,data/c.bin,plain\r\n'
+        b'third,data/d.bin,"with ""quotes"", and a comma"\r\n')
+    (tmp_path / "p.yaml").write_bytes(
+        b"name: t\r\nmanifest: m.csv\r\noutput_dir: out\r\nstages:\r\n  - stage: checksum\r\n    output: files.h5\r\n")
+    r = run("run", tmp_path / "p.yaml")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(tmp_path / "out/files.h5") as f:
+        assert list(f["files/ids"].asstr()[()]) == ["first", "second", "third"]
+    (tmp_path / "bad.csv").write_bytes(b'id,path\r\nx,"data/c.bin\r\n')  # a quote left open: the line is named
+    (tmp_path / "q.yaml").write_text("name: t\nmanifest: bad.csv\noutput_dir: out2\nstages:\n  - stage: checksum\n    output: f.h5\n")
+    r = run("run", tmp_path / "q.yaml")
+    assert r.returncode == 1 and "bad.csv:2" in r.stderr and "quoted" in r.stderr, r.stderr
+
+
+def test_pipeline_yaml_with_alias_bombs_and_deep_nesting_is_refused(run, tmp_path):
+    laughs = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for k in range(1, 9):
+        laughs.append(f"a{k}: &a{k} [" + ", ".join([f"*a{k - 1}"] * 9) + "]")
+    cases = {
+        "aliases": "\n".join(laughs) + "\nname: t\nmanifest: m.tsv\nstages:\n  - stage: checksum\n    output: f.h5\n",
+        "merge_keys": "\n".join(laughs) + "\nname: t\nmanifest: m.tsv\nstages:\n  - stage: checksum\n    output: f.h5\n    with: {<<: *a8}\n",
+        "flow_depth": "name: t\nmanifest: m.tsv\nstages: " + "[" * 10_000 + "]" * 10_000 + "\n",
+        "block_depth": "name: t\nmanifest: m.tsv\nstages:\n" + "- " * 10_000 + "x\n",
+        "indent_depth": "name: t\nstages:\n" + "".join(" " * (2 * k) + f"k{k}:\n" for k in range(200)),
+    }
+    for name, text in cases.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text)
+        r = run("run", path, timeout=60)
+        assert r.returncode == 1, (name, r.returncode, r.stderr[-500:])
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(path) in lines[0], (name, r.stderr[-500:])
+        assert ("nesting" in lines[0]) or ("aliases" in lines[0]), (name, lines[0])
+
+
+def test_hdf5_links_into_other_files_are_not_followed(bioembed, run, proteins, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"root:x:0:0:root:/root:/bin/bash\n" * 64)
+    other = tmp_path / "other.h5"
+    shutil.copy(proteins, other)
+    cases = {}
+    # external raw storage: a dataset whose bytes are another file's
+    path = tmp_path / "external_storage.h5"
+    shutil.copy(proteins, path)
+    with h5py.File(path, "a") as f:
+        del f["proteins/residue_number"]
+        f["proteins"].create_dataset("residue_number", shape=(secret.stat().st_size // 4,), dtype="<i4",
+                                     external=[(str(secret), 0, h5py.h5f.UNLIMITED)])
+    cases["external storage"] = path
+    # an external link in place of a collection group
+    path = tmp_path / "external_link.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["schema"] = "bioembed/proteins/1"
+        f["proteins"] = h5py.ExternalLink(str(other), "/proteins")
+    cases["external link"] = path
+    # a virtual dataset reading a file elsewhere
+    path = tmp_path / "sub" / "virtual.h5"
+    path.parent.mkdir()
+    shutil.copy(proteins, path)
+    with h5py.File(path, "a") as f:
+        n = f["proteins/ca"].shape[0]
+        layout = h5py.VirtualLayout(shape=(n, 3), dtype="f4")
+        layout[:] = h5py.VirtualSource(str(other), "proteins/ca", shape=(n, 3))
+        del f["proteins/ca"]
+        f["proteins"].create_virtual_dataset("ca", layout)
+    cases["virtual dataset"] = path
+    for name, path in cases.items():
+        for args in (["inspect", path], ["validate", path], ["export", "netcdf", path, "--output", tmp_path / "x.nc"],
+                     ["encode", "pst", "--weights", PST / "weights.safetensors", "--config", PST / "config.json",
+                      "--input", path, "--output", tmp_path / "e.h5"]):
+            r = bounded(bioembed, *args)
+            assert b"root:x:0:0" not in (tmp_path / "x.nc").read_bytes() if (tmp_path / "x.nc").exists() else True
+            # (encode does not read residue_number, the externally stored dataset: it may succeed)
+            if args[0] == "validate" or (args[0] == "encode" and name != "external storage"):
+                assert r.returncode != 0, (name, args[0], r.stderr)
+                assert "another file" in r.stderr or "outside the file" in r.stderr or "not followed" in r.stderr, (name, args[0], r.stderr)
+        shown = bounded(bioembed, "inspect", path).stdout
+        assert "root:x" not in shown
+
+
+def test_inspect_visits_each_group_once_and_stays_linear(bioembed, tmp_path):
+    import time
+    path = tmp_path / "cycles.h5"
+    with h5py.File(path, "w") as f:
+        g = f.create_group("a/b/c")
+        g["up"] = f["a"]                       # hard link back to an ancestor
+        f["a/b"]["soft"] = h5py.SoftLink("/a")  # soft link back
+        many = f.create_group("many")
+        for k in range(4000):
+            many.attrs[f"attr{k:05d}"] = k
+    start = time.time()
+    r = bounded(bioembed, "inspect", path, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert time.time() - start < 10
+    assert "further link" in r.stdout and "more attributes" in r.stdout
+    assert len(r.stdout.splitlines()) < 200
+
+
+def tensor_set_to_nan(blob, fragment):
+    size = struct.unpack("<Q", blob[:8])[0]
+    header = json.loads(blob[8:8 + size])
+    name = next(k for k in sorted(header) if fragment in k and header[k]["dtype"] == "F32")
+    begin, end = header[name]["data_offsets"]
+    data = bytearray(blob)
+    start = 8 + size
+    data[start + begin:start + end] = np.full((end - begin) // 4, np.nan, dtype="<f4").tobytes()
+    return bytes(data)
+
+
+def test_outputs_that_look_valid_but_are_not(bioembed, run, proteins, tmp_path):
+    # NaN weights: every item fails as an item (listed in /errors), no NaN row is written
+    model = model_copy(tmp_path, PST, "nan", edit_weights=lambda blob: tensor_set_to_nan(blob, "layer_norm"))
+    out = tmp_path / "e.h5"
+    r = run("encode", "pst", "--weights", model / "weights.safetensors", "--config", model / "config.json", "--input", proteins, "--output", out)
+    assert r.returncode == 3, r.stderr
+    with h5py.File(out) as f:
+        assert f["embeddings/pst/pooled"].shape[0] == 0
+        assert "NaN" in f["errors/message"].asstr()[0]
+    # validate finds NaN embeddings, unreadable (LZF) and decreasing offsets, duplicate ids
+    good = tmp_path / "good.h5"
+    assert run("encode", "pst", "--weights", PST / "weights.safetensors", "--config", PST / "config.json",
+               "--input", proteins, "--output", good).returncode == 0
+    assert run("validate", good).returncode == 0
+    cases = {}
+    path = tmp_path / "nan.h5"
+    shutil.copy(good, path)
+    with h5py.File(path, "a") as f:
+        f["embeddings/pst/pooled"][0, 0] = np.nan
+    cases["finite"] = path
+    path = tmp_path / "lzf.h5"
+    shutil.copy(good, path)
+    with h5py.File(path, "a") as f:
+        offsets = f["embeddings/pst/per_token_offsets"][()]
+        del f["embeddings/pst/per_token_offsets"]
+        f["embeddings/pst"].create_dataset("per_token_offsets", data=offsets[::-1].copy(), compression="lzf")
+    cases["cannot be read"] = path
+    path = tmp_path / "dup.h5"
+    shutil.copy(proteins, path)
+    with h5py.File(path, "a") as f:
+        ids = f["proteins/ids"].asstr()[()]
+        if len(ids) > 1:
+            del f["proteins/ids"]
+            f["proteins"].create_dataset("ids", data=[ids[0]] * len(ids), dtype=h5py.string_dtype())
+    for problem, path in cases.items():
+        r = run("validate", path)
+        assert r.returncode == 1 and problem in r.stderr, (problem, r.stderr)
+    with h5py.File(tmp_path / "dup.h5") as f:
+        duplicated = len(f["proteins/ids"]) > 1
+    if duplicated:
+        r = run("encode", "pst", "--weights", PST / "weights.safetensors", "--config", PST / "config.json",
+                "--input", tmp_path / "dup.h5", "--output", tmp_path / "d.h5")
+        assert r.returncode == 1 and "unique ids" in r.stderr, r.stderr
+
+
+def test_ids_with_nul_characters_are_item_errors(run, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ["a.bin", "b.bin", "c.bin"]:
+        (data / name).write_bytes(name.encode() * 10)
+    (tmp_path / "m.tsv").write_bytes(b"id\tpath\nA\x00B\tdata/a.bin\nA\x00C\tdata/b.bin\nplain\tdata/c.bin\n")
+    (tmp_path / "p.yaml").write_text("name: t\nmanifest: m.tsv\noutput_dir: out\nstages:\n  - stage: checksum\n    output: f.h5\n")
+    r = run("run", tmp_path / "p.yaml")
+    assert r.returncode == 2, r.stderr
+    with h5py.File(tmp_path / "out/f.h5") as f:
+        assert list(f["files/ids"].asstr()[()]) == ["plain"]
+        assert len(f["errors/ids"]) == 2
+
+
+@pytest.mark.parametrize("output", ["../x.h5", "../../y.h5", "/tmp/absolute.h5", "sub/../../z.h5"])
+def test_outputs_outside_the_run_folder_are_refused(run, tmp_path, output):
+    (tmp_path / "m.tsv").write_text("id\tpath\nx\tm.tsv\n")
+    (tmp_path / "p.yaml").write_text(f"name: t\nmanifest: m.tsv\noutput_dir: out\nstages:\n  - stage: checksum\n    output: '{output}'\n")
+    r = run("run", tmp_path / "p.yaml")
+    assert r.returncode == 1 and "outside" not in output and output in r.stderr and "output_dir" in r.stderr, r.stderr
+    assert not (tmp_path / "x.h5").exists() and not (tmp_path / "out").exists()
