@@ -17,12 +17,32 @@ struct FMRIExtractCommand: ParsableCommand {
             Examples:
               bioembed fmri extract --bold examples/fmri/sub-01 --atlas examples/fmri/atlas_labels.nii.gz \\
                   --preset 36p --high-pass 0.01 --low-pass 0.1 --output out/fmri.h5
+              bioembed fmri extract --bids derivatives/fmriprep --space MNI152NLin2009cAsym --task rest \\
+                  --atlas schaefer400.nii.gz --strategy motion,high_pass,scrub --output fmri.h5
               bioembed fmri extract --bold run1.nii.gz run2.nii.gz --confounds c1.tsv c2.tsv \\
                   --atlas schaefer400.nii.gz --strategy motion,wm_csf --motion basic --t-r 0.72 --output fmri.h5
             """)
 
     @Option(name: .long, parsing: .upToNextOption, help: "BOLD files (.nii/.nii.gz), folders (searched for *bold.nii[.gz]) or glob patterns.")
-    var bold: [String]
+    var bold: [String] = []
+
+    @Option(help: "An fMRIPrep output folder instead of --bold: every preprocessed run with its confounds, sidecar, brain mask and TR.")
+    var bids: String?
+
+    @Option(help: "--bids: the output space (e.g. MNI152NLin2009cAsym); required when runs exist in several.")
+    var space: String?
+
+    @Option(help: "--bids: only runs of this task.")
+    var task: String?
+
+    @Option(help: "--bids: the desc entity of the BOLD files (default preproc).")
+    var desc: String = "preproc"
+
+    @Option(name: .long, parsing: .upToNextOption, help: "--bids: only these participants (01 or sub-01).")
+    var participant: [String] = []
+
+    @Option(name: .long, parsing: .upToNextOption, help: "--bids: only these sessions.")
+    var session: [String] = []
 
     @Option(name: .long, parsing: .upToNextOption, help: "Confounds TSVs, one per BOLD file in the same order.")
     var confounds: [String] = []
@@ -100,6 +120,8 @@ struct FMRIExtractCommand: ParsableCommand {
 
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs: expected a positive number, found \(jobs)") }
+        if bold.isEmpty == (bids == nil) { throw ValidationError("expected exactly one of --bold (files) or --bids (an fMRIPrep folder)") }
+        if bids != nil && !confounds.isEmpty { throw ValidationError("--confounds goes with --bold; --bids finds each run's confounds") }
     }
 
     var stageConfiguration: FMRIExtractStage.Configuration {
@@ -119,7 +141,12 @@ struct FMRIExtractCommand: ParsableCommand {
             // A missing or unreadable atlas is a usage error: nothing is written.
             if let atlas { _ = try LabelAtlas(atlas) }
             if let maps { _ = try NIfTIReader.header(of: maps) }
-            var items = FMRIRunID.shorten(try InputDiscovery.items(bold, extensions: ["bold.nii.gz", "bold.nii"]))
+            var items: [ManifestItem]
+            if let bids {
+                items = try BIDSDerivatives(root: bids, space: space, task: task, desc: desc, participants: participant, sessions: session).items()
+            } else {
+                items = FMRIRunID.shorten(try InputDiscovery.items(bold, extensions: ["bold.nii.gz", "bold.nii"]))
+            }
             if !confounds.isEmpty {
                 guard confounds.count == items.count else {
                     throw NeuroError.invalidParameter(name: "confounds", expected: "one TSV per BOLD file (\(items.count))", found: "\(confounds.count)")

@@ -179,7 +179,12 @@ public struct FMRIExtractStage: Stage {
         guard let bold = item.path("bold") ?? item.path("path") else {
             throw NeuroError.invalidInput(file: "manifest line \(item.line)", expected: "a 'bold' (or 'path') column", found: "none")
         }
-        let result = try FMRIExtractor.run(bold: bold, confounds: item.path("confounds"), configuration: configuration, regions: regions)
+        // a BIDS run with a missing companion file (see `BIDSDerivatives`)
+        if let problem = item.fields["problem"], !problem.isEmpty {
+            throw NeuroError.invalidInput(file: bold, expected: "a complete fMRIPrep run", found: problem)
+        }
+        let result = try FMRIExtractor.run(
+            bold: bold, confounds: item.path("confounds"), mask: item.path("mask"), configuration: configuration, regions: regions)
         var values: [String: FieldData] = [
             "t_r": .float64([result.tR]),
             "timeseries": .float64(result.cleaned.storage),

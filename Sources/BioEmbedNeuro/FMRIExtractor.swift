@@ -12,14 +12,16 @@ enum FMRIExtractor {
         var volumes: [Int]
     }
 
-    static func run(bold: String, confounds: String?, configuration c: FMRIExtractStage.Configuration, regions: RegionCache) throws(NeuroError) -> Output {
+    /// - Parameter mask: a brain mask (nonzero = brain): label voxels outside it are left out of the
+    ///   region means, as nilearn's `NiftiLabelsMasker(mask_img=)` does.
+    static func run(bold: String, confounds: String?, mask: String? = nil, configuration c: FMRIExtractStage.Configuration, regions: RegionCache) throws(NeuroError) -> Output {
         let parameters = try c.cleanParameters()
         let model = try c.confoundModel()
         let loaded = try regions.load()
         let signals: Matrix<Double>
         let header: NIfTIHeader
         if let atlas = loaded.atlas {
-            (signals, header) = try RegionExtractor.labels(bold: bold, atlas: atlas)
+            (signals, header) = try RegionExtractor.labels(bold: bold, atlas: atlas, mask: try mask.map { path throws(NeuroError) in try LabelAtlas(path) })
         } else {
             (signals, header) = try RegionExtractor.maps(bold: bold, maps: c.maps ?? "")
         }

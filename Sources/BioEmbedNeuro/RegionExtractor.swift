@@ -16,11 +16,16 @@ public enum RegionExtractor {
     ///
     /// - Throws: `NeuroError` for a 3D BOLD file, a truncated file, NaN/Inf inside the atlas, or an
     ///   atlas that covers no voxel of the data grid.
-    public static func labels(bold path: String, atlas: LabelAtlas) throws(NeuroError) -> (signals: Matrix<Double>, header: NIfTIHeader) {
+    public static func labels(bold path: String, atlas: LabelAtlas, mask: LabelAtlas? = nil) throws(NeuroError) -> (signals: Matrix<Double>, header: NIfTIHeader) {
         let reader = try NIfTIReader(path)
         let header = reader.header
         try require4D(header, path)
-        let columns = atlas.columnIndex(on: header)
+        var columns = atlas.columnIndex(on: header)
+        if let mask {
+            // the mask on the data grid (nearest neighbour, as the atlas): voxels outside are dropped
+            let inside = mask.columnIndex(on: header)
+            for v in columns.indices where inside[v] < 0 { columns[v] = -1 }
+        }
         let r = atlas.regionIDs.count
         var voxels: [Int32] = []
         var targets: [Int32] = []

@@ -1,5 +1,6 @@
 import BioEmbedCore
 import BioEmbedHDF5
+import BioEmbedNeuro
 import BioEmbedLinalg
 import Dispatch
 import Foundation
@@ -155,8 +156,14 @@ public final class LocalRunner {
         var built: [(PipelineSpec.StageEntry, PipelineStep, String?, String)] = []
         var nodes: [PipelineGraph.Node] = []
         var previousOutput: String?
-        for entry in spec.stages {
+        for var entry in spec.stages {
             let step = try StageRegistry.make(entry, file: spec.file, outputDirectory: options.outputDirectory ?? spec.outputDirectory)
+            if let bids = entry.bids {
+                entry.manifest = try Self.writeBIDSManifest(bids, stage: entry, spec: spec, outputDirectory: options.outputDirectory ?? spec.outputDirectory)
+            }
+            if case .items = step, (entry.manifest ?? spec.manifest).isEmpty {
+                throw PipelineError.missingKey(file: spec.file, line: entry.line, key: "manifest (of the pipeline or of stage '\(entry.stage)'), or bids")
+            }
             let references = StageRegistry.outputDirectoryReferences(entry)
             switch step {
             case .items:
@@ -203,6 +210,22 @@ public final class LocalRunner {
                         + graph.nodes.filter { $0.kind == .reduce }.map(\.stage).joined(separator: ", ") + ")")
             }
         }
+    }
+
+    /// The runs of a stage's `bids:` folder as a manifest in the run folder
+    /// (`.bioembed/bids-<stage>.tsv`, written atomically; the same list for every shard).
+    static func writeBIDSManifest(_ bids: BIDSDerivatives, stage: PipelineSpec.StageEntry, spec: PipelineSpec, outputDirectory: String) throws(PipelineError) -> String {
+        let text: String
+        do { text = try bids.manifestText() } catch {
+            throw PipelineError.invalidParameter(file: spec.file, line: stage.line, stage: stage.stage, problem: "bids: \(error)")
+        }
+        let folder = PathText.joined(outputDirectory, ".bioembed")
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = PathText.joined(folder, "bids-\(stage.stage).tsv")
+        guard AtomicFile.write(Data(text.utf8), to: path) else {
+            throw PipelineError.unreadable(file: path, reason: "cannot write the manifest of the BIDS folder \(bids.root)")
+        }
+        return path
     }
 
     /// Why an output file name would leave the run folder (an absolute path, `..`), or nil.

@@ -1,4 +1,5 @@
 import BioEmbedCore
+import BioEmbedNeuro
 import Foundation
 import Yams
 
@@ -26,6 +27,9 @@ public struct PipelineSpec: Sendable {
         public var output: String
         /// This item stage's own manifest (resolved), when it is not the pipeline's.
         public var manifest: String? = nil
+        /// An fMRIPrep folder whose runs replace the manifest (`bids:`; the runner writes them as a
+        /// manifest in the run folder, so shards and the merge see one list).
+        public var bids: BIDSDerivatives? = nil
         /// The `with:` mapping re-serialised as YAML ("{}" when absent), decoded by the stage.
         public var parametersYAML: String
         /// Line of the `stage:` entry (for messages).
@@ -51,7 +55,25 @@ public struct PipelineSpec: Sendable {
     public var stages: [StageEntry]
 
     static let topLevelKeys = ["name", "description", "manifest", "output_dir", "stages", "slurm"]
-    static let stageKeys = ["stage", "manifest", "input", "output", "with", "resources"]
+    static let stageKeys = ["stage", "manifest", "bids", "input", "output", "with", "resources"]
+    static let bidsKeys = ["root", "space", "task", "desc", "participant", "session"]
+
+    /// A stage's `bids:` mapping (`root` required; `participant`/`session` a value or a list).
+    static func bidsQuery(_ node: Node, file: String, resolve: (String) -> String) throws(PipelineError) -> BIDSDerivatives {
+        let line = node.mark?.line ?? 1
+        guard let mapping = node.mapping else {
+            throw PipelineError.invalidYAML(file: file, line: line, problem: "'bids' must be a mapping with 'root' (an fMRIPrep folder) and optional space, task, desc, participant, session")
+        }
+        try checkKeys(mapping, allowed: bidsKeys, file: file)
+        func text(_ key: String) -> String? { mapping[key]?.scalar?.string }
+        func list(_ key: String) -> [String] {
+            guard let value = mapping[key] else { return [] }
+            return value.sequence.map { $0.compactMap { $0.scalar?.string } } ?? [value.scalar?.string].compactMap { $0 }
+        }
+        guard let root = text("root"), !root.isEmpty else { throw PipelineError.missingKey(file: file, line: line, key: "bids.root") }
+        return BIDSDerivatives(root: resolve(root), space: text("space"), task: text("task"), desc: text("desc") ?? "preproc",
+                               participants: list("participant"), sessions: list("session"))
+    }
 
     /// Reads and validates a pipeline file (stage names and parameters are checked by `StageRegistry`).
     /// The first line where the nesting may exceed `maximumDepth` (indentation, compact `- - -`
@@ -161,7 +183,8 @@ public struct PipelineSpec: Sendable {
             return value
         }
         let name = try string("name", required: false) ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
-        let manifest = resolve(try string("manifest", required: true)!)
+        // Optional when every item stage names its own manifest or BIDS folder (checked by the runner).
+        let manifest = try string("manifest", required: false).map(resolve) ?? ""
         let output = resolve(try string("output_dir", required: false) ?? "out/\(name)")
         guard let stagesNode = mapping["stages"] else { throw PipelineError.missingKey(file: file, line: root.mark?.line ?? 1, key: "stages") }
         guard let sequence = stagesNode.sequence, !sequence.isEmpty else {
@@ -191,6 +214,12 @@ public struct PipelineSpec: Sendable {
             }
             var entry = StageEntry(stage: stageName, input: inputName, output: outputName, parametersYAML: parameters, line: line, parameterLines: parameterLines)
             if let own = stageMapping["manifest"]?.scalar?.string, !own.isEmpty { entry.manifest = resolve(own) }
+            if let bids = stageMapping["bids"] {
+                entry.bids = try bidsQuery(bids, file: file, resolve: resolve)
+                if entry.manifest != nil {
+                    throw PipelineError.invalidYAML(file: file, line: line, problem: "a stage reads either a 'manifest' or a 'bids' folder, not both")
+                }
+            }
             if let resources = stageMapping["resources"] {
                 entry.resources = try resourceMap(resources, file: file, key: "resources").values
             }
