@@ -26,6 +26,12 @@ struct EncoderOptions: ParsableArguments {
     @Option(help: "Tokens per packed batch (items sorted by length).")
     var batchTokens = 4096
 
+    @Option(help: "pst: chains longer than the model's max_residues: fail (an item error), truncate, or windows (overlapping, per-residue outputs averaged).")
+    var longChains: LongChainPolicy = .fail
+
+    @Option(help: "pst, --long-chains windows: residues shared by consecutive windows.")
+    var windowOverlap = EncoderConfiguration.defaultWindowOverlap
+
     @Flag(help: "Reuse the embeddings the existing --output holds for items whose content, model and settings are unchanged; compute the rest.")
     var resume = false
 
@@ -36,7 +42,9 @@ struct EncoderOptions: ParsableArguments {
     }
 
     var configuration: EncoderConfiguration {
-        EncoderConfiguration(weights: weights, config: config, perToken: perToken, pooling: pooling, batchTokens: batchTokens)
+        EncoderConfiguration(
+            weights: weights, config: config, perToken: perToken, pooling: pooling, batchTokens: batchTokens,
+            longChains: longChains, windowOverlap: windowOverlap)
     }
 
     /// Runs a collection stage and reports like `run` does.
@@ -53,3 +61,5 @@ struct EncoderOptions: ParsableArguments {
         if run.exitCode != 0 { throw ExitCode(run.exitCode) }
     }
 }
+
+extension LongChainPolicy: ExpressibleByArgument {}

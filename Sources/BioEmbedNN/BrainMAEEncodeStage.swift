@@ -23,6 +23,9 @@ public struct BrainMAEEncodeStage: CollectionStage {
     public var resumeFiles: [String] { [configuration.weights, configuration.config] }
 
     public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
+        guard configuration.longChains == .fail else {
+            throw NNError.invalidConfig(file: "--long-chains", key: "long_chains", expected: "fail (truncate and windows apply to encode_pst)", found: configuration.longChains.rawValue)
+        }
         let pooling = try configuration.pooling(choices: ["cls", "mean"])
         let configFile = try ModelConfigFile(path: configuration.config)
         let checksum = EmbeddingWriter.WeightsChecksum(configuration.weights)

@@ -13,17 +13,27 @@ public struct EncoderConfiguration: StageConfiguration {
     public var pooling: String?
     /// Tokens per packed batch (items are sorted by length, then packed up to this many tokens).
     public var batchTokens: Int
+    /// PST: what happens to a chain longer than the model's `max_residues` (see `LongChainPolicy`).
+    public var longChains: LongChainPolicy
+    /// PST, `windows`: residues shared by consecutive windows.
+    public var windowOverlap: Int
 
-    public static let parameterNames = ["weights", "config", "per_token", "pooling", "batch_tokens"]
+    public static let parameterNames = ["weights", "config", "per_token", "pooling", "batch_tokens", "long_chains", "window_overlap"]
     public static let pathParameterNames = ["weights", "config"]
 
     enum CodingKeys: String, CodingKey {
         case weights, config, pooling
         case perToken = "per_token"
         case batchTokens = "batch_tokens"
+        case longChains = "long_chains", windowOverlap = "window_overlap"
     }
 
-    public init(weights: String, config: String, perToken: Bool = true, pooling: String? = nil, batchTokens: Int = 4096) {
+    public static let defaultWindowOverlap = 256
+
+    public init(weights: String, config: String, perToken: Bool = true, pooling: String? = nil, batchTokens: Int = 4096,
+                longChains: LongChainPolicy = .fail, windowOverlap: Int = defaultWindowOverlap) {
+        self.longChains = longChains
+        self.windowOverlap = windowOverlap
         self.weights = weights
         self.config = config
         self.perToken = perToken
@@ -38,7 +48,45 @@ public struct EncoderConfiguration: StageConfiguration {
         perToken = try c.decodeIfPresent(Bool.self, forKey: .perToken) ?? true
         pooling = try c.decodeIfPresent(String.self, forKey: .pooling)
         batchTokens = try c.decodeIfPresent(Int.self, forKey: .batchTokens) ?? 4096
+        longChains = try c.decodeIfPresent(LongChainPolicy.self, forKey: .longChains) ?? .fail
+        windowOverlap = try c.decodeIfPresent(Int.self, forKey: .windowOverlap) ?? Self.defaultWindowOverlap
     }
+
+    /// The residue ranges a chain of `count` residues is encoded in, for a model that takes at most
+    /// `maximum`: the whole chain when it fits; else nil (`fail`), its first `maximum` residues
+    /// (`truncate`), or windows of `maximum` residues starting every `maximum − window_overlap`, the
+    /// last one ending at the chain's end (`windows`).
+    func windows(count: Int, maximum: Int) throws(NNError) -> [Range<Int>]? {
+        if count <= maximum { return [0..<count] }
+        switch longChains {
+        case .fail: return nil
+        case .truncate: return [0..<maximum]
+        case .windows:
+            guard windowOverlap >= 0, windowOverlap < maximum else {
+                throw NNError.invalidConfig(file: "--window-overlap", key: "window_overlap", expected: "0 to \(maximum - 1) (below max_residues)", found: "\(windowOverlap)")
+            }
+            var ranges: [Range<Int>] = []
+            var start = 0
+            while true {
+                if start + maximum >= count {
+                    ranges.append(max(0, count - maximum)..<count)
+                    return ranges
+                }
+                ranges.append(start..<(start + maximum))
+                start += maximum - windowOverlap
+            }
+        }
+    }
+
+    /// How the policy reads in the embedding attributes.
+    func longChainDescription(maximum: Int) -> String {
+        switch longChains {
+        case .fail: return "fail (chains longer than \(maximum) residues are item errors)"
+        case .truncate: return "truncate (the first \(maximum) residues of longer chains)"
+        case .windows: return "windows of \(maximum) residues overlapping by \(windowOverlap); per-residue outputs averaged over the windows holding them"
+        }
+    }
+
 
     /// The pooling name, checked against the model's choices (first = default).
     func pooling(choices: [String]) throws(NNError) -> String {
@@ -67,4 +115,15 @@ public struct EncoderConfiguration: StageConfiguration {
         if !current.isEmpty { result.append(current) }
         return result
     }
+}
+
+/// What an encoder does with a chain longer than its trained context (PST: ESM-2's `max_residues`).
+public enum LongChainPolicy: String, Sendable, Codable, CaseIterable {
+    /// The chain is an item error that says so (default: never a silent cut).
+    case fail
+    /// Only the first `max_residues` residues are encoded; `per_token` holds those.
+    case truncate
+    /// Overlapping windows, each encoded on its own (its own radius graph); every residue's output
+    /// is the mean over the windows that hold it, as ESM users embed long proteins.
+    case windows
 }

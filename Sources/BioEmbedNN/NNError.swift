@@ -21,6 +21,12 @@ public enum NNError: Error, CustomStringConvertible, Sendable, Equatable {
     /// One item cannot be encoded (too long, token outside the vocabulary, ...).
     case invalidItem(id: String, detail: String)
 
+    /// A problem of the run's settings, not of one item: the stage fails as a whole.
+    public var isConfiguration: Bool {
+        if case .invalidConfig = self { return true }
+        return false
+    }
+
     public var description: String {
         switch self {
         case let .invalidInput(file, expected, found):
