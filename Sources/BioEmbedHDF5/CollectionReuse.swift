@@ -16,6 +16,9 @@ public final class CollectionReuse {
 
     /// Input item id → resume key, for the items that have one.
     public let keys: [String: String]
+    /// SHA-256 of the stage's `resumeFiles` (path → hex), already read for the keys: a stage that
+    /// records the weights' checksum takes it from here instead of reading the file again.
+    public let fileHashes: [String: String]
     /// A file that an earlier run of the stage wrote (open read-only), or nil.
     public let previous: HDF5File?
     /// Ids whose key in `previous` equals `keys`: their rows there are this run's answer.
@@ -24,8 +27,9 @@ public final class CollectionReuse {
     /// - Parameters:
     ///   - previousPath: an earlier output of the stage (nil, or a missing or unreadable file:
     ///     nothing is reused).
-    public init(stage: String, keys: [String: String], previousPath: String?) {
+    public init(stage: String, keys: [String: String], fileHashes: [String: String] = [:], previousPath: String?) {
         self.keys = keys
+        self.fileHashes = fileHashes
         var unchanged = Set<String>()
         var opened: HDF5File?
         if let previousPath, let file = try? HDF5File.open(previousPath) {

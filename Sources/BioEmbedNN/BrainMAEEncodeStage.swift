@@ -28,7 +28,7 @@ public struct BrainMAEEncodeStage: CollectionStage {
         }
         let pooling = try configuration.pooling(choices: ["cls", "mean"])
         let configFile = try ModelConfigFile(path: configuration.config)
-        let checksum = EmbeddingWriter.WeightsChecksum(configuration.weights)
+        let checksum = EmbeddingWriter.WeightsChecksum(configuration.weights, known: context.reuse?.fileHashes[configuration.weights])
         let config = try BrainMAEConfig(configFile)
         let model = try EmbeddingWriter.timed("\(Self.name): weights") { () throws -> BrainMAEModel in try BrainMAEModel(config: config, weights: try WeightStore(path: configuration.weights)) }
         let reader = try CollectionReader(try input.root.group(Self.inputCollection))

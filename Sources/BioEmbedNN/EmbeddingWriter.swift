@@ -17,7 +17,12 @@ final class EmbeddingWriter {
     final class WeightsChecksum: Sendable {
         private let result: Result<String, any Error>
 
-        init(_ path: String) {
+        /// - Parameter known: the checksum when the engine already read it (`CollectionReuse.fileHashes`).
+        init(_ path: String, known: String? = nil) {
+            if let known {
+                result = .success(known)
+                return
+            }
             let start = Date()
             result = Result { try FileDigest.sha256(ofFile: path) }
             Diagnostics.debug("sha256 of \(path): \(String(format: "%.2f", Date().timeIntervalSince(start))) s")

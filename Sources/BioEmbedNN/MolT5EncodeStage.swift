@@ -28,7 +28,7 @@ public struct MolT5EncodeStage: CollectionStage {
         }
         let pooling = try configuration.pooling(choices: ["selfies", "nonpad"])
         let configFile = try ModelConfigFile(path: configuration.config)
-        let checksum = EmbeddingWriter.WeightsChecksum(configuration.weights)
+        let checksum = EmbeddingWriter.WeightsChecksum(configuration.weights, known: context.reuse?.fileHashes[configuration.weights])
         let config = try MolT5Config(configFile)
         let model = try EmbeddingWriter.timed("\(Self.name): weights") { () throws -> MolT5Encoder in try MolT5Encoder(config: config, weights: try WeightStore(path: configuration.weights)) }
         let reader = try CollectionReader(try input.root.group(Self.inputCollection))

@@ -25,7 +25,7 @@ public struct PSTEncodeStage: CollectionStage {
     public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
         let pooling = try configuration.pooling(choices: ["mean"])
         let configFile = try ModelConfigFile(path: configuration.config)
-        let checksum = EmbeddingWriter.WeightsChecksum(configuration.weights)
+        let checksum = EmbeddingWriter.WeightsChecksum(configuration.weights, known: context.reuse?.fileHashes[configuration.weights])
         let config = try PSTConfig(configFile)
         let model = try EmbeddingWriter.timed("\(Self.name): weights") { () throws -> PSTModel in try PSTModel(config: config, weights: try WeightStore(path: configuration.weights)) }
         let reader = try CollectionReader(try input.root.group(Self.inputCollection))

@@ -97,7 +97,8 @@ extension StageExecutor {
             keys[id] = CollectionReuse.key(
                 stage: stage.name, version: stage.version, parameters: stage.parametersJSON, files: files, id: id, itemKey: itemKey)
         }
-        return CollectionReuse(stage: stage.name, keys: keys, previousPath: previous)
+        return CollectionReuse(
+            stage: stage.name, keys: keys, fileHashes: Dictionary(zip(stage.resumeFiles, files)) { first, _ in first }, previousPath: previous)
     }
 }
 
