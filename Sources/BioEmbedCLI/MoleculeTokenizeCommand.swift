@@ -25,7 +25,10 @@ struct MoleculeTokenizeCommand: ParsableCommand {
             """)
 
     @Option(name: .long, parsing: .upToNextOption, help: "SDF/MOL files (.sdf, .mol, .sdf.gz), folders (searched recursively) or glob patterns.")
-    var input: [String]
+    var input: [String] = []
+
+    @Option(help: "A file listing one input path per line (relative to the list's folder), instead of --input: for millions of files.")
+    var inputList: String?
 
     @Option(help: "The HDF5 file to write (replaced when complete).")
     var output: String
@@ -51,6 +54,7 @@ struct MoleculeTokenizeCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
+        if input.isEmpty == (inputList == nil) { throw ValidationError("expected exactly one of --input (files, folders, patterns) or --input-list (a file of paths)") }
         if let maxLength, maxLength < 2 { throw ValidationError("--max-length: expected at least 2, found \(maxLength)") }
         if jobs < 1 { throw ValidationError("--jobs: expected a positive number, found \(jobs)") }
         if recordsPerItem < 1 { throw ValidationError("--records-per-item: expected a positive number, found \(recordsPerItem)") }
@@ -62,7 +66,7 @@ struct MoleculeTokenizeCommand: ParsableCommand {
     func run() throws {
         global.apply()
         let stage = AnyStage(MoleculeTokenizeStage(.init(maxLength: maxLength, bomID: bomId, eomID: eomId, vocab: vocab, recordsPerItem: recordsPerItem)))
-        try runStageCommand(stage, inputs: input, output: output, jobs: jobs, global: global, extensions: MoleculeTokenizeStage.extensions)
+        try runStageCommand(stage, inputs: input, inputList: inputList, output: output, jobs: jobs, global: global, extensions: MoleculeTokenizeStage.extensions)
     }
 }
 

@@ -32,7 +32,10 @@ struct ProteinTokenizeCommand: ParsableCommand {
             """)
 
     @Option(name: .long, parsing: .upToNextOption, help: "Files, folders (searched recursively) or glob patterns.")
-    var input: [String]
+    var input: [String] = []
+
+    @Option(help: "A file listing one input path per line (relative to the list's folder), instead of --input: for millions of files.")
+    var inputList: String?
 
     @Option(help: "The HDF5 file to write (replaced when complete).")
     var output: String
@@ -61,6 +64,7 @@ struct ProteinTokenizeCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
+        if input.isEmpty == (inputList == nil) { throw ValidationError("expected exactly one of --input (files, folders, patterns) or --input-list (a file of paths)") }
         if !(radius >= 0 && radius.isFinite) { throw ValidationError("--radius: expected a cutoff ≥ 0 Å, found \(radius)") }
         if knn < 0 { throw ValidationError("--knn: expected k ≥ 0, found \(knn)") }
         if minLength < 1 { throw ValidationError("--min-length: expected a positive number, found \(minLength)") }
@@ -71,7 +75,7 @@ struct ProteinTokenizeCommand: ParsableCommand {
         global.apply()
         let configuration = ProteinTokenizeStage.Configuration(radius: radius, knn: knn, altloc: altloc, allModels: allModels, minLength: minLength,
                                                                 graphScope: graphScope)
-        try runStageCommand(AnyStage(ProteinTokenizeStage(configuration)), inputs: input, output: output, jobs: jobs, global: global,
+        try runStageCommand(AnyStage(ProteinTokenizeStage(configuration)), inputs: input, inputList: inputList, output: output, jobs: jobs, global: global,
                             extensions: ProteinTokenizeStage.extensions)
     }
 }

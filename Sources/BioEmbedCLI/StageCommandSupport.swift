@@ -4,9 +4,10 @@ import BioEmbedPipeline
 import Foundation
 
 /// Runs one stage over command-line inputs and reports like `run` does.
-func runStageCommand(_ stage: AnyStage, inputs: [String], output: String, jobs: Int, global: GlobalOptions, extensions: [String] = []) throws {
+/// `inputList`: a file with one input path per line (`--input-list`), instead of `inputs`.
+func runStageCommand(_ stage: AnyStage, inputs: [String], inputList: String? = nil, output: String, jobs: Int, global: GlobalOptions, extensions: [String] = []) throws {
     let summary = try reportingErrors { () throws -> StageSummary in
-        let items = try InputDiscovery.items(inputs, extensions: extensions)
+        let items = try inputList.map(InputDiscovery.items(listFile:)) ?? InputDiscovery.items(inputs, extensions: extensions)
         let options = RunOptions(jobs: jobs, threads: global.threads, progress: global.progressMode, command: commandLineText)
         let lock = try OutputLock(forOutput: output)
         defer { withExtendedLifetime(lock) {} }

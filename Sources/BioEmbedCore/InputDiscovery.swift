@@ -54,6 +54,49 @@ public enum InputDiscovery {
         }
     }
 
+    /// Items from a list file (`--input-list`, pipeline key `input_list`): one path per line (any
+    /// line end; blank lines and `#` comments skipped), relative paths against the list's folder.
+    /// Files are not checked here (a list may name millions): a missing one fails as its item.
+    /// Ids are file names; names that occur twice take the path as written in the list instead.
+    /// - Throws: `CoreError` for an unreadable list or a path listed twice (naming both lines).
+    public static func items(listFile: String) throws -> [ManifestItem] {
+        let text: String
+        do { text = try String(contentsOfFile: listFile, encoding: .utf8) } catch {
+            throw CoreError.unreadable(file: listFile, reason: FileManager.default.fileExists(atPath: listFile) ? "not UTF-8 text" : "no such file")
+        }
+        let base = (listFile as NSString).deletingLastPathComponent
+        var entries: [(line: Int, path: String)] = []
+        var lineOf: [String: Int] = [:]
+        for (index, raw) in TextLines.split(text).enumerated() {
+            let path = raw.trimmingCharacters(in: .whitespaces)
+            if path.isEmpty || path.hasPrefix("#") { continue }
+            if let first = lineOf[path] {
+                throw CoreError.badManifestRow(file: listFile, line: index + 1, problem: "'\(path)' was already listed on line \(first)")
+            }
+            lineOf[path] = index + 1
+            entries.append((index + 1, path))
+        }
+        var nameCount: [String: Int] = [:]
+        for entry in entries { nameCount[(entry.path as NSString).lastPathComponent, default: 0] += 1 }
+        return entries.enumerated().map { index, entry in
+            let name = (entry.path as NSString).lastPathComponent
+            return ManifestItem(id: nameCount[name] == 1 ? name : entry.path, index: index, line: entry.line,
+                                fields: ["path": entry.path], baseDirectory: base)
+        }
+    }
+
+    /// Items as a manifest text (`id`, absolute `path`: the manifest may live in another folder;
+    /// cells with tabs, quotes or line ends quoted).
+    public static func manifestText(_ items: [ManifestItem]) -> String {
+        func cell(_ text: String) -> String {
+            guard text.contains(where: { $0 == "\t" || $0 == "\"" || TextLines.isLineEnd($0) }) else { return text }
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        var out = "id\tpath\n"
+        for item in items { out += cell(item.id) + "\t" + cell(item.path().map(PathText.absolute) ?? "") + "\n" }
+        return out
+    }
+
     private static func walk(_ folder: String, extensions: [String]) -> [(String, String)] {
         guard let enumerator = FileManager.default.enumerator(atPath: folder) else { return [] }
         var files: [(String, String)] = []

@@ -126,11 +126,15 @@ public struct BIDSDerivatives: Sendable, Hashable, Codable {
         }
     }
 
-    /// The runs as a manifest (TSV text with `columns`).
+    /// The runs as a manifest (TSV text with `columns`, absolute paths).
     public func manifestText() throws(NeuroError) -> String {
         var lines = [Self.columns.joined(separator: "\t")]
         for run in try runs() {
-            let cells = [run.id] + Self.columns.dropFirst().map { run.fields[$0] ?? "" }
+            // absolute paths: the manifest is read from the run folder
+            let cells = [run.id] + Self.columns.dropFirst().map { column in
+                let value = run.fields[column] ?? ""
+                return column == "problem" || value.isEmpty ? value : PathText.absolute(value)
+            }
             lines.append(cells.map(Self.quoted).joined(separator: "\t"))
         }
         return lines.joined(separator: "\n") + "\n"

@@ -159,7 +159,14 @@ public final class LocalRunner {
         for var entry in spec.stages {
             let step = try StageRegistry.make(entry, file: spec.file, outputDirectory: options.outputDirectory ?? spec.outputDirectory)
             if let bids = entry.bids {
-                entry.manifest = try Self.writeBIDSManifest(bids, stage: entry, spec: spec, outputDirectory: options.outputDirectory ?? spec.outputDirectory)
+                entry.manifest = try Self.writeStageManifest(name: "bids", stage: entry, spec: spec, outputDirectory: options.outputDirectory ?? spec.outputDirectory) {
+                    try bids.manifestText()
+                }
+            }
+            if let list = entry.inputList {
+                entry.manifest = try Self.writeStageManifest(name: "input-list", stage: entry, spec: spec, outputDirectory: options.outputDirectory ?? spec.outputDirectory) {
+                    InputDiscovery.manifestText(try InputDiscovery.items(listFile: list))
+                }
             }
             if case .items = step, (entry.manifest ?? spec.manifest).isEmpty {
                 throw PipelineError.missingKey(file: spec.file, line: entry.line, key: "manifest (of the pipeline or of stage '\(entry.stage)'), or bids")
@@ -212,18 +219,21 @@ public final class LocalRunner {
         }
     }
 
-    /// The runs of a stage's `bids:` folder as a manifest in the run folder
-    /// (`.bioembed/bids-<stage>.tsv`, written atomically; the same list for every shard).
-    static func writeBIDSManifest(_ bids: BIDSDerivatives, stage: PipelineSpec.StageEntry, spec: PipelineSpec, outputDirectory: String) throws(PipelineError) -> String {
+    /// The inputs a stage names without a manifest (`bids:`, `input_list:`) as a manifest in the run
+    /// folder (`.bioembed/<name>-<stage>.tsv`, written atomically; the same list for every shard and
+    /// the merge).
+    static func writeStageManifest(
+        name: String, stage: PipelineSpec.StageEntry, spec: PipelineSpec, outputDirectory: String, text make: () throws -> String
+    ) throws(PipelineError) -> String {
         let text: String
-        do { text = try bids.manifestText() } catch {
-            throw PipelineError.invalidParameter(file: spec.file, line: stage.line, stage: stage.stage, problem: "bids: \(error)")
+        do { text = try make() } catch {
+            throw PipelineError.invalidParameter(file: spec.file, line: stage.line, stage: stage.stage, problem: "\(name): \(error)")
         }
         let folder = PathText.joined(outputDirectory, ".bioembed")
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = PathText.joined(folder, "bids-\(stage.stage).tsv")
+        let path = PathText.joined(folder, "\(name)-\(stage.stage).tsv")
         guard AtomicFile.write(Data(text.utf8), to: path) else {
-            throw PipelineError.unreadable(file: path, reason: "cannot write the manifest of the BIDS folder \(bids.root)")
+            throw PipelineError.unreadable(file: path, reason: "cannot write the manifest of '\(name)'")
         }
         return path
     }

@@ -30,6 +30,8 @@ public struct PipelineSpec: Sendable {
         /// An fMRIPrep folder whose runs replace the manifest (`bids:`; the runner writes them as a
         /// manifest in the run folder, so shards and the merge see one list).
         public var bids: BIDSDerivatives? = nil
+        /// A file of input paths, one per line (`input_list:`), replacing the manifest the same way.
+        public var inputList: String? = nil
         /// The `with:` mapping re-serialised as YAML ("{}" when absent), decoded by the stage.
         public var parametersYAML: String
         /// Line of the `stage:` entry (for messages).
@@ -55,7 +57,7 @@ public struct PipelineSpec: Sendable {
     public var stages: [StageEntry]
 
     static let topLevelKeys = ["name", "description", "manifest", "output_dir", "stages", "slurm"]
-    static let stageKeys = ["stage", "manifest", "bids", "input", "output", "with", "resources"]
+    static let stageKeys = ["stage", "manifest", "bids", "input_list", "input", "output", "with", "resources"]
     static let bidsKeys = ["root", "space", "task", "desc", "participant", "session"]
 
     /// A stage's `bids:` mapping (`root` required; `participant`/`session` a value or a list).
@@ -214,6 +216,10 @@ public struct PipelineSpec: Sendable {
             }
             var entry = StageEntry(stage: stageName, input: inputName, output: outputName, parametersYAML: parameters, line: line, parameterLines: parameterLines)
             if let own = stageMapping["manifest"]?.scalar?.string, !own.isEmpty { entry.manifest = resolve(own) }
+            if let list = stageMapping["input_list"]?.scalar?.string, !list.isEmpty { entry.inputList = resolve(list) }
+            if [entry.manifest != nil, stageMapping["bids"] != nil, entry.inputList != nil].filter({ $0 }).count > 1 {
+                throw PipelineError.invalidYAML(file: file, line: line, problem: "a stage reads one of 'manifest', 'bids' or 'input_list', not several")
+            }
             if let bids = stageMapping["bids"] {
                 entry.bids = try bidsQuery(bids, file: file, resolve: resolve)
                 if entry.manifest != nil {

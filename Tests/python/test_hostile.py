@@ -503,3 +503,30 @@ def test_outputs_outside_the_run_folder_are_refused(run, tmp_path, output):
     r = run("run", tmp_path / "p.yaml")
     assert r.returncode == 1 and "outside" not in output and output in r.stderr and "output_dir" in r.stderr, r.stderr
     assert not (tmp_path / "x.h5").exists() and not (tmp_path / "out").exists()
+
+
+def test_input_list_of_100000_lines_stays_within_memory(bioembed, run, tmp_path):
+    lines = [str(STRUCTURES / "1a1p.pdb"), "# a comment", "", "rel/1hpv.pdb"]
+    (tmp_path / "rel").mkdir()
+    shutil.copy(STRUCTURES / "1hpv.pdb", tmp_path / "rel/1hpv.pdb")
+    lines += [f"missing/{k:06d}.pdb" for k in range(100_000)]
+    listing = tmp_path / "list.txt"
+    listing.write_text("\r\n".join(lines) + "\r\n")
+    out = tmp_path / "p.h5"
+    r = bounded(bioembed, "protein", "tokenize", "--input-list", listing, "--output", out, "--quiet", timeout=600)
+    assert r.returncode == 2, r.stderr[-2000:]
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    assert peak_kib < 1_500_000, peak_kib
+    with h5py.File(out) as f:
+        ids = sorted({i.split(":")[0] for i in f["proteins/ids"].asstr()[()]})
+        assert ids == ["1a1p.pdb", "1hpv.pdb"]
+        assert len(f["errors/ids"]) == 100_000
+    # the same list as a pipeline key; a path listed twice names both lines
+    pipeline = tmp_path / "p.yaml"
+    (tmp_path / "short.txt").write_text(f"{STRUCTURES / '1a1p.pdb'}\nrel/1hpv.pdb\n")
+    pipeline.write_text("name: l\noutput_dir: out\nstages:\n  - stage: protein_tokenize\n    input_list: short.txt\n    output: p.h5\n")
+    r = run("run", pipeline)
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "twice.txt").write_text("a.pdb\nb.pdb\na.pdb\n")
+    r = run("protein", "tokenize", "--input-list", tmp_path / "twice.txt", "--output", tmp_path / "t.h5")
+    assert r.returncode == 1 and "twice.txt:3" in r.stderr and "line 1" in r.stderr, r.stderr
