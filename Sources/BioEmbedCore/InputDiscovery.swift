@@ -88,12 +88,8 @@ public enum InputDiscovery {
     /// Items as a manifest text (`id`, absolute `path`: the manifest may live in another folder;
     /// cells with tabs, quotes or line ends quoted).
     public static func manifestText(_ items: [ManifestItem]) -> String {
-        func cell(_ text: String) -> String {
-            guard text.contains(where: { $0 == "\t" || $0 == "\"" || TextLines.isLineEnd($0) }) else { return text }
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        var out = "id\tpath\n"
-        for item in items { out += cell(item.id) + "\t" + cell(item.path().map(PathText.absolute) ?? "") + "\n" }
+        var out = Manifest.tsvLine(["id", "path"]) + "\n"
+        for item in items { out += Manifest.tsvLine([item.id, item.path().map(PathText.absolute) ?? ""]) + "\n" }
         return out
     }
 

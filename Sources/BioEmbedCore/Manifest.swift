@@ -101,6 +101,15 @@ public struct Manifest: Sendable {
         return Manifest(file: file, columns: columns, items: items)
     }
 
+    /// One tab-separated manifest row, the inverse of `split`: a cell holding a tab, a quote or a
+    /// line end is double-quoted (quotes doubled). For manifests BioEmbed writes itself.
+    public static func tsvLine(_ cells: [String]) -> String {
+        cells.map { cell in
+            guard cell.contains(where: { $0 == "\t" || $0 == "\"" || TextLines.isLineEnd($0) }) else { return cell }
+            return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }.joined(separator: "\t")
+    }
+
     /// Splits one line; handles double-quoted fields.
     static func split(_ line: String, delimiter: Character, file: String, line number: Int) throws -> [String] {
         var cells: [String] = []

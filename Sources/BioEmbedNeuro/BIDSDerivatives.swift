@@ -113,12 +113,6 @@ public struct BIDSDerivatives: Sendable, Hashable, Codable {
         return found.sorted { $0.id < $1.id }.map { ($0.id, $0.fields) }
     }
 
-    /// A manifest cell: double-quoted (quotes doubled) when it holds a tab, a line break or a quote.
-    static func quoted(_ cell: String) -> String {
-        guard cell.contains(where: { $0 == "\t" || $0 == "\"" || TextLines.isLineEnd($0) }) else { return cell }
-        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
     /// The runs as manifest items (paths as found under `root`).
     public func items() throws(NeuroError) -> [ManifestItem] {
         try runs().enumerated().map { index, run in
@@ -128,14 +122,14 @@ public struct BIDSDerivatives: Sendable, Hashable, Codable {
 
     /// The runs as a manifest (TSV text with `columns`, absolute paths).
     public func manifestText() throws(NeuroError) -> String {
-        var lines = [Self.columns.joined(separator: "\t")]
+        var lines = [Manifest.tsvLine(Self.columns)]
         for run in try runs() {
             // absolute paths: the manifest is read from the run folder
             let cells = [run.id] + Self.columns.dropFirst().map { column in
                 let value = run.fields[column] ?? ""
                 return column == "problem" || value.isEmpty ? value : PathText.absolute(value)
             }
-            lines.append(cells.map(Self.quoted).joined(separator: "\t"))
+            lines.append(Manifest.tsvLine(cells))
         }
         return lines.joined(separator: "\n") + "\n"
     }
