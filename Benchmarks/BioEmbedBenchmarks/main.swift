@@ -6,6 +6,7 @@
 //   bioembed-bench molt5|e3fp|parse SDF LIMIT           3D-MolT5 tokenization / E3FP alone (MoleculeBench.swift)
 //   bioembed-bench protein-parse DIR                 PDB/mmCIF(.gz) parse of every file, all models
 //   bioembed-bench protein-3di DIR                   foldseek 3Di encoder over every chain (model 1)
+//   bioembed-bench protein-dssp DIR                  DSSP per file from the file (read, parse, assign), model 1
 //   bioembed-bench fmri-group H5 KIND                 connectivity of every subject in memory (as nilearn is
 //                                                    timed: series loaded first), and the GEMM floor (XᵀX alone)
 import BioEmbedCore
@@ -139,6 +140,26 @@ func protein3Di(directory: String) throws {
           "residues_per_s": Double(residues) / seconds])
 }
 
+/// DSSP as `mkdssp FILE OUT` does it, per file from the file: read, inflate, parse, chains and
+/// the secondary structure of model 1 (`dssp_seconds`: the assignment alone, of the same files).
+func proteinDSSP(directory: String) throws {
+    var residues = 0, assignSeconds = 0.0
+    let files = try structureFiles(directory)
+    let t0 = now()
+    for f in files {
+        let model = try StructureReader.read(f)
+        let chains = ChainExtractor.chains(model)
+        let a0 = now()
+        let letters = SecondaryStructure.assign(model, chains: chains)
+        assignSeconds += now() - a0
+        residues += letters.reduce(0) { $0 + $1.utf8.count }
+    }
+    let seconds = now() - t0
+    json(["tool": "bioembed", "case": "protein-dssp", "files": files.count, "residues": residues, "seconds": seconds,
+          "residues_per_s": Double(residues) / seconds, "files_per_s": Double(files.count) / seconds,
+          "dssp_seconds": assignSeconds, "dssp_residues_per_s": Double(residues) / assignSeconds])
+}
+
 /// Single-threaded time per phase of `protein tokenize` (read+inflate, parse, chain extraction,
 /// 3Di, graphs, record assembly) over a folder, to see where the end-to-end time goes.
 func proteinPhases(directory: String) throws {
@@ -161,7 +182,8 @@ func proteinPhases(directory: String) throws {
         t1 = now(); t[3] += t1 - t0; t0 = t1
         for c in chains where c.count >= 4 { _ = ResidueGraphs.graphs(positions: c.ca, cutoff: 8, k: 10) }
         t1 = now(); t[4] += t1 - t0; t0 = t1
-        for c in chains where c.count >= 4 { _ = stage.record(id: f, file: f, chain: c) }
+        let secondary = SecondaryStructure.assign(model, chains: chains)
+        for (k, c) in chains.enumerated() where c.count >= 4 { _ = stage.record(id: f, file: f, chain: c, dssp: secondary[k]) }
         t1 = now(); t[5] += t1 - t0
     }
     json(["case": "protein-phases", "files": files.count, "residues": residues, "read_s": t[0], "parse_s": t[1], "extract_s": t[2],
@@ -196,6 +218,8 @@ do {
         let t0 = now()
         for _ in 0..<5 { for c in chains { _ = ResidueGraphs.graphs(positions: c.ca, cutoff: 8, k: 10) } }
         json(["case": "protein-graphs", "residues": chains.reduce(0) { $0 + $1.count } * 5, "seconds": now() - t0])
+    case "protein-dssp" where arguments.count == 3:
+        try proteinDSSP(directory: arguments[2])
     case "protein-3di" where arguments.count == 3:
         try protein3Di(directory: arguments[2])
     case "protein-phases" where arguments.count == 3:

@@ -110,13 +110,14 @@ enum EmbeddedSchemas {
 {
   "schema": "bioembed/proteins/1",
   "group": "proteins",
-  "description": "Protein chains (id = <file name>:<author chain id>): sequences, 3Di tokens, Cα coordinates and residue graphs (chain-local indices; with graph_scope complex, indices into the file's written chains concatenated in item order, and complex_offset per chain).",
+  "description": "Protein chains (id = <file name>:<author chain id>): sequences, 3Di tokens, DSSP secondary structure (mkdssp 4.2.2's 8 letters, - none, ? not read by mkdssp), Cα coordinates and residue graphs (chain-local indices; with graph_scope complex, indices into the file's written chains concatenated in item order, and complex_offset per chain).",
   "datasets": [
     {"path": "ids", "dtype": "string", "shape": ["N"], "unique": true},
     {"path": "file", "dtype": "string", "shape": ["N"]},
     {"path": "chain", "dtype": "string", "shape": ["N"]},
     {"path": "sequence", "dtype": "string", "shape": ["N"]},
     {"path": "tokens_3di", "dtype": "string", "shape": ["N"]},
+    {"path": "dssp", "dtype": "string", "shape": ["N"]},
     {"path": "residue_offsets", "dtype": "int64", "shape": ["N+1"], "offsets": true},
     {"path": "ca", "dtype": "float32", "shape": ["sum(residue_offsets)", 3]},
     {"path": "residue_number", "dtype": "int32", "shape": ["sum(residue_offsets)"]},

@@ -54,6 +54,7 @@ public enum ChainExtractor {
                     chain.residueNumbers.append(s.residueNumbers[r])
                     chain.insertionCodes.append(s.insertionCodes[r])
                     chain.isHetero.append(s.isHetero[r])
+                    chain.residueIndices.append(Int32(r))
                     chain.hadAltloc.append(altloc)
                     chain.sequence.append(ResidueTables.oneLetter(s.residueNames[r]))
                     func put(_ array: inout [Double], _ a: Int) {

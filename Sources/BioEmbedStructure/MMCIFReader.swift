@@ -353,6 +353,7 @@ public enum MMCIFReader {
         }
         _ = firstModelDone
         var model = builder.build(modelCountInFile: modelsSeen)
+        model.entitiesFromFile = useEntities
         PolymerHeuristics.addEntityTypes(&model)
         return model
     }

@@ -8,7 +8,7 @@ import Glibc
 /// decimal or hybrid-36, insertion code 27, atom name 13–16, altloc 17, x/y/z 31–54, occupancy
 /// 55–60), `MODEL`/`ENDMDL`, `TER` (polymer ends, as gemmi: the residues of the chain part before
 /// a `TER` are polymer, later ones ligands/waters; two `TER`s in one chain make every entity
-/// unknown) and `END`. The segment id (columns 73–76) is part of a residue's identity, as in
+/// unknown), `SEQRES` (the names of each chain's sequence) and `END`. The segment id (columns 73–76) is part of a residue's identity, as in
 /// gemmi (atoms of one residue number in two segments are two residues). Old files carry an ID
 /// code and a line serial in columns 73–80 instead (gemmi rejects their two-digit "charge"): when an
 /// atom line ends in two digits there, the file is read again without segment ids, as the fixtures
@@ -41,6 +41,7 @@ public enum PDBReader {
         var afterTer = false
         var terStatus: UInt8 = 0     // 0 none, y used, e broken
         var sawAtom = false
+        var seqres: [String: [PackedName]] = [:]
 
         guard let base = bytes.baseAddress else { throw .invalidInput(file: file, expected: "PDB text", found: "an empty buffer") }
         lineLoop: while position < count {
@@ -139,6 +140,17 @@ public enum PDBReader {
                 if c3 == 0x20 || c3 == 0x09 || len == 3 { break lineLoop }
                 continue
             }
+            // SEQRES: the residue names of each chain's sequence (columns 20-22, 24-26, ...)
+            if len >= 23 && c0 == 0x53 && c1 == 0x45 && c2 == 0x51 && (c3 & 0xDF) == 0x52 {
+                let chain = bytes[p + 11] == 0x20 ? "" : String(decoding: [bytes[p + 11]], as: UTF8.self)
+                var start = p + 19
+                while start + 3 <= p + len {
+                    let name = PackedName(trimming: bytes, start, start + 3)
+                    if name.raw != 0 { seqres[chain, default: []].append(name) }
+                    start += 4
+                }
+                continue
+            }
             // TER
             if c0 == 0x54 && c1 == 0x45 && c2 == 0x52 && (c3 == 0x20 || c3 == 0x09 || len == 3) {
                 guard builder.currentChain >= 0, terStatus != UInt8(ascii: "e") else { continue }
@@ -155,6 +167,7 @@ public enum PDBReader {
         _ = inModel
         if terStatus == UInt8(ascii: "e") { builder.setAllEntities(.unknown) }
         var model = builder.build(modelCountInFile: modelsSeen)
+        model.sequenceResidueNames = seqres
         PolymerHeuristics.addEntityTypes(&model)
         return (model, false)
     }

@@ -10,6 +10,8 @@ public struct ProteinChain: Sendable {
     /// Insertion code byte per residue (0x20 when none).
     public var insertionCodes: [UInt8] = []
     public var isHetero: [Bool] = []
+    /// The `StructureModel` residue each residue came from.
+    public var residueIndices: [Int32] = []
     /// Whether the residue had atoms with an altloc.
     public var hadAltloc: [Bool] = []
     /// One-letter codes (foldseek's table, `X` unknown).
@@ -32,6 +34,7 @@ public struct ProteinChain: Sendable {
         residueNumbers.reserveCapacity(residues)
         insertionCodes.reserveCapacity(residues)
         isHetero.reserveCapacity(residues)
+        residueIndices.reserveCapacity(residues)
         hadAltloc.reserveCapacity(residues)
         sequence.reserveCapacity(residues)
         n.reserveCapacity(residues * 3)

@@ -1,7 +1,8 @@
 import BioEmbedCore
 
 /// The `protein_tokenize` stage: one PDB/mmCIF file (plain or gzip) in, one `/proteins` item per
-/// protein chain out (docs/layout.md): sequence, foldseek 3Di tokens, Cα coordinates (float32 Å),
+/// protein chain out (docs/layout.md): sequence, foldseek 3Di tokens, DSSP secondary structure
+/// (`SecondaryStructure`, as mkdssp 4.2.2), Cα coordinates (float32 Å),
 /// author residue numbers and insertion codes, a chain-local Cα radius graph and kNN table (or,
 /// with `graph_scope: complex`, each chain's rows of the graphs over all written chains of its file
 /// and model, with complex indices and the chain's `complex_offset`).
@@ -67,7 +68,7 @@ public struct ProteinTokenizeStage: Stage {
 
     public static let name = "protein_tokenize"
     public static let startupNeeds: StartupNeeds = []
-    public static let version = 1
+    public static let version = 2
     public static let collection = "proteins"
     public static let summary = "PDB/mmCIF chains → sequence, foldseek 3Di tokens, Cα coordinates and residue graphs"
     /// File extensions picked up when a folder is given.
@@ -84,6 +85,7 @@ public struct ProteinTokenizeStage: Stage {
             FieldSpec("chain", .string, .perItem(rowShape: [])),
             FieldSpec("sequence", .string, .perItem(rowShape: [])),
             FieldSpec("tokens_3di", .string, .perItem(rowShape: [])),
+            FieldSpec("dssp", .string, .perItem(rowShape: [])),
             FieldSpec("ca", .float32, .ragged(offsets: "residue_offsets", rowShape: [3])),
             FieldSpec("residue_number", .int32, .ragged(offsets: "residue_offsets", rowShape: []), compressed: true),
             // one byte per residue: fixed-length (h5py `S1`), not a variable-length heap entry each
@@ -123,12 +125,13 @@ public struct ProteinTokenizeStage: Stage {
         }
         let fileText = item.fields["path"] ?? path
         let complexGraphs = configuration.graphScope == .complex ? self.complexGraphs(chains) : [:]
+        let secondary = SecondaryStructure.assign(model, chains: chains)
         return chains.enumerated().map { index, chain in
             let id = configuration.allModels ? "\(item.id):\(chain.model):\(chain.name)" : "\(item.id):\(chain.name)"
             guard chain.count >= configuration.minLength else {
                 return .failure(id: id, message: "\(path): chain '\(chain.name)' (model \(chain.model)): expected at least \(configuration.minLength) residues with a CA atom for 3Di (foldseek skips chains of ≤ 3), found \(chain.count)")
             }
-            return .record(record(id: id, file: fileText, chain: chain, complex: complexGraphs[index]))
+            return .record(record(id: id, file: fileText, chain: chain, dssp: secondary[index], complex: complexGraphs[index]))
         }
     }
 
@@ -173,13 +176,14 @@ public struct ProteinTokenizeStage: Stage {
     }
 
     /// The `/proteins` record of one chain (graphs chain-local, or its rows of the complex's).
-    public func record(id: String, file: String, chain: ProteinChain, complex: ComplexRows? = nil) -> ItemRecord {
+    public func record(id: String, file: String, chain: ProteinChain, dssp: String, complex: ComplexRows? = nil) -> ItemRecord {
         let tokens = encoder.encode(n: chain.n, ca: chain.ca, c: chain.c, cb: chain.cb)
         var values: [String: FieldData] = [
             "file": .strings([file]),
             "chain": .strings([chain.name]),
             "sequence": .strings([chain.sequenceString]),
             "tokens_3di": .strings([String(decoding: tokens, as: UTF8.self)]),
+            "dssp": .strings([dssp]),
             "ca": .float32(chain.ca.map { Float($0) }),
             "residue_number": .int32(chain.residueNumbers),
             "insertion_code": .strings(chain.insertionCodes.map { String(UnicodeScalar($0)) }),

@@ -34,6 +34,11 @@ public struct StructureModel: Sendable {
     public var isOtherRecord: [Bool] = []
     /// Entity type (`EntityType`) after the reader's rules.
     public var entityTypes: [EntityType] = []
+    /// Whether `entityTypes` come from the file's own `_entity` table (mmCIF) rather than from
+    /// `TER` records and heuristics.
+    public var entitiesFromFile = false
+    /// PDB `SEQRES`: per chain id (one character, blank as ""), the residue names of its sequence.
+    public var sequenceResidueNames: [String: [PackedName]] = [:]
     public var residueAtomOffsets: [Int] = [0]
 
     // Atoms (ordered by residue, file order inside a residue)

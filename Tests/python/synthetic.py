@@ -33,6 +33,7 @@ def write_all_collections(path, seed=0):
         strings(p, "chain", ["A", "B"])
         strings(p, "sequence", ["M" * 12, "G" * 7])
         strings(p, "tokens_3di", ["DVLVPQ" * 2, "DDAQVLV"[:7]])
+        strings(p, "dssp", ["-HHHHHHHHHH-", "-EEEEE-"])
         p["residue_offsets"] = np.array([0, 12, 19], dtype=np.int64)
         p["ca"] = (np.cumsum(rng.standard_normal((19, 3)), axis=0) * 3).astype(np.float32)
         p["residue_number"] = np.arange(19, dtype=np.int32)

@@ -1,5 +1,5 @@
 """`bioembed protein tokenize` end to end: the /proteins layout read with h5py against the protein
-fixtures (sequences and 3Di exact, Cα ≤ 1e-3 Å, chain-local graphs), bad inputs, help."""
+fixtures (sequences, 3Di and DSSP exact, Cα ≤ 1e-3 Å, chain-local graphs), bad inputs, help."""
 import gzip
 import pathlib
 
@@ -43,6 +43,8 @@ def test_tokenize_matches_fixtures(run, tmp_path):
                 rlo, rhi = coff[k], coff[k + 1]
                 assert _s(g["sequence"][item:item + 1])[0] == _s(r_["seq"][k:k + 1])[0]
                 assert _s(g["tokens_3di"][item:item + 1])[0] == _s(r_["tdi_foldseek"][k:k + 1])[0]
+                # mkdssp 4.2.2's letters, `?` where it reports no residue (every chain, exactly)
+                assert _s(g["dssp"][item:item + 1])[0] == _s(r_["dssp"][k:k + 1])[0], f"{file_id}:{chain}"
                 ca = g["ca"][lo:hi]
                 assert np.max(np.abs(ca - r_["ca"][rlo:rhi])) <= 1e-3
                 assert np.array_equal(g["residue_number"][lo:hi], r_["res_seq"][rlo:rhi])
@@ -63,6 +65,29 @@ def test_tokenize_matches_fixtures(run, tmp_path):
                 assert np.array_equal(g["graph/knn/neighbors"][lo:hi], expect)
                 checked += 1
         assert checked >= 15
+
+
+def test_dssp_equals_mkdssp_on_every_fixture_chain(run, tmp_path):
+    """/proteins/dssp letter for letter as mkdssp 4.2.2 (the fixtures' `dssp`) on every chain, short
+    ones included: microheterogeneity (3JQH), SEQRES numbering with non-standard residues (2n0n),
+    residues mkdssp does not read (`?`: adk_open's HSD, 1grm's ethanolamine), altlocs (19hc)."""
+    out = tmp_path / "d.h5"
+    r = run("protein", "tokenize", "--input", FIXTURES / "structures", "--output", out, "--min-length", "1")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f, h5py.File(FIXTURES / "proteins.h5") as ref:
+        g = f["proteins"]
+        ours = dict(zip(_s(g["ids"][()]), _s(g["dssp"][()])))
+        seqs = dict(zip(_s(g["ids"][()]), _s(g["sequence"][()])))
+        expected = {}
+        for name in ref:
+            file_id = pathlib.Path(ref[name].attrs["file"]).name
+            for chain, letters in zip(_s(ref[name]["chain_names"][()]), _s(ref[name]["dssp"][()])):
+                expected[f"{file_id}:{chain}"] = letters
+    assert len(expected) == 22 and set(expected) <= set(ours)
+    for key, letters in expected.items():
+        assert ours[key] == letters, key
+        assert len(ours[key]) == len(seqs[key])
+    assert sum(v.count("?") for v in expected.values()) == 7
 
 
 def test_complex_graph_scope_matches_the_fixtures_whole_complex_graphs(run, tmp_path):

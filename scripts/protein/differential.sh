@@ -3,7 +3,8 @@
 # every structure file of the packages the protein fixtures came from: the Debian packages (about
 # 490 files) and PyPI mdanalysistests 2.11.0 (about 120): chains, residue numbers, insertion codes,
 # CA within 1e-3 A and 3Di, for both altloc choices and (first altloc) every model. Needs apt-get and pip (downloads about 100 MB,
-# nothing installed) and the bench venv (gemmi, mini3di).
+# nothing installed) and the bench venv (gemmi, mini3di). Then DSSP against mkdssp 4.2.2 (Debian
+# `dssp`, installed with apt-get when missing) on the same files (scripts/protein/dssp-differential.py).
 #
 # usage: scripts/protein/differential.sh [WORKDIR]     (default /tmp/bioembed-differential)
 set -euo pipefail
@@ -36,4 +37,7 @@ out="$work/out-all-models.h5"
 .build/release/bioembed protein tokenize --input "$work/files" --output "$out" --min-length 1 --all-models --jobs 2 --quiet || true
 echo "all models:" >&2
 "$py" scripts/protein/differential.py "$work/files" "$out" first all-models || status=1
+command -v mkdssp >/dev/null || { apt-get update -q && apt-get install -y -q dssp; } >/dev/null
+echo "dssp:" >&2
+"$py" scripts/protein/dssp-differential.py "$work/files" "$work/out-first.h5" || status=1
 exit $status
