@@ -83,7 +83,8 @@ public enum SecondaryStructure {
                     if s.chainResidueOffsets[mid] <= Int(first) { lower = mid } else { upper = mid }
                 }
                 let numbering = s.entitiesFromFile ? nil : SequenceNumbering(s, chain: lower, memo: &alignments)
-                var slotOf: [Int: Int32] = [:]
+                let chainStart = s.chainResidueOffsets[lower]
+                var slotOf = [Int32](repeating: -1, count: s.chainResidueOffsets[lower + 1] - chainStart)
                 var previous: (Int32, UInt8)? = nil
                 var position: Int32 = -1
                 for r in s.chainResidueOffsets[lower] ..< s.chainResidueOffsets[lower + 1] {
@@ -107,13 +108,13 @@ public enum SecondaryStructure {
                     }
                     guard pn >= 0, pca >= 0, pc >= 0, po >= 0 else { continue }
                     func point(_ a: Int) -> Point { Point(x: Float(s.x[a]), y: Float(s.y[a]), z: Float(s.z[a])) }
-                    slotOf[r] = Int32(n.count)
+                    slotOf[r - chainStart] = Int32(n.count)
                     n.append(point(pn)); ca.append(point(pca)); c.append(point(pc)); o.append(point(po))
                     isProline.append(name == proline)
                     chain.append(Int32(chainIndex))
                     ordinal.append(position)
                 }
-                for k in 0..<protein.count { slots[k] = slotOf[Int(protein.residueIndices[k])] ?? -1 }
+                for k in 0..<protein.count { slots[k] = slotOf[Int(protein.residueIndices[k]) - chainStart] }
             }
         }
 
@@ -133,6 +134,8 @@ public enum SecondaryStructure {
         static let maxHBondEnergy = Double(Float(-0.5))
         static let couplingConstant = Double(Float(-27.888))   // −332 · 0.42 · 0.2
         static let maxPeptideBondLength: Float = 2.5
+        /// Squared distances clearly outside (≥ 81.01) and clearly inside (< 80.99) the 9 Å Cα test.
+        static let nearCutoffSquared: Float = 81.01, farInsideSquared: Float = 80.99
 
         let b: Backbone
         let count: Int
@@ -212,7 +215,11 @@ public enum SecondaryStructure {
                     guard let other = grid.cell(cx + dx, cy + dy, cz + dz) else { continue }
                     for s in grid.cellStart[other] ..< grid.cellStart[other + 1] {
                         let j = Int(grid.order[s])
-                        if j != i && j != i - 1 && b.ca[i].distance(b.ca[j]) < Self.minimalCADistance { partners.append(j) }
+                        let dx = b.ca[i].x - b.ca[j].x, dy = b.ca[i].y - b.ca[j].y, dz = b.ca[i].z - b.ca[j].z
+                        // the square root (mkdssp's test) only near the cutoff
+                        let squared = dx * dx + dy * dy + dz * dz
+                        guard squared < Self.nearCutoffSquared, j != i, j != i - 1 else { continue }
+                        if squared < Self.farInsideSquared || squared.squareRoot() < Self.minimalCADistance { partners.append(j) }
                     }
                 } } }
                 partners.sort()
