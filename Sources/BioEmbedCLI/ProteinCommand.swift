@@ -16,11 +16,12 @@ struct ProteinCommand: ParsableCommand {
 struct ProteinTokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
-        abstract: "PDB/mmCIF files (plain or .gz) → one /proteins item per chain: sequence, foldseek 3Di, Cα, graphs.",
+        abstract: "PDB/mmCIF files (plain, .gz, or in .tar archives) → one /proteins item per chain: sequence, 3Di, DSSP, pLDDT, Cα, graphs.",
         discussion: """
             The same stage as `stage: protein_tokenize` in a pipeline file, with the same parameters as flags.
             Residues follow foldseek's createdb rules (model 1, author chain ids, polymer residues with a CA
-            atom, modified residues kept, waters and ligands dropped); ids are <file>:<chain>.
+            atom, modified residues kept, waters and ligands dropped); ids are <file>:<chain>, and
+            <archive>/<member>:<chain> for the structure members of a tar archive (read in place).
             Chains shorter than --min-length fail on their own; a file that cannot be read fails as a whole
             (both listed in /errors, exit code 2) while everything else is written.
 
@@ -29,6 +30,8 @@ struct ProteinTokenizeCommand: ParsableCommand {
               bioembed protein tokenize --input 'pdb/*.cif.gz' 1abc.pdb --radius 10 --knn 16 --output p.h5
               bioembed protein tokenize --input nmr.pdb --all-models --altloc last --output nmr.h5
               bioembed protein tokenize --input complexes/ --graph-scope complex --min-length 1 --output c.h5
+              bioembed protein tokenize --input afdb/ --plddt-mask 70 --output predicted.h5
+              bioembed protein tokenize --input proteome-UP000005640_9606_HUMAN_v4.tar --output human.h5
             """)
 
     @Option(name: .long, parsing: .upToNextOption, help: "Files, folders (searched recursively) or glob patterns.")
@@ -58,6 +61,9 @@ struct ProteinTokenizeCommand: ParsableCommand {
     @Option(help: "Graphs per chain (chain-local indices, the default) or over each file's whole complex (indices into the file's written chains concatenated in order; each item gets complex_offset).")
     var graphScope: GraphScope = .chain
 
+    @Option(help: "pLDDT threshold (0–100): writes tokens_3di_masked, the 3Di string with the letters of residues below it as '#' (SaProt), and reads pLDDT from every file (ModelCIF _ma_qa_metric_local, else the CA B-factor) even when it is not detected as predicted.")
+    var plddtMask: Double?
+
     @Option(help: "Files processed at once.")
     var jobs: Int = 1
 
@@ -69,12 +75,15 @@ struct ProteinTokenizeCommand: ParsableCommand {
         if knn < 0 { throw ValidationError("--knn: expected k ≥ 0, found \(knn)") }
         if minLength < 1 { throw ValidationError("--min-length: expected a positive number, found \(minLength)") }
         if jobs < 1 { throw ValidationError("--jobs: expected a positive number, found \(jobs)") }
+        if let plddtMask, !(plddtMask.isFinite && plddtMask >= 0 && plddtMask <= 100) {
+            throw ValidationError("--plddt-mask: expected a pLDDT threshold in 0…100, found \(plddtMask)")
+        }
     }
 
     func run() throws {
         global.apply()
         let configuration = ProteinTokenizeStage.Configuration(radius: radius, knn: knn, altloc: altloc, allModels: allModels, minLength: minLength,
-                                                                graphScope: graphScope)
+                                                                graphScope: graphScope, plddtMask: plddtMask)
         try runStageCommand(AnyStage(ProteinTokenizeStage(configuration)), inputs: input, inputList: inputList, output: output, jobs: jobs, global: global,
                             extensions: ProteinTokenizeStage.extensions)
     }

@@ -73,9 +73,13 @@ public struct DoneRecord: Codable, Sendable, Equatable {
     /// - Parameters:
     ///   - inputHashes: column → content hash, for the columns that name input files (their path
     ///     text is left out, so moving the data does not force a redo).
+    /// Columns that only locate an input's bytes (a tar member's offset and size).
+    static let locationColumns: Set<String> = [TarArchive.Column.offset.rawValue, TarArchive.Column.size.rawValue]
+
     public static func key(stage: String, version: Int, parameters: String, item: ManifestItem, inputHashes: [String: String]) -> String {
         var hasher = SHA256()
-        let fields = item.fields.keys.sorted().map { column in
+        // where an archive member's bytes lie is not part of its identity: its content hash is
+        let fields = item.fields.keys.sorted().filter { !locationColumns.contains($0) }.map { column in
             "\(column)=" + (inputHashes[column].map { "sha256:" + $0 } ?? item.fields[column]!)
         }.joined(separator: "\u{1F}")
         for part in [stage, String(version), parameters, item.id, fields] {

@@ -157,11 +157,17 @@ public final class HDF5File {
     }
 
     /// File access: HDF5 1.8+ object headers (dense attribute storage for long provenance lists;
-    /// readable by every h5py), and strong close so no object keeps the file open after `commit()`.
+    /// readable by every h5py), strong close so no object keeps the file open after `commit()`, and
+    /// no HDF5 file locking.
     private static func accessList(file: String, newest: Bool = false) throws(HDF5Error) -> H5Handle {
         let fapl = H5Handle(try H5.check(H5Pcreate(bio_H5P_FILE_ACCESS()), "H5Pcreate", file: file, object: "/"), .propertyList)
         try H5.check(H5Pset_libver_bounds(fapl.id, H5F_LIBVER_V18, newest ? H5F_LIBVER_V110 : H5F_LIBVER_V18), "H5Pset_libver_bounds", file: file, object: "/")
         try H5.check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "H5Pset_fclose_degree", file: file, object: "/")
+        // No flock() by HDF5 itself: outputs are written under temporary names and renamed, runs
+        // sharing a folder are kept apart by `OutputLock`, and HDF5's locks both fail on some
+        // cluster file systems and are inherited by any child process forked while a file is open
+        // (a later open of that file then fails with EAGAIN until the child exits).
+        try H5.check(H5Pset_file_locking(fapl.id, false, true), "H5Pset_file_locking", file: file, object: "/")
         return fapl
     }
 }

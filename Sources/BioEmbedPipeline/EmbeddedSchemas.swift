@@ -110,7 +110,7 @@ enum EmbeddedSchemas {
 {
   "schema": "bioembed/proteins/1",
   "group": "proteins",
-  "description": "Protein chains (id = <file name>:<author chain id>): sequences, 3Di tokens, DSSP secondary structure (mkdssp 4.2.2's 8 letters, - none, ? not read by mkdssp), Cα coordinates and residue graphs (chain-local indices; with graph_scope complex, indices into the file's written chains concatenated in item order, and complex_offset per chain).",
+  "description": "Protein chains (id = <file name>:<author chain id>): sequences, 3Di tokens, DSSP secondary structure (mkdssp 4.2.2's 8 letters, - none, ? not read by mkdssp), per-residue pLDDT of predicted structures (NaN otherwise; plddt_source says where it came from) and with plddt_mask the 3Di string with low-confidence letters as #, Cα coordinates and residue graphs (chain-local indices; with graph_scope complex, indices into the file's written chains concatenated in item order, and complex_offset per chain).",
   "datasets": [
     {"path": "ids", "dtype": "string", "shape": ["N"], "unique": true},
     {"path": "file", "dtype": "string", "shape": ["N"]},
@@ -118,10 +118,13 @@ enum EmbeddedSchemas {
     {"path": "sequence", "dtype": "string", "shape": ["N"]},
     {"path": "tokens_3di", "dtype": "string", "shape": ["N"]},
     {"path": "dssp", "dtype": "string", "shape": ["N"]},
+    {"path": "plddt_source", "dtype": "string", "shape": ["N"]},
+    {"path": "tokens_3di_masked", "dtype": "string", "shape": ["N"], "required": false},
     {"path": "residue_offsets", "dtype": "int64", "shape": ["N+1"], "offsets": true},
     {"path": "ca", "dtype": "float32", "shape": ["sum(residue_offsets)", 3]},
     {"path": "residue_number", "dtype": "int32", "shape": ["sum(residue_offsets)"]},
     {"path": "insertion_code", "dtype": "string", "shape": ["sum(residue_offsets)"]},
+    {"path": "plddt", "dtype": "float32", "shape": ["sum(residue_offsets)"]},
     {"path": "graph/radius/edge_offsets", "dtype": "int64", "shape": ["N+1"], "offsets": true, "required": false},
     {"path": "graph/radius/edges", "dtype": "int32", "shape": ["sum(graph/radius/edge_offsets)", 2], "required": false},
     {"path": "graph/knn/neighbors", "dtype": "int32", "shape": ["sum(residue_offsets)", "k"], "required": false},

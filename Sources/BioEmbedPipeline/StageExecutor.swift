@@ -325,8 +325,15 @@ public enum StageExecutor {
             for column in stage.requiredColumns {
                 guard let path = item.path(column) else { continue }
                 var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                      let digest = try? hashes.sha256(of: path) else { continue }
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+                if column == "path", let member = TarArchive.member(of: item) {
+                    // a tar member is keyed by its own bytes: changing one member redoes only it
+                    guard let digest = try? FileDigest.sha256(ofFile: path, range: (member.offset, member.size)) else { continue }
+                    inputHashes[column] = digest
+                    inputs.append(Provenance.Input(path: "\(path)/\(member.name)", sha256: digest))
+                    continue
+                }
+                guard let digest = try? hashes.sha256(of: path) else { continue }
                 inputHashes[column] = digest
                 inputs.append(Provenance.Input(path: path, sha256: digest))
             }

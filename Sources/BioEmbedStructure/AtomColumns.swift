@@ -1,6 +1,6 @@
 /// The atom tables of a structure being read, as growable buffers that an append writes without
 /// Swift `Array`'s per-append uniqueness and capacity calls (four calls per value, a tenth of the
-/// parse time): one capacity check per atom for all eight columns. `arrays()` copies them out once.
+/// parse time): one capacity check per atom for all nine columns. `arrays()` copies them out once.
 /// Non-copyable, so that the buffers have one owner and are freed however the reader ends
 /// (`deinit`, thrown errors included), and without a class's dynamic exclusivity checks.
 struct AtomColumns: ~Copyable {
@@ -9,6 +9,7 @@ struct AtomColumns: ~Copyable {
     private var names: UnsafeMutablePointer<PackedName>
     private var altlocs: UnsafeMutablePointer<UInt8>
     private var occupancies: UnsafeMutablePointer<Float>
+    private var bFactors: UnsafeMutablePointer<Float>
     private var x: UnsafeMutablePointer<Double>
     private var y: UnsafeMutablePointer<Double>
     private var z: UnsafeMutablePointer<Double>
@@ -21,6 +22,7 @@ struct AtomColumns: ~Copyable {
         names = .allocate(capacity: capacity)
         altlocs = .allocate(capacity: capacity)
         occupancies = .allocate(capacity: capacity)
+        bFactors = .allocate(capacity: capacity)
         x = .allocate(capacity: capacity)
         y = .allocate(capacity: capacity)
         z = .allocate(capacity: capacity)
@@ -29,15 +31,16 @@ struct AtomColumns: ~Copyable {
     }
 
     deinit {
-        names.deallocate(); altlocs.deallocate(); occupancies.deallocate()
+        names.deallocate(); altlocs.deallocate(); occupancies.deallocate(); bFactors.deallocate()
         x.deallocate(); y.deallocate(); z.deallocate(); lines.deallocate(); residues.deallocate()
     }
 
     @inline(__always)
-    mutating func append(name: PackedName, altloc: UInt8, occupancy: Float, x xv: Double, y yv: Double, z zv: Double, line: Int32, residue: Int32) {
+    mutating func append(name: PackedName, altloc: UInt8, occupancy: Float, bFactor: Float, x xv: Double, y yv: Double, z zv: Double,
+                         line: Int32, residue: Int32) {
         if count == capacity { grow() }
         let i = count
-        names[i] = name; altlocs[i] = altloc; occupancies[i] = occupancy
+        names[i] = name; altlocs[i] = altloc; occupancies[i] = occupancy; bFactors[i] = bFactor
         x[i] = xv; y[i] = yv; z[i] = zv
         lines[i] = line; residues[i] = residue
         count = i &+ 1
@@ -51,7 +54,7 @@ struct AtomColumns: ~Copyable {
             old.deallocate()
             return new
         }
-        names = moved(names); altlocs = moved(altlocs); occupancies = moved(occupancies)
+        names = moved(names); altlocs = moved(altlocs); occupancies = moved(occupancies); bFactors = moved(bFactors)
         x = moved(x); y = moved(y); z = moved(z); lines = moved(lines); residues = moved(residues)
         capacity = newCapacity
     }
@@ -66,6 +69,7 @@ struct AtomColumns: ~Copyable {
         model.atomNames = column(names)
         model.altlocs = column(altlocs)
         model.occupancies = column(occupancies)
+        model.bFactors = column(bFactors)
         model.x = column(x)
         model.y = column(y)
         model.z = column(z)

@@ -65,6 +65,7 @@ public enum ChainExtractor {
                     put(&chain.ca, pickCA)
                     put(&chain.c, pickC)
                     put(&chain.cb, pickCB)
+                    chain.caBFactor.append(s.bFactors.isEmpty ? .nan : s.bFactors[pickCA])
                 }
                 if chain.count > 0 { result.append(chain) }
             }

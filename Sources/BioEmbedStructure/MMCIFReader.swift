@@ -6,7 +6,9 @@
 /// `label_*` columns are the fallback when an `auth_*` column is absent. Residue name
 /// `label_comp_id` (else `auth_comp_id`), atom name `label_atom_id` (else `auth_atom_id`), altloc
 /// `label_alt_id`, model `pdbx_PDB_model_num`, entity type through `label_entity_id` and
-/// `_entity.type`. Errors (a loop whose value count is not a multiple of its columns, a missing
+/// `_entity.type`, B-factor `B_iso_or_equiv`, or for ModelCIF files (any `_ma_` category marks a
+/// predicted model) the residue's local pLDDT from `_ma_qa_metric_local` by (label_asym_id,
+/// label_seq_id). Errors (a loop whose value count is not a multiple of its columns, a missing
 /// coordinate column, an unterminated quote or text field, a non-numeric coordinate) name the
 /// file and line. Cost: one tokenizer pass; the atom table is kept as byte ranges (unless every
 /// model is wanted, only up to the first row of model 2).
@@ -48,10 +50,14 @@ public enum MMCIFReader {
     static let atomSiteItems: Set<String> = [
         "group_pdb", "auth_asym_id", "label_asym_id", "auth_seq_id", "label_seq_id", "pdbx_pdb_ins_code",
         "label_comp_id", "auth_comp_id", "label_alt_id", "cartn_x", "cartn_y", "cartn_z", "occupancy",
-        "pdbx_pdb_model_num", "label_entity_id", "label_atom_id", "auth_atom_id",
+        "pdbx_pdb_model_num", "label_entity_id", "label_atom_id", "auth_atom_id", "b_iso_or_equiv",
     ]
 
     static let atomSitePrefix = Array("_atom_site.".utf8), entityPrefix = Array("_entity.".utf8)
+    /// ModelCIF: per-residue quality metrics and their definitions (`ConfidenceSource.modelCIF`),
+    /// and the prefix of every ModelCIF category (a predicted model).
+    static let localMetricPrefix = Array("_ma_qa_metric_local.".utf8), metricPrefix = Array("_ma_qa_metric.".utf8)
+    static let modelCIFPrefix = Array("_ma_".utf8)
 
     /// Whether `bytes[start..<end]` begins with `prefix` (lower-case ASCII), ignoring ASCII case.
     @inline(__always)
@@ -76,6 +82,8 @@ public enum MMCIFReader {
         }
         var atomSite = Table()
         var entity = Table()
+        var localMetric = Table(), metric = Table()
+        var modelCIF = false
         var blocks = 0
         var pending: CIFTokenizer.Token? = nil
 
@@ -83,6 +91,11 @@ public enum MMCIFReader {
         func category(_ t: CIFTokenizer.Token) -> Int {
             if hasPrefixIgnoringCase(bytes, t.start, t.end, Self.atomSitePrefix) { return 1 }
             if hasPrefixIgnoringCase(bytes, t.start, t.end, Self.entityPrefix) { return 2 }
+            if hasPrefixIgnoringCase(bytes, t.start, t.end, Self.modelCIFPrefix) {
+                modelCIF = true
+                if hasPrefixIgnoringCase(bytes, t.start, t.end, Self.localMetricPrefix) { return 3 }
+                if hasPrefixIgnoringCase(bytes, t.start, t.end, Self.metricPrefix) { return 4 }
+            }
             return 0
         }
         func tagName(_ t: CIFTokenizer.Token) -> String {
@@ -112,6 +125,8 @@ public enum MMCIFReader {
                 let cat = category(token)
                 if cat == 1 { atomSite.tags.append(tagName(token)); atomSite.values.append(Value(value)); atomSite.line = token.line }
                 else if cat == 2 { entity.tags.append(tagName(token)); entity.values.append(Value(value)); entity.line = token.line }
+                else if cat == 3 { localMetric.tags.append(tagName(token)); localMetric.values.append(Value(value)) }
+                else if cat == 4 { metric.tags.append(tagName(token)); metric.values.append(Value(value)) }
             case .loop:
                 var tags: [CIFTokenizer.Token] = []
                 var t = try tokenizer.next()
@@ -125,7 +140,7 @@ public enum MMCIFReader {
                 var keep = [Bool](repeating: false, count: tags.count)
                 if cat != 0 {
                     let names = tags.map(tagName)
-                    for (k, name) in names.enumerated() where cat == 2 || atomSiteItems.contains(name) {
+                    for (k, name) in names.enumerated() where cat >= 2 || atomSiteItems.contains(name) {
                         keep[k] = true
                         table.tags.append(name)
                     }
@@ -207,7 +222,13 @@ public enum MMCIFReader {
                 if count % tags.count != 0 {
                     throw .malformedLine(file: file, line: token.line, expected: "the loop_ of \(textOf(tags[0]).split(separator: ".").first ?? "") to hold whole rows of its \(tags.count) columns", found: "\(count) values (\(count / tags.count) full rows and \(count % tags.count) left over; the loop ends before line \(t.line))")
                 }
-                if cat == 1 { atomSite = table } else if cat == 2 { entity = table }
+                switch cat {
+                case 1: atomSite = table
+                case 2: entity = table
+                case 3: localMetric = table
+                case 4: metric = table
+                default: break
+                }
             }
         }
         guard blocks > 0 else {
@@ -216,10 +237,53 @@ public enum MMCIFReader {
         guard !atomSite.tags.isEmpty else {
             throw .noProteinChains(file: file, detail: "no _atom_site table")
         }
-        return try build(atomSite, entity, tokenizer: tokenizer, allModels: allModels)
+        let confidence = residueConfidence(localMetric, metric, bytes: bytes)
+        var model = try build(atomSite, entity, confidence: confidence, tokenizer: tokenizer, allModels: allModels)
+        model.isPredicted = modelCIF
+        return model
     }
 
-    static func build(_ t: Table, _ entity: Table, tokenizer: CIFTokenizer, allModels: Bool) throws(StructureError) -> StructureModel {
+    /// A residue of ModelCIF's per-residue metrics: (label_asym_id, label_seq_id).
+    struct ResidueKey: Hashable { var asym: UInt32; var seq: Int32 }
+
+    /// The local pLDDT of each residue from `_ma_qa_metric_local` (the rows of metrics whose
+    /// `_ma_qa_metric` mode is local and type pLDDT; every row when that table is missing), on the
+    /// 0–100 scale (a type `pLDDT in [0,1]` is scaled); empty when the file has none.
+    static func residueConfidence(_ local: Table, _ metric: Table, bytes: UnsafeBufferPointer<UInt8>) -> [ResidueKey: Float] {
+        func text(_ v: Value) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[v.start..<v.end]), as: UTF8.self) }
+        guard local.rows > 0, let ca = local.column("label_asym_id"), let cs = local.column("label_seq_id"),
+              let cv = local.column("metric_value") else { return [:] }
+        var scale: [String: Float]? = nil   // metric id -> factor to 0–100
+        if metric.rows > 0, let id = metric.column("id"), let type = metric.column("type") {
+            let mode = metric.column("mode")
+            var found: [String: Float] = [:]
+            for r in 0..<metric.rows {
+                let row = r * metric.tags.count
+                let kind = text(metric.values[row + type]).lowercased()
+                guard kind.hasPrefix("plddt"), mode.map({ text(metric.values[row + $0]).lowercased() == "local" }) ?? true else { continue }
+                found[text(metric.values[row + id])] = kind.contains("[0,1]") ? 100 : 1
+            }
+            scale = found
+        }
+        let cm = local.column("metric_id")
+        var result: [ResidueKey: Float] = [:]
+        for r in 0..<local.rows {
+            let row = r * local.tags.count
+            var factor: Float = 1
+            if let scale {
+                guard let cm, let f = scale[text(local.values[row + cm])] else { continue }
+                factor = f
+            }
+            let a = local.values[row + ca], sv = local.values[row + cs], v = local.values[row + cv]
+            guard let seq = PDBReader.parseInteger(bytes, sv.start, sv.end), let value = CIFNumber.parse(bytes, v.start, v.end),
+                  value.isFinite else { continue }
+            result[ResidueKey(asym: PackedName(trimming: bytes, a.start, a.end).raw, seq: seq)] = Float(value) * factor
+        }
+        return result
+    }
+
+    static func build(_ t: Table, _ entity: Table, confidence: [ResidueKey: Float] = [:], tokenizer: CIFTokenizer,
+                      allModels: Bool) throws(StructureError) -> StructureModel {
         let file = tokenizer.file
         let bytes = tokenizer.bytes
         func text(_ v: Value) -> String {
@@ -244,6 +308,9 @@ public enum MMCIFReader {
         let cOcc = col("occupancy")
         let cModel = col("pdbx_pdb_model_num")
         let cEntity = col("label_entity_id")
+        let cBFactor = col("b_iso_or_equiv")
+        let cLabelAsym = t.column("label_asym_id"), cLabelSeq = t.column("label_seq_id")
+        let useConfidence = !confidence.isEmpty && cLabelAsym != nil && cLabelSeq != nil
 
         var entityTypes: [String: EntityType] = [:]
         if let ei = entity.column("id"), let et = entity.column("type") {
@@ -348,12 +415,24 @@ public enum MMCIFReader {
                 let v = t.values[row + co]
                 if let o = CIFNumber.parse(bytes, v.start, v.end) { occupancy = Float(o) }
             }
+            var bFactor = Float.nan
+            if useConfidence, let la = cLabelAsym, let ls = cLabelSeq {
+                let a = t.values[row + la], sv = t.values[row + ls]
+                if let seq = PDBReader.parseInteger(bytes, sv.start, sv.end) {
+                    bFactor = confidence[ResidueKey(asym: PackedName(trimming: bytes, a.start, a.end).raw, seq: seq)] ?? .nan
+                }
+            } else if let cb = cBFactor {
+                let v = t.values[row + cb]
+                if let b = CIFNumber.parse(bytes, v.start, v.end) { bFactor = Float(b) }
+            }
             let av = t.values[row + cAtom]
-            builder.addAtom(name: PackedName(trimming: bytes, av.start, av.end), altloc: altloc, occupancy: occupancy, x: x, y: y, z: z, line: vx.line)
+            builder.addAtom(name: PackedName(trimming: bytes, av.start, av.end), altloc: altloc, occupancy: occupancy, bFactor: bFactor,
+                            x: x, y: y, z: z, line: vx.line)
         }
         _ = firstModelDone
         var model = builder.build(modelCountInFile: modelsSeen)
         model.entitiesFromFile = useEntities
+        if useConfidence { model.confidenceSource = .modelCIF }
         PolymerHeuristics.addEntityTypes(&model)
         return model
     }

@@ -8,13 +8,15 @@ import Glibc
 /// decimal or hybrid-36, insertion code 27, atom name 13–16, altloc 17, x/y/z 31–54, occupancy
 /// 55–60), `MODEL`/`ENDMDL`, `TER` (polymer ends, as gemmi: the residues of the chain part before
 /// a `TER` are polymer, later ones ligands/waters; two `TER`s in one chain make every entity
-/// unknown), `SEQRES` (the names of each chain's sequence) and `END`. The segment id (columns 73–76) is part of a residue's identity, as in
+/// unknown), `SEQRES` (the names of each chain's sequence) and `END`; B-factors (61–66). The segment id (columns 73–76) is part of a residue's identity, as in
 /// gemmi (atoms of one residue number in two segments are two residues). Old files carry an ID
 /// code and a line serial in columns 73–80 instead (gemmi rejects their two-digit "charge"): when an
 /// atom line ends in two digits there, the file is read again without segment ids, as the fixtures
 /// read such files after blanking those columns. Lines shorter than 80 columns are fine; an
 /// `ATOM`/`HETATM` line shorter than 54 columns or with a non-numeric coordinate is an error that
-/// names the line. Cost: one pass over the bytes, O(atoms) memory.
+/// names the line, except in waters and ligands (skipped with one warning per file, so that a
+/// GROMACS water line shifted by a 5-digit residue number does not cost the file's chains); a
+/// residue number that is not a number is read as its leading digits, as gemmi does (`271a` → 271). Cost: one pass over the bytes, O(atoms) memory.
 public enum PDBReader {
     static let carbon = PackedName("C"), carbonLower = PackedName("c")
 
@@ -42,6 +44,8 @@ public enum PDBReader {
         var terStatus: UInt8 = 0     // 0 none, y used, e broken
         var sawAtom = false
         var seqres: [String: [PackedName]] = [:]
+        var predicted = false
+        var lenient = LenientRecords(file: file)
 
         guard let base = bytes.baseAddress else { throw .invalidInput(file: file, expected: "PDB text", found: "an empty buffer") }
         lineLoop: while position < count {
@@ -63,6 +67,19 @@ public enum PDBReader {
                 if len < 54 {
                     throw .malformedLine(file: file, line: lineNumber, expected: "an \(isAtom ? "ATOM" : "HETATM") record of at least 54 columns (x, y, z in 31–54)", found: "\(len) columns")
                 }
+                let resName = PackedName(trimming: bytes, p + 17, p + 20)
+                let x = coordinate(base + p + 30) ?? parseDecimal(bytes, p + 30, p + 38)
+                let y = coordinate(base + p + 38) ?? parseDecimal(bytes, p + 38, p + 46)
+                let z = coordinate(base + p + 46) ?? parseDecimal(bytes, p + 46, p + 54)
+                guard let x, let y, let z else {
+                    guard Self.outsidePolymers(resName) else {
+                        throw .malformedLine(file: file, line: lineNumber, expected: "x, y, z numbers in columns 31–54", found: quoted(bytes, p + 30, p + 54))
+                    }
+                    // a water or ligand line gemmi would read as garbage (a GROMACS water shifted by
+                    // a 5-digit residue number): skipped, so the file's chains are kept
+                    lenient.skipped(line: lineNumber, text: quoted(bytes, p + 17, p + 54))
+                    continue
+                }
                 if modelClosed || !builder.hasModel {
                     // A new model: MODEL record missing (MD frames separated by ENDMDL) or the first atoms.
                     if builder.hasModel && !allModels { break lineLoop }
@@ -76,11 +93,17 @@ public enum PDBReader {
                     afterTer = builder.existingChainFirstEntity(chain).map { $0 == .polymer } ?? false
                     if builder.currentChainIsEmpty { afterTer = false }
                 }
-                guard let number = parseResidueNumber(bytes, p + 22, p + 26) else {
+                var number: Int32
+                if let strict = parseResidueNumber(bytes, p + 22, p + 26) {
+                    number = strict
+                } else if bytes[p + 22] < 0x41, let digits = leadingDigits(bytes, p + 22, p + 26) {
+                    // gemmi reads the leading integer of the field (`271a` in a water record is 271)
+                    number = digits
+                    lenient.readNumber(line: lineNumber, text: quoted(bytes, p + 22, p + 26))
+                } else {
                     throw .malformedLine(file: file, line: lineNumber, expected: "a residue number in columns 23–26", found: quoted(bytes, p + 22, p + 26))
                 }
                 let icode = bytes[p + 26] == 0x09 ? 0x20 : bytes[p + 26]
-                let resName = PackedName(trimming: bytes, p + 17, p + 20)
                 let entity: EntityType = afterTer ? (ResidueTables.isWater(resName) ? .water : .nonPolymer) : .unknown
                 var segment: UInt32 = 0
                 if segments && len > 72 {
@@ -94,15 +117,12 @@ public enum PDBReader {
                     if sawSegment && sawLineSerial { return (StructureModel(), true) }
                 }
                 builder.selectResidue(number: number, icode: icode, name: resName, het: isHet, entity: entity, segment: segment)
-                guard let x = coordinate(base + p + 30) ?? parseDecimal(bytes, p + 30, p + 38),
-                      let y = coordinate(base + p + 38) ?? parseDecimal(bytes, p + 38, p + 46),
-                      let z = coordinate(base + p + 46) ?? parseDecimal(bytes, p + 46, p + 54)
-                else {
-                    throw .malformedLine(file: file, line: lineNumber, expected: "x, y, z numbers in columns 31–54", found: quoted(bytes, p + 30, p + 54))
-                }
                 var occupancy: Float = 1
                 if len >= 60, let o = fixedDecimal(base + p + 54, width: 6, fraction: 2) { occupancy = Float(o) }
                 else if len > 58, let o = parseDecimal(bytes, p + 54, p + min(60, len)) { occupancy = Float(o) }
+                var bFactor = Float.nan
+                if len >= 66, let b = fixedDecimal(base + p + 60, width: 6, fraction: 2) { bFactor = Float(b) }
+                else if len > 64, let b = parseDecimal(bytes, p + 60, p + min(66, len)) { bFactor = Float(b) }
                 let altByte = bytes[p + 16]
                 let atomName = PackedName(trimming: bytes, p + 12, p + 16)
                 var caElement: UInt8 = 0
@@ -113,7 +133,7 @@ public enum PDBReader {
                     caElement = carbon ? 1 : 2
                 }
                 builder.addAtom(name: atomName, altloc: altByte == 0x20 ? 0 : altByte,
-                                occupancy: occupancy, x: x, y: y, z: z, line: lineNumber, caElement: caElement)
+                                occupancy: occupancy, bFactor: bFactor, x: x, y: y, z: z, line: lineNumber, caElement: caElement)
                 sawAtom = true
                 continue
             }
@@ -139,6 +159,11 @@ public enum PDBReader {
                 }
                 if c3 == 0x20 || c3 == 0x09 || len == 3 { break lineLoop }
                 continue
+            }
+            // a predicted model says so in its header (AlphaFold's TITLE) or writes PARENT (OpenFold,
+            // ESMFold and AlphaFold's to_pdb)
+            if !predicted && (c0 == 0x54 || c0 == 0x48 || c0 == 0x52 || c0 == 0x50) {
+                predicted = PredictedModel.isPredictionLine(UnsafeBufferPointer(rebasing: bytes[p..<(p + len)]))
             }
             // SEQRES: the residue names of each chain's sequence (columns 20-22, 24-26, ...)
             if len >= 23 && c0 == 0x53 && c1 == 0x45 && c2 == 0x51 && (c3 & 0xDF) == 0x52 {
@@ -168,8 +193,28 @@ public enum PDBReader {
         if terStatus == UInt8(ascii: "e") { builder.setAllEntities(.unknown) }
         var model = builder.build(modelCountInFile: modelsSeen)
         model.sequenceResidueNames = seqres
+        model.isPredicted = predicted
+        lenient.report()
         PolymerHeuristics.addEntityTypes(&model)
         return (model, false)
+    }
+
+    /// Residues whose atom records may be skipped when unreadable: waters and names gemmi tabulates
+    /// as neither peptide- nor nucleotide-linking (ions, buffers, ligands), or does not know (SOL).
+    static func outsidePolymers(_ name: PackedName) -> Bool {
+        if ResidueTables.isWater(name) { return true }
+        guard let flags = GemmiResidueTable.flags(name) else { return ResidueTables.oneLetter(name) == UInt8(ascii: "X") }
+        return !flags.contains(.peptideLinking) && !flags.contains(.nucleotideLinking)
+    }
+
+    /// gemmi's reading of a residue-number field that is not a number: its leading digits (after
+    /// blanks and an optional sign), nil when there are none.
+    static func leadingDigits(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int32? {
+        var s = start
+        while s < end && bytes[s] == 0x20 { s += 1 }
+        if s < end && (bytes[s] == 0x2D || bytes[s] == 0x2B) { s += 1 }
+        guard s < end, bytes[s] &- 0x30 < 10 else { return nil }
+        return leadingInteger(bytes, start, end)
     }
 
     static func quoted(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {

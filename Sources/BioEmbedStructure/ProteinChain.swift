@@ -20,6 +20,9 @@ public struct ProteinChain: Sendable {
     public var ca: [Double] = []
     public var c: [Double] = []
     public var cb: [Double] = []
+    /// The B-factor of each residue's CA atom (the picked altloc), or its ModelCIF local pLDDT
+    /// (`StructureModel.confidenceSource`); NaN when absent.
+    public var caBFactor: [Float] = []
 
     public init(name: String, model: Int) {
         self.name = name
@@ -41,6 +44,7 @@ public struct ProteinChain: Sendable {
         ca.reserveCapacity(residues * 3)
         c.reserveCapacity(residues * 3)
         cb.reserveCapacity(residues * 3)
+        caBFactor.reserveCapacity(residues)
     }
 
     public var sequenceString: String { String(decoding: sequence, as: UTF8.self) }

@@ -1,8 +1,10 @@
+import BioEmbedHDF5
 import BioEmbedCore
 
 /// The `protein_tokenize` stage: one PDB/mmCIF file (plain or gzip) in, one `/proteins` item per
 /// protein chain out (docs/layout.md): sequence, foldseek 3Di tokens, DSSP secondary structure
-/// (`SecondaryStructure`, as mkdssp 4.2.2), Cα coordinates (float32 Å),
+/// (`SecondaryStructure`, as mkdssp 4.2.2), per-residue pLDDT of predicted structures (and, with
+/// `plddt_mask`, the 3Di string with low-confidence letters as `#`), Cα coordinates (float32 Å),
 /// author residue numbers and insertion codes, a chain-local Cα radius graph and kNN table (or,
 /// with `graph_scope: complex`, each chain's rows of the graphs over all written chains of its file
 /// and model, with complex indices and the chain's `complex_offset`).
@@ -26,15 +28,19 @@ public struct ProteinTokenizeStage: Stage {
         public var minLength: Int = 4
         /// Graphs per chain (chain-local indices) or over the file's whole complex.
         public var graphScope: GraphScope = .chain
+        /// pLDDT below which a residue's 3Di letter becomes `#` in `tokens_3di_masked` (SaProt's
+        /// structure-aware vocabulary); also reads pLDDT from every file, predicted or not.
+        public var plddtMask: Double? = nil
 
         public init(radius: Double = 8, knn: Int = 10, altloc: AltlocPolicy = .first, allModels: Bool = false, minLength: Int = 4,
-                    graphScope: GraphScope = .chain) {
+                    graphScope: GraphScope = .chain, plddtMask: Double? = nil) {
             self.radius = radius
             self.knn = knn
             self.altloc = altloc
             self.allModels = allModels
             self.minLength = minLength
             self.graphScope = graphScope
+            self.plddtMask = plddtMask
         }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
@@ -42,6 +48,7 @@ public struct ProteinTokenizeStage: Stage {
             case allModels = "all_models"
             case minLength = "min_length"
             case graphScope = "graph_scope"
+            case plddtMask = "plddt_mask"
         }
 
         public static var parameterNames: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -54,6 +61,10 @@ public struct ProteinTokenizeStage: Stage {
             allModels = try c.decodeIfPresent(Bool.self, forKey: .allModels) ?? false
             minLength = try c.decodeIfPresent(Int.self, forKey: .minLength) ?? 4
             graphScope = try c.decodeIfPresent(GraphScope.self, forKey: .graphScope) ?? .chain
+            plddtMask = try c.decodeIfPresent(Double.self, forKey: .plddtMask)
+            if let plddtMask, !(plddtMask.isFinite && plddtMask >= 0 && plddtMask <= 100) {
+                throw DecodingError.dataCorruptedError(forKey: .plddtMask, in: c, debugDescription: "expected a pLDDT threshold in 0…100, found \(plddtMask)")
+            }
             guard radius >= 0, radius.isFinite else {
                 throw DecodingError.dataCorruptedError(forKey: .radius, in: c, debugDescription: "expected a cutoff ≥ 0 Å, found \(radius)")
             }
@@ -68,11 +79,13 @@ public struct ProteinTokenizeStage: Stage {
 
     public static let name = "protein_tokenize"
     public static let startupNeeds: StartupNeeds = []
-    public static let version = 2
+    public static let version = 3
     public static let collection = "proteins"
     public static let summary = "PDB/mmCIF chains → sequence, foldseek 3Di tokens, Cα coordinates and residue graphs"
-    /// File extensions picked up when a folder is given.
-    public static let extensions = [".pdb", ".pdb.gz", ".ent", ".ent.gz", ".cif", ".cif.gz", ".mmcif", ".mmcif.gz"]
+    /// Structure file extensions: files picked up in a folder, members read from a tar archive.
+    public static let structureExtensions = [".pdb", ".pdb.gz", ".ent", ".ent.gz", ".cif", ".cif.gz", ".mmcif", ".mmcif.gz"]
+    /// File extensions picked up when a folder is given: structures and tar archives of them.
+    public static let extensions = structureExtensions + [".tar"]
 
     public let configuration: Configuration
     let encoder = Foldseek3DiEncoder()
@@ -90,7 +103,12 @@ public struct ProteinTokenizeStage: Stage {
             FieldSpec("residue_number", .int32, .ragged(offsets: "residue_offsets", rowShape: []), compressed: true),
             // one byte per residue: fixed-length (h5py `S1`), not a variable-length heap entry each
             FieldSpec("insertion_code", .string, .ragged(offsets: "residue_offsets", rowShape: []), compressed: true, fixedWidth: 1),
+            FieldSpec("plddt", .float32, .ragged(offsets: "residue_offsets", rowShape: []), compressed: true),
+            FieldSpec("plddt_source", .string, .perItem(rowShape: [])),
         ]
+        if configuration.plddtMask != nil {
+            f.append(FieldSpec("tokens_3di_masked", .string, .perItem(rowShape: [])))
+        }
         if configuration.radius > 0 {
             f.append(FieldSpec("graph/radius/edges", .int32, .ragged(offsets: "graph/radius/edge_offsets", rowShape: [2]), compressed: true))
         }
@@ -108,6 +126,7 @@ public struct ProteinTokenizeStage: Stage {
                                           "graph_scope": .string(configuration.graphScope.rawValue)]
         if configuration.radius > 0 { a["graph/radius/cutoff"] = .double(configuration.radius) }
         if configuration.knn > 0 { a["graph/knn/k"] = .int(Int64(configuration.knn)) }
+        if let mask = configuration.plddtMask { a["plddt_mask"] = .double(mask) }
         return a
     }
 
@@ -115,7 +134,16 @@ public struct ProteinTokenizeStage: Stage {
         guard let path = item.path() else {
             throw CoreError.invalidItem(file: item.id, problem: "the manifest row has no path")
         }
-        let model = try StructureReader.read(path, allModels: configuration.allModels)
+        let model: StructureModel
+        if let member = TarArchive.member(of: item) {
+            model = try Self.read(member, of: path, allModels: configuration.allModels)
+        } else if TarArchive.isArchive(path) {
+            // an archive that `workUnits` could not list, or without structure members
+            let count = try TarArchive.members(path).count
+            throw StructureError.noProteinChains(file: path, detail: "a tar archive of \(count) member(s), none named \(Self.structureExtensions.joined(separator: ", "))")
+        } else {
+            model = try StructureReader.read(path, allModels: configuration.allModels)
+        }
         let chains = ChainExtractor.chains(model, policy: configuration.altloc, allModels: configuration.allModels)
         guard !chains.isEmpty else {
             let detail = model.atomCount == 0
@@ -123,15 +151,34 @@ public struct ProteinTokenizeStage: Stage {
                 : "\(model.atomCount) atoms in \(model.chainCount) chain(s) but no polymer residue with a CA atom"
             throw StructureError.noProteinChains(file: path, detail: detail)
         }
-        let fileText = item.fields["path"] ?? path
+        let fileText = TarArchive.member(of: item).map { "\(item.fields["path"] ?? path)/\($0.name)" } ?? item.fields["path"] ?? path
         let complexGraphs = configuration.graphScope == .complex ? self.complexGraphs(chains) : [:]
         let secondary = SecondaryStructure.assign(model, chains: chains)
+        let source: ConfidenceSource = model.isPredicted || configuration.plddtMask != nil ? model.confidenceSource : .none
         return chains.enumerated().map { index, chain in
             let id = configuration.allModels ? "\(item.id):\(chain.model):\(chain.name)" : "\(item.id):\(chain.name)"
             guard chain.count >= configuration.minLength else {
                 return .failure(id: id, message: "\(path): chain '\(chain.name)' (model \(chain.model)): expected at least \(configuration.minLength) residues with a CA atom for 3Di (foldseek skips chains of ≤ 3), found \(chain.count)")
             }
-            return .record(record(id: id, file: fileText, chain: chain, dssp: secondary[index], complex: complexGraphs[index]))
+            return .record(record(id: id, file: fileText, chain: chain, dssp: secondary[index], confidence: source, complex: complexGraphs[index]))
+        }
+    }
+
+    /// A tar archive (AlphaFold DB's bulk shards) is one unit per structure member, read in place:
+    /// id `<archive>/<member>`, each with its own resume key (the member's bytes). An archive that
+    /// cannot be listed stays one unit, which then fails naming it.
+    public func workUnits(for item: ManifestItem) -> [ManifestItem] {
+        guard let members = try? TarArchive.memberItems(item, extensions: Self.structureExtensions), !members.isEmpty else { return [item] }
+        return members
+    }
+
+    /// One member of a tar archive, inflated in memory when its name ends in `.gz`.
+    static func read(_ member: TarArchive.Member, of archive: String, allModels: Bool) throws -> StructureModel {
+        let name = "\(archive)/\(member.name)"
+        var bytes = try TarArchive.read(archive, member: member)
+        if member.name.lowercased().hasSuffix(".gz") { bytes = try GzipMemory.inflate(bytes, name: name) }
+        return try bytes.withUnsafeBufferPointer {
+            try StructureReader.parse($0, file: name, format: StructureFormat.fromName(member.name), allModels: allModels)
         }
     }
 
@@ -176,18 +223,28 @@ public struct ProteinTokenizeStage: Stage {
     }
 
     /// The `/proteins` record of one chain (graphs chain-local, or its rows of the complex's).
-    public func record(id: String, file: String, chain: ProteinChain, dssp: String, complex: ComplexRows? = nil) -> ItemRecord {
+    public func record(id: String, file: String, chain: ProteinChain, dssp: String, confidence: ConfidenceSource = .none,
+                       complex: ComplexRows? = nil) -> ItemRecord {
         let tokens = encoder.encode(n: chain.n, ca: chain.ca, c: chain.c, cb: chain.cb)
+        let plddt = confidence == .none ? [Float](repeating: .nan, count: chain.count) : chain.caBFactor
         var values: [String: FieldData] = [
             "file": .strings([file]),
             "chain": .strings([chain.name]),
             "sequence": .strings([chain.sequenceString]),
             "tokens_3di": .strings([String(decoding: tokens, as: UTF8.self)]),
             "dssp": .strings([dssp]),
+            "plddt": .float32(plddt),
+            "plddt_source": .strings([confidence.rawValue]),
             "ca": .float32(chain.ca.map { Float($0) }),
             "residue_number": .int32(chain.residueNumbers),
             "insertion_code": .strings(chain.insertionCodes.map { String(UnicodeScalar($0)) }),
         ]
+        if let mask = configuration.plddtMask {
+            // SaProt: residues below the threshold (or without a value) lose their structure letter
+            let threshold = Float(mask)
+            let masked = zip(tokens, plddt).map { letter, p in p >= threshold ? letter : UInt8(ascii: "#") }
+            values["tokens_3di_masked"] = .strings([String(decoding: masked, as: UTF8.self)])
+        }
         if let complex, configuration.radius > 0 || configuration.knn > 0 {
             if configuration.radius > 0 { values["graph/radius/edges"] = .int32(complex.edges) }
             if configuration.knn > 0 { values["graph/knn/neighbors"] = .int32(complex.neighbors) }

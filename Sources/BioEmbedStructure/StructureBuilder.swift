@@ -154,9 +154,10 @@ struct StructureBuilder: ~Copyable {
 
     /// `caElement`: for an atom named CA, 1 when its element is carbon, 2 when it is not (0: not
     /// known, or not a CA).
-    mutating func addAtom(name: PackedName, altloc: UInt8, occupancy: Float, x: Double, y: Double, z: Double, line: Int, caElement: UInt8 = 0) {
+    mutating func addAtom(name: PackedName, altloc: UInt8, occupancy: Float, bFactor: Float = .nan, x: Double, y: Double, z: Double, line: Int,
+                          caElement: UInt8 = 0) {
         if caElement != 0 { residueFlags[currentResidue] |= caElement }
-        atoms.append(name: name, altloc: altloc, occupancy: occupancy, x: x, y: y, z: z,
+        atoms.append(name: name, altloc: altloc, occupancy: occupancy, bFactor: bFactor, x: x, y: y, z: z,
                      line: Int32(truncatingIfNeeded: line), residue: Int32(truncatingIfNeeded: currentResidue))
     }
 

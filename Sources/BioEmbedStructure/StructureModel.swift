@@ -37,6 +37,11 @@ public struct StructureModel: Sendable {
     /// Whether `entityTypes` come from the file's own `_entity` table (mmCIF) rather than from
     /// `TER` records and heuristics.
     public var entitiesFromFile = false
+    /// Where `bFactors` come from: the B-factor column, or (ModelCIF files with a local pLDDT
+    /// metric) each residue's `_ma_qa_metric_local` value on all of its atoms.
+    public var confidenceSource: ConfidenceSource = .bFactor
+    /// Whether the file says it holds a predicted model (`PredictedModel.detect`).
+    public var isPredicted = false
     /// PDB `SEQRES`: per chain id (one character, blank as ""), the residue names of its sequence.
     public var sequenceResidueNames: [String: [PackedName]] = [:]
     public var residueAtomOffsets: [Int] = [0]
@@ -46,6 +51,9 @@ public struct StructureModel: Sendable {
     /// Altloc byte (0 when none).
     public var altlocs: [UInt8] = []
     public var occupancies: [Float] = []
+    /// B-factor (`B_iso_or_equiv`, PDB columns 61–66; NaN when absent), which predicted structures
+    /// (AlphaFold, ESMFold, ColabFold) use for the per-residue pLDDT; see `confidenceSource`.
+    public var bFactors: [Float] = []
     public var x: [Double] = []
     public var y: [Double] = []
     public var z: [Double] = []

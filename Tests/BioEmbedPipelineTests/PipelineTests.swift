@@ -108,6 +108,8 @@ struct LayoutSchemaTests {
         try group.writeStrings("sequence", ["MK", "G"])
         try group.writeStrings("tokens_3di", ["DD", "D"])
         try group.writeStrings("dssp", ["--", "-"])
+        try group.writeStrings("plddt_source", ["none", "none"])
+        try group.write("plddt", [Float](repeating: .nan, count: 3), shape: [3])
         try group.write("residue_offsets", [Int64(0), 2, 1])
         try group.write("ca", [Float](repeating: 0, count: 9), shape: [3, 3])
         try group.write("residue_number", [Int64(1), 2, 1])  // wrong dtype

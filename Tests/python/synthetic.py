@@ -34,6 +34,8 @@ def write_all_collections(path, seed=0):
         strings(p, "sequence", ["M" * 12, "G" * 7])
         strings(p, "tokens_3di", ["DVLVPQ" * 2, "DDAQVLV"[:7]])
         strings(p, "dssp", ["-HHHHHHHHHH-", "-EEEEE-"])
+        strings(p, "plddt_source", ["none", "none"])
+        p["plddt"] = np.full(19, np.nan, dtype=np.float32)
         p["residue_offsets"] = np.array([0, 12, 19], dtype=np.int64)
         p["ca"] = (np.cumsum(rng.standard_normal((19, 3)), axis=0) * 3).astype(np.float32)
         p["residue_number"] = np.arange(19, dtype=np.int32)
