@@ -67,7 +67,7 @@ public struct MoleculeTokenizeStage: Stage {
     public static let startupNeeds: StartupNeeds = .smallObjectAllocator
     /// An SDF library is many independent records: one file at a time uses every core.
     public static let parallelizesWithinItems = true
-    public static let version = 1
+    public static let version = 2
     public static let collection = "molecules"
     public static let summary = "SDF records → kekulé SMILES, SELFIES, E3FP bits and 3D-MolT5 input ids + 3D tokens"
     /// File suffixes found in folders.
@@ -226,7 +226,8 @@ public struct MoleculeTokenizeStage: Stage {
     }
 
     func itemRecord(for tokens: MoleculeTokens, record: SDFRecord, path: String, id: String) -> ItemRecord {
-        let fieldsJSON = JSONText.object(record.dataFields.map { ($0.name, $0.value) })
+        // names starting with `_` are RDKit's private properties, hidden by its GetPropsAsDict
+        let fieldsJSON = JSONText.object(record.dataFields.filter { !$0.name.hasPrefix("_") }.map { ($0.name, $0.value) })
         return ItemRecord(id: id, values: [
             "file": .strings([path]),
             "record": .int64([Int64(record.index)]),

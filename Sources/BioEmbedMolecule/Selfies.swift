@@ -16,6 +16,7 @@ public enum Selfies {
     /// `encode`'s symbols, one list per fragment (what `split` would give back, without the `.`s).
     static func encodeSymbols(_ smiles: String, strict: Bool = true) throws(SelfiesError) -> [[String]] {
         var graph = try SmilesParser.parse(smiles)
+        guard graph.kekulize() else { throw SelfiesError.smiles(smiles: smiles, position: 0, problem: "kekulization failed (no alternating single/double bonds fit the aromatic bonds)") }
         if strict {
             var violations: [String] = []
             for (index, atom) in graph.atoms.enumerated() where graph.bondCounts[index] > Double(atom.bondingCapacity) {

@@ -23,6 +23,15 @@ struct SelfiesGraph {
     var bondIndex: [Int: Int] = [:]
     var bondCounts: [Double] = []
     var hasRingBond: [Bool] = []
+    /// selfies' delocalization subgraph: atoms with aromatic (order 1.5) bonds, in the order they
+    /// entered it, and each one's aromatic neighbours in bond order (`kekulize` empties it).
+    var delocalized: [Int: [Int]] = [:]
+    var delocalizedOrder: [Int] = []
+
+    private mutating func delocalize(_ a: Int, _ b: Int) {
+        if delocalized[a] == nil { delocalizedOrder.append(a) }
+        delocalized[a, default: []].append(b)
+    }
 
     private func key(_ a: Int, _ b: Int) -> Int { a << 32 | b }
 
@@ -48,6 +57,7 @@ struct SelfiesGraph {
         outBonds[source].append(bonds.count - 1)
         bondCounts[source] += order
         bondCounts[target] += order
+        if order == 1.5 { delocalize(source, target); delocalize(target, source) }
     }
 
     mutating func addPlaceholder(source: Int) -> Int {
@@ -66,6 +76,7 @@ struct SelfiesGraph {
         bondCounts[b] += order
         hasRingBond[a] = true
         hasRingBond[b] = true
+        if order == 1.5 { delocalize(a, b); delocalize(b, a) }
     }
 
     /// selfies' `_add_bond_at_loc`: append (-1 or the end), fill a placeholder, or insert.

@@ -83,6 +83,10 @@ BERDMol *berd_mol_from_molblock(const char *molblock, int32_t sanitize, int32_t 
       handle->error = "RDKit could not read the MOL block (empty or truncated record)";
       return handle;
     }
+    if (mol->getNumAtoms() == 0) {
+      handle->error = "expected at least one atom, found a MOL block with 0 atoms (its counts line says 0)";
+      return handle;
+    }
     finishMolecule(handle, std::move(mol), true);
   } catch (const std::exception &e) {
     handle->error = e.what();
@@ -105,6 +109,10 @@ BERDMol *berd_mol_from_smiles(const char *smiles, int32_t kekule) {
     std::unique_ptr<RDKit::RWMol> mol(RDKit::SmilesToMol(std::string(smiles)));
     if (!mol) {
       handle->error = "RDKit could not parse the SMILES";
+      return handle;
+    }
+    if (mol->getNumAtoms() == 0) {
+      handle->error = "expected at least one atom, found an empty SMILES";
       return handle;
     }
     finishMolecule(handle, std::move(mol), kekule != 0);
