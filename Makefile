@@ -7,6 +7,8 @@ SWIFT_BUILD = -c release -Xswiftc -enable-testing
 BIN         = .build/release/bioembed
 VENV       ?= .venv
 PY          = $(VENV)/bin/python
+# RDKit's Python at the linked release (2022.9.3, numpy 1.x) for the SMILES conformer parity test.
+VENV_RDKIT ?= .venv-rdkit2022
 ARTIFACTS  ?= .build/test-artifacts
 
 .PHONY: all deps build demo test venv swift-tests python-tests bench schemas clean
@@ -27,7 +29,12 @@ demo: build
 	@for f in out/demo/*.h5; do $(BIN) validate "$$f"; done
 	@echo "notebook: out/demo/report.ipynb (run it with: .venv/bin/jupyter execute --output=report_run out/demo/report.ipynb)"
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed $(VENV_RDKIT)/.installed
+
+$(VENV_RDKIT)/.installed: scripts/requirements-rdkit2022.txt
+	python3 -m venv $(VENV_RDKIT)
+	$(VENV_RDKIT)/bin/python -m pip install -q --disable-pip-version-check -r scripts/requirements-rdkit2022.txt
+	touch $@
 
 $(VENV)/.installed: scripts/requirements-test.txt
 	python3 -m venv $(VENV)
@@ -39,7 +46,7 @@ test: venv
 	$(SWIFT) build $(SWIFT_BUILD) --build-tests
 	rm -rf $(ARTIFACTS) && mkdir -p $(ARTIFACTS)
 	BIOEMBED_TEST_ARTIFACTS=$(abspath $(ARTIFACTS)) $(SWIFT) test $(SWIFT_BUILD) --skip-build
-	BIOEMBED_TEST_ARTIFACTS=$(abspath $(ARTIFACTS)) BIOEMBED_BIN=$(abspath $(BIN)) \
+	BIOEMBED_TEST_ARTIFACTS=$(abspath $(ARTIFACTS)) BIOEMBED_BIN=$(abspath $(BIN)) BIOEMBED_RDKIT2022_PY=$(abspath $(VENV_RDKIT))/bin/python \
 		$(PY) -m pytest -q -p no:cacheprovider Tests/python
 
 # Side-by-side benchmarks against numpy/h5py (writes Benchmarks/results/latest.md).
@@ -51,4 +58,4 @@ schemas:
 	python3 scripts/embed-schemas.py
 
 clean:
-	rm -rf .build out $(VENV)
+	rm -rf .build out $(VENV) $(VENV_RDKIT)

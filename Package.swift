@@ -2,9 +2,10 @@
 // BioEmbed: a staged scientific data-processing pipeline (fMRI, proteins, molecules → HDF5 embeddings).
 import PackageDescription
 
-// RDKit 2022.09 (Debian's librdkit-dev) ships no pkg-config file; these four libraries cover
-// molblock parsing, SMILES writing and atom renumbering (the rest arrive through DT_NEEDED).
-let rdkitLibraries = ["RDKitFileParsers", "RDKitSmilesParse", "RDKitGraphMol", "RDKitRDGeneral"]
+// RDKit 2022.09 (Debian's librdkit-dev) ships no pkg-config file; these libraries cover molblock
+// parsing, SMILES writing, atom renumbering and ETKDG/MMFF conformers (the rest arrive through DT_NEEDED).
+let rdkitLibraries = ["RDKitFileParsers", "RDKitSmilesParse", "RDKitGraphMol", "RDKitRDGeneral", "RDKitDistGeomHelpers",
+                      "RDKitForceFieldHelpers", "RDKitForceField"]
 
 let package = Package(
     name: "BioEmbed",

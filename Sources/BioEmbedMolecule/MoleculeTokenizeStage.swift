@@ -25,13 +25,22 @@ public struct MoleculeTokenizeStage: Stage {
         /// Plain `.sdf` files with more records are processed in parts of this many records (each a
         /// work unit with its own resume key), so memory is bounded by the part, not the file.
         public var recordsPerItem: Int = 2048
+        /// Conformers for molecules given as SMILES (`.smi`, CSV/TSV): RDKit ETKDGv3, seeded.
+        public var embedding = ConformerEmbedding()
+        /// The SMILES and id columns of CSV/TSV inputs (nil: found by their usual names).
+        public var smilesColumn: String?
+        public var idColumn: String?
 
-        public init(maxLength: Int? = nil, bomID: Int = 35045, eomID: Int = 35044, vocab: String? = nil, recordsPerItem: Int = 2048) {
+        public init(maxLength: Int? = nil, bomID: Int = 35045, eomID: Int = 35044, vocab: String? = nil, recordsPerItem: Int = 2048,
+                    embedding: ConformerEmbedding = ConformerEmbedding(), smilesColumn: String? = nil, idColumn: String? = nil) {
             self.maxLength = maxLength
             self.bomID = bomID
             self.eomID = eomID
             self.vocab = vocab
             self.recordsPerItem = recordsPerItem
+            self.embedding = embedding
+            self.smilesColumn = smilesColumn
+            self.idColumn = idColumn
         }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
@@ -40,6 +49,27 @@ public struct MoleculeTokenizeStage: Stage {
             case eomID = "eom_id"
             case vocab
             case recordsPerItem = "records_per_item"
+            case seed, conformers, mmff
+            case embedAttempts = "embed_attempts"
+            case embedTimeout = "embed_timeout"
+            case smilesColumn = "smiles_column"
+            case idColumn = "id_column"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(maxLength, forKey: .maxLength)
+            try c.encode(bomID, forKey: .bomID)
+            try c.encode(eomID, forKey: .eomID)
+            try c.encodeIfPresent(vocab, forKey: .vocab)
+            try c.encode(recordsPerItem, forKey: .recordsPerItem)
+            try c.encode(embedding.seed, forKey: .seed)
+            try c.encode(embedding.conformers, forKey: .conformers)
+            try c.encode(embedding.mmff, forKey: .mmff)
+            try c.encode(embedding.attempts, forKey: .embedAttempts)
+            try c.encode(embedding.timeout, forKey: .embedTimeout)
+            try c.encodeIfPresent(smilesColumn, forKey: .smilesColumn)
+            try c.encodeIfPresent(idColumn, forKey: .idColumn)
         }
 
         public static var parameterNames: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -51,6 +81,18 @@ public struct MoleculeTokenizeStage: Stage {
             eomID = try c.decodeIfPresent(Int.self, forKey: .eomID) ?? 35044
             vocab = try c.decodeIfPresent(String.self, forKey: .vocab)
             recordsPerItem = try c.decodeIfPresent(Int.self, forKey: .recordsPerItem) ?? 2048
+            let defaults = ConformerEmbedding()
+            embedding = ConformerEmbedding(
+                seed: try c.decodeIfPresent(Int.self, forKey: .seed) ?? defaults.seed,
+                conformers: try c.decodeIfPresent(Int.self, forKey: .conformers) ?? defaults.conformers,
+                mmff: try c.decodeIfPresent(Bool.self, forKey: .mmff) ?? defaults.mmff,
+                attempts: try c.decodeIfPresent(Int.self, forKey: .embedAttempts) ?? defaults.attempts,
+                timeout: try c.decodeIfPresent(Double.self, forKey: .embedTimeout) ?? defaults.timeout)
+            if let problem = embedding.problem {
+                throw DecodingError.dataCorruptedError(forKey: .seed, in: c, debugDescription: problem)
+            }
+            smilesColumn = try c.decodeIfPresent(String.self, forKey: .smilesColumn)
+            idColumn = try c.decodeIfPresent(String.self, forKey: .idColumn)
             guard recordsPerItem >= 1 else {
                 throw DecodingError.dataCorruptedError(forKey: .recordsPerItem, in: c, debugDescription: "expected at least 1 record, found \(recordsPerItem)")
             }
@@ -71,7 +113,7 @@ public struct MoleculeTokenizeStage: Stage {
     public static let collection = "molecules"
     public static let summary = "SDF records → kekulé SMILES, SELFIES, E3FP bits and 3D-MolT5 input ids + 3D tokens"
     /// File suffixes found in folders.
-    public static let extensions = [".sdf", ".mol", ".sdf.gz", ".mol.gz", ".sd", ".sd.gz"]
+    public static let extensions = [".sdf", ".mol", ".sdf.gz", ".mol.gz", ".sd", ".sd.gz"] + SmilesTable.extensions
 
     public let configuration: Configuration
     private let cache = VocabularyCache()
@@ -103,6 +145,10 @@ public struct MoleculeTokenizeStage: Stage {
             "fp_bits": .int(4096), "fp_level": .int(3), "radius_multiplier": .double(1.718),
             "rdkit_version": .string(RDKit.version),
             "max_length": .int(Int64(configuration.maxLength ?? 0)),
+            // how SMILES inputs got their conformers (unused for SDF inputs)
+            "conformer_method": .string("RDKit ETKDGv3 (EmbedMultipleConfs)" + (configuration.embedding.mmff ? " + MMFF94" : "")),
+            "conformer_seed": .int(Int64(configuration.embedding.seed)),
+            "conformers_per_molecule": .int(Int64(configuration.embedding.conformers)),
         ]
     }
 
@@ -147,6 +193,10 @@ public struct MoleculeTokenizeStage: Stage {
             throw CoreError.invalidItem(file: item.id, problem: "the manifest row has no path")
         }
         let tokenizer = MoleculeTokenizer(vocabulary: try cache.vocabulary(configuration), maxLength: configuration.maxLength)
+        let fileText = item.fields["path"] ?? path
+        if SmilesTable.isTable(path) {
+            return try smilesOutputs(item, path: path, fileText: fileText, tokenizer: tokenizer, threads: context.threads)
+        }
         let reader: SDFReader
         let inputID: String
         let many: Bool
@@ -166,45 +216,12 @@ public struct MoleculeTokenizeStage: Stage {
             many = reader.records.count != 1 || reader.truncation != nil
         }
         @Sendable func id(_ record: Int) -> String { many ? "\(inputID)#\(record)" : inputID }
-        var outputs: [StageOutput] = []
         if reader.records.isEmpty && reader.truncation == nil {
             throw MoleculeError.invalidInput(file: path, expected: "at least one MOL record", found: "an empty file")
         }
-        let fileText = item.fields["path"] ?? path
         let records = reader.records
-        @Sendable func output(_ record: SDFRecord) -> StageOutput {
-            do {
-                let molecule = try RDKitMolecule(molBlock: record.molBlock, file: path, record: record.index)
-                if molecule.conformerDimension == 3, molecule.atomCount > 1,
-                   stride(from: 2, to: molecule.coordinates.count, by: 3).allSatisfy({ molecule.coordinates[$0] == 0 }) {
-                    Diagnostics.warning("\(path): record \(record.index) (line \(record.line)): all z coordinates are 0 in a 3D record (a planar molecule?); tokenized as given")
-                }
-                let tokens = try tokenizer.tokenize(molecule, file: path, record: record.index, line: record.line)
-                return .record(itemRecord(for: tokens, record: record, path: fileText, id: id(record.index)))
-            } catch {
-                return .failure(id: id(record.index), message: Self.message(error, path: path, record: record))
-            }
-        }
-        if context.threads > 1 && records.count > 1 {
-            // Records side by side in chunks taken in turn (a few per thread and then some, so that
-            // none idles at the end), results kept in record order.
-            let chunk = max(1, min(16, records.count / (context.threads * 16)))
-            let chunks = (records.count + chunk - 1) / chunk
-            let slots = ResultSlots<[StageOutput]>(count: chunks)
-            let next = Mutex(0)
-            DispatchQueue.concurrentPerform(iterations: context.threads) { _ in
-                while true {
-                    let c = next.withLock { value -> Int in
-                        defer { value += 1 }
-                        return value
-                    }
-                    guard c < chunks else { break }
-                    slots.set(c, records[(c * chunk)..<min(records.count, (c + 1) * chunk)].map(output))
-                }
-            }
-            outputs = slots.values.flatMap { $0 }
-        } else {
-            outputs = records.map(output)
+        var outputs = Self.inChunks(records.count, threads: context.threads) { k in
+            [output(records[k], id: id(records[k].index), path: path, fileText: fileText, tokenizer: tokenizer)]
         }
         if let truncation = reader.truncation {
             outputs.append(.failure(
@@ -212,6 +229,65 @@ public struct MoleculeTokenizeStage: Stage {
                 message: "\(path): record \(truncation.record): \(truncation.reason); \(reader.records.count) complete record(s) before it were read"))
         }
         return outputs
+    }
+
+    /// One record through RDKit and the tokenizer: its item, or its failure naming file, record and line.
+    func output(_ record: SDFRecord, id: String, path: String, fileText: String, tokenizer: MoleculeTokenizer) -> StageOutput {
+        do {
+            let molecule = try RDKitMolecule(molBlock: record.molBlock, file: path, record: record.index)
+            if molecule.conformerDimension == 3, molecule.atomCount > 1,
+               stride(from: 2, to: molecule.coordinates.count, by: 3).allSatisfy({ molecule.coordinates[$0] == 0 }) {
+                Diagnostics.warning("\(path): record \(record.index) (line \(record.line)): all z coordinates are 0 in a 3D record (a planar molecule?); tokenized as given")
+            }
+            let tokens = try tokenizer.tokenize(molecule, file: path, record: record.index, line: record.line)
+            return .record(itemRecord(for: tokens, record: record, path: fileText, id: id))
+        } catch {
+            return .failure(id: id, message: Self.message(error, path: path, record: record))
+        }
+    }
+
+    /// A SMILES table: each row's conformers (`ConformerEmbedding`), then the SDF path on each
+    /// conformer's MOL block; ids `<row id>#c<k>` (`<file id>#<row>` when the table has no ids).
+    func smilesOutputs(_ item: ManifestItem, path: String, fileText: String, tokenizer: MoleculeTokenizer, threads: Int) throws -> [StageOutput] {
+        let rows = try SmilesTable.read(path, smilesColumn: configuration.smilesColumn, idColumn: configuration.idColumn)
+        guard !rows.isEmpty else {
+            throw MoleculeError.invalidInput(file: path, expected: "at least one SMILES", found: "an empty table")
+        }
+        let embedding = configuration.embedding
+        return Self.inChunks(rows.count, threads: threads) { k in
+            let row = rows[k]
+            let rowID = row.id ?? "\(item.id)#\(row.index)"
+            let blocks: [String]
+            do throws(ConformerEmbedding.Failure) { blocks = try embedding.molBlocks(row.smiles) } catch {
+                guard case let .failed(reason) = error else { return [] }
+                return [.failure(id: rowID, message: "\(path): line \(row.line): SMILES '\(row.smiles.prefix(80))': \(reason)")]
+            }
+            return blocks.enumerated().map { c, block in
+                let record = SDFRecord(index: row.index, line: row.line, title: row.id ?? "", molBlock: block, dataFields: row.fields)
+                return output(record, id: "\(rowID)#c\(c)", path: path, fileText: fileText, tokenizer: tokenizer)
+            }
+        }
+    }
+
+    /// `body(k)` for k in 0..<count, results in order: side by side in chunks taken in turn (a few
+    /// per thread and then some, so that none idles at the end) when `threads` > 1.
+    static func inChunks(_ count: Int, threads: Int, _ body: @Sendable (Int) -> [StageOutput]) -> [StageOutput] {
+        guard threads > 1 && count > 1 else { return (0..<count).flatMap(body) }
+        let chunk = max(1, min(16, count / (threads * 16)))
+        let chunks = (count + chunk - 1) / chunk
+        let slots = ResultSlots<[StageOutput]>(count: chunks)
+        let next = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            while true {
+                let c = next.withLock { value -> Int in
+                    defer { value += 1 }
+                    return value
+                }
+                guard c < chunks else { break }
+                slots.set(c, ((c * chunk)..<min(count, (c + 1) * chunk)).flatMap(body))
+            }
+        }
+        return slots.values.flatMap { $0 }
     }
 
     static func message(_ error: MoleculeError, path: String, record: SDFRecord) -> String {

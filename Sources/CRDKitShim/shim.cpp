@@ -1,7 +1,10 @@
 // extern "C" wrapper over RDKit 2022.09.3. Every entry point catches all C++ exceptions.
 #include "CRDKitShim.h"
 
+#include <GraphMol/DistGeomHelpers/Embedder.h>
 #include <GraphMol/FileParsers/FileParsers.h>
+#include <GraphMol/ForceFieldHelpers/MMFF/MMFF.h>
+#include <GraphMol/MolOps.h>
 #include <GraphMol/GraphMol.h>
 #include <GraphMol/PeriodicTable.h>
 #include <GraphMol/SmilesParse/SmilesParse.h>
@@ -9,6 +12,7 @@
 #include <RDGeneral/RDLog.h>
 #include <RDGeneral/versions.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,7 +26,24 @@ struct BERDMol {
   std::vector<unsigned int> inverse;
 };
 
+struct BERDEmbedding {
+  std::unique_ptr<RDKit::RWMol> mol;
+  std::vector<int> ids;
+  std::string error;
+  std::string block;
+  int32_t count = -1;
+};
+
 namespace {
+
+/// The embedding's time limit: RDKit calls the callback once per attempt, and a throw from it
+/// unwinds the embedder (RAII throughout) back to berd_embed_smiles.
+struct EmbedTimeout {};
+thread_local std::chrono::steady_clock::time_point embedDeadline;
+thread_local bool embedHasDeadline = false;
+void checkDeadline(unsigned int) {
+  if (embedHasDeadline && std::chrono::steady_clock::now() > embedDeadline) throw EmbedTimeout();
+}
 
 /// Writes the kekulé canonical SMILES and its atom output order into the handle.
 void finishMolecule(BERDMol *handle, std::unique_ptr<RDKit::RWMol> mol, bool kekule) {
@@ -219,5 +240,78 @@ int32_t berd_mol_coords(const BERDMol *mol, double *xyz, int32_t cap) {
 }
 
 void berd_mol_free(BERDMol *mol) { delete mol; }
+
+BERDEmbedding *berd_embed_smiles(const char *smiles, int32_t seed, int32_t conformers, int32_t mmff, int32_t attempts,
+                                 double timeout_s) {
+  auto *handle = new BERDEmbedding();
+  try {
+    if (smiles == nullptr || conformers < 1) {
+      handle->error = "no SMILES or no conformer asked for";
+      return handle;
+    }
+    std::unique_ptr<RDKit::RWMol> parsed(RDKit::SmilesToMol(std::string(smiles)));
+    if (!parsed) {
+      handle->error = "RDKit could not parse the SMILES";
+      return handle;
+    }
+    if (parsed->getNumAtoms() == 0) {
+      handle->error = "expected at least one atom, found an empty SMILES";
+      return handle;
+    }
+    std::unique_ptr<RDKit::RWMol> mol(new RDKit::RWMol(*parsed));
+    RDKit::MolOps::addHs(*mol);
+    RDKit::DGeomHelpers::EmbedParameters params = RDKit::DGeomHelpers::ETKDGv3;
+    params.randomSeed = seed;
+    params.maxIterations = attempts > 0 ? static_cast<unsigned int>(attempts) : 0;
+    params.numThreads = 1;
+    embedHasDeadline = timeout_s > 0;
+    if (embedHasDeadline) {
+      embedDeadline = std::chrono::steady_clock::now() +
+                      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_s));
+      params.callback = checkDeadline;
+    }
+    RDKit::INT_VECT ids;
+    try {
+      RDKit::DGeomHelpers::EmbedMultipleConfs(*mol, ids, static_cast<unsigned int>(conformers), params);
+    } catch (const EmbedTimeout &) {
+      embedHasDeadline = false;
+      handle->error = "no conformer within the time limit of " + std::to_string(timeout_s) + " s";
+      return handle;
+    }
+    embedHasDeadline = false;
+    if (mmff != 0 && !ids.empty()) {
+      std::vector<std::pair<int, double>> results;
+      // the Python wrapper's defaults (nonBondedThresh 100, not the C++ 10)
+      RDKit::MMFF::MMFFOptimizeMoleculeConfs(*mol, results, 1, 200, "MMFF94", 100.0, true);
+    }
+    handle->ids = ids;
+    handle->count = static_cast<int32_t>(ids.size());
+    handle->mol = std::move(mol);
+  } catch (const std::exception &e) {
+    embedHasDeadline = false;
+    handle->error = e.what();
+    if (handle->error.empty()) handle->error = "RDKit raised an exception";
+  } catch (...) {
+    embedHasDeadline = false;
+    handle->error = "RDKit raised an unknown exception";
+  }
+  return handle;
+}
+
+int32_t berd_embedding_count(const BERDEmbedding *embedding) { return embedding ? embedding->count : -1; }
+
+const char *berd_embedding_error(const BERDEmbedding *embedding) { return embedding ? embedding->error.c_str() : "null handle"; }
+
+const char *berd_embedding_molblock(BERDEmbedding *embedding, int32_t k) {
+  if (!embedding || !embedding->mol || k < 0 || k >= embedding->count) return "";
+  try {
+    embedding->block = RDKit::MolToMolBlock(*embedding->mol, true, embedding->ids[k]);
+  } catch (...) {
+    embedding->block.clear();
+  }
+  return embedding->block.c_str();
+}
+
+void berd_embedding_free(BERDEmbedding *embedding) { delete embedding; }
 
 }  // extern "C"

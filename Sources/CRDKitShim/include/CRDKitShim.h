@@ -56,6 +56,22 @@ int32_t berd_mol_conformer_dimension(const BERDMol *mol);
 int32_t berd_mol_coords(const BERDMol *mol, double *xyz, int32_t cap);
 void berd_mol_free(BERDMol *mol);
 
+/** Conformers of a SMILES molecule, as RDKit's Python `AllChem.EmbedMultipleConfs` makes them. */
+typedef struct BERDEmbedding BERDEmbedding;
+
+/** Parses `smiles`, adds hydrogens and embeds `conformers` ETKDGv3 conformers with
+ *  randomSeed = seed and maxIterations = attempts (0: RDKit's default), then optimizes each with
+ *  MMFF94 (200 iterations) when mmff != 0. Gives up after timeout_s seconds (0: no limit). Never
+ *  returns NULL; berd_embedding_count is -1 with berd_embedding_error set on failure. */
+BERDEmbedding *berd_embed_smiles(const char *smiles, int32_t seed, int32_t conformers, int32_t mmff, int32_t attempts,
+                                 double timeout_s);
+/** Conformers embedded (may be fewer than asked, 0 when none), -1 on error. */
+int32_t berd_embedding_count(const BERDEmbedding *embedding);
+const char *berd_embedding_error(const BERDEmbedding *embedding);
+/** The MOL block (V2000, with hydrogens) of conformer k, as Chem.MolToMolBlock(mol, confId=k). */
+const char *berd_embedding_molblock(BERDEmbedding *embedding, int32_t k);
+void berd_embedding_free(BERDEmbedding *embedding);
+
 #ifdef __cplusplus
 }
 #endif
