@@ -12,12 +12,7 @@ cd "$(dirname "$0")/.."
 rounds=${1:-3}
 total=${2:-10000}
 nref=${3:-200}
-venv=.venv-bench-molecules
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check -r scripts/requirements-bench-molecules.txt
-fi
-py="$venv/bin/python"
+py=$(scripts/make-venv.sh .venv-bench-molecules scripts/requirements-bench-molecules.txt)
 swift build -c release -Xswiftc -enable-testing --product bioembed >&2
 swift build -c release -Xswiftc -enable-testing --product BioEmbedBenchmarks >&2
 bench=.build/release/BioEmbedBenchmarks

@@ -2,7 +2,8 @@ import Foundation
 
 /// The regular-file members of a tar archive (POSIX ustar, GNU and pax; the layout of AlphaFold
 /// DB's bulk shards), found by walking the 512-byte headers and seeking over the contents: an
-/// archive is never extracted, and reading a member reads only its bytes.
+/// archive is never extracted; a member is a byte range of the archive, which readers read in
+/// place (`CompressedFileReader(path, range:)`).
 ///
 /// Names come from the header (ustar `prefix/name`), a GNU long-name record (`L`) or a pax `path`
 /// record (`x`); directories, links and other entry types are skipped. Every size is checked
@@ -74,23 +75,6 @@ public enum TarArchive {
             throw CoreError.unreadable(file: path, reason: "expected \(offset) bytes or more (whole 512-byte blocks), found \(total) (truncated)")
         }
         return members
-    }
-
-    /// The bytes of one member; more than `limit` is refused, not read.
-    public static func read(_ path: String, member: Member, limit: Int = MemoryBudget.perInput) throws -> [UInt8] {
-        guard member.size <= limit else {
-            throw CoreError.unreadable(file: "\(path)/\(member.name)", reason: "\(member.size) bytes, over the memory budget of one input (\(MemoryBudget.describe(limit)))")
-        }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CoreError.unreadable(file: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
-        }
-        defer { try? handle.close() }
-        try handle.seek(toOffset: UInt64(member.offset))
-        let data = try handle.read(upToCount: member.size) ?? Data()
-        guard data.count == member.size else {
-            throw CoreError.unreadable(file: "\(path)/\(member.name)", reason: "expected \(member.size) bytes, found \(data.count) (the archive changed or is truncated)")
-        }
-        return [UInt8](data)
     }
 
     static func checksumMatches(_ header: [UInt8]) -> Bool {

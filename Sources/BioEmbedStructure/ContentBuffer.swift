@@ -15,10 +15,10 @@ struct ContentBuffer {
         return UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count)
     }
 
-    /// Reads the whole content of `path`; more than `limit` bytes (default: the memory budget of
+    /// Reads the whole content of `path` (or of `range` of it: a tar member); more than `limit` bytes (default: the memory budget of
     /// one input) is refused, not allocated.
-    mutating func load(_ path: String, limit: Int = MemoryBudget.perInput) throws {
-        let reader = try CompressedFileReader(path)
+    mutating func load(_ path: String, range: ByteRange? = nil, limit: Int = MemoryBudget.perInput) throws {
+        let reader = try CompressedFileReader(path, range: range)
         // sized from what the file states (ISIZE is modulo 2^32: growth covers the rest), never
         // beyond the limit (a truncated file's "trailer" can claim anything)
         let expected = min(max(1 << 16, reader.contentSizeHint + 1), limit + 1)

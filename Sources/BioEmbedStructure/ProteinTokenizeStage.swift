@@ -1,4 +1,3 @@
-import BioEmbedHDF5
 import BioEmbedCore
 
 /// The `protein_tokenize` stage: one PDB/mmCIF file (plain or gzip) in, one `/proteins` item per
@@ -136,7 +135,7 @@ public struct ProteinTokenizeStage: Stage {
         }
         let model: StructureModel
         if let member = TarArchive.member(of: item) {
-            model = try Self.read(member, of: path, allModels: configuration.allModels)
+            model = try StructureReader.read(path, member: member, allModels: configuration.allModels)
         } else if TarArchive.isArchive(path) {
             // an archive that `workUnits` could not list, or without structure members
             let count = try TarArchive.members(path).count
@@ -170,16 +169,6 @@ public struct ProteinTokenizeStage: Stage {
     public func workUnits(for item: ManifestItem) -> [ManifestItem] {
         guard let members = try? TarArchive.memberItems(item, extensions: Self.structureExtensions), !members.isEmpty else { return [item] }
         return members
-    }
-
-    /// One member of a tar archive, inflated in memory when its name ends in `.gz`.
-    static func read(_ member: TarArchive.Member, of archive: String, allModels: Bool) throws -> StructureModel {
-        let name = "\(archive)/\(member.name)"
-        var bytes = try TarArchive.read(archive, member: member)
-        if member.name.lowercased().hasSuffix(".gz") { bytes = try GzipMemory.inflate(bytes, name: name) }
-        return try bytes.withUnsafeBufferPointer {
-            try StructureReader.parse($0, file: name, format: StructureFormat.fromName(member.name), allModels: allModels)
-        }
     }
 
     /// A chain's rows of its complex's graphs (`GraphScope.complex`).

@@ -1,3 +1,4 @@
+import BioEmbedCore
 import BioEmbedHDF5
 import Foundation
 
@@ -10,20 +11,27 @@ import Foundation
 public enum StructureReader {
     /// Reads `path`. `allModels: false` stops after the first model.
     public static func read(_ path: String, allModels: Bool = false) throws(StructureError) -> StructureModel {
+        try read(path, member: nil, allModels: allModels)
+    }
+
+    /// Reads `path`, or the tar `member` of the archive at `path` in place (format from the
+    /// member's name; messages name `<archive>/<member>`).
+    public static func read(_ path: String, member: TarArchive.Member?, allModels: Bool = false) throws(StructureError) -> StructureModel {
+        let name = member.map { "\(path)/\($0.name)" } ?? path
         var buffer = ContentBuffer()
         defer { buffer.deallocate() }
         do {
-            try buffer.load(path)
+            try buffer.load(path, range: member.map { ByteRange(offset: $0.offset, length: $0.size) })
         } catch let error as HDF5Error {
             if case .missingFile = error { throw .unreadable(file: path, reason: "no such file") }
             if case let .call(_, _, _, detail) = error {
-                throw .unreadable(file: path, reason: "corrupt or truncated gzip stream (\(detail))")
+                throw .unreadable(file: name, reason: "corrupt or truncated gzip stream (\(detail))")
             }
-            throw .unreadable(file: path, reason: "corrupt or truncated gzip stream (\(error))")
+            throw .unreadable(file: name, reason: "corrupt or truncated gzip stream (\(error))")
         } catch {
-            throw .unreadable(file: path, reason: "\(error)")
+            throw .unreadable(file: name, reason: "\(error)")
         }
-        return try parse(buffer.content, file: path, format: StructureFormat.fromName(path), allModels: allModels)
+        return try parse(buffer.content, file: name, format: StructureFormat.fromName(member?.name ?? path), allModels: allModels)
     }
 
     /// Parses in-memory content. `format` nil: detected from the content.

@@ -79,3 +79,21 @@ def test_csv_columns_ids_and_errors(run, tmp_path):
     assert r.returncode != 0 and "--conformers" in r.stderr
     r = run("molecule", "tokenize", "--input", table, "--output", out, "--smiles-column", "nope")
     assert r.returncode != 0 and "nope" in r.stderr
+
+
+def test_attempt_and_time_limits(run, tmp_path):
+    """A time limit that has passed stops the embedding at its first attempt (an item error saying
+    so, the other settings' molecules unaffected); the attempt limit reaches RDKit's maxIterations."""
+    smi = tmp_path / "two.smi"
+    smi.write_text("CC(=O)Oc1ccccc1C(=O)O aspirin\nc1ccccc1O phenol\n")
+    out = tmp_path / "t.h5"
+    r = run("molecule", "tokenize", "--input", smi, "--output", out, "--embed-timeout", "0.000000001")
+    assert r.returncode == 3 or r.returncode == 2, r.stderr
+    with h5py.File(out) as f:
+        errors = dict(zip(f["errors/ids"].asstr()[()], f["errors/message"].asstr()[()]))
+    assert set(errors) == {"aspirin", "phenol"} and all("time limit" in m for m in errors.values())
+    r = run("molecule", "tokenize", "--input", smi, "--output", out, "--embed-attempts", "5", "--seed", "3")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f:
+        assert list(f["molecules/ids"].asstr()[()]) == ["aspirin#c0", "phenol#c0"]
+        assert f["molecules"].attrs["conformer_seed"] == 3

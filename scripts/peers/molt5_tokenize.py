@@ -4,7 +4,10 @@ pipeline does it (RDKit SDMolSupplier defaults, kekulé SMILES, renumbering, sel
 attribution, e3fp Fingerprinter with 3D-MolT5's parameters and the duplicate re-pointing, ids in
 the <bom> SELFIES <eom> </s> layout), or E3FP alone.
 
-usage: molt5_tokenize.py molt5|e3fp SDF LIMIT VOCAB     (one JSON line)
+usage: molt5_tokenize.py molt5|e3fp|smiles INPUT LIMIT VOCAB     (one JSON line)
+smiles: INPUT is a .smi file; each molecule gets an ETKDGv3 conformer first (AddHs, randomSeed 42,
+EmbedMultipleConfs), written as a MOL block and read back with SDMolSupplier's defaults, then the
+3D-MolT5 tokenization: the reference of `bioembed molecule tokenize --input FILE.smi`.
 """
 import json
 import sys
@@ -70,7 +73,27 @@ def tokenize(mol):
     return np.array(ids, np.int32), fp
 
 
-if mode == "molt5":
+if mode == "smiles":
+    from rdkit.Chem import AllChem
+    t0, c0 = time.perf_counter(), time.process_time()
+    done = 0
+    for k, line in enumerate(open(path)):
+        if k >= limit:
+            break
+        mol = Chem.MolFromSmiles(line.split()[0])
+        if mol is None:
+            continue
+        mol = Chem.AddHs(mol)
+        params = AllChem.ETKDGv3()
+        params.randomSeed = 42
+        for cid in AllChem.EmbedMultipleConfs(mol, 1, params):
+            back = Chem.MolFromMolBlock(Chem.MolToMolBlock(mol, confId=cid))
+            if back is not None and tokenize(back) is not None:
+                done += 1
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(json.dumps({"tool": "reference", "case": "smiles-conformer-tokenize", "molecules": done, "seconds": seconds,
+                      "mol_per_s": done / seconds, "cpu_seconds": cpu, "mol_per_cpu_s": done / cpu}))
+elif mode == "molt5":
     t0, c0 = time.perf_counter(), time.process_time()
     done = 0
     for k, mol in enumerate(Chem.SDMolSupplier(path)):

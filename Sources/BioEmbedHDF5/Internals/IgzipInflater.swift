@@ -11,9 +11,16 @@ final class IgzipInflater {
     private let input: UnsafeMutableRawBufferPointer
     private var endOfFile = false
     private var finished = false
+    /// Bytes of the file still to read (a member of an archive is a byte range of its file).
+    private var remaining: Int
 
-    init?(path: String) {
+    init?(path: String, range: ByteRange? = nil) {
         guard let file = fopen(path, "rb") else { return nil }
+        if let range, fseeko(file, off_t(range.offset), SEEK_SET) != 0 {
+            fclose(file)
+            return nil
+        }
+        remaining = range?.length ?? Int.max
         self.path = path
         self.file = file
         state = .allocate(capacity: 1)
@@ -79,8 +86,10 @@ final class IgzipInflater {
     private func keepAndRefill() {
         let kept = Int(state.pointee.avail_in)
         if kept > 0, let next = state.pointee.next_in { memmove(input.baseAddress!, next, kept) }
-        let n = fread(input.baseAddress! + kept, 1, input.count - kept, file)
-        if n < input.count - kept { endOfFile = true }
+        let want = min(input.count - kept, remaining)
+        let n = fread(input.baseAddress! + kept, 1, want, file)
+        remaining -= n
+        if n < want || remaining == 0 { endOfFile = true }
         state.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
         state.pointee.avail_in = UInt32(kept + n)
     }
