@@ -233,6 +233,9 @@ public struct MoleculeTokenizeStage: Stage {
 
     /// One record through RDKit and the tokenizer: its item, or its failure naming file, record and line.
     func output(_ record: SDFRecord, id: String, path: String, fileText: String, tokenizer: MoleculeTokenizer) -> StageOutput {
+        if let stray = record.strayBlockLine {
+            Diagnostics.warning("\(path): record \(record.index) (line \(record.line)): another MOL block ends at line \(stray) before any `$$$$` line; it is not read (RDKit's SDMolSupplier skips it too): add the missing `$$$$` line to read it as a record")
+        }
         do {
             let molecule = try RDKitMolecule(molBlock: record.molBlock, file: path, record: record.index)
             if molecule.conformerDimension == 3, molecule.atomCount > 1,

@@ -248,6 +248,9 @@ public struct SDFReader: Sendable {
             }
             i += 1
         }
-        return SDFRecord(index: index, line: line, title: lines.first.map { string(b, $0) } ?? "", molBlock: block, dataFields: fields)
+        // another MOL block before the next `$$$$`: a record whose separator is missing
+        let stray = lines[end...].firstIndex { hasPrefix(b, $0, molEnd) }
+        return SDFRecord(index: index, line: line, title: lines.first.map { string(b, $0) } ?? "", molBlock: block, dataFields: fields,
+                         strayBlockLine: stray.map { line + $0 })
     }
 }

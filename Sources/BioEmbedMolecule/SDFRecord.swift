@@ -10,6 +10,10 @@ public struct SDFRecord: Sendable, Equatable {
     public var molBlock: String
     /// `> <name>` data items after `M  END`, in file order (multi-line values joined with `\n`).
     public var dataFields: [(name: String, value: String)]
+    /// The line of an `M  END` after this record's own, before the next `$$$$`: a following record
+    /// whose `$$$$` line is missing. RDKit's SDMolSupplier skips such a block, and so does this
+    /// reader (keeping RDKit's record numbering), but it is reported, not dropped silently.
+    public var strayBlockLine: Int? = nil
 
     public static func == (lhs: SDFRecord, rhs: SDFRecord) -> Bool {
         lhs.index == rhs.index && lhs.line == rhs.line && lhs.title == rhs.title && lhs.molBlock == rhs.molBlock

@@ -54,3 +54,22 @@ def test_private_data_items_hidden_and_empty_record_named(run, tmp_path):
     with h5py.File(out) as f:
         errors = dict(zip(f["errors/ids"].asstr()[()], f["errors/message"].asstr()[()]))
     assert "0 atoms" in errors["items.sdf#1"] and "_smilesAtomOutputOrder" not in errors["items.sdf#1"]
+
+
+def test_missing_record_separator_is_reported(run, tmp_path):
+    """A record whose `$$$$` line is missing: RDKit's SDMolSupplier reads the first MOL block and
+    skips the second; so does BioEmbed (same record numbering), with a warning naming both lines."""
+    from rdkit.Chem import AllChem
+    blocks = []
+    for smiles in ("CCO", "CCN"):
+        mol = Chem.AddHs(Chem.MolFromSmiles(smiles))
+        AllChem.EmbedMolecule(mol, randomSeed=3)
+        blocks.append(Chem.MolToMolBlock(mol))
+    sdf = tmp_path / "joined.sdf"
+    sdf.write_text(blocks[0] + "> <p>\n1\n\n" + blocks[1] + "$$$$\n")
+    assert len([m for m in Chem.SDMolSupplier(str(sdf))]) == 1
+    second_end = blocks[0].count("\n") + 3 + blocks[1].count("\n")
+    r = run("molecule", "tokenize", "--input", sdf, "--output", tmp_path / "j.h5")
+    assert r.returncode == 0, r.stderr
+    assert f"record 0 (line 1): another MOL block ends at line {second_end}" in r.stderr
+    assert list(_molecules(tmp_path / "j.h5")) == ["joined.sdf"]
