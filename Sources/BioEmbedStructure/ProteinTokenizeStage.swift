@@ -151,6 +151,7 @@ public struct ProteinTokenizeStage: Stage {
             throw StructureError.noProteinChains(file: path, detail: detail)
         }
         let fileText = TarArchive.member(of: item).map { "\(item.fields["path"] ?? path)/\($0.name)" } ?? item.fields["path"] ?? path
+        try checkGraphSizes(chains, file: path)
         let complexGraphs = configuration.graphScope == .complex ? self.complexGraphs(chains) : [:]
         let secondary = SecondaryStructure.assign(model, chains: chains)
         let source: ConfidenceSource = model.isPredicted || configuration.plddtMask != nil ? model.confidenceSource : .none
@@ -169,6 +170,25 @@ public struct ProteinTokenizeStage: Stage {
     public func workUnits(for item: ManifestItem) -> [ManifestItem] {
         guard let members = try? TarArchive.memberItems(item, extensions: Self.structureExtensions), !members.isEmpty else { return [item] }
         return members
+    }
+
+    /// Radius graphs larger than the memory budget of one input allows (8 bytes an edge, with room
+    /// for growth) are refused before they are built: coincident or crowded Cα atoms make the edge
+    /// count quadratic (20,000 atoms at one point: 200 million edges).
+    func checkGraphSizes(_ chains: [ProteinChain], file: String) throws {
+        guard configuration.radius > 0 else { return }
+        let limit = MemoryBudget.perInput / 16
+        let groups: [(String, [Double])] = configuration.graphScope == .complex
+            ? [("the complex", chains.filter { $0.count >= configuration.minLength }.flatMap(\.ca))]
+            : chains.map { ("chain '\($0.name)'", $0.ca) }
+        for (what, positions) in groups {
+            let bound = ResidueGraphs.edgeBound(positions: positions, cutoff: configuration.radius)
+            guard bound <= limit else {
+                throw StructureError.invalidInput(
+                    file: file, expected: "a Cα radius graph (\(configuration.radius) Å) of at most \(limit) edges, the memory budget of one input",
+                    found: "\(what) with \(positions.count / 3) residues and up to \(bound) edges: Cα atoms crowded at a few points (coincident coordinates?)")
+            }
+        }
     }
 
     /// A chain's rows of its complex's graphs (`GraphScope.complex`).

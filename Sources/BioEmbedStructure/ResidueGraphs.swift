@@ -39,6 +39,27 @@ public enum ResidueGraphs {
         return (r.edges, r.indices)
     }
 
+    /// An upper bound on the radius graph's edge count, in O(n + cells) without computing a
+    /// distance: Σ over cells of (points in the cell × points in it and its 26 neighbours) / 2.
+    /// At protein densities it is a few hundred per point; coincident or crowded atoms (a hostile
+    /// or broken file) make it quadratic, which lets a caller refuse before allocating.
+    public static func edgeBound(positions: [Double], cutoff: Double) -> Int {
+        guard cutoff > 0, cutoff.isFinite, positions.count >= 6 else { return 0 }
+        let grid = CellGrid(positions: positions, cellSize: cutoff)
+        var total = 0
+        for cell in 0..<(grid.cellStart.count - 1) {
+            let own = grid.cellStart[cell + 1] - grid.cellStart[cell]
+            guard own > 0 else { continue }
+            let (cx, cy, cz) = grid.coordinates(cell)
+            var around = 0
+            for dz in -1...1 { for dy in -1...1 { for dx in -1...1 {
+                if let other = grid.cell(cx + dx, cy + dy, cz + dz) { around += grid.cellStart[other + 1] - grid.cellStart[other] }
+            } } }
+            total = total.addingReportingOverflow(own.multipliedReportingOverflow(by: around).partialValue).partialValue
+        }
+        return total / 2
+    }
+
     /// The nearest other point of every point (−1 when there is none or the point has a NaN
     /// coordinate), ties to the lower index: `knn(k: 1)` without the distances, with a search
     /// specialised for one neighbour (cubic shells of cells until the best distance is inside the

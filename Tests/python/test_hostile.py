@@ -530,3 +530,32 @@ def test_input_list_of_100000_lines_stays_within_memory(bioembed, run, tmp_path)
     (tmp_path / "twice.txt").write_text("a.pdb\nb.pdb\na.pdb\n")
     r = run("protein", "tokenize", "--input-list", tmp_path / "twice.txt", "--output", tmp_path / "t.h5")
     assert r.returncode == 1 and "twice.txt:3" in r.stderr and "line 1" in r.stderr, r.stderr
+
+
+def test_crowded_atoms_refused_before_the_radius_graph(bioembed, tmp_path):
+    """Coincident or crowded Cα atoms make the radius graph quadratic: refused from a bound on the
+    edge count (no distance computed) with a message naming the chain, for several layouts, under
+    the memory limit; a normal file beside them is written."""
+    def atoms(points, chain="A"):
+        out = []
+        for i, (x, y, z) in enumerate(points):
+            icode = " " if i < 9999 else "ABCDEFGH"[i // 9999 - 1]
+            out.append("ATOM  %5d  CA  ALA %s%4d%s   %8.3f%8.3f%8.3f  1.00  0.00           C"
+                       % (i % 99999 + 1, chain, i % 9999 + 1, icode, x, y, z))
+        return "\n".join(out) + "\nEND\n"
+    cases = {
+        "coincident.pdb": [(1.0, 2.0, 3.0)] * 20000,
+        "two-points.pdb": [(0.0, 0.0, 0.0), (0.5, 0.5, 0.5)] * 10000,
+        "small-ball.pdb": [((i % 7) * 0.3, (i % 11) * 0.3, (i % 13) * 0.3) for i in range(20000)],
+    }
+    for name, points in cases.items():
+        (tmp_path / name).write_text(atoms(points))
+    good = STRUCTURES / "1A8O.cif.gz"
+    out = tmp_path / "p.h5"
+    r = bounded(bioembed, "protein", "tokenize", "--input", *[tmp_path / n for n in cases], good, "--output", out, timeout=120)
+    assert r.returncode == 2, r.stderr
+    failed = errors(out)
+    assert set(failed) == set(cases)
+    assert all("radius graph" in m and "chain 'A'" in m for m in failed.values())
+    with h5py.File(out) as f:
+        assert list(f["proteins/ids"].asstr()[()]) == ["1A8O.cif.gz:A"]
