@@ -185,8 +185,10 @@ struct MergeCommand: ParsableCommand {
         var incomplete = false
         for report in reports {
             Diagnostics.info("merged \(report.output): \(report.items) items, \(report.failed) failed"
-                             + (report.missingShards.isEmpty ? "" : "; missing shards \(report.missingShards.map(String.init).joined(separator: " "))"))
-            incomplete = incomplete || !report.missingShards.isEmpty || report.failed > 0
+                             + (report.missingShards.isEmpty ? "" : "; missing shards \(report.missingShards.map(String.init).joined(separator: " "))")
+                             + (report.corruptShards.isEmpty ? "" : "; corrupt shards \(report.corruptShards.map { String($0.index) }.joined(separator: " "))"))
+            for shard in report.corruptShards { Diagnostics.error("shard \(shard.index) of \(report.output) is corrupt, left out: \(shard.reason)") }
+            incomplete = incomplete || !report.missingShards.isEmpty || !report.corruptShards.isEmpty || report.failed > 0
         }
         if incomplete { throw ExitCode(2) }
     }

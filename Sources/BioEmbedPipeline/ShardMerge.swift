@@ -16,6 +16,22 @@ public enum ShardMerge {
         public var items: Int
         public var failed: Int
         public var missingShards: [Int]
+        /// Shards whose file exists but cannot be read (index, why): left out like missing ones,
+        /// but reported as corrupt, not as missing.
+        public var corruptShards: [(index: Int, reason: String)] = []
+    }
+
+    /// Opens shard `index`: the file, or nil with the shard listed as missing (no file) or corrupt
+    /// (a file that does not open as HDF5, with the reason).
+    static func openShard(_ path: String, index: Int, missing: inout [Int], corrupt: inout [(index: Int, reason: String)]) -> HDF5File? {
+        guard FileManager.default.fileExists(atPath: path) else {
+            missing.append(index)
+            return nil
+        }
+        do { return try HDF5File.open(path) } catch {
+            corrupt.append((index, "\(error)"))
+            return nil
+        }
     }
 
     /// Merges `<name>.shard-I-of-N.h5` for every output file of the pipeline into `<name>.h5`.
@@ -92,18 +108,22 @@ public enum ShardMerge {
             let output = PathText.joined(folder, stem + ".virtual.h5")
             var files: [(index: Int, name: String, file: HDF5File)] = []
             var missing: [Int] = []
+            var corrupt: [(index: Int, reason: String)] = []
             for index in 0..<count {
                 let path = shardPath(folder, name, index, count)
-                if let file = try? HDF5File.open(path) { files.append((index, (path as NSString).lastPathComponent, file)) } else { missing.append(index) }
+                if let file = openShard(path, index: index, missing: &missing, corrupt: &corrupt) {
+                    files.append((index, (path as NSString).lastPathComponent, file))
+                }
             }
             defer { files.forEach { $0.file.close() } }
             guard let first = files.first?.file else {
-                throw CoreError.unreadable(file: shardPath(folder, name, 0, count), reason: "none of the \(count) shards of \(name) exists")
+                throw CoreError.unreadable(file: shardPath(folder, name, 0, count), reason: "none of the \(count) shards of \(name) could be read (\(missing.count) missing, \(corrupt.count) corrupt)")
             }
             let index = try HDF5File.create(output, virtualDatasets: true)
             for attribute in try first.root.attributeNames() { try index.root.setAttribute(attribute, try first.root.attribute(attribute)) }
             try index.root.setAttribute("virtual_shards", .int(Int64(count)))
             try index.root.setAttribute("missing_shards", .ints(missing.map(Int64.init)))
+            try index.root.setAttribute("corrupt_shards", .ints(corrupt.map { Int64($0.index) }))
             var items = 0
             for path in collections(in: first.root) {
                 let present = files.filter { $0.file.root.kind(of: path) == .group }
@@ -141,7 +161,7 @@ public enum ShardMerge {
             }
             let failed = try mergeErrors(files: Dictionary(uniqueKeysWithValues: files.map { ($0.index, $0.file) }), rank: [:], into: index)
             try index.commit()
-            return Report(output: output, items: items, failed: failed, missingShards: missing)
+            return Report(output: output, items: items, failed: failed, missingShards: missing, corruptShards: corrupt)
         }
     }
 
@@ -165,18 +185,16 @@ public enum ShardMerge {
         var files: [Int: HDF5File] = [:]
         var records: [Int: DoneRecord] = [:]
         var missing: [Int] = []
+        var corrupt: [(index: Int, reason: String)] = []
         for index in 0..<count {
             let path = shardPath(folder, name, index, count)
-            guard FileManager.default.fileExists(atPath: path), let file = try? HDF5File.open(path) else {
-                missing.append(index)
-                continue
-            }
+            guard let file = openShard(path, index: index, missing: &missing, corrupt: &corrupt) else { continue }
             files[index] = file
             records[index] = DoneRecord.load(path + ".done.json")
         }
         defer { files.values.forEach { $0.close() } }
         guard let first = files.keys.min().flatMap({ files[$0] }) else {
-            throw CoreError.unreadable(file: shardPath(folder, name, 0, count), reason: "none of the \(count) shards of \(name) exists")
+            throw CoreError.unreadable(file: shardPath(folder, name, 0, count), reason: "none of the \(count) shards of \(name) could be read (\(missing.count) missing, \(corrupt.count) corrupt)")
         }
 
         // Global order: manifest order of inputs, each input's outputs in its shard's order.
@@ -198,6 +216,7 @@ public enum ShardMerge {
         for attribute in try first.root.attributeNames() { try merged.root.setAttribute(attribute, try first.root.attribute(attribute)) }
         try merged.root.setAttribute("merged_shards", .int(Int64(count)))
         try merged.root.setAttribute("missing_shards", .ints(missing.map(Int64.init)))
+        try merged.root.setAttribute("corrupt_shards", .ints(corrupt.map { Int64($0.index) }))
         var itemCount = 0
         for path in collections(in: first.root) {
             itemCount = max(itemCount, try mergeCollection(path, files: files, order: order, into: merged))
@@ -209,7 +228,7 @@ public enum ShardMerge {
         if !mergedItems.isEmpty, let stage = records.values.first?.stage {
             try DoneRecord(stage: stage, file: name, items: mergedItems).save(output + ".done.json")
         }
-        return Report(output: output, items: itemCount, failed: failed, missingShards: missing)
+        return Report(output: output, items: itemCount, failed: failed, missingShards: missing, corruptShards: corrupt)
     }
 
     /// Collection groups (groups with an `ids` dataset), outside /errors and /provenance.

@@ -114,6 +114,13 @@ def test_merge_reports_missing_shards(run, tmp_path):
     assert r.returncode == 2 and "missing shards 1" in r.stderr
     with h5py.File(tmp_path / "run 'one'/files.h5", "r") as f:
         assert list(f.attrs["missing_shards"]) == [1] and len(f["files/ids"]) == 16
+    # a shard file that exists but is not HDF5 is corrupt, not missing, and says why
+    (tmp_path / "run 'one'/files.shard-2-of-3.h5").write_bytes(b"not an HDF5 file" * 100)
+    r = run("merge", pipeline, "--shards", 3)
+    assert r.returncode == 2 and "missing shards 1" in r.stderr and "corrupt shards 2" in r.stderr
+    assert "shard 2 of" in r.stderr and "is corrupt" in r.stderr
+    with h5py.File(tmp_path / "run 'one'/files.h5", "r") as f:
+        assert list(f.attrs["missing_shards"]) == [1] and list(f.attrs["corrupt_shards"]) == [2]
 
 
 def all_collections(path):
