@@ -117,7 +117,7 @@ enum EmbeddedSchemas {
     {"path": "chain", "dtype": "string", "shape": ["N"]},
     {"path": "sequence", "dtype": "string", "shape": ["N"]},
     {"path": "tokens_3di", "dtype": "string", "shape": ["N"]},
-    {"path": "dssp", "dtype": "string", "shape": ["N"]},
+    {"path": "dssp", "dtype": "string", "shape": ["N"], "required": false},
     {"path": "plddt_source", "dtype": "string", "shape": ["N"]},
     {"path": "tokens_3di_masked", "dtype": "string", "shape": ["N"], "required": false},
     {"path": "residue_offsets", "dtype": "int64", "shape": ["N+1"], "offsets": true},

@@ -13,6 +13,13 @@ enum PredictedModel {
         func starts(_ prefix: [UInt8]) -> Bool { (0..<prefix.count).allSatisfy { line[$0] & 0xDF == prefix[$0] & 0xDF } }
         if starts(parent) { return true }
         guard records.contains(where: starts) else { return false }
+        // most header lines name no program: one pass for "FOLD" in any case first
+        var k = 0, sawFold = false
+        while k + 4 <= line.count && !sawFold {
+            sawFold = line[k] & 0xDF == 0x46 && line[k + 1] & 0xDF == 0x4F && line[k + 2] & 0xDF == 0x4C && line[k + 3] & 0xDF == 0x44
+            k += 1
+        }
+        guard sawFold else { return false }
         // a program name anywhere on the line, ignoring ASCII case
         for name in names where line.count >= name.count {
             for start in 0...(line.count - name.count) {

@@ -30,9 +30,11 @@ public struct ProteinTokenizeStage: Stage {
         /// pLDDT below which a residue's 3Di letter becomes `#` in `tokens_3di_masked` (SaProt's
         /// structure-aware vocabulary); also reads pLDDT from every file, predicted or not.
         public var plddtMask: Double? = nil
+        /// DSSP secondary structure in `/proteins/dssp` (about a quarter of the time per file).
+        public var dssp: Bool = true
 
         public init(radius: Double = 8, knn: Int = 10, altloc: AltlocPolicy = .first, allModels: Bool = false, minLength: Int = 4,
-                    graphScope: GraphScope = .chain, plddtMask: Double? = nil) {
+                    graphScope: GraphScope = .chain, plddtMask: Double? = nil, dssp: Bool = true) {
             self.radius = radius
             self.knn = knn
             self.altloc = altloc
@@ -40,6 +42,7 @@ public struct ProteinTokenizeStage: Stage {
             self.minLength = minLength
             self.graphScope = graphScope
             self.plddtMask = plddtMask
+            self.dssp = dssp
         }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
@@ -48,6 +51,7 @@ public struct ProteinTokenizeStage: Stage {
             case minLength = "min_length"
             case graphScope = "graph_scope"
             case plddtMask = "plddt_mask"
+            case dssp
         }
 
         public static var parameterNames: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -61,6 +65,7 @@ public struct ProteinTokenizeStage: Stage {
             minLength = try c.decodeIfPresent(Int.self, forKey: .minLength) ?? 4
             graphScope = try c.decodeIfPresent(GraphScope.self, forKey: .graphScope) ?? .chain
             plddtMask = try c.decodeIfPresent(Double.self, forKey: .plddtMask)
+            dssp = try c.decodeIfPresent(Bool.self, forKey: .dssp) ?? true
             if let plddtMask, !(plddtMask.isFinite && plddtMask >= 0 && plddtMask <= 100) {
                 throw DecodingError.dataCorruptedError(forKey: .plddtMask, in: c, debugDescription: "expected a pLDDT threshold in 0…100, found \(plddtMask)")
             }
@@ -97,7 +102,6 @@ public struct ProteinTokenizeStage: Stage {
             FieldSpec("chain", .string, .perItem(rowShape: [])),
             FieldSpec("sequence", .string, .perItem(rowShape: [])),
             FieldSpec("tokens_3di", .string, .perItem(rowShape: [])),
-            FieldSpec("dssp", .string, .perItem(rowShape: [])),
             FieldSpec("ca", .float32, .ragged(offsets: "residue_offsets", rowShape: [3])),
             FieldSpec("residue_number", .int32, .ragged(offsets: "residue_offsets", rowShape: []), compressed: true),
             // one byte per residue: fixed-length (h5py `S1`), not a variable-length heap entry each
@@ -105,6 +109,9 @@ public struct ProteinTokenizeStage: Stage {
             FieldSpec("plddt", .float32, .ragged(offsets: "residue_offsets", rowShape: []), compressed: true),
             FieldSpec("plddt_source", .string, .perItem(rowShape: [])),
         ]
+        if configuration.dssp {
+            f.append(FieldSpec("dssp", .string, .perItem(rowShape: [])))
+        }
         if configuration.plddtMask != nil {
             f.append(FieldSpec("tokens_3di_masked", .string, .perItem(rowShape: [])))
         }
@@ -153,14 +160,15 @@ public struct ProteinTokenizeStage: Stage {
         let fileText = TarArchive.member(of: item).map { "\(item.fields["path"] ?? path)/\($0.name)" } ?? item.fields["path"] ?? path
         try checkGraphSizes(chains, file: path)
         let complexGraphs = configuration.graphScope == .complex ? self.complexGraphs(chains) : [:]
-        let secondary = SecondaryStructure.assign(model, chains: chains)
+        let secondary = configuration.dssp ? SecondaryStructure.assign(model, chains: chains) : []
         let source: ConfidenceSource = model.isPredicted || configuration.plddtMask != nil ? model.confidenceSource : .none
         return chains.enumerated().map { index, chain in
             let id = configuration.allModels ? "\(item.id):\(chain.model):\(chain.name)" : "\(item.id):\(chain.name)"
             guard chain.count >= configuration.minLength else {
                 return .failure(id: id, message: "\(path): chain '\(chain.name)' (model \(chain.model)): expected at least \(configuration.minLength) residues with a CA atom for 3Di (foldseek skips chains of ≤ 3), found \(chain.count)")
             }
-            return .record(record(id: id, file: fileText, chain: chain, dssp: secondary[index], confidence: source, complex: complexGraphs[index]))
+            return .record(record(id: id, file: fileText, chain: chain, dssp: secondary.isEmpty ? nil : secondary[index], confidence: source,
+                                  complex: complexGraphs[index]))
         }
     }
 
@@ -232,7 +240,7 @@ public struct ProteinTokenizeStage: Stage {
     }
 
     /// The `/proteins` record of one chain (graphs chain-local, or its rows of the complex's).
-    public func record(id: String, file: String, chain: ProteinChain, dssp: String, confidence: ConfidenceSource = .none,
+    public func record(id: String, file: String, chain: ProteinChain, dssp: String?, confidence: ConfidenceSource = .none,
                        complex: ComplexRows? = nil) -> ItemRecord {
         let tokens = encoder.encode(n: chain.n, ca: chain.ca, c: chain.c, cb: chain.cb)
         let plddt = confidence == .none ? [Float](repeating: .nan, count: chain.count) : chain.caBFactor
@@ -241,13 +249,13 @@ public struct ProteinTokenizeStage: Stage {
             "chain": .strings([chain.name]),
             "sequence": .strings([chain.sequenceString]),
             "tokens_3di": .strings([String(decoding: tokens, as: UTF8.self)]),
-            "dssp": .strings([dssp]),
             "plddt": .float32(plddt),
             "plddt_source": .strings([confidence.rawValue]),
             "ca": .float32(chain.ca.map { Float($0) }),
             "residue_number": .int32(chain.residueNumbers),
             "insertion_code": .strings(chain.insertionCodes.map { String(UnicodeScalar($0)) }),
         ]
+        if let dssp { values["dssp"] = .strings([dssp]) }
         if let mask = configuration.plddtMask {
             // SaProt: residues below the threshold (or without a value) lose their structure letter
             let threshold = Float(mask)

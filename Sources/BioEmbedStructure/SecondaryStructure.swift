@@ -250,27 +250,30 @@ public enum SecondaryStructure {
         /// Bridges and ladders (E, B), as mkdssp's CalculateBetaSheets: only pairs (i, j) with one of
         /// the four bonds a bridge starts from are tested, in mkdssp's (i, j) order.
         mutating func betaSheets() {
-            // who bonds to whom: acceptors per donor (≤ 2) and donors per acceptor
-            var donorsOf = [[Int]](repeating: [], count: count)
+            // who bonds to whom: donors per acceptor as one table (CSR: donors[start[y] ..< start[y+1]])
+            var start = [Int](repeating: 0, count: count + 1)
             for x in 0..<count {
                 let e = acceptor[x]
-                if e.0 >= 0 && e.1 < Self.maxHBondEnergy { donorsOf[e.0].append(x) }
-                if e.2 >= 0 && e.3 < Self.maxHBondEnergy { donorsOf[e.2].append(x) }
+                if e.0 >= 0 && e.1 < Self.maxHBondEnergy { start[e.0 + 1] += 1 }
+                if e.2 >= 0 && e.3 < Self.maxHBondEnergy { start[e.2 + 1] += 1 }
             }
-            func acceptors(_ x: Int) -> [Int] {
+            for y in 0..<count { start[y + 1] += start[y] }
+            var donors = [Int](repeating: 0, count: start[count])
+            var fill = start
+            for x in 0..<count {
                 let e = acceptor[x]
-                var r: [Int] = []
-                if e.0 >= 0 && e.1 < Self.maxHBondEnergy { r.append(e.0) }
-                if e.2 >= 0 && e.3 < Self.maxHBondEnergy { r.append(e.2) }
-                return r
+                if e.0 >= 0 && e.1 < Self.maxHBondEnergy { donors[fill[e.0]] = x; fill[e.0] += 1 }
+                if e.2 >= 0 && e.3 < Self.maxHBondEnergy { donors[fill[e.2]] = x; fill[e.2] += 1 }
             }
             var bridges: [Bridge] = []
             var candidates: [Int] = []
             var i = 1
             while i + 4 < count {
                 candidates.removeAll(keepingCapacity: true)
-                for y in acceptors(i + 1) { candidates.append(y); candidates.append(y + 1) }
-                for x in donorsOf[i] { candidates.append(x); candidates.append(x - 1) }
+                let e = acceptor[i + 1]
+                if e.0 >= 0 && e.1 < Self.maxHBondEnergy { candidates.append(e.0); candidates.append(e.0 + 1) }
+                if e.2 >= 0 && e.3 < Self.maxHBondEnergy { candidates.append(e.2); candidates.append(e.2 + 1) }
+                for k in start[i] ..< start[i + 1] { candidates.append(donors[k]); candidates.append(donors[k] - 1) }
                 candidates.sort()
                 var previous = -1
                 for j in candidates where j != previous {

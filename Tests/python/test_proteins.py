@@ -90,6 +90,20 @@ def test_dssp_equals_mkdssp_on_every_fixture_chain(run, tmp_path):
     assert sum(v.count("?") for v in expected.values()) == 7
 
 
+def test_no_dssp_leaves_the_field_out_and_the_rest_unchanged(run, tmp_path):
+    """--no-dssp: no /proteins/dssp, and every other field equals the default run's."""
+    default, without = tmp_path / "a.h5", tmp_path / "b.h5"
+    for out, extra in ((default, []), (without, ["--no-dssp"])):
+        r = run("protein", "tokenize", "--input", FIXTURES / "structures", "--output", out, *extra)
+        assert r.returncode == 0, r.stderr
+    with h5py.File(default) as a, h5py.File(without) as b:
+        assert "dssp" in a["proteins"] and "dssp" not in b["proteins"]
+        assert set(a["proteins"]) - {"dssp"} == set(b["proteins"])
+        for name in ("ids", "sequence", "tokens_3di", "plddt_source"):
+            assert list(a["proteins"][name][()]) == list(b["proteins"][name][()]), name
+        np.testing.assert_array_equal(a["proteins/ca"][()], b["proteins/ca"][()])
+
+
 def test_complex_graph_scope_matches_the_fixtures_whole_complex_graphs(run, tmp_path):
     """--graph-scope complex (every chain kept): a file's items, in order, carry the fixture's
     whole-complex radius and kNN graphs (complex indices) and each chain's complex_offset."""
