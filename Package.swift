@@ -23,8 +23,8 @@ let package = Package(
 
         /// Shared vocabulary: errors, diagnostics, progress, the Stage protocol, manifests, SHA-256.
         .target(name: "BioEmbedCore"),
-        /// BLAS/LAPACKE/FFTW wrappers: the only module that imports CBLAS and CFFTW3.
-        .target(name: "BioEmbedLinalg", dependencies: ["BioEmbedCore", "CBLAS", "CFFTW3"]),
+        /// BLAS/LAPACKE/FFTW and oneDNN wrappers: the only module that imports CBLAS, CFFTW3 and CDNNL.
+        .target(name: "BioEmbedLinalg", dependencies: ["BioEmbedCore", "CBLAS", "CFFTW3", "CDNNL"]),
         /// HDF5 store, ragged collections, NetCDF-4 writing and gzip streams: the only module importing
         /// CHDF5, CNetCDF and CZlib.
         .target(name: "BioEmbedHDF5", dependencies: ["BioEmbedCore", "CHDF5", "CNetCDF", "CZlib", "CCrypto", "CISAL"]),
@@ -62,6 +62,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         /// Intel ISA-L's igzip: the fast gzip inflater behind CompressedFileReader (.nii.gz ingest).
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        /// oneDNN's bfloat16 matmul (Debian's libdnnl-dev), wrapped once: primitive cache and conversions.
+        .target(name: "CDNNL", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("dnnl")]),
         /// Element-wise float32 kernels built per SIMD width and picked at load time (GELU and its gradient).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(

@@ -2,7 +2,7 @@
 # Installs the Debian packages BioEmbed builds and tests with, only those that are missing,
 # so a second run costs a few dpkg queries. Usage: scripts/install-deps.sh [build|test]
 set -euo pipefail
-build=(pkg-config libhdf5-dev libfftw3-dev libnetcdf-dev libopenblas-dev liblapacke-dev librdkit-dev libboost-dev zlib1g-dev libisal-dev libssl-dev)
+build=(pkg-config libhdf5-dev libfftw3-dev libnetcdf-dev libopenblas-dev liblapacke-dev libdnnl-dev librdkit-dev libboost-dev zlib1g-dev libisal-dev libssl-dev)
 test_extra=(hdf5-tools slurm-wlm munge)
 wanted=("${build[@]}")
 [ "${1:-build}" = test ] && wanted+=("${test_extra[@]}")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BioEmbedCore
+import BioEmbedLinalg
 import BioEmbedNN
 import BioEmbedPipeline
 
@@ -32,6 +33,9 @@ struct EncoderOptions: ParsableArguments {
     @Option(help: "pst, --long-chains windows: residues shared by consecutive windows.")
     var windowOverlap = EncoderConfiguration.defaultWindowOverlap
 
+    @Option(help: "GEMM precision of the Linear layers: fp32, or bf16 (bfloat16 weights and products with float32 accumulation, on CPUs with AVX-512 BF16 or AMX; elsewhere float32, said on stderr and in the 'precision' attribute).")
+    var precision: Precision = .fp32
+
     @Flag(help: "Reuse the embeddings the existing --output holds for items whose content, model and settings are unchanged; compute the rest.")
     var resume = false
 
@@ -44,7 +48,7 @@ struct EncoderOptions: ParsableArguments {
     var configuration: EncoderConfiguration {
         EncoderConfiguration(
             weights: weights, config: config, perToken: perToken, pooling: pooling, batchTokens: batchTokens,
-            longChains: longChains, windowOverlap: windowOverlap)
+            longChains: longChains, windowOverlap: windowOverlap, precision: precision)
     }
 
     /// Runs a collection stage and reports like `run` does.
@@ -63,3 +67,4 @@ struct EncoderOptions: ParsableArguments {
 }
 
 extension LongChainPolicy: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}

@@ -150,8 +150,9 @@ final class EmbeddingWriter {
     }
 
     /// The attributes, once every item is written; the rows of failed items are removed first.
-    func finish(model: String, config: String, weightsSHA256: String, pooling: String, longChains: String? = nil) throws {
+    func finish(model: String, config: String, weightsSHA256: String, pooling: String, precision: String, longChains: String? = nil) throws {
         if !failedPositions.isEmpty { try dropFailedRows() }
+        try group.setAttribute("precision", .string(precision))
         if let longChains { try group.setAttribute("long_chains", .string(longChains)) }
         try group.setAttribute("model", .string(model))
         try group.setAttribute("config", .string(config))

@@ -1,4 +1,6 @@
 import BioEmbedCore
+import BioEmbedLinalg
+import Synchronization
 
 /// Parameters shared by the three encoder stages (`encode_pst`, `encode_molt5`,
 /// `encode_brainmae`); keys equal the CLI flags of `bioembed encode <model>`.
@@ -17,21 +19,27 @@ public struct EncoderConfiguration: StageConfiguration {
     public var longChains: LongChainPolicy
     /// PST, `windows`: residues shared by consecutive windows.
     public var windowOverlap: Int
+    /// GEMM precision of the Linear layers (`bf16`: bfloat16 weights and products, float32 accumulation,
+    /// on CPUs with AVX-512 BF16; float32 elsewhere, said on stderr and in the `precision` attribute).
+    public var precision: Precision
 
-    public static let parameterNames = ["weights", "config", "per_token", "pooling", "batch_tokens", "long_chains", "window_overlap"]
-    public static let pathParameterNames = ["weights", "config"]
+    public static var parameterNames: [String] { CodingKeys.allCases.map(\.rawValue) }
+    public static let pathParameterNames = [CodingKeys.weights.rawValue, CodingKeys.config.rawValue]
 
-    enum CodingKeys: String, CodingKey {
-        case weights, config, pooling
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case weights, config
         case perToken = "per_token"
+        case pooling
         case batchTokens = "batch_tokens"
         case longChains = "long_chains", windowOverlap = "window_overlap"
+        case precision
     }
 
     public static let defaultWindowOverlap = 256
 
     public init(weights: String, config: String, perToken: Bool = true, pooling: String? = nil, batchTokens: Int = 4096,
-                longChains: LongChainPolicy = .fail, windowOverlap: Int = defaultWindowOverlap) {
+                longChains: LongChainPolicy = .fail, windowOverlap: Int = defaultWindowOverlap, precision: Precision = .fp32) {
+        self.precision = precision
         self.longChains = longChains
         self.windowOverlap = windowOverlap
         self.weights = weights
@@ -50,7 +58,25 @@ public struct EncoderConfiguration: StageConfiguration {
         batchTokens = try c.decodeIfPresent(Int.self, forKey: .batchTokens) ?? 4096
         longChains = try c.decodeIfPresent(LongChainPolicy.self, forKey: .longChains) ?? .fail
         windowOverlap = try c.decodeIfPresent(Int.self, forKey: .windowOverlap) ?? Self.defaultWindowOverlap
+        precision = try c.decodeIfPresent(Precision.self, forKey: .precision) ?? .fp32
     }
+
+    /// The precision the Linear layers run in here, and its description for the `precision`
+    /// attribute: `bf16` needs `BFloat16.support`; without it the encoder runs in float32 and says
+    /// why, once per process on stderr.
+    func effectivePrecision(stage: String) -> (precision: Precision, description: String) {
+        guard precision == .bf16 else { return (.fp32, Precision.fp32.rawValue) }
+        let support = BFloat16.support
+        guard support.usable else {
+            if Self.fallbackSaid.withLock({ said in defer { said = true }; return !said }) {
+                Diagnostics.warning("\(stage): --precision bf16: \(support.detail); running in float32")
+            }
+            return (.fp32, "fp32 (bf16 requested: \(support.detail))")
+        }
+        return (.bf16, "bf16 (Linear weights and GEMMs in bfloat16, float32 accumulation; \(support.detail))")
+    }
+
+    private static let fallbackSaid = Mutex(false)
 
     /// The residue ranges a chain of `count` residues is encoded in, for a model that takes at most
     /// `maximum`: the whole chain when it fits; else nil (`fail`), its first `maximum` residues

@@ -36,13 +36,6 @@ public final class MolT5Encoder: @unchecked Sendable {
         var wo: Linear
     }
 
-    /// Stacks Linear weights row-wise (same input width, no biases).
-    static func stacked(_ parts: [Linear]) -> Linear {
-        Linear(
-            weight: Tensor(shape: [parts.reduce(0) { $0 + $1.outFeatures }, parts[0].inFeatures], data: parts.flatMap(\.weight)),
-            bias: nil)
-    }
-
     public let config: MolT5Config
     let shared: [Float]
     let fpEmbedding: [Float]
@@ -67,14 +60,14 @@ public final class MolT5Encoder: @unchecked Sendable {
             let k = try Linear(store, "\(a).SelfAttention.k", in: d, out: inner, bias: false)
             let v = try Linear(store, "\(a).SelfAttention.v", in: d, out: inner, bias: false)
             let wi = gated
-                ? Self.stacked([
+                ? Linear.stacked([
                     try Linear(store, "\(f).DenseReluDense.wi_0", in: d, out: config.dFF, bias: false),
                     try Linear(store, "\(f).DenseReluDense.wi_1", in: d, out: config.dFF, bias: false),
                 ])
                 : try Linear(store, "\(f).DenseReluDense.wi", in: d, out: config.dFF, bias: false)
             blocks.append(Block(
                 attentionNorm: try RMSNorm(store, "\(a).layer_norm", width: d, eps: config.eps),
-                qkv: Self.stacked([q, k, v]),
+                qkv: Linear.stacked([q, k, v]),
                 o: try Linear(store, "\(a).SelfAttention.o", in: inner, out: d, bias: false),
                 ffnNorm: try RMSNorm(store, "\(f).layer_norm", width: d, eps: config.eps),
                 wi: wi,

@@ -1,3 +1,5 @@
+import BioEmbedLinalg
+
 /// The weights a model takes from one safetensors file, checked name by name.
 ///
 /// `take(name, shape)` returns the tensor and records it as used; a missing tensor or a wrong
@@ -7,10 +9,16 @@
 public final class WeightStore {
     public let file: SafeTensors
     private var used: Set<String> = []
+    /// The format Linear layers keep their weights in and multiply with (`Precision.bf16` only where
+    /// `BFloat16.support` is usable; the stage decides).
+    public var gemmPrecision: Precision = .fp32
 
     public init(_ file: SafeTensors) { self.file = file }
 
-    public convenience init(path: String) throws(NNError) { self.init(try SafeTensors(path: path)) }
+    public convenience init(path: String, gemmPrecision: Precision = .fp32) throws(NNError) {
+        self.init(try SafeTensors(path: path))
+        self.gemmPrecision = gemmPrecision
+    }
 
     /// Tensor `name`, required to have `shape`.
     public func take(_ name: String, _ shape: [Int]) throws(NNError) -> Tensor {
