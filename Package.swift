@@ -29,7 +29,7 @@ let package = Package(
         /// CHDF5, CNetCDF and CZlib.
         .target(name: "BioEmbedHDF5", dependencies: ["BioEmbedCore", "CHDF5", "CNetCDF", "CZlib", "CCrypto", "CISAL"]),
         /// fMRI stage family (NIfTI, cleaning, connectivity, graph metrics).
-        .target(name: "BioEmbedNeuro", dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5"]),
+        .target(name: "BioEmbedNeuro", dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5", "CKernels"]),
         /// Structure stage family (PDB/mmCIF, residue graphs, 3Di).
         .target(name: "BioEmbedStructure", dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5"]),
         /// Molecule stage family (RDKit through CRDKitShim, SELFIES, E3FP).

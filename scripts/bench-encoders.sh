@@ -9,12 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 threads=${2:-2}
-venv=.venv-bench-encoders
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch, h5py" 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check -r scripts/requirements-bench-encoders.txt
-fi
-py=$venv/bin/python
+py=$(scripts/make-venv.sh ".venv-bench-encoders" scripts/requirements-bench-encoders.txt)
 bin=.build/release/bioembed
 [ -x "$bin" ] || swift build -c release -Xswiftc -enable-testing --product bioembed
 work=${BENCH_TMP:-/tmp}/bioembed-bench-encoders

@@ -12,5 +12,5 @@ struct FMRICommand: ParsableCommand {
               bioembed fmri connectivity --input fmri.h5 --kind correlation,tangent --output fmri.h5
               bioembed fmri graph --input fmri.h5 --density 0.1 --output fmri.h5
             """,
-        subcommands: [FMRIExtractCommand.self, FMRIConnectivityCommand.self, FMRIGraphCommand.self, FMRISpectralCommand.self])
+        subcommands: [FMRIExtractCommand.self, FMRIConnectivityCommand.self, FMRIGraphCommand.self, FMRISpectralCommand.self, FMRIFactorizeCommand.self])
 }

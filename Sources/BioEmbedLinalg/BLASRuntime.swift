@@ -103,13 +103,20 @@ public enum BLASRuntime {
             body(0..<count, 0)
             return
         }
+        parallel(parts: (0..<n).map { c in (c * count / n)..<((c + 1) * count / n) }, body)
+    }
+
+    /// `parallel` over the caller's own contiguous parts (e.g. balanced by cost), one per thread.
+    public static func parallel(parts: [Range<Int>], _ body: (Range<Int>, Int) -> Void) {
+        guard parts.count > 1 else {
+            if let part = parts.first { body(part, 0) }
+            return
+        }
         let previous = threads
         setThreads(1)
         withoutActuallyEscaping(body) { run in
             nonisolated(unsafe) let work = run
-            DispatchQueue.concurrentPerform(iterations: n) { c in
-                work((c * count / n)..<((c + 1) * count / n), c)
-            }
+            DispatchQueue.concurrentPerform(iterations: parts.count) { c in work(parts[c], c) }
         }
         setThreads(previous)
     }

@@ -163,15 +163,48 @@ final class EmbeddingWriter {
 
 /// Runs an encoder's `forward` over a batch split into one contiguous part per core, side by side
 /// with single-threaded BLAS (`BLASRuntime.parallel`): the sequences of a batch are independent,
-/// and mid-sized per-sequence GEMMs scale better across sequences than across BLAS threads.
-/// Outputs come back in batch order.
+/// and mid-sized per-sequence GEMMs scale better across sequences than across BLAS threads. Parts
+/// are balanced by the caller's cost estimate; when one sequence outweighs an even share (a long
+/// chain among short ones), the whole packed batch runs once on all BLAS threads instead, so no
+/// core idles while it runs. Outputs come back in batch order.
 enum SideBySide {
-    static func forward<Input: Sendable, Output: Sendable>(_ batch: [Input], _ body: @Sendable ([Input]) -> [Output]) -> [Output] {
-        let chunks = BLASRuntime.parallelChunks(batch.count)
-        guard chunks > 1 else { return body(batch) }
-        let parts = ResultSlots<[Output]>(count: chunks)
-        BLASRuntime.parallel(batch.count) { range, chunk in parts.set(chunk, body(Array(batch[range]))) }
-        return parts.values.flatMap { $0 }
+    /// The most a part may cost above an even share before the batch runs whole, on all threads.
+    static let imbalanceLimit = 1.25
+
+    static func forward<Input: Sendable, Output: Sendable>(
+        _ batch: [Input], cost: (Input) -> Double, _ body: @Sendable ([Input]) -> [Output]
+    ) -> [Output] {
+        let threads = BLASRuntime.parallelChunks(batch.count)
+        guard threads > 1 else { return body(batch) }
+        let costs = batch.map(cost)
+        let parts = balancedParts(costs, count: threads)
+        let share = costs.reduce(0, +) / Double(threads)
+        let largest = parts.map { costs[$0].reduce(0, +) }.max() ?? 0
+        guard parts.count == threads, largest <= imbalanceLimit * share else { return body(batch) }
+        let results = ResultSlots<[Output]>(count: parts.count)
+        BLASRuntime.parallel(parts: parts) { range, part in results.set(part, body(Array(batch[range]))) }
+        return results.values.flatMap { $0 }
+    }
+
+    /// Contiguous ranges of `costs` whose sums come closest to equal shares (a boundary where the
+    /// running sum crosses each multiple of the share). O(items).
+    static func balancedParts(_ costs: [Double], count: Int) -> [Range<Int>] {
+        let total = costs.reduce(0, +)
+        var parts: [Range<Int>] = []
+        var start = 0, prefix = 0.0
+        for (i, c) in costs.enumerated() where parts.count < count - 1 {
+            let before = prefix
+            prefix += c
+            let target = total * Double(parts.count + 1) / Double(count)
+            guard prefix >= target else { continue }
+            // end the part before or after this item, whichever lands nearer the share
+            let end = target - before < prefix - target && i > start ? i : i + 1
+            guard end < costs.count else { continue }
+            parts.append(start..<end)
+            start = end
+        }
+        parts.append(start..<costs.count)
+        return parts.filter { !$0.isEmpty }
     }
 }
 

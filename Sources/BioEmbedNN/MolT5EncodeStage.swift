@@ -71,7 +71,7 @@ public struct MolT5EncodeStage: CollectionStage {
         let todo = try writer.reuseEarlierRows(context.reuse)
         let forwardStart = Date()
         for batch in configuration.batches(lengths: lengths, items: todo) {
-            let outputs = SideBySide.forward(try batch.map(sequence)) { model.forward($0, coefficientsPerSequence: true) }
+            let outputs = SideBySide.forward(try batch.map(sequence), cost: { model.cost(tokens: $0.ids.count) }) { model.forward($0, coefficientsPerSequence: true) }
             for (index, out) in zip(batch, outputs) {
                 var mean = [Float](repeating: 0, count: d)
                 out.lastHiddenState.withUnsafeBufferPointer { h in

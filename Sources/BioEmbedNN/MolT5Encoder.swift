@@ -86,6 +86,12 @@ public final class MolT5Encoder: @unchecked Sendable {
     }
 
     /// Runs a packed batch (ids and fp must be in range; the stage checks them).
+    /// Relative cost of one sequence of `tokens` tokens (for balancing): the linear layers' multiply-adds
+    /// per token plus attention's 2·T·inner.
+    public func cost(tokens: Int) -> Double {
+        Double(tokens) * (Double(config.dModel * (4 * config.inner + 3 * config.dFF)) + 2 * Double(tokens * config.inner))
+    }
+
     public func forward(_ batch: [Sequence], coefficientsPerSequence: Bool = false, collectHiddenStates: Bool = false) -> [Output] {
         let d = config.dModel, inner = config.inner, heads = config.heads
         let lengths = batch.map(\.ids.count)

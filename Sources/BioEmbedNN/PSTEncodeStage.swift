@@ -87,7 +87,7 @@ public struct PSTEncodeStage: CollectionStage {
                 let ca: [Float] = try caSet.readRows(start..<(start + range.count))
                 return Self.sequence(letters: Array(Array(sequences[i])[range]), ca: ca, config: config, table: table)
             }
-            let outputs = SideBySide.forward(inputs) { model.forward($0) }
+            let outputs = SideBySide.forward(inputs, cost: { model.cost(tokens: $0.tokens.count) }) { model.forward($0) }
             for (u, out) in zip(batch, outputs) {
                 let (i, range) = units[u]
                 let residues = Array(out.tokenEmbeddings[d..<(out.tokenEmbeddings.count - d)])

@@ -86,6 +86,10 @@ public final class PSTModel: @unchecked Sendable {
         try store.finish(ignoringPrefixes: ["contact_head."])
     }
 
+    /// Relative cost of one sequence of `tokens` tokens (for balancing): per layer ≈ 21·D² per token
+    /// for the linear layers and extractors, 2·T·D for attention.
+    public func cost(tokens: Int) -> Double { Double(tokens) * (21 * Double(config.embedDim) + 2 * Double(tokens)) }
+
     /// Runs a packed batch. `useStructure: false` skips the extractors (= plain ESM-2).
     public func forward(_ batch: [Sequence], useStructure: Bool = true, collectHiddenStates: Bool = false) -> [Output] {
         let d = config.embedDim, heads = config.heads, hd = config.headDim

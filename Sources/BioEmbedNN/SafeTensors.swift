@@ -1,7 +1,8 @@
 import Foundation
 
-/// A safetensors file, memory-mapped: header parsed and validated at open, tensors converted to
-/// float32 on demand.
+/// A safetensors file: header parsed and validated at open, tensors read (`pread`) and converted to
+/// float32 on demand, so the process holds only the copies its model keeps (no mapped pages of the
+/// whole file counted against it).
 ///
 /// Layout (huggingface/safetensors): 8 bytes little-endian header length `n`, `n` bytes of JSON
 /// `{name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}`, then the
@@ -11,7 +12,7 @@ import Foundation
 /// tensors (e.g. BatchNorm's `num_batches_tracked`) are listed but cannot be read as floats.
 /// Opening costs O(header); reading a tensor O(its size).
 public final class SafeTensors: @unchecked Sendable {
-    // @unchecked: immutable after init; `Data` of a mapped file is only read.
+    // @unchecked: immutable after init; reads are positioned (`pread`), safe from any thread.
 
     /// One entry of the header.
     public struct Entry: Sendable {
@@ -23,7 +24,7 @@ public final class SafeTensors: @unchecked Sendable {
     public let path: String
     public let entries: [String: Entry]
     public let metadata: [String: String]
-    private let bytes: Data
+    private let descriptor: Int32
     private let dataStart: Int
 
     static let widths = ["F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1]
@@ -33,30 +34,74 @@ public final class SafeTensors: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw NNError.invalidWeights(file: path, detail: "the file does not exist")
         }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw NNError.invalidWeights(file: path, detail: "cannot read: \(error.localizedDescription)")
+        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw NNError.invalidWeights(file: path, detail: "cannot read: \(String(cString: strerror(errno)))")
         }
-        bytes = data
-        guard data.count >= 8 else {
-            throw NNError.invalidWeights(file: path, detail: "file has \(data.count) bytes, shorter than the 8-byte header length")
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            close(descriptor)
+            throw NNError.invalidWeights(file: path, detail: "cannot read: \(String(cString: strerror(errno)))")
+        }
+        let fileSize = Int(info.st_size)
+        guard fileSize >= 8 else {
+            close(descriptor)
+            throw NNError.invalidWeights(file: path, detail: "file has \(fileSize) bytes, shorter than the 8-byte header length")
+        }
+        var lengthBytes = [UInt8](repeating: 0, count: 8)
+        guard Self.read(descriptor, into: &lengthBytes, at: 0) else {
+            close(descriptor)
+            throw NNError.invalidWeights(file: path, detail: "cannot read the 8-byte header length")
         }
         var headerLength: UInt64 = 0
-        for i in 0..<8 { headerLength |= UInt64(data[data.startIndex + i]) << (8 * UInt64(i)) }
-        guard headerLength <= UInt64(data.count - 8) else {
-            throw NNError.invalidWeights(file: path, detail: "header claims \(headerLength) bytes but the file has only \(data.count - 8) after the length field (truncated?)")
+        for i in 0..<8 { headerLength |= UInt64(lengthBytes[i]) << (8 * UInt64(i)) }
+        guard headerLength <= UInt64(fileSize - 8) else {
+            close(descriptor)
+            throw NNError.invalidWeights(file: path, detail: "header claims \(headerLength) bytes but the file has only \(fileSize - 8) after the length field (truncated?)")
         }
         dataStart = 8 + Int(headerLength)
+        var headerBytes = [UInt8](repeating: 0, count: Int(headerLength))
         let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: data.subdata(in: (data.startIndex + 8)..<(data.startIndex + dataStart)))
+            guard Self.read(descriptor, into: &headerBytes, at: 8) else { throw NNError.invalidWeights(file: path, detail: "cannot read the header") }
+            object = try JSONSerialization.jsonObject(with: Data(headerBytes))
         } catch {
+            close(descriptor)
             throw NNError.invalidWeights(file: path, detail: "header is not valid JSON")
         }
         guard let header = object as? [String: Any] else {
+            close(descriptor)
             throw NNError.invalidWeights(file: path, detail: "header is not a JSON object")
         }
-        let dataSize = data.count - dataStart
+        let dataSize = fileSize - dataStart
+        do {
+            (entries, metadata) = try Self.entries(header, dataSize: dataSize, path: path)
+        } catch {
+            close(descriptor)
+            throw error
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    /// Reads `buffer.count` bytes at `offset`; false on an error or a short file.
+    private static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Bool {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            done += n
+        }
+        return true
+    }
+
+    private static func read(_ descriptor: Int32, into bytes: inout [UInt8], at offset: Int) -> Bool {
+        bytes.withUnsafeMutableBytes { read(descriptor, into: $0, at: offset) }
+    }
+
+    /// The header's entries, each checked against the data region's size.
+    private static func entries(_ header: [String: Any], dataSize: Int, path: String) throws(NNError) -> ([String: Entry], [String: String]) {
         var entries: [String: Entry] = [:]
         var metadata: [String: String] = [:]
         for (name, value) in header {
@@ -96,8 +141,7 @@ public final class SafeTensors: @unchecked Sendable {
             }
             entries[name] = Entry(dtype: dtype, shape: shape, range: offsets[0]..<offsets[1])
         }
-        self.entries = entries
-        self.metadata = metadata
+        return (entries, metadata)
     }
 
     /// Tensor names, sorted.
@@ -111,27 +155,33 @@ public final class SafeTensors: @unchecked Sendable {
         let start = dataStart + entry.range.lowerBound
         let dtype = entry.dtype
         var supported = true
-        bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            let base = raw.baseAddress!.advanced(by: start)
-            values.withUnsafeMutableBufferPointer { out in
-                switch dtype {
-                case "F32":
-                    #if _endian(little)
-                    UnsafeMutableRawBufferPointer(out).copyMemory(from: UnsafeRawBufferPointer(start: base, count: 4 * count))
-                    #else
-                    for i in 0..<count { out[i] = Float(bitPattern: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian) }
-                    #endif
-                case "F64":
-                    for i in 0..<count { out[i] = Float(Double(bitPattern: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self).littleEndian)) }
-                case "F16":
-                    for i in 0..<count { out[i] = Self.halfToFloat(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) }
-                case "BF16":
-                    for i in 0..<count { out[i] = Float(bitPattern: UInt32(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) << 16) }
-                default:
-                    supported = false
+        var readable = true
+        if dtype == "F32" {
+            #if _endian(little)
+            readable = values.withUnsafeMutableBytes { Self.read(descriptor, into: $0, at: start) }
+            #else
+            supported = false
+            #endif
+        } else if ["F64", "F16", "BF16"].contains(dtype) {
+            var raw = [UInt8](repeating: 0, count: entry.range.count)
+            readable = Self.read(descriptor, into: &raw, at: start)
+            raw.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+                let base = bytes.baseAddress!
+                values.withUnsafeMutableBufferPointer { out in
+                    switch dtype {
+                    case "F64":
+                        for i in 0..<count { out[i] = Float(Double(bitPattern: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self).littleEndian)) }
+                    case "F16":
+                        for i in 0..<count { out[i] = Self.halfToFloat(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) }
+                    default:
+                        for i in 0..<count { out[i] = Float(bitPattern: UInt32(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) << 16) }
+                    }
                 }
             }
+        } else {
+            supported = false
         }
+        guard readable else { throw NNError.invalidWeights(file: path, detail: "cannot read tensor '\(name)' (file changed or truncated while open?)") }
         guard supported else { throw NNError.unsupportedDType(file: path, name: name, dtype: dtype) }
         return Tensor(shape: entry.shape, data: values)
     }

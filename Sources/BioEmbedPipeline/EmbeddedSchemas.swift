@@ -13,7 +13,9 @@ enum EmbeddedSchemas {
     "model": {"type": "string", "required": true},
     "config": {"type": "string", "required": true},
     "weights_sha256": {"type": "string", "required": true},
-    "pooling": {"type": "string", "required": true}
+    "pooling": {"type": "string", "required": true},
+    "precision": {"type": "string", "required": false},
+    "long_chains": {"type": "string", "required": false}
   },
   "datasets": [
     {"path": "ids", "dtype": "string", "shape": ["N"], "unique": true},
@@ -63,6 +65,11 @@ enum EmbeddedSchemas {
     {"path": "dynamic/correlation_offsets", "dtype": "int64", "shape": ["N+1"], "offsets": true, "required": false},
     {"path": "dynamic/correlation", "dtype": "float32", "shape": ["sum(dynamic/correlation_offsets)", "R", "R"], "required": false,
      "attributes": {"window": {"type": "int", "required": true}, "step": {"type": "int", "required": true}}},
+    {"path": "dynamic/cp/window_factors", "dtype": "float64", "shape": ["sum(dynamic/correlation_offsets)", "K"], "required": false},
+    {"path": "dynamic/cp/row_factors", "dtype": "float64", "shape": ["F", "R", "K"], "required": false},
+    {"path": "dynamic/cp/column_factors", "dtype": "float64", "shape": ["F", "R", "K"], "required": false},
+    {"path": "dynamic/cp/reconstruction_error", "dtype": "float64", "shape": ["F"], "required": false},
+    {"path": "dynamic/cp/iterations", "dtype": "int64", "shape": ["F"], "required": false},
     {"path": "graph/*/degree", "dtype": ["float64", "int64", "int32"], "shape": ["N", "R"], "required": false},
     {"path": "graph/*/triangles", "dtype": ["float64", "int64", "int32"], "shape": ["N", "R"], "required": false},
     {"path": "graph/*/strength", "dtype": "float64", "shape": ["N", "R"], "required": false},

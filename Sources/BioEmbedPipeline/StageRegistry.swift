@@ -129,6 +129,7 @@ public enum StageRegistry {
         FMRIConnectivityStage.name: entry(FMRIConnectivityStage.self),
         FMRIGraphStage.name: entry(FMRIGraphStage.self),
         FMRISpectralStage.name: entry(FMRISpectralStage.self),
+        FMRIDynamicCPStage.name: entry(FMRIDynamicCPStage.self),
         PSTEncodeStage.name: entry(PSTEncodeStage.self),
         MolT5EncodeStage.name: entry(MolT5EncodeStage.self),
         BrainMAEEncodeStage.name: entry(BrainMAEEncodeStage.self),

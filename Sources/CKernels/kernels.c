@@ -1,5 +1,6 @@
 #include "bioembed_kernels.h"
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__linux__)
@@ -107,4 +108,100 @@ void bio_gelu_inplace_f32(float *x, size_t n) {
         float e = fast_exp(-0.5f * v * v);
         x[i] = 0.5f * v * (1.0f + erf_half(v, e));
     }
+}
+
+typedef float bio_f8 __attribute__((vector_size(32), aligned(4)));
+typedef double bio_d8 __attribute__((vector_size(64), aligned(8)));
+
+/* Macros, not functions: a 64-byte vector crossing a call changes the ABI between the clones. */
+#define bio_widen8(p) __extension__({ bio_f8 bio_v_; memcpy(&bio_v_, (p), sizeof bio_v_); __builtin_convertvector(bio_v_, bio_d8); })
+#define bio_sum8(v) (((v)[0] + (v)[4]) + ((v)[1] + (v)[5])) + (((v)[2] + (v)[6]) + ((v)[3] + (v)[7]))
+
+/* The factor rows padded with zero rows to a multiple of 4 (NULL when out of memory). */
+static double *bio_padded_rows(const double *m, size_t rank, size_t n, size_t *padded) {
+    *padded = (rank + 3) / 4 * 4;
+    double *p = calloc(*padded * n, sizeof(double));
+    if (p) memcpy(p, m, rank * n * sizeof(double));
+    return p;
+}
+
+/* Blocks of 4 rows × 4 factor columns (16 accumulators), rows widened to double once per block,
+ * eight columns per step: 8 loads feed 16 vector FMAs. */
+BIO_CLONES
+void bio_rows_dot_factor_f32(const float *x, size_t rows, size_t n, const double *mt, size_t rank, double *out) {
+    size_t body = n - n % 8, padded;
+    double *wide = malloc(4 * n * sizeof(double));
+    double *m = bio_padded_rows(mt, rank, n, &padded);
+    if (!wide || !m) {
+        free(wide);
+        free(m);
+        return;
+    }
+    for (size_t i = 0; i < rows; i += 4) {
+        size_t block = rows - i < 4 ? rows - i : 4;
+        for (size_t b = 0; b < 4; b++)
+            for (size_t j = 0; j < n; j++) wide[b * n + j] = b < block ? (double)x[(i + b) * n + j] : 0.0;
+        for (size_t r = 0; r < padded; r += 4) {
+            const double *m0 = m + r * n, *m1 = m0 + n, *m2 = m1 + n, *m3 = m2 + n;
+            bio_d8 a[4][4];
+            memset(a, 0, sizeof a);
+            for (size_t j = 0; j < body; j += 8) {
+                bio_d8 f[4], v[4];
+                memcpy(&f[0], m0 + j, sizeof f[0]);
+                memcpy(&f[1], m1 + j, sizeof f[0]);
+                memcpy(&f[2], m2 + j, sizeof f[0]);
+                memcpy(&f[3], m3 + j, sizeof f[0]);
+                for (int b = 0; b < 4; b++) memcpy(&v[b], wide + b * n + j, sizeof v[0]);
+                for (int b = 0; b < 4; b++)
+                    for (int c = 0; c < 4; c++) a[b][c] += v[b] * f[c];
+            }
+            for (size_t b = 0; b < block; b++) {
+                for (size_t c = 0; c < 4 && r + c < rank; c++) {
+                    double sum = bio_sum8(a[b][c]);
+                    const double *mc = m + (r + c) * n;
+                    for (size_t j = body; j < n; j++) sum += wide[b * n + j] * mc[j];
+                    out[(i + b) * rank + r + c] = sum;
+                }
+            }
+        }
+    }
+    free(wide);
+    free(m);
+}
+
+/* Blocks of 4 rows × 4 factor columns, rows widened once per block: each accumulator row is loaded
+ * and stored once per four tensor rows. */
+BIO_CLONES
+void bio_rows_weighted_sum_f32(const float *x, size_t rows, size_t n, const double *w, size_t rank, double *outt) {
+    size_t body = n - n % 8;
+    double *wide = malloc(4 * n * sizeof(double));
+    if (!wide) return;
+    for (size_t i = 0; i < rows; i += 4) {
+        size_t block = rows - i < 4 ? rows - i : 4;
+        for (size_t b = 0; b < 4; b++)
+            for (size_t j = 0; j < n; j++) wide[b * n + j] = b < block ? (double)x[(i + b) * n + j] : 0.0;
+        for (size_t r = 0; r < rank; r += 4) {
+            size_t cols = rank - r < 4 ? rank - r : 4;
+            double c[4][4] = {{0}};
+            for (size_t b = 0; b < block; b++)
+                for (size_t k = 0; k < cols; k++) c[k][b] = w[(i + b) * rank + r + k];
+            for (size_t j = 0; j < body; j += 8) {
+                bio_d8 v[4];
+                for (int b = 0; b < 4; b++) memcpy(&v[b], wide + b * n + j, sizeof v[0]);
+                for (size_t k = 0; k < cols; k++) {
+                    double *o = outt + (r + k) * n + j;
+                    bio_d8 acc;
+                    memcpy(&acc, o, sizeof acc);
+                    acc += v[0] * c[k][0] + v[1] * c[k][1] + v[2] * c[k][2] + v[3] * c[k][3];
+                    memcpy(o, &acc, sizeof acc);
+                }
+            }
+            for (size_t k = 0; k < cols; k++) {
+                double *o = outt + (r + k) * n;
+                for (size_t j = body; j < n; j++)
+                    o[j] += wide[j] * c[k][0] + wide[n + j] * c[k][1] + wide[2 * n + j] * c[k][2] + wide[3 * n + j] * c[k][3];
+            }
+        }
+    }
+    free(wide);
 }

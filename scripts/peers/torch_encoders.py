@@ -1,8 +1,15 @@
 #!/usr/bin/env python3
 """PyTorch's side of the encoder benchmarks (scripts/bench-encoders.sh).
 
-    torch_encoders.py prepare pst|molt5|brainmae DIR   random weights (safetensors) + config.json + input.h5
-    torch_encoders.py run     pst|molt5|brainmae DIR THREADS REPEATS   one JSON line: forward seconds, peak RSS
+    torch_encoders.py prepare pst|molt5|brainmae DIR [SIZE]   random weights (safetensors) + config.json + input.h5
+    torch_encoders.py run     pst|molt5|brainmae DIR THREADS REPEATS [fp32|bf16]   one JSON line: forward seconds, peak RSS
+
+SIZE `small` (default) is the fixed-length cases below. The real sizes (scripts/bench-encoders-real.sh):
+`t33` / `t30` = PST on ESM-2 650M / 150M shapes (1.14 B / 259 M parameters) with chains of a proteome-like
+length mix (log-normal around 350 residues, 50–2,500, one of 2,500); `base` = the 3D-MolT5 base encoder on
+molecules of 10–120 tokens, which PyTorch pads per batch of 32 as Hugging Face does (with the key mask).
+`bf16` runs the forward under `torch.autocast("cpu", dtype=torch.bfloat16)`. Weights are read tensor by
+tensor into their final tensors (peak RSS = the weights, as `bioembed encode` holds them).
 
 The models are eager PyTorch modules written from the same equations (research/pst.md §3,
 molt5.md §4, brainmae.md §5), loading the same weights file that `bioembed encode` reads, on the
@@ -22,6 +29,19 @@ import h5py
 import numpy as np
 
 SIZES = {"pst": dict(items=8, residues=300), "molt5": dict(items=128, tokens=60, batch=32), "brainmae": dict(items=32, frames=300)}
+# Real sizes: PST ESM-2 backbones (D, layers, heads) and the residues of the length mix.
+PST_REAL = {"t33": dict(D=1280, L=33, H=20, residues=4000), "t30": dict(D=640, L=30, H=20, residues=12000)}
+MOLT5_REAL = dict(items=512, shortest=10, longest=120)
+
+
+def proteome_lengths(rng, total):
+    """Chain lengths of a proteome-like mix summing to about `total`: one 2,500-residue chain, the rest
+    log-normal around 350 (σ 0.6) clipped to 50–2,500, in random order."""
+    lengths = [2500]
+    while sum(lengths) < total:
+        lengths.append(int(np.clip(rng.lognormal(math.log(350), 0.6), 50, 2500)))
+    rng.shuffle(lengths)
+    return lengths
 
 
 def write_safetensors(path, tensors):
@@ -38,11 +58,19 @@ def write_safetensors(path, tensors):
 
 
 def read_safetensors(path):
-    data = open(path, "rb").read()
-    n = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8:8 + n])
-    return {k: np.frombuffer(data[8 + n + e["data_offsets"][0]:8 + n + e["data_offsets"][1]], dtype=np.float32).reshape(e["shape"])
-            for k, e in header.items() if k != "__metadata__"}
+    """Each tensor read straight into its own array (no copy of the whole file held)."""
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        out = {}
+        for k, e in header.items():
+            if k == "__metadata__":
+                continue
+            a = np.empty(e["shape"], dtype=np.float32)
+            f.seek(8 + n + e["data_offsets"][0])
+            f.readinto(memoryview(a).cast("B"))
+            out[k] = a
+        return out
 
 
 def rand(rng, *shape, scale=None):
@@ -52,8 +80,10 @@ def rand(rng, *shape, scale=None):
 
 # ---------------------------------------------------------------------------------------------- prepare
 
-def prepare_pst(d, rng):
-    D, L, H, F, K = 320, 6, 20, 1280, 2
+def prepare_pst(d, rng, size="small"):
+    real = PST_REAL.get(size)
+    D, L, H = (real["D"], real["L"], real["H"]) if real else (320, 6, 20)
+    F, K = 4 * D, 2
     w = {"embed_tokens.weight": rand(rng, 33, D, scale=1.0), "emb_layer_norm_after.weight": 1 + rand(rng, D, scale=0.1),
          "emb_layer_norm_after.bias": rand(rng, D, scale=0.1)}
     for l in range(L):
@@ -77,23 +107,27 @@ def prepare_pst(d, rng):
         w[f"{p}.fc1.weight"] = rand(rng, F, D); w[f"{p}.fc1.bias"] = rand(rng, F, scale=0.02)
         w[f"{p}.fc2.weight"] = rand(rng, D, F); w[f"{p}.fc2.bias"] = rand(rng, D, scale=0.02)
     write_safetensors(f"{d}/weights.safetensors", w)
-    json.dump({"model": "PST", "embed_dim": D, "num_heads": H, "num_layers": L, "ffn_dim": F, "k_hop": K}, open(f"{d}/config.json", "w"))
-    n, r = SIZES["pst"]["items"], SIZES["pst"]["residues"]
+    del w
+    # max_residues: ESM-2's rotary positions have no hard limit; the mix's longest chain is encoded whole.
+    json.dump({"model": "PST", "embed_dim": D, "num_heads": H, "num_layers": L, "ffn_dim": F, "k_hop": K, "max_residues": 2500},
+              open(f"{d}/config.json", "w"))
+    lengths = proteome_lengths(rng, real["residues"]) if real else [SIZES["pst"]["residues"]] * SIZES["pst"]["items"]
+    n = len(lengths)
     letters = np.array(list("LAGVSERTIDPKQNFYMHWC"))
     with h5py.File(f"{d}/input.h5", "w") as f:
         g = f.create_group("proteins")
         g.create_dataset("ids", data=[f"chain{i}" for i in range(n)], dtype=h5py.string_dtype())
-        g.create_dataset("sequence", data=["".join(rng.choice(letters, r)) for _ in range(n)], dtype=h5py.string_dtype())
-        g.create_dataset("residue_offsets", data=np.arange(n + 1, dtype=np.int64) * r)
+        g.create_dataset("sequence", data=["".join(rng.choice(letters, r)) for r in lengths], dtype=h5py.string_dtype())
+        g.create_dataset("residue_offsets", data=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
         # A compact random-walk chain (3.8 Å steps) folded into a ball: ~10-20 neighbours within 8 Å.
         coords = []
-        for _ in range(n):
+        for r in lengths:
             steps = rng.standard_normal((r, 3)); steps *= 3.8 / np.linalg.norm(steps, axis=1, keepdims=True)
-            c = np.cumsum(steps, axis=0); c -= c.mean(0); coords.append(c * 0.6)
+            c = np.cumsum(steps, axis=0); c -= c.mean(0); coords.append(c * 0.6 * (r / 300) ** (1 / 3 - 0.5))
         g.create_dataset("ca", data=np.concatenate(coords).astype(np.float32))
 
 
-def prepare_molt5(d, rng):
+def prepare_molt5(d, rng, size="small"):
     D, L, H, KV, FF, V, FP = 768, 12, 12, 64, 2048, 35046, 4096
     w = {"shared.weight": rand(rng, V, D, scale=1.0), "encoder.molecule_fp_embed_tokens.weight": rand(rng, FP + 1, D, scale=1.0),
          "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight": rand(rng, 32, H, scale=1.0),
@@ -111,13 +145,17 @@ def prepare_molt5(d, rng):
     json.dump({"d_model": D, "d_kv": KV, "num_heads": H, "d_ff": FF, "num_layers": L, "vocab_size": V, "feed_forward_proj": "gated-gelu",
                "layer_norm_epsilon": 1e-6, "relative_attention_num_buckets": 32, "relative_attention_max_distance": 128,
                "fp_bits": FP, "emb_setting": "sum", "bom_id": 35045, "eom_id": 35044}, open(f"{d}/config.json", "w"))
-    n, t = SIZES["molt5"]["items"], SIZES["molt5"]["tokens"]
-    ids = np.concatenate([[35045], rng.integers(32100, 35044, t - 3), [35044, 1]] * n).astype(np.int32)
-    fp = rng.integers(-1, FP, (n * t, 4)).astype(np.int32)
+    if size == "base":
+        lengths = rng.integers(MOLT5_REAL["shortest"], MOLT5_REAL["longest"] + 1, MOLT5_REAL["items"])
+    else:
+        lengths = np.full(SIZES["molt5"]["items"], SIZES["molt5"]["tokens"])
+    n = len(lengths)
+    ids = np.concatenate([np.concatenate([[35045], rng.integers(32100, 35044, t - 3), [35044, 1]]) for t in lengths]).astype(np.int32)
+    fp = rng.integers(-1, FP, (int(lengths.sum()), 4)).astype(np.int32)
     with h5py.File(f"{d}/input.h5", "w") as f:
         g = f.create_group("molecules")
         g.create_dataset("ids", data=[f"mol{i}" for i in range(n)], dtype=h5py.string_dtype())
-        g.create_dataset("token_offsets", data=np.arange(n + 1, dtype=np.int64) * t)
+        g.create_dataset("token_offsets", data=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
         g.create_dataset("input_ids", data=ids)
         g.create_dataset("fp_tokens", data=fp)
 
@@ -164,7 +202,7 @@ def prepare_brainmae(d, rng):
 def build(model, d):
     import torch
     import torch.nn.functional as F
-    w = {k: torch.from_numpy(v.copy()) for k, v in read_safetensors(f"{d}/weights.safetensors").items()}
+    w = {k: torch.from_numpy(v) for k, v in read_safetensors(f"{d}/weights.safetensors").items()}  # arrays of their own: no copy
     cfg = json.load(open(f"{d}/config.json"))
     lin = lambda x, p, bias=True: F.linear(x, w[p + ".weight"], w[p + ".bias"] if bias else None)
     ln = lambda x, p, eps: F.layer_norm(x, x.shape[-1:], w[p + ".weight"], w[p + ".bias"], eps)
@@ -217,38 +255,60 @@ def build(model, d):
                 x = x + lin(o, f"{a}.out_proj")
                 x = x + lin(F.gelu(lin(ln(x, f"{p}.final_layer_norm", 1e-5), f"{p}.fc1")), f"{p}.fc2")
             return ln(x, "emb_layer_norm_after", 1e-5)
-        return lambda: [forward(item) for item in inputs]
+        run = lambda: [forward(item) for item in inputs]
+        run.pool = lambda outs: np.stack([o[1:-1].float().mean(0).numpy() for o in outs])  # mean over residues
+        return run
 
     if model == "molt5":
         D, H, KV, L = cfg["d_model"], cfg["num_heads"], cfg["d_kv"], cfg["num_layers"]
         with h5py.File(f"{d}/input.h5", "r") as f:
             g = f["molecules"]
-            t = int(g["token_offsets"][1])
-            ids = torch.from_numpy(g["input_ids"][()].astype(np.int64)).view(-1, t)
-            fp = torch.from_numpy(g["fp_tokens"][()].astype(np.int64)).view(-1, t, 4)
-        rel = torch.arange(t)[None, :] - torch.arange(t)[:, None]
-        n = rel.abs()
-        large = 8 + (torch.log(n.float() / 8) / math.log(128 / 8) * 8).to(torch.long)
-        bucket = (rel > 0).long() * 16 + torch.where(n < 8, n, torch.clamp(large, max=15))
-        bias = w["encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"][bucket].permute(2, 0, 1)[None]
-        rms = lambda x, p: w[p + ".weight"] * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6))
+            off = g["token_offsets"][()]
+            all_ids, all_fp = g["input_ids"][()].astype(np.int64), g["fp_tokens"][()].astype(np.int64)
         batch = SIZES["molt5"]["batch"]
+        # Hugging Face style: batches of 32 in file order, padded (id 0, fp −1) to the batch's longest.
+        batches = []
+        for s0 in range(0, len(off) - 1, batch):
+            rows = range(s0, min(s0 + batch, len(off) - 1))
+            t = max(off[i + 1] - off[i] for i in rows)
+            ids = torch.zeros(len(rows), t, dtype=torch.long)
+            fp = torch.full((len(rows), t, 4), -1, dtype=torch.long)
+            keep = torch.zeros(len(rows), t, dtype=torch.bool)
+            for b, i in enumerate(rows):
+                n = off[i + 1] - off[i]
+                ids[b, :n] = torch.from_numpy(all_ids[off[i]:off[i + 1]])
+                fp[b, :n] = torch.from_numpy(all_fp[off[i]:off[i + 1]])
+                keep[b, :n] = True
+            batches.append((ids, fp, keep))
+        rms = lambda x, p: w[p + ".weight"] * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6))
 
-        def forward(ids, fp):
-            B = ids.shape[0]
+        def position_bias(t):
+            rel = torch.arange(t)[None, :] - torch.arange(t)[:, None]
+            n = rel.abs()
+            large = 8 + (torch.log(n.float().clamp(min=1) / 8) / math.log(128 / 8) * 8).to(torch.long)
+            bucket = (rel > 0).long() * 16 + torch.where(n < 8, n, torch.clamp(large, max=15))
+            return w["encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"][bucket].permute(2, 0, 1)[None]
+
+        def forward(ids, fp, keep):
+            B, t = ids.shape
+            bias = position_bias(t) + torch.where(keep, 0.0, torch.finfo(torch.float32).min)[:, None, None, :]
             x = 0.5 * w["shared.weight"][ids] + 0.5 * w["encoder.molecule_fp_embed_tokens.weight"][fp + 1].mean(2)
             for i in range(L):
                 a, f = f"encoder.block.{i}.layer.0", f"encoder.block.{i}.layer.1"
                 h = rms(x, f"{a}.layer_norm")
                 q, k, v = (F.linear(h, w[f"{a}.SelfAttention.{m}.weight"]).view(B, t, H, KV).transpose(1, 2) for m in "qkv")
                 scores = torch.matmul(q, k.transpose(-1, -2)) + bias
-                o = torch.matmul(scores.softmax(-1), v).transpose(1, 2).reshape(B, t, H * KV)
+                o = torch.matmul(scores.float().softmax(-1).type_as(v), v).transpose(1, 2).reshape(B, t, H * KV)
                 x = x + F.linear(o, w[f"{a}.SelfAttention.o.weight"])
                 h = rms(x, f"{f}.layer_norm")
                 g = F.gelu(F.linear(h, w[f"{f}.DenseReluDense.wi_0.weight"]), approximate="tanh") * F.linear(h, w[f"{f}.DenseReluDense.wi_1.weight"])
                 x = x + F.linear(g, w[f"{f}.DenseReluDense.wo.weight"])
             return rms(x, "encoder.final_layer_norm")
-        return lambda: [forward(ids[s:s + batch], fp[s:s + batch]) for s in range(0, len(ids), batch)]
+        run = lambda: [forward(*b) for b in batches]
+        # mean over non-pad tokens, per molecule in file order
+        run.pool = lambda outs: np.concatenate([((o.float() * k[..., None]).sum(1) / k.sum(1, keepdim=True)).numpy()
+                                                for o, (_, _, k) in zip(outs, batches)])
+        return run
 
     # brainmae (SG)
     N, tau, dd, H, D = cfg["n_rois"], cfg["seg_len"], cfg["tse_dim"], cfg["tse_heads"], cfg["enc_dim"]
@@ -297,14 +357,19 @@ def build(model, d):
 def main():
     mode, model, d = sys.argv[1:4]
     if mode == "prepare":
-        {"pst": prepare_pst, "molt5": prepare_molt5, "brainmae": prepare_brainmae}[model](d, np.random.default_rng(7))
+        size = sys.argv[4] if len(sys.argv) > 4 else "small"
+        prepare = {"pst": prepare_pst, "molt5": prepare_molt5, "brainmae": prepare_brainmae}[model]
+        prepare(d, np.random.default_rng(7), size) if model != "brainmae" else prepare(d, np.random.default_rng(7))
         return
     threads, repeats = int(sys.argv[4]), int(sys.argv[5])
+    precision = sys.argv[6] if len(sys.argv) > 6 else "fp32"
+    import contextlib
     import torch
     torch.set_num_threads(threads)
     forward = build(model, d)
-    with torch.inference_mode():
-        forward()  # warm-up
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if precision == "bf16" else contextlib.nullcontext
+    with torch.inference_mode(), autocast():
+        outputs = forward()  # warm-up
         times, cpu = [], []
         for _ in range(repeats):
             t0, c0 = time.perf_counter(), time.process_time()
@@ -312,10 +377,11 @@ def main():
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
     times.sort()
-    print(json.dumps({"tool": f"torch {torch.__version__}", "case": model, "threads": threads, "seconds_median": times[len(times) // 2],
-                      "seconds_min": times[0], "cpu_seconds": sorted(cpu)[len(cpu) // 2], "items": SIZES[model]["items"],
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-
-
+    record = {"tool": f"torch {torch.__version__}", "case": model, "precision": precision, "threads": threads, "seconds_median": times[len(times) // 2],
+              "seconds_min": times[0], "cpu_seconds": sorted(cpu)[len(cpu) // 2],
+              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if len(sys.argv) > 7 and hasattr(forward, "pool"):
+        np.save(sys.argv[7], forward.pool(outputs))  # pooled outputs, for the accuracy of autocast
+    print(json.dumps(record))
 if __name__ == "__main__":
     main()

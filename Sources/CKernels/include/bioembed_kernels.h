@@ -17,3 +17,12 @@ void bio_gelu_tanh_f32(float *x, size_t n);
 /* bio_gelu_f32 in place (a separate entry point: called with x == y, the two-pointer version
  * takes the compiler's scalar fallback for overlapping buffers). */
 void bio_gelu_inplace_f32(float *x, size_t n);
+
+/* Tensor-times-factor products for non-negative CP over a float32 tensor viewed as rows × n, in
+ * double precision (each float widened exactly; sums in double). mt is a factor stored transposed,
+ * rank × n. */
+/* out[i, r] = sum_j x[i, j] mt[r, j] for rows i (out is rows × rank, row-major). */
+void bio_rows_dot_factor_f32(const float *x, size_t rows, size_t n, const double *mt, size_t rank, double *out);
+/* outt[r, j] += sum_i w[i, r] x[i, j]: the transposed tensor times the row weights w (rows × rank),
+ * accumulated into outt (rank × n). */
+void bio_rows_weighted_sum_f32(const float *x, size_t rows, size_t n, const double *w, size_t rank, double *outt);

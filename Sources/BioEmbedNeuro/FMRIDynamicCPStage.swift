@@ -1,0 +1,211 @@
+import BioEmbedCore
+import BioEmbedHDF5
+import BioEmbedLinalg
+import Foundation
+
+/// `fmri factorize`: non-negative CP (PARAFAC, `NonNegativeCP`, as tensorly's
+/// `non_negative_parafac_hals`) of the sliding-window connectivity tensor `/fmri/dynamic/correlation`
+/// (`[windows, R, R]` per subject, from `fmri connectivity --window`) → `/fmri/dynamic/cp`:
+/// `window_factors` `[ΣW, rank]` (rows by `correlation_offsets`), `row_factors` and `column_factors`
+/// `[F, R, rank]`, `reconstruction_error` and `iterations` `[F]`, where F = S fits per subject
+/// (`scope: subject`, a map) or one fit of all subjects' windows stacked (`scope: group`, a reduce:
+/// shared region factors, every window its own temporal weights). Before the fit, negative entries
+/// are set to 0 (`values: positive`, default), replaced by their magnitude (`absolute`) or kept
+/// (`raw`), and the diagonal (self-correlation 1) is set to 0 unless `diagonal: keep`. Initial
+/// factors: uniform [0, 1) from SplitMix64 seeded with `seed` (for each fit, A then B then C, row-major;
+/// fit f uses seed + f), so the same call reproduces the same factors.
+public struct FMRIDynamicCPStage: CollectionStage {
+    public struct Configuration: StageConfiguration {
+        public enum Scope: String, Codable, Sendable, CaseIterable { case subject, group }
+        public enum Values: String, Codable, Sendable, CaseIterable { case positive, absolute, raw }
+        public enum Diagonal: String, Codable, Sendable, CaseIterable { case zero, keep }
+
+        public var rank: Int
+        public var scope: Scope
+        public var values: Values
+        public var diagonal: Diagonal
+        public var maxIterations: Int
+        public var tolerance: Double
+        public var seed: UInt64
+
+        public static let defaultRank = 10
+        public static let defaultMaxIterations = 100
+        /// tensorly's default `tol` (10e-8).
+        public static let defaultTolerance = 1e-7
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case rank, scope, values, diagonal
+            case maxIterations = "max_iterations"
+            case tolerance, seed
+        }
+
+        public static var parameterNames: [String] { CodingKeys.allCases.map(\.rawValue) }
+
+        public init(rank: Int = defaultRank, scope: Scope = .subject, values: Values = .positive, diagonal: Diagonal = .zero,
+                    maxIterations: Int = defaultMaxIterations, tolerance: Double = defaultTolerance, seed: UInt64 = 0) {
+            self.rank = rank
+            self.scope = scope
+            self.values = values
+            self.diagonal = diagonal
+            self.maxIterations = maxIterations
+            self.tolerance = tolerance
+            self.seed = seed
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                rank: try c.decodeIfPresent(Int.self, forKey: .rank) ?? Self.defaultRank,
+                scope: try c.decodeIfPresent(Scope.self, forKey: .scope) ?? .subject,
+                values: try c.decodeIfPresent(Values.self, forKey: .values) ?? .positive,
+                diagonal: try c.decodeIfPresent(Diagonal.self, forKey: .diagonal) ?? .zero,
+                maxIterations: try c.decodeIfPresent(Int.self, forKey: .maxIterations) ?? Self.defaultMaxIterations,
+                tolerance: try c.decodeIfPresent(Double.self, forKey: .tolerance) ?? Self.defaultTolerance,
+                seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0)
+            try validate()
+        }
+
+        /// Range checks (also run by the CLI before anything is read).
+        public func validate() throws(NeuroError) {
+            guard (1...10_000).contains(rank) else { throw .invalidParameter(name: "rank", expected: "1 to 10000", found: "\(rank)") }
+            guard (1...1_000_000).contains(maxIterations) else {
+                throw .invalidParameter(name: "max_iterations", expected: "1 to 1000000", found: "\(maxIterations)")
+            }
+            guard tolerance.isFinite, tolerance >= 0 else { throw .invalidParameter(name: "tolerance", expected: "a finite number ≥ 0", found: "\(tolerance)") }
+        }
+    }
+
+    public static let name = "fmri_factorize"
+    public static let startupNeeds: StartupNeeds = .blas
+    public static let version = 1
+    public static let summary = "Sliding-window connectivity -> non-negative CP (PARAFAC) factors per subject or over the group"
+    public static let inputCollection = "fmri"
+    public static let outputSchema = "bioembed/fmri/1"
+    public static var kindDescription: String { "map over a collection; reduce with scope group" }
+
+    public let configuration: Configuration
+    public init(_ configuration: Configuration) { self.configuration = configuration }
+    public var kind: CollectionStageKind { configuration.scope == .group ? .reduce : .map }
+
+    public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
+        try configuration.validate()
+        let fmri = try input.root.group("fmri")
+        guard fmri.kind(of: "dynamic/correlation") == .dataset, fmri.kind(of: "dynamic/correlation_offsets") == .dataset else {
+            throw NeuroError.invalidInput(
+                file: input.path, expected: "/fmri/dynamic/correlation and correlation_offsets (bioembed fmri connectivity --window W --step S)",
+                found: "none")
+        }
+        let ids = try fmri.dataset("ids").readStrings()
+        let windows = try fmri.dataset("dynamic/correlation")
+        let offsets: [Int64] = try fmri.dataset("dynamic/correlation_offsets").read()
+        let r = windows.shape.count == 3 ? windows.shape[1] : 0
+        guard windows.shape.count == 3, windows.shape[2] == r, offsets.count == ids.count + 1, offsets.first == 0,
+              zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }), Int(offsets.last ?? 0) == windows.shape[0]
+        else {
+            throw NeuroError.invalidInput(
+                file: input.path, expected: "correlation [ΣW, R, R] with \(ids.count + 1) non-decreasing offsets ending at ΣW",
+                found: "correlation \(windows.shape), \(offsets.count) offsets ending at \(offsets.last ?? 0)")
+        }
+        let rank = configuration.rank
+        // The fits: each subject's windows, or every subject's together.
+        var fits: [Range<Int>] = []
+        var failed = 0
+        switch configuration.scope {
+        case .subject:
+            for (k, id) in ids.enumerated() {
+                let range = Int(offsets[k])..<Int(offsets[k + 1])
+                if range.isEmpty {
+                    try errors.append(id: id, stage: Self.name, category: .badInput, message: "\(input.path): /fmri \(id): expected sliding windows, found none")
+                    failed += 1
+                }
+                fits.append(range)
+            }
+        case .group:
+            fits = [0..<windows.shape[0]]
+            guard windows.shape[0] > 0 else {
+                throw NeuroError.invalidInput(file: input.path, expected: "sliding windows of at least one subject", found: "none")
+            }
+        }
+        let group = try FMRICollection.outputGroup(input: input, output: output)
+        let dynamic = group.kind(of: "dynamic") == .group ? try group.group("dynamic") : try group.createGroup("dynamic")
+        try FMRICollection.removeIfPresent(dynamic, "cp")
+        let out = try dynamic.createGroup("cp")
+        let windowFactors = try out.createDataset("window_factors", type: .float64, shape: [windows.shape[0], rank])
+        let rowFactors = try out.createDataset("row_factors", type: .float64, shape: [fits.count, r, rank])
+        let columnFactors = try out.createDataset("column_factors", type: .float64, shape: [fits.count, r, rank])
+        var reconstruction = [Double](repeating: .nan, count: fits.count)
+        var iterations = [Int64](repeating: 0, count: fits.count)
+        let progress = ProgressReporter(label: Self.name, total: fits.count, mode: context.progress)
+        for (f, range) in fits.enumerated() {
+            defer { progress.advance() }
+            guard !range.isEmpty else {
+                try rowFactors.writeRows(f..<(f + 1), [Double](repeating: .nan, count: r * rank))
+                try columnFactors.writeRows(f..<(f + 1), [Double](repeating: .nan, count: r * rank))
+                continue
+            }
+            var tensor: [Float] = try windows.readRows(range)
+            prepare(&tensor, regions: r)
+            let initial = Self.initialFactors(sizes: [range.count, r, r], rank: rank, seed: configuration.seed &+ UInt64(f))
+            guard tensor.contains(where: { $0 != 0 }), tensor.allSatisfy(\.isFinite) else {
+                let id = configuration.scope == .group ? "group" : ids[f]
+                try errors.append(id: id, stage: Self.name, category: .badInput,
+                                  message: "\(input.path): /fmri \(id): expected finite windows with a non-zero entry, found \(tensor.allSatisfy(\.isFinite) ? "all zeros" : "NaN/Inf")")
+                failed += 1
+                try rowFactors.writeRows(f..<(f + 1), [Double](repeating: .nan, count: r * rank))
+                try columnFactors.writeRows(f..<(f + 1), [Double](repeating: .nan, count: r * rank))
+                try windowFactors.writeRows(range, [Double](repeating: .nan, count: range.count * rank))
+                continue
+            }
+            let result = tensor.withUnsafeBufferPointer { t in
+                NonNegativeCP.fit(t, shape: (range.count, r, r), rank: rank, initial: initial, maxIterations: configuration.maxIterations,
+                                  tolerance: configuration.tolerance)
+            }
+            try windowFactors.writeRows(range, result.factors[0])
+            try rowFactors.writeRows(f..<(f + 1), result.factors[1])
+            try columnFactors.writeRows(f..<(f + 1), result.factors[2])
+            reconstruction[f] = result.errors.last ?? .nan
+            iterations[f] = Int64(result.errors.count)
+        }
+        progress.finish()
+        _ = try out.write("reconstruction_error", reconstruction, shape: [fits.count])
+        _ = try out.write("iterations", iterations, shape: [fits.count])
+        for (key, value) in [("scope", configuration.scope.rawValue), ("values", configuration.values.rawValue),
+                             ("diagonal", configuration.diagonal.rawValue), ("init", "uniform [0,1) SplitMix64")] {
+            try out.setAttribute(key, .string(value))
+        }
+        try out.setAttribute("rank", .int(Int64(rank)))
+        try out.setAttribute("max_iterations", .int(Int64(configuration.maxIterations)))
+        try out.setAttribute("tolerance", .double(configuration.tolerance))
+        try out.setAttribute("seed", .int(Int64(bitPattern: configuration.seed)))
+        return CollectionStageResult(done: ids.count - failed, failed: failed)
+    }
+
+    /// Applies `values` and `diagonal` to windows `[W, R, R]` in place.
+    func prepare(_ tensor: inout [Float], regions r: Int) {
+        tensor.withUnsafeMutableBufferPointer { t in
+            switch configuration.values {
+            case .positive: for i in t.indices { t[i] = max(t[i], 0) }
+            case .absolute: for i in t.indices { t[i] = abs(t[i]) }
+            case .raw: break
+            }
+            if configuration.diagonal == .zero, r > 0 {
+                for w in 0..<(t.count / (r * r)) { for i in 0..<r { t[w * r * r + i * r + i] = 0 } }
+            }
+        }
+    }
+
+    /// Initial factors `[size, rank]` for each mode, uniform in [0, 1): SplitMix64 from `seed`,
+    /// u = (next >> 11) · 2⁻⁵³, filled mode by mode, row-major.
+    public static func initialFactors(sizes: [Int], rank: Int, seed: UInt64) -> [[Double]] {
+        var state = seed
+        func next() -> Double {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            return Double(z >> 11) * 0x1p-53
+        }
+        return sizes.map { size in (0..<(size * rank)).map { _ in next() } }
+    }
+}

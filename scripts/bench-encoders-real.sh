@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Encoders at the sizes people use, side by side with PyTorch fp32 eager and PyTorch bf16 autocast:
+# PST t33 / t30 (ESM-2 650M / 150M shapes) on a proteome-like length mix (50–2,500 residues) and the
+# 3D-MolT5 base encoder on molecules of 10–120 tokens; BioEmbed in fp32 and with --precision bf16.
+# Random weights of the real shapes are generated under $BENCH_TMP (never committed; t33 is 4.6 GB).
+# Same threads on both sides, interleaved round by round; wall, CPU and peak RSS; accuracy of bf16
+# (pooled and per-token cosine to fp32, nearest neighbours of pooled embeddings unchanged).
+# Installs PyTorch into .venv-bench-encoders on first use (not part of `make test`).
+# Writes Benchmarks/results/encoders-real.{jsonl,md}.
+#
+# usage: scripts/bench-encoders-real.sh [ROUNDS] [THREADS] [CASES]   (defaults 1, 2, "t30 base t33")
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-1}
+threads=${2:-2}
+cases=${3:-t30 base t33}
+py=$(scripts/make-venv.sh ".venv-bench-encoders" scripts/requirements-bench-encoders.txt)
+bin=.build/release/bioembed
+[ -x "$bin" ] || swift build -c release -Xswiftc -enable-testing --product bioembed
+work=${BENCH_TMP:-/tmp}/bioembed-bench-encoders-real
+mkdir -p "$work" Benchmarks/results
+raw=Benchmarks/results/encoders-real.jsonl
+: > "$raw"
+export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
+model_of() { case $1 in t33|t30) echo pst;; base) echo molt5;; esac; }
+for c in $cases; do
+  mkdir -p "$work/$c"
+  [ -f "$work/$c/input.h5" ] || { echo "preparing $c" >&2; "$py" scripts/peers/torch_encoders.py prepare "$(model_of "$c")" "$work/$c" "$c"; }
+done
+for round in $(seq 1 "$rounds"); do
+  for c in $cases; do
+    m=$(model_of "$c"); d=$work/$c
+    for precision in fp32 bf16; do
+      echo "round $round/$rounds: $c bioembed $precision" >&2
+      "$py" - "$bin" "$m" "$c" "$d" "$threads" "$precision" >> "$raw" <<'PY'
+import json, re, resource, subprocess, sys, time
+binary, model, case, d, threads, precision = sys.argv[1:7]
+cmd = [binary, "encode", model, "--weights", f"{d}/weights.safetensors", "--config", f"{d}/config.json", "--input", f"{d}/input.h5",
+       "--output", f"{d}/out-{precision}.h5", "--threads", threads, "--precision", precision]
+t0, c0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+r = subprocess.run(cmd, check=True, capture_output=True, text=True)
+wall, c1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+stage = float(re.search(r"in ([0-9.]+) s", r.stderr).group(1))
+print(json.dumps({"tool": "bioembed", "case": case, "precision": precision, "threads": int(threads), "seconds_wall": wall, "seconds_stage": stage,
+                  "cpu_seconds": (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime),
+                  "peak_rss_mb": c1.ru_maxrss / 1024}))
+PY
+      echo "round $round/$rounds: $c torch $precision" >&2
+      "$py" scripts/peers/torch_encoders.py run "$m" "$d" "$threads" 1 "$precision" "$d/torch-$precision.npy" | sed "s/\"case\": \"$m\"/\"case\": \"$c\"/" >> "$raw"
+    done
+  done
+done
+"$py" - "$raw" "$rounds" "$work" <<'PY' | tee Benchmarks/results/encoders-real.md
+import json, os, platform, statistics, sys
+import h5py, numpy as np
+rows = [json.loads(l) for l in open(sys.argv[1])]
+work = sys.argv[3]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+flags = next((l for l in open("/proc/cpuinfo") if l.startswith("flags")), "")
+print(f"Machine: {cpu}, {os.cpu_count()} CPUs, AVX-512 BF16: {'yes' if ' avx512_bf16' in flags else 'no'}, load average {os.getloadavg()[0]:.2f}; "
+      f"{sys.argv[2]} interleaved round(s), medians over rounds.\n")
+names = {"t33": "PST t33 (ESM-2 650M shapes, 1.14 B parameters)", "t30": "PST t30 (ESM-2 150M shapes, 259 M parameters)",
+         "base": "3D-MolT5 base encoder (T5-base, 12 layers × 768)"}
+print("| case | input | BioEmbed fp32 stage (command) | BioEmbed bf16 stage (command) | PyTorch fp32 forward | PyTorch bf16 autocast forward "
+      "| fp32: PyTorch fp32 / BioEmbed | bf16: PyTorch fp32 / BioEmbed bf16 | bf16: PyTorch bf16 / BioEmbed bf16 | peak RSS BioEmbed fp32 / bf16 / PyTorch fp32 / bf16 |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+med = lambda xs: statistics.median(xs) if xs else float("nan")
+for case in names:
+    sel = lambda tool, p, key: [r[key] for r in rows if r["case"] == case and r["precision"] == p and (r["tool"] == "bioembed") == (tool == "b")]
+    if not sel("b", "fp32", "seconds_stage"):
+        continue
+    b32, b16 = med(sel("b", "fp32", "seconds_stage")), med(sel("b", "bf16", "seconds_stage"))
+    w32, w16 = med(sel("b", "fp32", "seconds_wall")), med(sel("b", "bf16", "seconds_wall"))
+    t32, t16 = med(sel("t", "fp32", "seconds_median")), med(sel("t", "bf16", "seconds_median"))
+    rss = [max(sel("b", "fp32", "peak_rss_mb")), max(sel("b", "bf16", "peak_rss_mb")), max(sel("t", "fp32", "peak_rss_mb")), max(sel("t", "bf16", "peak_rss_mb"))]
+    with h5py.File(f"{work}/{case}/input.h5") as f:
+        g = f["proteins"] if "proteins" in f else f["molecules"]
+        off = g["residue_offsets" if "proteins" in f else "token_offsets"][()]
+    lengths = np.diff(off)
+    what = f"{len(lengths)} {'chains' if case != 'base' else 'molecules'}, {lengths.min()}–{lengths.max()} (total {lengths.sum()})"
+    print(f"| {names[case]} | {what} | {b32:.1f} s ({w32:.1f} s) | {b16:.1f} s ({w16:.1f} s) | {t32:.1f} s | {t16:.1f} s | **{t32 / b32:.2f}×** "
+          f"| **{t32 / b16:.2f}×** | **{t16 / b16:.2f}×** | {rss[0]:.0f} / {rss[1]:.0f} / {rss[2]:.0f} / {rss[3]:.0f} MB |")
+print("\nAccuracy of bf16 against fp32 on the same inputs (BioEmbed against BioEmbed; PyTorch autocast against PyTorch fp32\n"
+      "for reference). Nearest neighbour: of each item's pooled embedding among all others (cosine); \"top 2\": the fp32\n"
+      "neighbour is still first or second; \"gap\": the largest fp32 cosine margin between first and second neighbour among\n"
+      "the items whose neighbour changed (changes happen only among near-ties).\n")
+print("| case | side | pooled cosine min / mean | per-token cosine min / mean | nearest neighbour unchanged | top 2 | gap |")
+print("| --- | --- | --- | --- | --- | --- | --- |")
+def neighbours(a, b):
+    def sims(p):
+        x = p / np.linalg.norm(p, axis=1, keepdims=True)
+        s = x @ x.T
+        np.fill_diagonal(s, -np.inf)
+        return s
+    sa, sb = sims(a), sims(b)
+    na, nb = sa.argmax(1), sb.argmax(1)
+    top2 = np.mean([(sb[i] > sb[i, na[i]]).sum() <= 1 for i in range(len(a))])
+    srt = np.sort(sa, 1)
+    gap = srt[:, -1] - srt[:, -2]
+    changed = na != nb
+    return (na == nb).mean(), top2, (gap[changed].max() if changed.any() else 0.0), len(a)
+def cos(a, b):
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    return (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
+for case in names:
+    paths = [f"{work}/{case}/out-{p}.h5" for p in ("fp32", "bf16")]
+    if not all(os.path.exists(p) for p in paths):
+        continue
+    model = "pst" if case != "base" else "molt5"
+    with h5py.File(paths[0]) as a, h5py.File(paths[1]) as b:
+        ea, eb = a[f"embeddings/{model}"], b[f"embeddings/{model}"]
+        pa, pb = ea["pooled"][()], eb["pooled"][()]
+        ta, tb = ea["per_token"][()], eb["per_token"][()]
+        attr = eb.attrs["precision"]
+    same, top2, gap, n = neighbours(pa, pb)
+    cp, ct = cos(pa, pb), cos(ta, tb)
+    print(f"| {names[case]} | BioEmbed | {cp.min():.5f} / {cp.mean():.5f} | {ct.min():.4f} / {ct.mean():.5f} | {100 * same:.1f} % of {n} "
+          f"| {100 * top2:.1f} % | {gap:.4f} |")
+    tp = [f"{work}/{case}/torch-{p}.npy" for p in ("fp32", "bf16")]
+    if all(os.path.exists(p) for p in tp):
+        qa, qb = np.load(tp[0]), np.load(tp[1])
+        same, top2, gap, n = neighbours(qa, qb)
+        cq = cos(qa, qb)
+        print(f"| | PyTorch autocast | {cq.min():.5f} / {cq.mean():.5f} | | {100 * same:.1f} % of {n} | {100 * top2:.1f} % | {gap:.4f} |")
+    print(f"| | `precision` attribute | {attr} | | | | |")
+PY
