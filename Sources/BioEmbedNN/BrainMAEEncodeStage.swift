@@ -30,8 +30,8 @@ public struct BrainMAEEncodeStage: CollectionStage {
         let configFile = try ModelConfigFile(path: configuration.config)
         let checksum = EmbeddingWriter.WeightsChecksum(configuration.weights, known: context.reuse?.fileHashes[configuration.weights])
         let config = try BrainMAEConfig(configFile)
-        let precision = configuration.effectivePrecision(stage: Self.name)
-        let model = try EmbeddingWriter.timed("\(Self.name): weights") { () throws -> BrainMAEModel in try BrainMAEModel(config: config, weights: try WeightStore(path: configuration.weights, gemmPrecision: precision.precision)) }
+        let (store, precision) = try configuration.openWeights(stage: Self.name)
+        let model = try EmbeddingWriter.timed("\(Self.name): weights") { () throws -> BrainMAEModel in try BrainMAEModel(config: config, weights: store) }
         let reader = try CollectionReader(try input.root.group(Self.inputCollection))
         let offsets = try reader.offsets("timeseries_offsets")
         let dataset = try reader.group.dataset("timeseries")
@@ -100,7 +100,7 @@ public struct BrainMAEEncodeStage: CollectionStage {
         }
         Diagnostics.debug("\(Self.name): forward \(String(format: "%.3f", Date().timeIntervalSince(forwardStart))) s")
         let sha = try checksum.value()
-        try writer.finish(model: "brainmae", config: configFile.text, weightsSHA256: sha, pooling: pooling, precision: precision.description)
+        try writer.finish(model: "brainmae", config: configFile.text, weightsSHA256: sha, pooling: pooling, precision: precision)
         return CollectionStageResult(
             done: writer.done, failed: failed + writer.failed, cached: writer.cached,
             inputs: [Provenance.Input(path: configuration.weights, sha256: sha)])

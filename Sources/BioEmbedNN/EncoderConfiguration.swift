@@ -78,6 +78,13 @@ public struct EncoderConfiguration: StageConfiguration {
 
     private static let fallbackSaid = Mutex(false)
 
+    /// The weights file, opened for the precision this CPU allows (`effectivePrecision`), and how the
+    /// `precision` attribute describes it.
+    func openWeights(stage: String) throws(NNError) -> (store: WeightStore, precision: String) {
+        let precision = effectivePrecision(stage: stage)
+        return (try WeightStore(path: weights, gemmPrecision: precision.precision), precision.description)
+    }
+
     /// The residue ranges a chain of `count` residues is encoded in, for a model that takes at most
     /// `maximum`: the whole chain when it fits; else nil (`fail`), its first `maximum` residues
     /// (`truncate`), or windows of `maximum` residues starting every `maximum − window_overlap`, the

@@ -30,8 +30,8 @@ public struct MolT5EncodeStage: CollectionStage {
         let configFile = try ModelConfigFile(path: configuration.config)
         let checksum = EmbeddingWriter.WeightsChecksum(configuration.weights, known: context.reuse?.fileHashes[configuration.weights])
         let config = try MolT5Config(configFile)
-        let precision = configuration.effectivePrecision(stage: Self.name)
-        let model = try EmbeddingWriter.timed("\(Self.name): weights") { () throws -> MolT5Encoder in try MolT5Encoder(config: config, weights: try WeightStore(path: configuration.weights, gemmPrecision: precision.precision)) }
+        let (store, precision) = try configuration.openWeights(stage: Self.name)
+        let model = try EmbeddingWriter.timed("\(Self.name): weights") { () throws -> MolT5Encoder in try MolT5Encoder(config: config, weights: store) }
         let reader = try CollectionReader(try input.root.group(Self.inputCollection))
         let offsets = try reader.offsets("token_offsets")
         let idSet = try reader.group.dataset("input_ids"), fpSet = try reader.group.dataset("fp_tokens")
@@ -82,7 +82,7 @@ public struct MolT5EncodeStage: CollectionStage {
         }
         Diagnostics.debug("\(Self.name): forward \(String(format: "%.3f", Date().timeIntervalSince(forwardStart))) s")
         let sha = try checksum.value()
-        try writer.finish(model: "molt5", config: configFile.text, weightsSHA256: sha, pooling: pooling, precision: precision.description)
+        try writer.finish(model: "molt5", config: configFile.text, weightsSHA256: sha, pooling: pooling, precision: precision)
         return CollectionStageResult(
             done: writer.done, failed: failed + writer.failed, cached: writer.cached,
             inputs: [Provenance.Input(path: configuration.weights, sha256: sha)])

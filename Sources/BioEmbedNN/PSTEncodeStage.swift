@@ -27,8 +27,8 @@ public struct PSTEncodeStage: CollectionStage {
         let configFile = try ModelConfigFile(path: configuration.config)
         let checksum = EmbeddingWriter.WeightsChecksum(configuration.weights, known: context.reuse?.fileHashes[configuration.weights])
         let config = try PSTConfig(configFile)
-        let precision = configuration.effectivePrecision(stage: Self.name)
-        let model = try EmbeddingWriter.timed("\(Self.name): weights") { () throws -> PSTModel in try PSTModel(config: config, weights: try WeightStore(path: configuration.weights, gemmPrecision: precision.precision)) }
+        let (store, precision) = try configuration.openWeights(stage: Self.name)
+        let model = try EmbeddingWriter.timed("\(Self.name): weights") { () throws -> PSTModel in try PSTModel(config: config, weights: store) }
         let reader = try CollectionReader(try input.root.group(Self.inputCollection))
         let sequences = try reader.group.dataset("sequence").readStrings()
         let offsets = try reader.offsets("residue_offsets")
@@ -116,7 +116,7 @@ public struct PSTEncodeStage: CollectionStage {
         }
         Diagnostics.debug("\(Self.name): forward \(String(format: "%.3f", Date().timeIntervalSince(forwardStart))) s")
         let sha = try checksum.value()
-        try writer.finish(model: "pst", config: configFile.text, weightsSHA256: sha, pooling: pooling, precision: precision.description,
+        try writer.finish(model: "pst", config: configFile.text, weightsSHA256: sha, pooling: pooling, precision: precision,
                           longChains: configuration.longChainDescription(maximum: config.maxResidues))
         return CollectionStageResult(
             done: writer.done, failed: failed + writer.failed, cached: writer.cached,

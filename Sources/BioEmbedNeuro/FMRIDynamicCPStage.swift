@@ -67,7 +67,7 @@ public struct FMRIDynamicCPStage: CollectionStage {
 
         /// Range checks (also run by the CLI before anything is read).
         public func validate() throws(NeuroError) {
-            guard (1...10_000).contains(rank) else { throw .invalidParameter(name: "rank", expected: "1 to 10000", found: "\(rank)") }
+            guard (1...1_000).contains(rank) else { throw .invalidParameter(name: "rank", expected: "1 to 1000", found: "\(rank)") }
             guard (1...1_000_000).contains(maxIterations) else {
                 throw .invalidParameter(name: "max_iterations", expected: "1 to 1000000", found: "\(maxIterations)")
             }
@@ -136,24 +136,33 @@ public struct FMRIDynamicCPStage: CollectionStage {
         var reconstruction = [Double](repeating: .nan, count: fits.count)
         var iterations = [Int64](repeating: 0, count: fits.count)
         let progress = ProgressReporter(label: Self.name, total: fits.count, mode: context.progress)
+        /// NaN factors for a fit that could not run (listed in /errors when `why` is given).
+        func skip(_ f: Int, _ range: Range<Int>, why: String?) throws {
+            if let why {
+                let id = configuration.scope == .group ? "group" : ids[f]
+                try errors.append(id: id, stage: Self.name, category: .badInput, message: "\(input.path): /fmri \(id): \(why)")
+                failed += 1
+            }
+            try rowFactors.writeRows(f..<(f + 1), [Double](repeating: .nan, count: r * rank))
+            try columnFactors.writeRows(f..<(f + 1), [Double](repeating: .nan, count: r * rank))
+            if !range.isEmpty { try windowFactors.writeRows(range, [Double](repeating: .nan, count: range.count * rank)) }
+        }
         for (f, range) in fits.enumerated() {
             defer { progress.advance() }
-            guard !range.isEmpty else {
-                try rowFactors.writeRows(f..<(f + 1), [Double](repeating: .nan, count: r * rank))
-                try columnFactors.writeRows(f..<(f + 1), [Double](repeating: .nan, count: r * rank))
+            guard !range.isEmpty else { try skip(f, range, why: nil); continue }
+            // the fit's work arrays: X·C and A ⊙ B, [windows·R, rank] each, and rank × rank Gram
+            // matrices (the tensor's read is bounded by readRows)
+            guard MemoryBudget.fits([range.count, r, rank, 2], elementSize: MemoryLayout<Double>.stride),
+                  MemoryBudget.fits([rank, rank, 4], elementSize: MemoryLayout<Double>.stride) else {
+                try skip(f, range, why: "expected work arrays of at most \(MemoryBudget.describe(MemoryBudget.perInput)) (the memory budget of one input), "
+                         + "found \(range.count) windows × \(r) regions × rank \(rank) × 2 doubles")
                 continue
             }
             var tensor: [Float] = try windows.readRows(range)
             prepare(&tensor, regions: r)
             let initial = Self.initialFactors(sizes: [range.count, r, r], rank: rank, seed: configuration.seed &+ UInt64(f))
             guard tensor.contains(where: { $0 != 0 }), tensor.allSatisfy(\.isFinite) else {
-                let id = configuration.scope == .group ? "group" : ids[f]
-                try errors.append(id: id, stage: Self.name, category: .badInput,
-                                  message: "\(input.path): /fmri \(id): expected finite windows with a non-zero entry, found \(tensor.allSatisfy(\.isFinite) ? "all zeros" : "NaN/Inf")")
-                failed += 1
-                try rowFactors.writeRows(f..<(f + 1), [Double](repeating: .nan, count: r * rank))
-                try columnFactors.writeRows(f..<(f + 1), [Double](repeating: .nan, count: r * rank))
-                try windowFactors.writeRows(range, [Double](repeating: .nan, count: range.count * rank))
+                try skip(f, range, why: "expected finite windows with a non-zero entry, found \(tensor.allSatisfy(\.isFinite) ? "all zeros" : "NaN/Inf")")
                 continue
             }
             let result = tensor.withUnsafeBufferPointer { t in

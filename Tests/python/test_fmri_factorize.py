@@ -123,3 +123,21 @@ def test_missing_windows_and_bad_rank_are_clear_errors(run, windows, tmp_path):
     assert r.returncode != 0 and "dynamic/correlation" in r.stderr and "--window" in r.stderr
     r = run("fmri", "factorize", "--input", windows, "--rank", 0, "--output", tmp_path / "y.h5")
     assert r.returncode != 0 and "rank" in r.stderr
+
+
+def test_a_subject_with_nan_windows_fails_alone(run, windows, tmp_path):
+    bad = tmp_path / "bad.h5"
+    with h5py.File(windows) as f, h5py.File(bad, "w") as o:
+        for k, v in f.attrs.items():
+            o.attrs[k] = v
+        f.copy("fmri", o)
+        off = o["fmri/dynamic/correlation_offsets"][()]
+        x = o["fmri/dynamic/correlation"]
+        x[off[1]] = np.full(x.shape[1:], np.nan, dtype=np.float32)  # sub-02's first window
+    out = tmp_path / "cp.h5"
+    r = run("fmri", "factorize", "--input", bad, "--rank", 3, "--output", out)
+    assert r.returncode == 2, r.stderr
+    with h5py.File(out) as o:
+        cp = o["fmri/dynamic/cp"]
+        assert [m.decode() for m in o["errors/ids"][()]] == ["sub-02"] and "NaN" in o["errors/message"][0].decode()
+        assert np.isnan(cp["row_factors"][1]).all() and np.isfinite(cp["row_factors"][0]).all() and np.isfinite(cp["row_factors"][2]).all()
