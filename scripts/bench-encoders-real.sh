@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Encoders at the sizes people use, side by side with PyTorch fp32 eager and PyTorch bf16 autocast:
-# PST t33 / t30 (ESM-2 650M / 150M shapes) on a proteome-like length mix (50–2,500 residues) and the
-# 3D-MolT5 base encoder on molecules of 10–120 tokens; BioEmbed in fp32 and with --precision bf16.
+# PST t33 / t30 (ESM-2 650M / 150M shapes) on a proteome-like length mix (50–2,500 residues), the
+# 3D-MolT5 base encoder on molecules of 10–120 tokens and BrainMAE at its paper-scale width on 64 runs
+# of 1,200 frames; BioEmbed in fp32 and with --precision bf16.
 # Random weights of the real shapes are generated under $BENCH_TMP (never committed; t33 is 4.6 GB).
 # Same threads on both sides, interleaved round by round; wall, CPU and peak RSS; accuracy of bf16
 # (pooled and per-token cosine to fp32, nearest neighbours of pooled embeddings unchanged).
 # Installs PyTorch into .venv-bench-encoders on first use (not part of `make test`).
 # Writes Benchmarks/results/encoders-real.{jsonl,md}.
 #
-# usage: scripts/bench-encoders-real.sh [ROUNDS] [THREADS] [CASES]   (defaults 1, 2, "t30 base t33")
+# usage: scripts/bench-encoders-real.sh [ROUNDS] [THREADS] [CASES]   (defaults 1, 2, "t30 base paper t33")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-1}
 threads=${2:-2}
-cases=${3:-t30 base t33}
+cases=${3:-t30 base paper t33}
 py=$(scripts/make-venv.sh ".venv-bench-encoders" scripts/requirements-bench-encoders.txt)
 bin=.build/release/bioembed
 [ -x "$bin" ] || swift build -c release -Xswiftc -enable-testing --product bioembed
@@ -22,7 +23,7 @@ mkdir -p "$work" Benchmarks/results
 raw=Benchmarks/results/encoders-real.jsonl
 : > "$raw"
 export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
-model_of() { case $1 in t33|t30) echo pst;; base) echo molt5;; esac; }
+model_of() { case $1 in t33|t30) echo pst;; base) echo molt5;; paper) echo brainmae;; esac; }
 for c in $cases; do
   mkdir -p "$work/$c"
   [ -f "$work/$c/input.h5" ] || { echo "preparing $c" >&2; "$py" scripts/peers/torch_encoders.py prepare "$(model_of "$c")" "$work/$c" "$c"; }
@@ -60,7 +61,10 @@ flags = next((l for l in open("/proc/cpuinfo") if l.startswith("flags")), "")
 print(f"Machine: {cpu}, {os.cpu_count()} CPUs, AVX-512 BF16: {'yes' if ' avx512_bf16' in flags else 'no'}, load average {os.getloadavg()[0]:.2f}; "
       f"{sys.argv[2]} interleaved round(s), medians over rounds.\n")
 names = {"t33": "PST t33 (ESM-2 650M shapes, 1.14 B parameters)", "t30": "PST t30 (ESM-2 150M shapes, 259 M parameters)",
-         "base": "3D-MolT5 base encoder (T5-base, 12 layers × 768)"}
+         "base": "3D-MolT5 base encoder (T5-base, 12 layers × 768)", "paper": "BrainMAE SG, paper-scale width (d = D = 256, 3 + 4 blocks)"}
+models = {"t33": "pst", "t30": "pst", "base": "molt5", "paper": "brainmae"}
+collections = {"pst": ("proteins", "residue_offsets", "chains"), "molt5": ("molecules", "token_offsets", "molecules"),
+               "brainmae": ("fmri", "timeseries_offsets", "runs")}
 print("| case | input | BioEmbed fp32 stage (command) | BioEmbed bf16 stage (command) | PyTorch fp32 forward | PyTorch bf16 autocast forward "
       "| fp32: PyTorch fp32 / BioEmbed | bf16: PyTorch fp32 / BioEmbed bf16 | bf16: PyTorch bf16 / BioEmbed bf16 | peak RSS BioEmbed fp32 / bf16 / PyTorch fp32 / bf16 |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -73,11 +77,11 @@ for case in names:
     w32, w16 = med(sel("b", "fp32", "seconds_wall")), med(sel("b", "bf16", "seconds_wall"))
     t32, t16 = med(sel("t", "fp32", "seconds_median")), med(sel("t", "bf16", "seconds_median"))
     rss = [max(sel("b", "fp32", "peak_rss_mb")), max(sel("b", "bf16", "peak_rss_mb")), max(sel("t", "fp32", "peak_rss_mb")), max(sel("t", "bf16", "peak_rss_mb"))]
+    group, offsets, noun = collections[models[case]]
     with h5py.File(f"{work}/{case}/input.h5") as f:
-        g = f["proteins"] if "proteins" in f else f["molecules"]
-        off = g["residue_offsets" if "proteins" in f else "token_offsets"][()]
+        off = f[group][offsets][()]
     lengths = np.diff(off)
-    what = f"{len(lengths)} {'chains' if case != 'base' else 'molecules'}, {lengths.min()}–{lengths.max()} (total {lengths.sum()})"
+    what = f"{len(lengths)} {noun}, {lengths.min()}–{lengths.max()} (total {lengths.sum()})"
     print(f"| {names[case]} | {what} | {b32:.1f} s ({w32:.1f} s) | {b16:.1f} s ({w16:.1f} s) | {t32:.1f} s | {t16:.1f} s | **{t32 / b32:.2f}×** "
           f"| **{t32 / b16:.2f}×** | **{t16 / b16:.2f}×** | {rss[0]:.0f} / {rss[1]:.0f} / {rss[2]:.0f} / {rss[3]:.0f} MB |")
 print("\nAccuracy of bf16 against fp32 on the same inputs (BioEmbed against BioEmbed; PyTorch autocast against PyTorch fp32\n"
@@ -106,7 +110,7 @@ for case in names:
     paths = [f"{work}/{case}/out-{p}.h5" for p in ("fp32", "bf16")]
     if not all(os.path.exists(p) for p in paths):
         continue
-    model = "pst" if case != "base" else "molt5"
+    model = models[case]
     with h5py.File(paths[0]) as a, h5py.File(paths[1]) as b:
         ea, eb = a[f"embeddings/{model}"], b[f"embeddings/{model}"]
         pa, pb = ea["pooled"][()], eb["pooled"][()]

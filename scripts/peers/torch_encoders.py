@@ -7,7 +7,8 @@
 SIZE `small` (default) is the fixed-length cases below. The real sizes (scripts/bench-encoders-real.sh):
 `t33` / `t30` = PST on ESM-2 650M / 150M shapes (1.14 B / 259 M parameters) with chains of a proteome-like
 length mix (log-normal around 350 residues, 50–2,500, one of 2,500); `base` = the 3D-MolT5 base encoder on
-molecules of 10–120 tokens, which PyTorch pads per batch of 32 as Hugging Face does (with the key mask).
+molecules of 10–120 tokens, which PyTorch pads per batch of 32 as Hugging Face does (with the key mask);
+`paper` = BrainMAE at its paper-scale width (d = D = 256) on 64 runs of 1,200 frames × 100 regions.
 `bf16` runs the forward under `torch.autocast("cpu", dtype=torch.bfloat16)`. Weights are read tensor by
 tensor into their final tensors (peak RSS = the weights, as `bioembed encode` holds them).
 
@@ -32,6 +33,8 @@ SIZES = {"pst": dict(items=8, residues=300), "molt5": dict(items=128, tokens=60,
 # Real sizes: PST ESM-2 backbones (D, layers, heads) and the residues of the length mix.
 PST_REAL = {"t33": dict(D=1280, L=33, H=20, residues=4000), "t30": dict(D=640, L=30, H=20, residues=12000)}
 MOLT5_REAL = dict(items=512, shortest=10, longest=120)
+# BrainMAE at its paper-scale width (brainmae.md §5.7) on HCP-length runs: 64 runs × 1,200 frames.
+BRAINMAE_REAL = dict(items=64, frames=1200)
 
 
 def proteome_lengths(rng, total):
@@ -160,7 +163,7 @@ def prepare_molt5(d, rng, size="small"):
         g.create_dataset("fp_tokens", data=fp)
 
 
-def prepare_brainmae(d, rng):
+def prepare_brainmae(d, rng, size="small"):
     N, tau, KM, dd, L, H, D, LE = 100, 20, 64, 256, 3, 4, 256, 4
     w = {"tse.roi_embed": rand(rng, N, dd, scale=0.02 * 10), "tse.input_proj.weight": rand(rng, dd, tau), "tse.input_proj.bias": rand(rng, dd, scale=0.02),
          "tse.norm.weight": 1 + rand(rng, dd, scale=0.1), "tse.norm.bias": rand(rng, dd, scale=0.1),
@@ -187,7 +190,8 @@ def prepare_brainmae(d, rng):
     json.dump({"n_rois": N, "seg_len": tau, "max_segments": KM, "tse_type": "SG", "tse_dim": dd, "tse_depth": L, "tse_heads": H,
                "enc_dim": D, "enc_depth": LE, "enc_heads": H, "dec_dim": 128, "dec_depth": 2, "dec_heads": 4, "mlp_ratio": 4.0,
                "ln_eps": 1e-6}, open(f"{d}/config.json", "w"))
-    n, T = SIZES["brainmae"]["items"], SIZES["brainmae"]["frames"]
+    sizes = BRAINMAE_REAL if size == "paper" else SIZES["brainmae"]
+    n, T = sizes["items"], sizes["frames"]
     with h5py.File(f"{d}/input.h5", "w") as f:
         g = f.create_group("fmri")
         g.create_dataset("ids", data=[f"sub{i}" for i in range(n)], dtype=h5py.string_dtype())
@@ -351,6 +355,7 @@ def build(model, d):
         for l in range(cfg["enc_depth"]):
             X = vit(X, f"encoder.blocks.{l}", cfg["enc_heads"])
         return ln(X, "encoder.norm", 1e-6)[:, 0]
+    forward.pool = lambda out: out.float().numpy()  # the [CLS] embedding of each run
     return forward
 
 
@@ -359,7 +364,7 @@ def main():
     if mode == "prepare":
         size = sys.argv[4] if len(sys.argv) > 4 else "small"
         prepare = {"pst": prepare_pst, "molt5": prepare_molt5, "brainmae": prepare_brainmae}[model]
-        prepare(d, np.random.default_rng(7), size) if model != "brainmae" else prepare(d, np.random.default_rng(7))
+        prepare(d, np.random.default_rng(7), size)
         return
     threads, repeats = int(sys.argv[4]), int(sys.argv[5])
     precision = sys.argv[6] if len(sys.argv) > 6 else "fp32"
