@@ -53,7 +53,7 @@ struct FMRIExtractCommand: ParsableCommand {
     @Option(help: "Probabilistic maps (4D, on the data grid) instead of --atlas: least-squares signals.")
     var maps: String?
 
-    @Option(help: "Comma-separated load_confounds strategy: motion,high_pass,wm_csf,global_signal,compcor,scrub (non-steady-state volumes are always censored).")
+    @Option(help: "Comma-separated load_confounds strategy: motion,high_pass,wm_csf,global_signal,compcor,ica_aroma,scrub (non-steady-state volumes are always censored).")
     var strategy: String?
 
     @Option(help: "basic|power2|derivatives|full (load_confounds' motion).")
@@ -79,6 +79,9 @@ struct FMRIExtractCommand: ParsableCommand {
 
     @Option(name: .customLong("std-dvars-threshold"), help: "scrub: standardized DVARS threshold (default 1.5).")
     var stdDVARSThreshold: Double?
+
+    @Option(help: "ica_aroma: full (the input is fMRIPrep's *_desc-smoothAROMAnonaggr_bold; no regressors) or basic (the aroma_motion_* columns).")
+    var icaAroma: String?
 
     @Flag(help: "Keep the confounds' means (load_confounds demean=False).")
     var noDemean = false
@@ -128,7 +131,7 @@ struct FMRIExtractCommand: ParsableCommand {
         FMRIExtractStage.Configuration(
             atlas: atlas, maps: maps, strategy: strategy.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } },
             motion: motion, wmCSF: wmCSF, globalSignal: globalSignal, compcor: compcor, nCompcor: nCompcor, scrub: scrub,
-            fdThreshold: fdThreshold, stdDVARSThreshold: stdDVARSThreshold, demean: noDemean ? false : nil, preset: preset, tR: tR,
+            fdThreshold: fdThreshold, stdDVARSThreshold: stdDVARSThreshold, icaAroma: icaAroma, demean: noDemean ? false : nil, preset: preset, tR: tR,
             highPass: highPass, lowPass: lowPass, detrend: !noDetrend, standardize: standardize,
             standardizeConfounds: noStandardizeConfounds ? false : nil, filter: filter, raw: raw)
     }

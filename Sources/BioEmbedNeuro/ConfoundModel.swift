@@ -16,7 +16,9 @@ import Foundation
 /// columns (always) and, with `scrub`, volumes whose framewise displacement exceeds `fd_threshold`
 /// or whose standardized DVARS exceeds `std_dvars_threshold`, plus segments shorter than `scrub`
 /// volumes between them (`scrubbedVolumes`). Demeaning then uses the kept volumes' means.
-/// ICA-AROMA is not supported (an error says so).
+/// `ica_aroma`: `basic` takes every column whose name contains `aroma` (fMRIPrep's
+/// `aroma_motion_*`, the noise components); `full` takes none and requires the BOLD image to be
+/// fMRIPrep's non-aggressively denoised `*_desc-smoothAROMAnonaggr_bold` (`checkImage`), as nilearn.
 public struct ConfoundModel: Sendable, Hashable, Codable {
     public var strategy: [String]
     public var motion: String
@@ -32,15 +34,18 @@ public struct ConfoundModel: Sendable, Hashable, Codable {
     public var fdThreshold: Double
     /// `scrub`: standardized DVARS above which a volume is censored.
     public var stdDVARSThreshold: Double
+    /// `ica_aroma`: `full` (a denoised image, no regressors) or `basic` (the AROMA noise columns).
+    public var icaAroma: String
 
     /// nilearn's defaults: strategy (motion, high_pass, wm_csf), motion full, wm_csf basic,
     /// global_signal basic, compcor anat_combined, all components, demean, scrub 5, fd_threshold
-    /// 0.5, std_dvars_threshold 1.5.
+    /// 0.5, std_dvars_threshold 1.5, ica_aroma full.
     public init(
         strategy: [String] = ["motion", "high_pass", "wm_csf"], motion: String = "full", wmCSF: String = "basic",
         globalSignal: String = "basic", compcor: String = "anat_combined", nCompcor: Int? = nil, demean: Bool = true,
-        scrub: Int = 5, fdThreshold: Double = 0.5, stdDVARSThreshold: Double = 1.5
+        scrub: Int = 5, fdThreshold: Double = 0.5, stdDVARSThreshold: Double = 1.5, icaAroma: String = "full"
     ) {
+        self.icaAroma = icaAroma
         self.scrub = scrub
         self.fdThreshold = fdThreshold
         self.stdDVARSThreshold = stdDVARSThreshold
@@ -65,19 +70,22 @@ public struct ConfoundModel: Sendable, Hashable, Codable {
         }
     }
 
-    static let knownStrategies = ["motion", "high_pass", "wm_csf", "global_signal", "compcor", "scrub", "non_steady_state"]
+    static let knownStrategies = ["motion", "high_pass", "wm_csf", "global_signal", "compcor", "ica_aroma", "scrub", "non_steady_state"]
+    static let icaAromaChoices = ["full", "basic"]
+    /// The name part nilearn requires of the BOLD image for `ica_aroma: full`.
+    static let aromaImageMarker = "_desc-smoothAROMAnonaggr_bold"
     static let levels = ["basic", "power2", "derivatives", "full"]
 
     /// Checks names before any file is read.
     public func validate() throws(NeuroError) {
         for s in strategy where !Self.knownStrategies.contains(s) {
-            if s == "ica_aroma" {
-                throw .invalidParameter(name: "strategy", expected: "one of \(Self.knownStrategies.joined(separator: ", ")) (ICA-AROMA is not supported yet)", found: "'\(s)'")
-            }
             throw .invalidParameter(name: "strategy", expected: "names from \(Self.knownStrategies.joined(separator: ", "))", found: "'\(s)'")
         }
         for (name, level) in [("motion", motion), ("wm_csf", wmCSF), ("global_signal", globalSignal)] where !Self.levels.contains(level) {
             throw .invalidParameter(name: name, expected: Self.levels.joined(separator: ", "), found: "'\(level)'")
+        }
+        if !Self.icaAromaChoices.contains(icaAroma) {
+            throw .invalidParameter(name: "ica_aroma", expected: Self.icaAromaChoices.joined(separator: " or "), found: "'\(icaAroma)'")
         }
         if Self.compcorGroups[compcor] == nil {
             throw .invalidParameter(name: "compcor", expected: Self.compcorChoices.joined(separator: ", "), found: "'\(compcor)'")
@@ -89,6 +97,17 @@ public struct ConfoundModel: Sendable, Hashable, Codable {
         guard scrub >= 0 else { throw .invalidParameter(name: "scrub", expected: "a segment length of 0 or more volumes", found: "\(scrub)") }
         for (name, value) in [("fd_threshold", fdThreshold), ("std_dvars_threshold", stdDVARSThreshold)] where !value.isFinite {
             throw .invalidParameter(name: name, expected: "a finite threshold", found: "\(value)")
+        }
+    }
+
+    /// nilearn's refusal for `ica_aroma: full`: the image must be fMRIPrep's AROMA-denoised one.
+    public func checkImage(_ bold: String) throws(NeuroError) {
+        guard strategy.contains("ica_aroma"), icaAroma == "full" else { return }
+        let name = (bold as NSString).lastPathComponent
+        guard name.contains(Self.aromaImageMarker) else {
+            throw .invalidInput(
+                file: bold, expected: "an image named *\(Self.aromaImageMarker).nii[.gz] for ica_aroma full (fMRIPrep --use-aroma; nilearn refuses other inputs), or ica_aroma basic",
+                found: "'\(name)'")
         }
     }
 
@@ -168,6 +187,13 @@ public struct ConfoundModel: Sendable, Hashable, Codable {
         }
         if strategy.contains("high_pass") {
             wanted += table.names.filter { $0.hasPrefix("cosine") }
+        }
+        if strategy.contains("ica_aroma") && icaAroma == "basic" {
+            let aroma = table.names.filter { $0.contains("aroma") }
+            guard !aroma.isEmpty else {
+                throw .invalidInput(file: table.file, expected: "'aroma_motion_XX' columns for ica_aroma basic (fMRIPrep --use-aroma)", found: "none")
+            }
+            wanted += aroma
         }
         if strategy.contains("compcor") {
             if compcor.contains("anat") && !table.hasSidecar {

@@ -26,6 +26,7 @@ public struct FMRIExtractStage: Stage {
         public var scrub: Int?
         public var fdThreshold: Double?
         public var stdDVARSThreshold: Double?
+        public var icaAroma: String?
         public var demean: Bool?
         public var preset: String?
         public var tR: Double?
@@ -40,21 +41,21 @@ public struct FMRIExtractStage: Stage {
         enum CodingKeys: String, CodingKey {
             case atlas, maps, strategy, motion, compcor, preset, detrend, standardize, filter, raw
             case wmCSF = "wm_csf", globalSignal = "global_signal", nCompcor = "n_compcor", tR = "t_r", scrub, demean
-            case fdThreshold = "fd_threshold", stdDVARSThreshold = "std_dvars_threshold"
+            case fdThreshold = "fd_threshold", stdDVARSThreshold = "std_dvars_threshold", icaAroma = "ica_aroma"
             case highPass = "high_pass", lowPass = "low_pass", standardizeConfounds = "standardize_confounds"
         }
 
         public static let pathParameterNames = ["atlas", "maps"]
         public static let parameterNames = [
             "atlas", "maps", "strategy", "motion", "wm_csf", "global_signal", "compcor", "n_compcor", "scrub", "fd_threshold",
-            "std_dvars_threshold", "demean", "preset", "t_r",
+            "std_dvars_threshold", "ica_aroma", "demean", "preset", "t_r",
             "high_pass", "low_pass", "detrend", "standardize", "standardize_confounds", "filter", "raw",
         ]
 
         public init(
             atlas: String? = nil, maps: String? = nil, strategy: [String]? = nil, motion: String? = nil, wmCSF: String? = nil,
             globalSignal: String? = nil, compcor: String? = nil, nCompcor: Int? = nil, scrub: Int? = nil, fdThreshold: Double? = nil,
-            stdDVARSThreshold: Double? = nil, demean: Bool? = nil, preset: String? = nil, tR: Double? = nil,
+            stdDVARSThreshold: Double? = nil, icaAroma: String? = nil, demean: Bool? = nil, preset: String? = nil, tR: Double? = nil,
             highPass: Double? = nil, lowPass: Double? = nil, detrend: Bool? = nil, standardize: String? = nil,
             standardizeConfounds: Bool? = nil, filter: String? = nil, raw: Bool? = nil
         ) {
@@ -69,6 +70,7 @@ public struct FMRIExtractStage: Stage {
             self.scrub = scrub
             self.fdThreshold = fdThreshold
             self.stdDVARSThreshold = stdDVARSThreshold
+            self.icaAroma = icaAroma
             self.demean = demean
             self.preset = preset
             self.tR = tR
@@ -96,6 +98,7 @@ public struct FMRIExtractStage: Stage {
             if let scrub { model.scrub = scrub }
             if let fdThreshold { model.fdThreshold = fdThreshold }
             if let stdDVARSThreshold { model.stdDVARSThreshold = stdDVARSThreshold }
+            if let icaAroma { model.icaAroma = icaAroma }
             if let demean { model.demean = demean }
             try model.validate()
             return model

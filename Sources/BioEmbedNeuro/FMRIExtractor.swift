@@ -17,6 +17,7 @@ enum FMRIExtractor {
     static func run(bold: String, confounds: String?, mask: String? = nil, configuration c: FMRIExtractStage.Configuration, regions: RegionCache) throws(NeuroError) -> Output {
         let parameters = try c.cleanParameters()
         let model = try c.confoundModel()
+        try model?.checkImage(bold)
         let loaded = try regions.load()
         let signals: Matrix<Double>
         let header: NIfTIHeader

@@ -43,6 +43,9 @@ CASES = {
                                    n_compcor=1, demean=False), dict(),
                               ["--strategy", "high_pass,compcor,motion", "--motion", "basic", "--compcor", "temporal_anat_separated",
                                "--n-compcor", "1", "--no-demean"]),
+    # ICA-AROMA basic: the aroma_motion_* noise components (fMRIPrep 1.x files; fMRIPrep 21 has none: refused)
+    "aroma_basic": (dict(strategy=["high_pass", "wm_csf", "ica_aroma"], ica_aroma="basic"), dict(),
+                    ["--strategy", "high_pass,wm_csf,ica_aroma", "--ica-aroma", "basic"]),
 }
 FILES = ["fmriprep1", "fmriprep1_no_nonsteady", "fmriprep21"]
 # scrub thresholds that censor a few of the 30 volumes of each file (their FD and DVARS scales differ)
@@ -119,3 +122,34 @@ def test_cleaned_time_series_equal_nilearns(run, runs, case, name, tmp_path):
     else:  # nilearn averages float32 voxels in float32; BioEmbed in float64
         scale = np.maximum(expected.std(axis=0), 1e-12)
         assert np.max(np.abs(got - expected) / scale) < 5e-5
+
+
+@pytest.mark.parametrize("name", ["fmriprep1", "fmriprep21"])
+def test_ica_aroma_full_reads_the_denoised_image_and_refuses_others(run, runs, name, tmp_path):
+    """ica_aroma full (nilearn's default for the strategy): no AROMA regressors, and the input must be
+    fMRIPrep's *_desc-smoothAROMAnonaggr_bold image; any other image is refused, as nilearn refuses it."""
+    dtype, made = runs
+    bold, atlas, tsv = made[name]
+    aroma = bold.with_name("sub-01_task-rest_desc-smoothAROMAnonaggr_bold.nii.gz")
+    if not aroma.exists():
+        shutil.copy(bold, aroma)
+    kwargs = dict(strategy=["high_pass", "wm_csf", "ica_aroma"], ica_aroma="full")
+    flags = ["--strategy", "high_pass,wm_csf,ica_aroma", "--ica-aroma", "full"]
+    with pytest.raises(ValueError, match="smoothAROMAnonaggr"):
+        load_confounds(str(bold), **kwargs)
+    r = run("fmri", "extract", "--bold", bold, "--atlas", atlas, "--confounds", tsv, *flags, "--output", tmp_path / "refused.h5")
+    assert r.returncode != 0 and "smoothAROMAnonaggr" in r.stderr and str(bold) in r.stderr, r.stderr
+    confounds, sample_mask = load_confounds(str(aroma), **kwargs)
+    assert not any("aroma" in c for c in confounds.columns)
+    out = tmp_path / "o.h5"
+    r = run("fmri", "extract", "--bold", aroma, "--atlas", atlas, "--confounds", tsv, *flags, "--output", out)
+    assert r.returncode == 0, r.stderr
+    masker = NiftiLabelsMasker(labels_img=str(atlas), standardize="zscore_sample", detrend=True, t_r=TR)
+    expected = masker.fit_transform(str(aroma), confounds=confounds, sample_mask=sample_mask)
+    with h5py.File(out) as f:
+        got = f["fmri/timeseries"][()]
+    assert got.shape == expected.shape
+    if dtype == "float64":
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
+    else:
+        assert np.max(np.abs(got - expected) / np.maximum(expected.std(axis=0), 1e-12)) < 5e-5
