@@ -11,7 +11,7 @@ PY          = $(VENV)/bin/python
 VENV_RDKIT ?= .venv-rdkit2022
 ARTIFACTS  ?= .build/test-artifacts
 
-.PHONY: all deps build demo test venv swift-tests python-tests bench schemas clean sanitize
+.PHONY: all deps build demo test venv swift-tests python-tests bench schemas clean sanitize tsan
 
 all: build
 
@@ -63,6 +63,22 @@ sanitize: venv
 		BIOEMBED_RDKIT2022_PY=$(abspath $(VENV_RDKIT))/bin/python $(PY) -m pytest -q -p no:cacheprovider \
 		Tests/python/test_proteins.py Tests/python/test_tar_archives.py Tests/python/test_predicted_structures.py \
 		Tests/python/test_molecules.py Tests/python/test_molecules_outside.py Tests/python/test_fmri.py
+
+# ThreadSanitizer: the Swift tests and the end-to-end tests of the parallel paths (--jobs, side-by-side
+# encoders, connectivity, factorization, pipelines, resume) against a binary built with
+# -sanitize=thread (own build folder). A report stops the process with exit code 66, failing its test.
+TSAN_BUILD = .build/tsan
+tsan: venv
+	@scripts/install-deps.sh test
+	$(SWIFT) build $(SWIFT_BUILD) -Xswiftc -sanitize=thread --scratch-path $(TSAN_BUILD) --build-tests
+	rm -rf $(ARTIFACTS) && mkdir -p $(ARTIFACTS)
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" BIOEMBED_TEST_ARTIFACTS=$(abspath $(ARTIFACTS)) \
+		$(SWIFT) test $(SWIFT_BUILD) -Xswiftc -sanitize=thread --scratch-path $(TSAN_BUILD) --skip-build
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" BIOEMBED_TEST_ARTIFACTS=$(abspath $(ARTIFACTS)) BIOEMBED_BIN=$(abspath $(TSAN_BUILD))/release/bioembed \
+		BIOEMBED_RDKIT2022_PY=$(abspath $(VENV_RDKIT))/bin/python $(PY) -m pytest -q -p no:cacheprovider \
+		Tests/python/test_proteins.py Tests/python/test_tar_archives.py Tests/python/test_molecules.py Tests/python/test_fmri.py \
+		Tests/python/test_encode.py Tests/python/test_precision.py Tests/python/test_fmri_factorize.py Tests/python/test_resume.py \
+		Tests/python/test_pipeline.py
 
 # Side-by-side benchmarks against numpy/h5py (writes Benchmarks/results/latest.md).
 bench: build venv
