@@ -73,6 +73,11 @@ let package = Package(
                 .unsafeFlags(["-I/usr/include/rdkit", "-Wno-deprecated-literal-operator"]),
             ],
             linkerSettings: rdkitLibraries.map { .linkedLibrary($0) }),
+        /// Fuzzing harness (`make fuzz`): libFuzzer entry with -D BIOEMBED_LIBFUZZER, else a corpus replayer.
+        .executableTarget(
+            name: "BioEmbedFuzz",
+            dependencies: ["BioEmbedCore", "BioEmbedMolecule", "BioEmbedStructure"],
+            path: "Fuzz/BioEmbedFuzz"),
         .executableTarget(
             name: "BioEmbedBenchmarks",
             dependencies: ["BioEmbedCore", "BioEmbedLinalg", "BioEmbedHDF5", "BioEmbedMolecule", "BioEmbedNeuro", "BioEmbedStructure"],

@@ -1,0 +1,82 @@
+import BioEmbedCore
+import BioEmbedMolecule
+import BioEmbedStructure
+import Foundation
+
+/// One input through a reader, as `bioembed` would read a file: the first byte picks the format
+/// (PDB, PDB.gz, mmCIF, SDF, SMILES table, tar), the rest is the file. Errors are the expected outcome
+/// for most inputs; a trap, a signal or a sanitizer report is a finding.
+enum FuzzTarget {
+    static let formats: [(suffix: String, reader: Reader)] = [
+        (".pdb", .protein), (".pdb.gz", .protein), (".cif", .protein), (".sdf", .molecule), (".smi", .molecule), (".tar", .protein),
+    ]
+
+    enum Reader { case protein, molecule }
+
+    static let folder: String = {
+        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        let path = PathText.joined(base, "bioembed-fuzz-\(getpid())")
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
+    static let protein = ProteinTokenizeStage(ProteinTokenizeStage.Configuration())
+    static let molecule = MoleculeTokenizeStage(MoleculeTokenizeStage.Configuration())
+
+    static func run(_ bytes: UnsafeRawBufferPointer) {
+        guard let selector = bytes.first else { return }
+        let format = formats[Int(selector) % formats.count]
+        let path = PathText.joined(folder, "input" + format.suffix)
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes.dropFirst())) else { return }
+        let item = ManifestItem(id: "input" + format.suffix, index: 0, line: 1, fields: ["path": path], baseDirectory: folder)
+        let context = StageContext(threads: 1)
+        switch format.reader {
+        case .protein:
+            for unit in protein.workUnits(for: item) { _ = try? protein.outputs(unit, context: context) }
+        case .molecule:
+            for unit in molecule.workUnits(for: item) { _ = try? molecule.outputs(unit, context: context) }
+        }
+    }
+}
+
+#if BIOEMBED_LIBFUZZER
+/// libFuzzer's entry point (`make fuzz` builds with `-sanitize=fuzzer,address`).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data else { return 0 }
+    FuzzTarget.run(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
+
+typealias FuzzArguments = UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+
+/// libFuzzer's driver (libclang_rt.fuzzer): runs the fuzzing loop with its command-line options.
+@_silgen_name("LLVMFuzzerRunDriver")
+func fuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: FuzzArguments, _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+
+/// SwiftPM links an executable's `main` to `<module>_main`: here it hands over to libFuzzer's driver.
+@_cdecl("BioEmbedFuzz_main")
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return fuzzerRunDriver(&count, &arguments, fuzzOneInput)
+}
+#else
+/// Without libFuzzer: replays corpus files (each starts with its format byte) through the target,
+/// so a finding, once saved, stays a regression test.
+@main
+struct Replay {
+    static func main() {
+        var count = 0
+        for path in CommandLine.arguments.dropFirst() {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                FileHandle.standardError.write(Data("bioembed-fuzz: cannot read \(path)\n".utf8))
+                exit(1)
+            }
+            data.withUnsafeBytes { FuzzTarget.run($0) }
+            count += 1
+        }
+        print("bioembed-fuzz: \(count) inputs replayed, no crash")
+    }
+}
+#endif
