@@ -18,12 +18,12 @@ public enum BFloat16 {
     }
 
     public static let support: Support = {
-        var text = [CChar](repeating: 0, count: 256)
-        let native = bio_bf16_matmul_available(&text, text.count) == 1
-        let detail = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if ProcessInfo.processInfo.environment["BIOEMBED_BF16"] == "emulate" {
             return Support(mode: .emulated, detail: "emulated (BIOEMBED_BF16=emulate: bfloat16 rounding, float32 sgemm)")
         }
+        var text = [CChar](repeating: 0, count: 256)
+        let native = bio_bf16_matmul_available(&text, text.count) == 1
+        let detail = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return Support(mode: native ? .native : .unavailable, detail: detail)
     }()
 

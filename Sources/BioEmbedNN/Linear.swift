@@ -20,17 +20,10 @@ public struct Linear: Sendable {
     }
 
     init(out: Int, in inFeatures: Int, weight: [Float], bias: [Float]?, precision: Precision) {
-        outFeatures = out
-        self.inFeatures = inFeatures
         switch precision {
-        case .fp32:
-            self.weight = weight
-            weightBF16 = []
-        case .bf16:
-            self.weight = []
-            weightBF16 = BFloat16.converted(weight)
+        case .fp32: self.init(out: out, in: inFeatures, weight: weight, weightBF16: [], bias: bias)
+        case .bf16: self.init(out: out, in: inFeatures, weight: [], weightBF16: BFloat16.converted(weight), bias: bias)
         }
-        self.bias = bias
     }
 
     private init(out: Int, in inFeatures: Int, weight: [Float], weightBF16: [UInt16], bias: [Float]?) {
