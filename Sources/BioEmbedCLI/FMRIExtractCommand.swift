@@ -19,11 +19,15 @@ struct FMRIExtractCommand: ParsableCommand {
                   --preset 36p --high-pass 0.01 --low-pass 0.1 --output out/fmri.h5
               bioembed fmri extract --bids derivatives/fmriprep --space MNI152NLin2009cAsym --task rest \\
                   --atlas schaefer400.nii.gz --strategy motion,high_pass,scrub --output fmri.h5
+              bioembed fmri extract --bold sub-01_task-rest_space-fsLR_den-91k_bold.dtseries.nii \\
+                  --atlas Schaefer400.32k_fs_LR.dlabel.nii --strategy motion,wm_csf --output cifti.h5
+              bioembed fmri extract --bold func/sub-01_task-rest_hemi-L_space-fsaverage5_bold.func.gii \\
+                  --atlas lh.schaefer400.label.gii --t-r 2 --output surface.h5
               bioembed fmri extract --bold run1.nii.gz run2.nii.gz --confounds c1.tsv c2.tsv \\
                   --atlas schaefer400.nii.gz --strategy motion,wm_csf --motion basic --t-r 0.72 --output fmri.h5
             """)
 
-    @Option(name: .long, parsing: .upToNextOption, help: "BOLD files (.nii/.nii.gz), folders (searched for *bold.nii[.gz]) or glob patterns.")
+    @Option(name: .long, parsing: .upToNextOption, help: "BOLD files (NIfTI .nii/.nii.gz, CIFTI-2 .dtseries.nii, GIFTI .func.gii: one hemisphere's file names both), folders (searched for *bold.nii[.gz], *bold.dtseries.nii, *bold.func.gii) or glob patterns.")
     var bold: [String] = []
 
     @Option(help: "An fMRIPrep output folder instead of --bold: every preprocessed run with its confounds, sidecar, brain mask and TR.")
@@ -47,7 +51,7 @@ struct FMRIExtractCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Confounds TSVs, one per BOLD file in the same order.")
     var confounds: [String] = []
 
-    @Option(help: "Label atlas (3D, 0 = background); resampled to the data grid (nearest) when grids differ.")
+    @Option(help: "Label atlas, 0 = background: a 3D NIfTI image (resampled to the data grid, nearest, when grids differ), a CIFTI-2 .dlabel.nii (first map; grayordinates matched by structure and vertex or voxel), or GIFTI .label.gii (one hemisphere's file names both). Its format must match the BOLD files'.")
     var atlas: String?
 
     @Option(help: "Probabilistic maps (4D, on the data grid) instead of --atlas: least-squares signals.")
@@ -142,13 +146,12 @@ struct FMRIExtractCommand: ParsableCommand {
         let summary = try reportingErrors { () throws -> StageSummary in
             try configuration.validate()
             // A missing or unreadable atlas is a usage error: nothing is written.
-            if let atlas { _ = try LabelAtlas(atlas) }
-            if let maps { _ = try NIfTIReader.header(of: maps) }
+            _ = try Parcellation.load(atlas: atlas, maps: maps)
             var items: [ManifestItem]
             if let bids {
                 items = try BIDSDerivatives(root: bids, space: space, task: task, desc: desc, participants: participant, sessions: session).items()
             } else {
-                items = FMRIRunID.shorten(try InputDiscovery.items(bold, extensions: ["bold.nii.gz", "bold.nii"]))
+                items = FMRIRunID.shorten(FMRIRunID.oneItemPerRun(try InputDiscovery.items(bold, extensions: FMRIRunID.boldSuffixes)))
             }
             if !confounds.isEmpty {
                 guard confounds.count == items.count else {

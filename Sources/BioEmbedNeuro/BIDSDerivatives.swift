@@ -2,10 +2,14 @@ import BioEmbedCore
 import Foundation
 
 /// Runs of an fMRIPrep output folder (BIDS derivatives), found by their file names:
-/// `sub-<s>/[ses-<x>/]func/sub-<s>[_ses-<x>]_task-<t>[_run-<r>]_space-<S>_desc-<d>_bold.nii[.gz]`,
+/// `sub-<s>/[ses-<x>/]func/sub-<s>[_ses-<x>]_task-<t>[_run-<r>]_space-<S>_desc-<d>_bold.nii[.gz]`
+/// (volumes), `..._space-fsLR_den-91k_bold.dtseries.nii` (CIFTI-2, `--cifti-output`) and
+/// `..._hemi-L_space-fsaverage5_bold.func.gii` with its `hemi-R` file (GIFTI; the surface outputs
+/// carry no desc),
 /// with their companions: the confounds `..._desc-confounds_timeseries.tsv` (fMRIPrep < 20.2:
 /// `_regressors.tsv`) and its JSON sidecar, the brain mask `..._space-<S>_desc-brain_mask.nii[.gz]`,
-/// and the TR from the BOLD file's JSON sidecar (`RepetitionTime`; else the header).
+/// and the TR from the BOLD file's JSON sidecar (`RepetitionTime`; else the header). Surface runs
+/// need no brain mask; a GIFTI run needs both hemispheres.
 ///
 /// Each run becomes a manifest row (`id`, `bold`, `confounds`, `mask`, `problem`): ids are the
 /// run's entities without space and desc (`sub-01_ses-1_task-rest_run-1`); a run with a missing
@@ -69,13 +73,21 @@ public struct BIDSDerivatives: Sendable, Hashable, Codable {
             }
             for folder in funcFolders {
                 let names = Set((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-                for name in names.sorted() where name.hasSuffix("_bold.nii.gz") || name.hasSuffix("_bold.nii") {
+                for name in names.sorted() {
+                    let format: Parcellation.Format
+                    if name.hasSuffix("_bold.nii.gz") || name.hasSuffix("_bold.nii") { format = .nifti }
+                    else if name.hasSuffix("_bold.dtseries.nii") { format = .cifti }
+                    else if name.hasSuffix("_bold.func.gii") { format = .gifti }
+                    else { continue }
                     guard let (pairs, _) = Self.entities(of: name) else { continue }
                     let value = { (key: String) in pairs.first { $0.0 == key }?.1 }
-                    guard value("desc") == desc else { continue }
+                    // fMRIPrep names its surface outputs without desc; volumes carry desc-preproc.
+                    guard value("desc") == desc || (format != .nifti && value("desc") == nil) else { continue }
                     if let task, value("task") != task { continue }
                     if let space, value("space") != space { continue }
                     if !sessions.isEmpty, let session = value("ses"), !sessions.contains(session) { continue }
+                    // GIFTI: one row per run, from the left hemisphere's file
+                    if format == .gifti, value("hemi") != "L" { continue }
                     let runPairs = pairs.filter { Self.runEntities.contains($0.0) }
                     let id = runPairs.map { "\($0.0)-\($0.1)" }.joined(separator: "_")
                     var fields = ["bold": PathText.joined(folder, name), "confounds": "", "mask": "", "problem": ""]
@@ -88,11 +100,19 @@ public struct BIDSDerivatives: Sendable, Hashable, Codable {
                     } else {
                         missing.append("the confounds TSV \(confoundNames[0])")
                     }
-                    let maskStem = (pairs.filter { $0.0 != "desc" }.map { "\($0.0)-\($0.1)" }).joined(separator: "_") + "_desc-brain_mask"
-                    if let mask = [".nii.gz", ".nii"].map({ maskStem + $0 }).first(where: names.contains) {
-                        fields["mask"] = PathText.joined(folder, mask)
-                    } else {
-                        missing.append("the brain mask \(maskStem).nii.gz")
+                    switch format {
+                    case .nifti:
+                        let maskStem = (pairs.filter { $0.0 != "desc" }.map { "\($0.0)-\($0.1)" }).joined(separator: "_") + "_desc-brain_mask"
+                        if let mask = [".nii.gz", ".nii"].map({ maskStem + $0 }).first(where: names.contains) {
+                            fields["mask"] = PathText.joined(folder, mask)
+                        } else {
+                            missing.append("the brain mask \(maskStem).nii.gz")
+                        }
+                    case .gifti:
+                        let right = name.replacingOccurrences(of: "_hemi-L_", with: "_hemi-R_")
+                        if !names.contains(right) { missing.append("the right hemisphere's \(right)") }
+                    case .cifti:
+                        break
                     }
                     if !missing.isEmpty { fields["problem"] = "fMRIPrep run without " + missing.joined(separator: " and ") + " in \(folder)" }
                     found.append((id, value("space") ?? "", fields))
@@ -104,9 +124,17 @@ public struct BIDSDerivatives: Sendable, Hashable, Codable {
         if space == nil, spaces.count > 1 {
             throw .invalidParameter(name: "space", expected: "one of the spaces found (\(spaces.sorted().joined(separator: ", ")))", found: "none chosen")
         }
+        var seen: [String: String] = [:]
+        for run in found {
+            if let other = seen.updateValue(run.fields["bold"] ?? "", forKey: run.id) {
+                throw .invalidInput(
+                    file: root, expected: "one preprocessed file per run (choose with --space or --desc)",
+                    found: "\((other as NSString).lastPathComponent) and \(((run.fields["bold"] ?? "") as NSString).lastPathComponent) for \(run.id)")
+            }
+        }
         guard !found.isEmpty else {
             throw .invalidInput(
-                file: root, expected: "preprocessed BOLD runs (*_desc-\(desc)_bold.nii.gz under sub-*/[ses-*/]func)"
+                file: root, expected: "preprocessed BOLD runs (*_desc-\(desc)_bold.nii.gz, *_bold.dtseries.nii or *_hemi-L_*_bold.func.gii under sub-*/[ses-*/]func)"
                     + (task.map { " of task \($0)" } ?? "") + (space.map { " in space \($0)" } ?? ""),
                 found: "none")
         }

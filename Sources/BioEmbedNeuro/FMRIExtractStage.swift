@@ -167,7 +167,8 @@ public struct FMRIExtractStage: Stage {
     }
 
     public var collectionAttributes: [String: MetadataValue] {
-        var a: [String: MetadataValue] = ["masker": .string(configuration.atlas != nil ? "labels" : "maps")]
+        let masker = (try? regions.load().masker) ?? (configuration.atlas != nil ? "labels" : "maps")
+        var a: [String: MetadataValue] = ["masker": .string(masker)]
         if let atlas = configuration.atlas { a["atlas"] = .string(atlas) }
         if let maps = configuration.maps { a["maps"] = .string(maps) }
         return a

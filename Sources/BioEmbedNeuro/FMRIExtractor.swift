@@ -18,16 +18,31 @@ enum FMRIExtractor {
         let parameters = try c.cleanParameters()
         let model = try c.confoundModel()
         try model?.checkImage(bold)
-        let loaded = try regions.load()
-        let signals: Matrix<Double>
-        let header: NIfTIHeader
-        if let atlas = loaded.atlas {
-            (signals, header) = try RegionExtractor.labels(bold: bold, atlas: atlas, mask: try mask.map { path throws(NeuroError) in try LabelAtlas(path) })
-        } else {
-            (signals, header) = try RegionExtractor.maps(bold: bold, maps: c.maps ?? "")
+        let parcellation = try regions.load()
+        let format = Parcellation.Format(path: bold)
+        guard format == parcellation.boldFormat else {
+            throw NeuroError.invalidInput(
+                file: bold, expected: "a \(parcellation.boldFormat.rawValue) run for the \(parcellation.masker) atlas",
+                found: "a \(format.rawValue) file (BOLD and atlas must be both NIfTI, both GIFTI or both CIFTI-2)")
         }
-        guard let tR = c.tR ?? header.repetitionTime ?? sidecarTR(bold) else {
-            throw NeuroError.invalidInput(file: bold, expected: "a repetition time (pixdim[4] > 0, RepetitionTime in the sidecar JSON, or --t-r)", found: "none")
+        let signals: Matrix<Double>
+        var fileTR: Double?
+        switch parcellation {
+        case let .volume(atlas):
+            let header: NIfTIHeader
+            (signals, header) = try RegionExtractor.labels(bold: bold, atlas: atlas, mask: try mask.map { path throws(NeuroError) in try LabelAtlas(path) })
+            fileTR = header.repetitionTime
+        case let .maps(maps, _):
+            let header: NIfTIHeader
+            (signals, header) = try RegionExtractor.maps(bold: bold, maps: maps)
+            fileTR = header.repetitionTime
+        case let .surface(atlas):
+            signals = try RegionExtractor.surface(bold: bold, atlas: atlas)
+        case let .cifti(atlas):
+            (signals, fileTR) = try RegionExtractor.cifti(bold: bold, atlas: atlas)
+        }
+        guard let tR = c.tR ?? fileTR ?? sidecarTR(bold) else {
+            throw NeuroError.invalidInput(file: bold, expected: "a repetition time (\(format == .nifti ? "pixdim[4] > 0" : format == .cifti ? "a SeriesStep in seconds" : "GIFTI has none"), RepetitionTime in the sidecar JSON, or --t-r)", found: "none")
         }
         var confoundMatrix: Matrix<Double>?
         var sampleMask: [Int]?
@@ -56,10 +71,11 @@ enum FMRIExtractor {
         return Output(tR: tR, raw: sampleMask == nil ? signals : SignalCleaner.rows(signals, kept), cleaned: cleaned, volumes: kept)
     }
 
-    /// `RepetitionTime` from the BIDS sidecar (`.nii[.gz]` → `.json`).
+    /// `RepetitionTime` from the BIDS sidecar (`.nii[.gz]`, `.dtseries.nii`, `.func.gii` → `.json`,
+    /// `_bold.dtseries.json` and `_bold.func.json` for the surface files as BIDS names them).
     static func sidecarTR(_ bold: String) -> Double? {
         var stem = bold
-        for ext in [".nii.gz", ".nii"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
+        for ext in [".nii.gz", ".nii", ".gii.gz", ".gii"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
         guard let data = FileManager.default.contents(atPath: stem + ".json"),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let tr = object["RepetitionTime"] as? Double, tr > 0 else { return nil }
