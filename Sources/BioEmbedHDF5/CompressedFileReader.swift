@@ -130,6 +130,9 @@ public final class CompressedFileReader {
     public static func readAll(_ path: String) throws -> [UInt8] {
         let reader = try CompressedFileReader(path)
         var bytes: [UInt8] = []
+        if !reader.isCompressed, let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int {
+            bytes.reserveCapacity(size)  // one allocation, no regrowth copies
+        }
         try reader.forEachBlock { bytes.append(contentsOf: $0) }
         return bytes
     }

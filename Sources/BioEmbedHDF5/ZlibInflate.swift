@@ -1,11 +1,12 @@
-import CZlib
+import CISAL
 
 /// Inflates a zlib or gzip stream held in memory (GIFTI's `GZipBase64Binary` data arrays are
-/// zlib streams despite the name), never past `maximumBytes` of output.
+/// zlib streams despite the name) with ISA-L (about 4× zlib; the Adler-32 or CRC-32 check is
+/// verified), never past `maximumBytes` of output.
 public enum ZlibInflate {
     /// Why a stream could not be inflated.
     public enum Failure: Error, CustomStringConvertible, Sendable, Equatable {
-        /// zlib refused the stream (`detail` is its message).
+        /// The stream is not valid deflate data or its check fails (`detail` says which).
         case corrupt(detail: String)
         /// The stream ended before its end marker.
         case truncated
@@ -21,48 +22,39 @@ public enum ZlibInflate {
         }
     }
 
-    /// The inflated bytes of `input` (zlib or gzip framing, detected from the first bytes).
+    /// The inflated bytes of `input` (zlib framing, or gzip when it starts with 1f 8b).
     ///
     /// - Parameter expectedBytes: the size the caller expects (the buffer is sized for it; the
-    ///   stream may still be shorter or longer up to `maximumBytes`).
+    ///   stream may still be shorter, or longer up to `maximumBytes`).
     public static func inflate(_ input: UnsafeRawBufferPointer, expectedBytes: Int = 0, maximumBytes: Int) throws(Failure) -> [UInt8] {
-        var stream = z_stream()
-        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw .corrupt(detail: "inflateInit2 failed")
-        }
-        defer { inflateEnd(&stream) }
+        guard let source = input.baseAddress, input.count >= 2, input.count <= Int(UInt32.max) else { throw .truncated }
+        let state = UnsafeMutablePointer<inflate_state>.allocate(capacity: 1)
+        defer { state.deallocate() }
+        isal_inflate_init(state)
+        state.pointee.crc_flag = UInt32(input[0] == 0x1f && input[1] == 0x8b ? ISAL_GZIP : ISAL_ZLIB)
+        state.pointee.next_in = UnsafeMutablePointer(mutating: source.assumingMemoryBound(to: UInt8.self))
+        state.pointee.avail_in = UInt32(input.count)
         var out = [UInt8](repeating: 0, count: max(64, min(expectedBytes, maximumBytes)))
         var produced = 0
-        var consumed = 0
         while true {
             if produced == out.count {
                 guard out.count < maximumBytes else { throw .tooLarge(limit: maximumBytes) }
                 out.append(contentsOf: [UInt8](repeating: 0, count: min(out.count, maximumBytes - out.count)))
             }
-            let status: Int32 = out.withUnsafeMutableBytes { o in
-                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.advanced(by: consumed).assumingMemoryBound(to: Bytef.self))
-                stream.avail_in = UInt32(min(input.count - consumed, Int(UInt32.max)))
-                stream.next_out = o.baseAddress!.advanced(by: produced).assumingMemoryBound(to: Bytef.self)
-                stream.avail_out = UInt32(min(o.count - produced, Int(UInt32.max)))
-                let inBefore = stream.avail_in, outBefore = stream.avail_out
-                let s = CZlib.inflate(&stream, Z_NO_FLUSH)
-                consumed += Int(inBefore - stream.avail_in)
-                produced += Int(outBefore - stream.avail_out)
-                return s
+            let code: Int32 = out.withUnsafeMutableBufferPointer { o in
+                state.pointee.next_out = o.baseAddress! + produced
+                state.pointee.avail_out = UInt32(min(o.count - produced, Int(UInt32.max)))
+                let before = state.pointee.avail_out
+                let code = isal_inflate(state)
+                produced += Int(before - state.pointee.avail_out)
+                return code
             }
-            switch status {
-            case Z_STREAM_END:
+            if code < 0 { throw .corrupt(detail: IgzipInflater.describe(code)) }
+            if state.pointee.block_state == ISAL_BLOCK_FINISH {
                 out.removeLast(out.count - produced)
                 return out
-            case Z_OK:
-                continue
-            case Z_BUF_ERROR:
-                if stream.avail_out == 0 { continue }
-                throw .truncated
-            default:
-                let message = stream.msg.map { String(cString: $0) } ?? "code \(status)"
-                throw .corrupt(detail: message)
             }
+            if state.pointee.avail_in == 0 && produced < out.count { throw .truncated }
         }
     }
 }

@@ -43,6 +43,9 @@ public struct CIFTIFile: Sendable {
         public var voxels: [SIMD3<Int>]?
     }
 
+    /// The largest header extension read (the XML of a 91k dense file is about 2 MB).
+    static let maximumExtensionBytes = 1 << 28
+
     public struct Volume: Sendable, Equatable {
         public var dimensions: [Int]
         public var transform: [Double]
@@ -84,7 +87,7 @@ public struct CIFTIFile: Sendable {
             let record = try Self.read(reader, count: 8, path: path)
             guard record.count == 8 else { throw .truncated(file: path, expectedBytes: header.voxOffset, foundBytes: position) }
             let size = int32(record, 0), code = int32(record, 4)
-            guard size >= 8, position + size <= header.voxOffset else {
+            guard size >= 8, position + size <= header.voxOffset, size <= Self.maximumExtensionBytes else {
                 throw .invalidInput(file: path, expected: "header extensions inside the \(header.voxOffset) bytes before the data", found: "an extension of \(size) bytes at byte \(position)")
             }
             let body = try Self.read(reader, count: size - 8, path: path)
@@ -239,7 +242,7 @@ public struct CIFTIFile: Sendable {
         var skip = header.voxOffset
         var scratch = [UInt8](repeating: 0, count: 1 << 16)
         while skip > 0 {
-            let got = try Self.read(reader, into: &scratch, count: min(skip, scratch.count), path: path)
+            let got = try NIfTIReader.fill(reader, &scratch, count: min(skip, scratch.count), path: path)
             guard got > 0 else { throw .truncated(file: path, expectedBytes: rows * grayordinates * type.size, foundBytes: 0) }
             skip -= got
         }
@@ -276,27 +279,8 @@ public struct CIFTIFile: Sendable {
 
     private static func read(_ reader: CompressedFileReader, count: Int, path: String) throws(NeuroError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
-        let n = try read(reader, into: &buffer, count: count, path: path)
+        let n = try NIfTIReader.fill(reader, &buffer, path: path)
         buffer.removeLast(count - n)
         return buffer
-    }
-
-    private static func read(_ reader: CompressedFileReader, into buffer: inout [UInt8], count: Int, path: String) throws(NeuroError) -> Int {
-        var total = 0
-        var failure: HDF5Error?
-        buffer.withUnsafeMutableBytes { all in
-            while total < count {
-                do {
-                    let n = try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: all[total..<count]))
-                    if n == 0 { break }
-                    total += n
-                } catch {
-                    failure = error as? HDF5Error ?? .missingFile(file: path)
-                    break
-                }
-            }
-        }
-        if let failure { throw .invalidInput(file: path, expected: "a readable CIFTI-2 file", found: "\(failure)") }
-        return total
     }
 }

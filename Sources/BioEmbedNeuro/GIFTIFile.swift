@@ -210,23 +210,64 @@ enum Base64 {
 
     /// nil when a character other than the alphabet, white space and trailing `=` appears.
     static func decode(_ text: [UInt8]) -> [UInt8]? {
-        var out = [UInt8]()
-        out.reserveCapacity(text.count / 4 * 3)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        var padding = false
-        for c in text {
-            if MarkupElement.isSpace(c) { continue }
-            if c == UInt8(ascii: "=") { padding = true; continue }
-            let v = table[Int(c)]
-            guard v != 0xFF, !padding else { return nil }
-            accumulator = (accumulator << 6) | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+        var out = [UInt8](repeating: 0, count: text.count / 4 * 3 + 3)
+        var produced = 0
+        let valid = table.withUnsafeBufferPointer { table in
+            text.withUnsafeBufferPointer { src in
+                out.withUnsafeMutableBufferPointer { dst -> Bool in
+                    var accumulator: UInt32 = 0
+                    var quad = 0
+                    var padding = false
+                    var i = 0
+                    let n = src.count
+                    while i < n {
+                        // fast path: four alphabet characters at a time (between line breaks)
+                        while quad == 0, i + 4 <= n {
+                            let a = table[Int(src[i])], b = table[Int(src[i + 1])], c = table[Int(src[i + 2])], d = table[Int(src[i + 3])]
+                            guard (a | b | c | d) < 64, !padding else { break }
+                            let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                            dst[produced] = UInt8(truncatingIfNeeded: v >> 16)
+                            dst[produced + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                            dst[produced + 2] = UInt8(truncatingIfNeeded: v)
+                            produced += 3
+                            i += 4
+                        }
+                        guard i < n else { break }
+                        let c = src[i]
+                        i += 1
+                        let v = table[Int(c)]
+                        if v < 64 {
+                            guard !padding else { return false }
+                            accumulator = accumulator << 6 | UInt32(v)
+                            quad += 1
+                            if quad == 4 {
+                                dst[produced] = UInt8(truncatingIfNeeded: accumulator >> 16)
+                                dst[produced + 1] = UInt8(truncatingIfNeeded: accumulator >> 8)
+                                dst[produced + 2] = UInt8(truncatingIfNeeded: accumulator)
+                                produced += 3
+                                quad = 0
+                                accumulator = 0
+                            }
+                        } else if c == UInt8(ascii: "=") {
+                            padding = true
+                        } else if !MarkupElement.isSpace(c) {
+                            return false
+                        }
+                    }
+                    // 2 or 3 characters left: 1 or 2 bytes
+                    if quad == 1 { return false }
+                    if quad >= 2 {
+                        accumulator <<= UInt32(6 * (4 - quad))
+                        dst[produced] = UInt8(truncatingIfNeeded: accumulator >> 16)
+                        produced += 1
+                        if quad == 3 { dst[produced] = UInt8(truncatingIfNeeded: accumulator >> 8); produced += 1 }
+                    }
+                    return true
+                }
             }
         }
+        guard valid else { return nil }
+        out.removeLast(out.count - produced)
         return out
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One element of a small XML document (the GIFTI file, the CIFTI-2 header extension), with its
 /// attributes, child elements and character data.
 ///
@@ -194,9 +196,13 @@ private struct Parser {
             } else if c == UInt8(ascii: "&") {
                 try reference(into: &element.text)
             } else {
-                let start = at
-                while at < bytes.count, bytes[at] != UInt8(ascii: "<"), bytes[at] != UInt8(ascii: "&") { at += 1 }
-                element.text.append(contentsOf: bytes[start..<at])
+                // character data up to the next markup or reference (memchr: data arrays are long)
+                let base = bytes.baseAddress!
+                let rest = bytes.count - at
+                let lt = memchr(base + at, Int32(UInt8(ascii: "<")), rest).map { $0 - UnsafeMutableRawPointer(mutating: base) } ?? bytes.count
+                let amp = memchr(base + at, Int32(UInt8(ascii: "&")), lt - at).map { $0 - UnsafeMutableRawPointer(mutating: base) } ?? lt
+                element.text.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[at..<amp]))
+                at = amp
             }
         }
     }

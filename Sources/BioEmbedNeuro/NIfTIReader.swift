@@ -157,9 +157,10 @@ public final class NIfTIReader {
         try NIfTIReader(path).header
     }
 
-    private static func fill(_ reader: CompressedFileReader, _ buffer: inout [UInt8], path: String) throws(NeuroError) -> Int {
+    /// Reads up to `count` (default: all of `buffer`) bytes into `buffer`; fewer only at the end of the file.
+    static func fill(_ reader: CompressedFileReader, _ buffer: inout [UInt8], count: Int? = nil, path: String) throws(NeuroError) -> Int {
         var total = 0
-        let count = buffer.count
+        let count = min(count ?? buffer.count, buffer.count)
         var failure: HDF5Error?
         buffer.withUnsafeMutableBytes { all in
             while total < count {

@@ -1,5 +1,7 @@
 import BioEmbedCore
 import BioEmbedLinalg
+import Dispatch
+import Synchronization
 
 extension RegionExtractor {
     /// `[T, R]` parcel means of a CIFTI-2 dense time series (`.dtseries.nii`) over the
@@ -52,47 +54,65 @@ extension RegionExtractor {
                 found: files.count == 1 ? "a file without a hemisphere in its name (hemi-L/hemi-R, .L./.R., lh./rh.)" : "\(files.count): \(files.joined(separator: ", "))")
         }
         let r = atlas.regionIDs.count
-        var position: [Int64: Int] = [:]
-        for (i, id) in atlas.regionIDs.enumerated() { position[id] = i }
+        let position = Dictionary(uniqueKeysWithValues: atlas.regionIDs.enumerated().map { ($1, $0) })
         var counts = [Double](repeating: 0, count: r)
         for part in atlas.labels { for label in part { if let c = position[label] { counts[c] += 1 } } }
         warnEmpty(counts: counts, ids: atlas.regionIDs, path: path, what: "vertex", atlas: atlas.files[0])
+        // The hemispheres are read and decoded side by side (one core each).
+        let results = Mutex<[Int: Result<([Double], Int), NeuroError>]>([:])
+        DispatchQueue.concurrentPerform(iterations: files.count) { part in
+            let result = Result { () throws(NeuroError) in
+                try hemisphereSums(file: files[part], labels: atlas.labels[part], atlasFile: atlas.files[part], position: position, regions: r)
+            }
+            results.withLock { $0[part] = result }
+        }
         var sums: [Double] = []  // [R, T]
         var t = 0
-        for (part, file) in files.enumerated() {
-            let gifti = try GIFTIFile(file)
-            let (vertices, timePoints) = gifti.timeSeriesShape
-            let labels = atlas.labels[part]
-            guard vertices == labels.count else {
-                throw .invalidInput(file: file, expected: "\(labels.count) vertices (the mesh of \(atlas.files[part]))", found: "\(vertices)")
-            }
+        for part in files.indices {
+            let (partSums, timePoints) = try results.withLock { $0[part]! }.get()
             if part == 0 {
-                t = timePoints
-                guard t >= 2 else { throw .invalidInput(file: file, expected: "a time series (at least 2 time points)", found: "\(t)") }
-                guard MemoryBudget.fits([r, t], elementSize: 2 * MemoryLayout<Double>.stride) else {
-                    throw .invalidInput(file: file, expected: "parcel time series within the memory budget of one input", found: "\(t) time points × \(r) regions")
-                }
-                sums = [Double](repeating: 0, count: r * t)
-            } else if timePoints != t {
-                throw .invalidInput(file: file, expected: "\(t) time points (as \(files[0]))", found: "\(timePoints)")
-            }
-            let columns = labels.map { position[$0] ?? -1 }
-            if gifti.arrays.count == 1 {
-                let values = try gifti.values(0)  // [V, T]
-                for (v, c) in columns.enumerated() where c >= 0 {
-                    for k in 0..<t { sums[c * t + k] += values[v * t + k] }
-                }
+                (sums, t) = (partSums, timePoints)
             } else {
-                for k in 0..<t {
-                    guard gifti.arrays[k].count == vertices else {
-                        throw .invalidInput(file: file, expected: "\(vertices) values in every data array", found: "\(gifti.arrays[k].count) in array \(k)")
-                    }
-                    let values = try gifti.values(k)
-                    for (v, c) in columns.enumerated() where c >= 0 { sums[c * t + k] += values[v] }
+                guard timePoints == t else {
+                    throw .invalidInput(file: files[part], expected: "\(t) time points (as \(files[0]))", found: "\(timePoints)")
                 }
+                for i in sums.indices { sums[i] += partSums[i] }
             }
         }
         return try means(sums: sums, counts: counts, t: t, ids: atlas.regionIDs, path: path)
+    }
+
+    /// `[R, T]` sums of one hemisphere's file over the vertices of each label, and its time points.
+    private static func hemisphereSums(file: String, labels: [Int64], atlasFile: String, position: [Int64: Int], regions r: Int) throws(NeuroError) -> ([Double], Int) {
+        let gifti = try GIFTIFile(file)
+        let (vertices, t) = gifti.timeSeriesShape
+        guard vertices == labels.count else {
+            throw .invalidInput(file: file, expected: "\(labels.count) vertices (the mesh of \(atlasFile))", found: "\(vertices)")
+        }
+        guard t >= 2 else { throw .invalidInput(file: file, expected: "a time series (at least 2 time points)", found: "\(t)") }
+        guard MemoryBudget.fits([r, t], elementSize: 2 * MemoryLayout<Double>.stride) else {
+            throw .invalidInput(file: file, expected: "parcel time series within the memory budget of one input", found: "\(t) time points × \(r) regions")
+        }
+        var sums = [Double](repeating: 0, count: r * t)
+        let columns = labels.map { position[$0] ?? -1 }
+        if gifti.arrays.count == 1 {
+            let values = try gifti.values(0)  // [V, T]
+            for (v, c) in columns.enumerated() where c >= 0 {
+                for k in 0..<t { sums[c * t + k] += values[v * t + k] }
+            }
+        } else {
+            var row = [Double](repeating: 0, count: r)
+            for k in 0..<t {
+                guard gifti.arrays[k].count == vertices else {
+                    throw .invalidInput(file: file, expected: "\(vertices) values in every data array", found: "\(gifti.arrays[k].count) in array \(k)")
+                }
+                let values = try gifti.values(k)
+                for c in 0..<r { row[c] = 0 }
+                for (v, c) in columns.enumerated() where c >= 0 { row[c] += values[v] }
+                for c in 0..<r { sums[c * t + k] = row[c] }
+            }
+        }
+        return (sums, t)
     }
 
     private static func warnEmpty(counts: [Double], ids: [Int64], path: String, what: String, atlas: String) {

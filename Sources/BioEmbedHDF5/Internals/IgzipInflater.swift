@@ -94,7 +94,7 @@ final class IgzipInflater {
         state.pointee.avail_in = UInt32(kept + n)
     }
 
-    private static func describe(_ code: Int32) -> String {
+    static func describe(_ code: Int32) -> String {
         switch code {
         case ISAL_INVALID_BLOCK: "invalid compressed data (bad deflate block)"
         case ISAL_INVALID_SYMBOL: "invalid compressed data (bad deflate symbol)"
