@@ -80,17 +80,18 @@ tsan: venv
 		Tests/python/test_encode.py Tests/python/test_precision.py Tests/python/test_fmri_factorize.py Tests/python/test_resume.py \
 		Tests/python/test_pipeline.py
 
-# Fuzzing (libFuzzer + AddressSanitizer, own build folder): the structure and molecule readers
-# (PDB, PDB.gz, mmCIF, SDF, SMILES tables, tar archives) from a seed corpus of the fixtures, for
+# Fuzzing (libFuzzer + AddressSanitizer, own build folder): the structure, molecule and fMRI readers
+# (PDB, PDB.gz, mmCIF, SDF, SMILES tables, tar archives, NIfTI, GIFTI, CIFTI-2) from a seed corpus of
+# the fixtures and small nibabel-written surface files, for
 # FUZZ_SECONDS; a finding is saved under out/fuzz/findings/ and replays with
 # `.build/release/BioEmbedFuzz FILE`. Leak reports are off: RDKit 2022.09's molfile parser leaks
 # query objects on some malformed blocks (not BioEmbed's to free).
 FUZZ_BUILD = .build/fuzz
 FUZZ_SECONDS ?= 300
-fuzz:
+fuzz: venv
 	@scripts/install-deps.sh build
 	$(SWIFT) build -c release --product BioEmbedFuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DBIOEMBED_LIBFUZZER --scratch-path $(FUZZ_BUILD)
-	python3 scripts/fuzz-corpus.py out/fuzz/corpus
+	$(PY) scripts/fuzz-corpus.py out/fuzz/corpus
 	mkdir -p out/fuzz/findings
 	ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BUILD)/release/BioEmbedFuzz out/fuzz/corpus -max_total_time=$(FUZZ_SECONDS) \
 		-rss_limit_mb=4096 -max_len=65536 -artifact_prefix=out/fuzz/findings/

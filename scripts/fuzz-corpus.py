@@ -1,17 +1,45 @@
 #!/usr/bin/env python3
 """Seed corpus for `make fuzz`: every small structure, SDF, SMILES and tar fixture, each prefixed with
 the format byte Fuzz/BioEmbedFuzz/FuzzTarget.swift reads (0 .pdb, 1 .pdb.gz, 2 .cif, 3 .sdf, 4 .smi,
-5 .tar).  usage: scripts/fuzz-corpus.py OUT_DIR"""
+5 .tar, 6 .nii, 7 .nii.gz, 8 .func.gii, 9 .label.gii, 10 .dtseries.nii, 11 .dlabel.nii); small GIFTI and
+CIFTI-2 files are written with nibabel when it is importable (the test venv).
+usage: scripts/fuzz-corpus.py OUT_DIR"""
 import pathlib
 import sys
 
-FORMATS = {".pdb": 0, ".ent": 0, ".gz": 1, ".cif": 2, ".sdf": 3, ".smi": 4, ".csv": 4, ".tar": 5}
+FORMATS = {".pdb": 0, ".ent": 0, ".pdb.gz": 1, ".ent.gz": 1, ".cif": 2, ".sdf": 3, ".smi": 4, ".csv": 4, ".tar": 5,
+           ".nii": 6, ".nii.gz": 7, ".func.gii": 8, ".label.gii": 9, ".dtseries.nii": 10, ".dlabel.nii": 11}
+
+
+def format_of(path):
+    """The longest known suffix of the name."""
+    name = path.name
+    return max((s for s in FORMATS if name.endswith(s)), key=len, default=None)
+
+
 repo = pathlib.Path(__file__).resolve().parents[1]
 out = pathlib.Path(sys.argv[1])
 out.mkdir(parents=True, exist_ok=True)
 count = 0
-for f in sorted((repo / "Tests/Fixtures").rglob("*")):
-    if f.is_file() and f.suffix in FORMATS and f.stat().st_size <= 200_000:
-        (out / f"seed-{count:04d}").write_bytes(bytes([FORMATS[f.suffix]]) + f.read_bytes())
-        count += 1
+seeds = [f for f in sorted((repo / "Tests/Fixtures").rglob("*")) + sorted((repo / "examples/fmri").rglob("*"))
+         if f.is_file() and format_of(f) and f.stat().st_size <= 200_000]
+try:
+    import tempfile
+    import numpy as np
+    sys.path.insert(0, str(repo / "Tests/python"))
+    from surface_data import hcp_models, parcel_keys, write_dlabel, write_dtseries, write_gifti
+    folder = pathlib.Path(tempfile.mkdtemp())
+    rng = np.random.default_rng(0)
+    models = hcp_models(rng, scale=0.001)
+    write_dtseries(folder / "s.dtseries.nii", rng.normal(size=(4, len(models))).astype("float32"), models, 0.72)
+    write_dlabel(folder / "s.dlabel.nii", parcel_keys(models, 5, rng), models)
+    for encoding in ("ASCII", "Base64Binary", "GZipBase64Binary"):
+        write_gifti(folder / f"{encoding}.func.gii", rng.normal(size=(20, 3)), encoding=encoding, dtype="float32")
+        write_gifti(folder / f"{encoding}.label.gii", rng.integers(0, 4, size=(20, 1)), intent="NIFTI_INTENT_LABEL", dtype="int32", encoding=encoding)
+    seeds += sorted(folder.iterdir())
+except ImportError:
+    pass
+for f in seeds:
+    (out / f"seed-{count:04d}").write_bytes(bytes([FORMATS[format_of(f)]]) + f.read_bytes())
+    count += 1
 print(f"{count} seed inputs in {out}")

@@ -1,17 +1,20 @@
 import BioEmbedCore
 import BioEmbedMolecule
+import BioEmbedNeuro
 import BioEmbedStructure
 import Foundation
 
 /// One input through a reader, as `bioembed` would read a file: the first byte picks the format
-/// (PDB, PDB.gz, mmCIF, SDF, SMILES table, tar), the rest is the file. Errors are the expected outcome
+/// (PDB, PDB.gz, mmCIF, SDF, SMILES table, tar, NIfTI, NIfTI.gz, GIFTI time series and labels,
+/// CIFTI-2 time series and labels), the rest is the file. Errors are the expected outcome
 /// for most inputs; a trap, a signal or a sanitizer report is a finding.
 enum FuzzTarget {
     static let formats: [(suffix: String, reader: Reader)] = [
         (".pdb", .protein), (".pdb.gz", .protein), (".cif", .protein), (".sdf", .molecule), (".smi", .molecule), (".tar", .protein),
+        (".nii", .neuro), (".nii.gz", .neuro), (".func.gii", .neuro), (".label.gii", .neuro), (".dtseries.nii", .neuro), (".dlabel.nii", .neuro),
     ]
 
-    enum Reader { case protein, molecule }
+    enum Reader { case protein, molecule, neuro }
 
     static let folder: String = {
         let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
@@ -35,6 +38,24 @@ enum FuzzTarget {
             for unit in protein.workUnits(for: item) { _ = try? protein.outputs(unit, context: context) }
         case .molecule:
             for unit in molecule.workUnits(for: item) { _ = try? molecule.outputs(unit, context: context) }
+        case .neuro:
+            readNeuro(path, suffix: format.suffix)
+        }
+    }
+
+    /// Every volume, array or block of an fMRI input, as extraction reads it.
+    static func readNeuro(_ path: String, suffix: String) {
+        switch suffix {
+        case ".func.gii":
+            if let gifti = try? GIFTIFile(path) { for index in gifti.arrays.indices { _ = try? gifti.values(index) } }
+        case ".label.gii":
+            _ = try? SurfaceAtlas(path)
+        case ".dtseries.nii":
+            if let cifti = try? CIFTIFile(path) { try? cifti.forEachBlock { (_: Int, _: Int, _: UnsafeBufferPointer<Double>) throws(NeuroError) in } }
+        case ".dlabel.nii":
+            _ = try? CIFTIAtlas(path)
+        default:
+            _ = try? NIfTIReader.readAll(path)
         }
     }
 }
