@@ -88,13 +88,14 @@ tsan: venv
 # query objects on some malformed blocks (not BioEmbed's to free).
 FUZZ_BUILD = .build/fuzz
 FUZZ_SECONDS ?= 300
+FUZZ_MAX_LEN ?= 16384
 fuzz: venv
 	@scripts/install-deps.sh build
 	$(SWIFT) build -c release --product BioEmbedFuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DBIOEMBED_LIBFUZZER --scratch-path $(FUZZ_BUILD)
 	$(PY) scripts/fuzz-corpus.py out/fuzz/corpus
 	mkdir -p out/fuzz/findings
 	ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BUILD)/release/BioEmbedFuzz out/fuzz/corpus -max_total_time=$(FUZZ_SECONDS) \
-		-rss_limit_mb=4096 -max_len=65536 -artifact_prefix=out/fuzz/findings/
+		-rss_limit_mb=4096 -max_len=$(FUZZ_MAX_LEN) -artifact_prefix=out/fuzz/findings/
 
 # Side-by-side benchmarks against numpy/h5py (writes Benchmarks/results/latest.md).
 bench: build venv

@@ -42,19 +42,7 @@ with h5py.File(path, "w") as f:
     g["dynamic/correlation"] = np.stack(corr).astype(np.float32)
     g["dynamic/correlation_offsets"] = np.array([0, w], dtype=np.int64)
 PY
-for round in $(seq 1 "$rounds"); do
-  echo "round $round/$rounds" >&2
-  "$py" - "$bin" "$work" "$rank" "$iterations" >> "$raw" <<'PY'
-import json, resource, subprocess, sys, time
-binary, work, rank, iterations = sys.argv[1:5]
-cmd = [binary, "fmri", "factorize", "--input", f"{work}/windows.h5", "--rank", rank, "--max-iterations", iterations, "--tolerance", "0",
-       "--output", f"{work}/cp.h5"]
-t0 = time.perf_counter()
-subprocess.run(cmd, check=True, capture_output=True)
-wall = time.perf_counter() - t0
-print(json.dumps({"tool": "bioembed", "seconds": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
-PY
-  "$py" - "$work" "$rank" "$iterations" >> "$raw" <<'PY'
+cat > "$work/tensorly_fit.py" <<'PY'
 import json, resource, sys, time
 import h5py, numpy as np, tensorly
 from tensorly.cp_tensor import CPTensor
@@ -75,6 +63,28 @@ diff = max(float(np.linalg.norm(a - b) / np.linalg.norm(b)) for a, b in zip(ours
 print(json.dumps({"tool": f"tensorly {tensorly.__version__}", "seconds": wall, "max_relative_difference": diff,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 PY
+for round in $(seq 1 "$rounds"); do
+  echo "round $round/$rounds" >&2
+  "$py" - "$bin" "$work" "$rank" "$iterations" >> "$raw" <<'PY'
+import json, resource, subprocess, sys, time
+binary, work, rank, iterations = sys.argv[1:5]
+cmd = [binary, "fmri", "factorize", "--input", f"{work}/windows.h5", "--rank", rank, "--max-iterations", iterations, "--tolerance", "0",
+       "--output", f"{work}/cp.h5"]
+t0 = time.perf_counter()
+subprocess.run(cmd, check=True, capture_output=True)
+wall = time.perf_counter() - t0
+print(json.dumps({"tool": "bioembed", "seconds": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+PY
+  # tensorly as a user runs it: a Python process (start, imports, read, fit); the fit alone is timed inside
+  "$py" - "$py" "$work" "$rank" "$iterations" >> "$raw" <<'PY'
+import json, subprocess, sys, time
+py, work, rank, iterations = sys.argv[1:5]
+t0 = time.perf_counter()
+p = subprocess.run([py, f"{work}/tensorly_fit.py", work, rank, iterations], check=True, capture_output=True, text=True)
+row = json.loads(p.stdout)
+row["whole_process_seconds"] = time.perf_counter() - t0
+print(json.dumps(row))
+PY
 done
 "$py" - "$raw" "$rounds" "$windows" "$regions" "$rank" "$iterations" <<'PY' | tee Benchmarks/results/factorize.md
 import json, os, platform, statistics, sys
@@ -84,10 +94,12 @@ cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.start
 b = statistics.median(r["seconds"] for r in rows if r["tool"] == "bioembed")
 t = [r for r in rows if r["tool"] != "bioembed"]
 ts = statistics.median(r["seconds"] for r in t)
+tw = statistics.median(r["whole_process_seconds"] for r in t)
 print(f"Machine: {cpu}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; {rounds} interleaved rounds, medians.\n")
-print("| case | BioEmbed whole process | tensorly fit only | ratio | factors, max relative difference | peak RSS BioEmbed / Python |")
-print("| --- | --- | --- | --- | --- | --- |")
+print("| case | BioEmbed whole process | tensorly fit only | ratio | tensorly whole process | ratio | factors, max relative difference | peak RSS BioEmbed / Python |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
 print(f"| non-negative CP, {w} windows × {n} × {n}, rank {rank}, {it} iterations | {b:.2f} s | {ts:.2f} s ({t[0]['tool']}) | **{ts / b:.1f}×** "
+      f"| {tw:.2f} s | **{tw / b:.1f}×** "
       f"| {max(r['max_relative_difference'] for r in t):.1e} | {max(r['peak_rss_mb'] for r in rows if r['tool'] == 'bioembed'):.0f} MB / "
       f"{max(r['peak_rss_mb'] for r in t):.0f} MB |")
 PY

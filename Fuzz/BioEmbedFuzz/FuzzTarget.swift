@@ -1,20 +1,24 @@
 import BioEmbedCore
 import BioEmbedMolecule
+import BioEmbedNN
 import BioEmbedNeuro
+import BioEmbedPipeline
 import BioEmbedStructure
 import Foundation
 
 /// One input through a reader, as `bioembed` would read a file: the first byte picks the format
 /// (PDB, PDB.gz, mmCIF, SDF, SMILES table, tar, NIfTI, NIfTI.gz, GIFTI time series and labels,
-/// CIFTI-2 time series and labels), the rest is the file. Errors are the expected outcome
+/// CIFTI-2 time series and labels, confounds TSV, manifest, pipeline YAML, safetensors, model
+/// config JSON), the rest is the file. Errors are the expected outcome
 /// for most inputs; a trap, a signal or a sanitizer report is a finding.
 enum FuzzTarget {
     static let formats: [(suffix: String, reader: Reader)] = [
         (".pdb", .protein), (".pdb.gz", .protein), (".cif", .protein), (".sdf", .molecule), (".smi", .molecule), (".tar", .protein),
         (".nii", .neuro), (".nii.gz", .neuro), (".func.gii", .neuro), (".label.gii", .neuro), (".dtseries.nii", .neuro), (".dlabel.nii", .neuro),
+        ("_confounds.tsv", .neuro), (".manifest.tsv", .text), (".yaml", .text), (".safetensors", .model), (".config.json", .model),
     ]
 
-    enum Reader { case protein, molecule, neuro }
+    enum Reader { case protein, molecule, neuro, text, model }
 
     static let folder: String = {
         let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
@@ -40,7 +44,24 @@ enum FuzzTarget {
             for unit in molecule.workUnits(for: item) { _ = try? molecule.outputs(unit, context: context) }
         case .neuro:
             readNeuro(path, suffix: format.suffix)
+        case .text:
+            if format.suffix == ".yaml" { _ = try? PipelineSpec.load(path) } else { _ = try? Manifest.load(path, requiredColumns: []) }
+        case .model:
+            readModel(path, suffix: format.suffix)
         }
+    }
+
+    /// A weights file tensor by tensor, or a config through each model's reader.
+    static func readModel(_ path: String, suffix: String) {
+        if suffix == ".safetensors" {
+            guard let weights = try? SafeTensors(path: path) else { return }
+            for name in weights.names { _ = try? weights.tensor(name) }
+            return
+        }
+        guard let file = try? ModelConfigFile(path: path) else { return }
+        _ = try? PSTConfig(file)
+        _ = try? MolT5Config(file)
+        _ = try? BrainMAEConfig(file)
     }
 
     /// Every volume, array or block of an fMRI input, as extraction reads it.
@@ -54,6 +75,8 @@ enum FuzzTarget {
             if let cifti = try? CIFTIFile(path) { try? cifti.forEachBlock { (_: Int, _: Int, _: UnsafeBufferPointer<Double>) throws(NeuroError) in } }
         case ".dlabel.nii":
             _ = try? CIFTIAtlas(path)
+        case "_confounds.tsv":
+            _ = try? ConfoundsTable.load(path)
         default:
             _ = try? NIfTIReader.readAll(path)
         }

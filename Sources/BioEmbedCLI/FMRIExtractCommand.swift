@@ -8,7 +8,7 @@ import Foundation
 struct FMRIExtractCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "extract",
-        abstract: "BOLD runs + atlas (+ confounds) -> cleaned region time series in /fmri (nilearn's NiftiLabelsMasker + signal.clean).",
+        abstract: "BOLD runs (NIfTI, CIFTI-2, GIFTI) + atlas (+ confounds) -> cleaned region time series in /fmri (nilearn's labels maskers + signal.clean).",
         discussion: """
             Confound options mean what nilearn's load_confounds means by them. Without --confounds, a
             strategy or preset reads the fMRIPrep *_desc-confounds_timeseries.tsv next to each BOLD file.

@@ -142,7 +142,7 @@ public struct FMRIExtractStage: Stage {
     public static let startupNeeds: StartupNeeds = .blas
     public static let version = 1
     public static let collection = "fmri"
-    public static let summary = "BOLD runs + atlas (+ fMRIPrep confounds) -> nilearn-exact cleaned region time series"
+    public static let summary = "BOLD runs (NIfTI, CIFTI-2, GIFTI) + atlas (+ fMRIPrep confounds) -> nilearn-exact cleaned region time series"
 
     public let configuration: Configuration
     private let regions: RegionCache

@@ -71,12 +71,21 @@ enum FMRIExtractor {
         return Output(tR: tR, raw: sampleMask == nil ? signals : SignalCleaner.rows(signals, kept), cleaned: cleaned, volumes: kept)
     }
 
-    /// `RepetitionTime` from the BIDS sidecar (`.nii[.gz]`, `.dtseries.nii`, `.func.gii` → `.json`,
-    /// `_bold.dtseries.json` and `_bold.func.json` for the surface files as BIDS names them).
+    /// `RepetitionTime` from the BIDS sidecar: the name without its extension + `.json`
+    /// (`_bold.nii.gz`, `_bold.dtseries.nii`, `_bold.func.gii` → `_bold.json`); surface files also
+    /// `_bold.dtseries.json` / `_bold.func.json`, as some tools name them.
     static func sidecarTR(_ bold: String) -> Double? {
-        var stem = bold
-        for ext in [".nii.gz", ".nii", ".gii.gz", ".gii"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
-        guard let data = FileManager.default.contents(atPath: stem + ".json"),
+        let sidecars: [(extension: String, names: [String])] = [
+            (".dtseries.nii", [".json", ".dtseries.json"]), (".func.gii", [".json", ".func.json"]),
+            (".nii.gz", [".json"]), (".nii", [".json"]), (".gii.gz", [".json"]), (".gii", [".json"]),
+        ]
+        guard let match = sidecars.first(where: { bold.hasSuffix($0.extension) }) else { return nil }
+        let stem = String(bold.dropLast(match.extension.count))
+        return match.names.lazy.compactMap { repetitionTime(sidecar: stem + $0) }.first
+    }
+
+    private static func repetitionTime(sidecar path: String) -> Double? {
+        guard let data = FileManager.default.contents(atPath: path),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let tr = object["RepetitionTime"] as? Double, tr > 0 else { return nil }
         return tr

@@ -110,11 +110,11 @@ def test_gifti_float32_and_right_hemisphere_name(run, tmp_path):
     right hemisphere's file finds the left one."""
     rng = np.random.default_rng(22)
     bold, labels, vertices = gifti_run(tmp_path, rng, "float32")
-    (tmp_path / "func" / "sub-01_task-rest_hemi-L_space-fsaverage5_bold.func.json").write_text(json.dumps({"RepetitionTime": 2.0}))
+    (tmp_path / "func" / "sub-01_task-rest_hemi-L_space-fsaverage5_bold.json").write_text(json.dumps({"RepetitionTime": 2.0}))
     out = tmp_path / "g.h5"
     r = run("fmri", "extract", "--bold", bold["R"], "--atlas", labels[1], "--output", out)
     assert r.returncode != 0 and "repetition time" in r.stderr  # the sidecar belongs to the left file's name
-    (tmp_path / "func" / "sub-01_task-rest_hemi-R_space-fsaverage5_bold.func.json").write_text(json.dumps({"RepetitionTime": 2.0}))
+    (tmp_path / "func" / "sub-01_task-rest_hemi-R_space-fsaverage5_bold.func.json").write_text(json.dumps({"RepetitionTime": 2.0}))  # the other spelling
     r = run("fmri", "extract", "--bold", bold["R"], "--atlas", labels[1], "--output", out)
     assert r.returncode == 0, r.stderr
     got = fmri(out)
