@@ -86,6 +86,12 @@ public struct DoneRecord: Codable, Sendable, Equatable {
             hasher.update(Array(part.utf8))
             hasher.update([0])
         }
+        // files that are not manifest cells (an atlas, a sidecar, the other hemisphere)
+        let companions = inputHashes.keys.filter { item.fields[$0] == nil }.sorted()
+        if !companions.isEmpty {
+            hasher.update(Array(companions.map { "\($0)=sha256:\(inputHashes[$0]!)" }.joined(separator: "\u{1F}").utf8))
+            hasher.update([0])
+        }
         return hasher.finalizeHex()
     }
 }

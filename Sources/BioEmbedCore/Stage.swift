@@ -46,6 +46,10 @@ public protocol Stage: Sendable {
     var collectionAttributes: [String: MetadataValue] { get }
     /// Manifest columns the stage reads (validated before any work starts).
     var requiredColumns: [String] { get }
+    /// Every file whose content decides an item's result, by role (a column name, or a name for a
+    /// companion file the stage finds itself: a sidecar, the other hemisphere): the resume key
+    /// hashes them, so changing any one redoes that item. Default: the paths of `requiredColumns`.
+    func inputFiles(for item: ManifestItem) -> [String: String]
 
     /// Computes one item's record. Throws `CoreError` (or a module error) naming the file and problem.
     func process(_ item: ManifestItem, context: StageContext) throws -> ItemRecord
@@ -76,6 +80,11 @@ extension Stage {
     public func workUnits(for item: ManifestItem) -> [ManifestItem] { [item] }
     public var collectionAttributes: [String: MetadataValue] { [:] }
     public var requiredColumns: [String] { ["path"] }
+    public func inputFiles(for item: ManifestItem) -> [String: String] {
+        var files: [String: String] = [:]
+        for column in requiredColumns { if let path = item.path(column) { files[column] = path } }
+        return files
+    }
     public func collectionArrays() throws -> [String: FieldData] { [:] }
 
     public func outputs(_ item: ManifestItem, context: StageContext) throws -> [StageOutput] {

@@ -178,6 +178,26 @@ public struct FMRIExtractStage: Stage {
         ["region_ids": .int64(try regions.regionIDs())]
     }
 
+    /// The BOLD file and everything read with it: the other hemisphere (GIFTI), the confounds
+    /// (given or the fMRIPrep sibling) and their JSON sidecar, the brain mask, the BOLD sidecar (TR).
+    public func inputFiles(for item: ManifestItem) -> [String: String] {
+        guard let bold = item.path("bold") ?? item.path("path") else { return [:] }
+        var files = [item.path("bold") == nil ? "path" : "bold": bold]
+        if Parcellation.Format(path: bold) == .gifti, let pair = try? Hemispheres.files(bold), pair.count == 2 {
+            files["hemisphere"] = pair[0] == bold ? pair[1] : pair[0]
+        }
+        if let confounds = item.path("confounds") ?? ConfoundsTable.sibling(ofBold: bold) {
+            files["confounds"] = confounds
+            let sidecar = (confounds as NSString).deletingPathExtension + ".json"
+            if FileManager.default.fileExists(atPath: sidecar) { files["confounds sidecar"] = sidecar }
+        }
+        if let mask = item.path("mask") { files["mask"] = mask }
+        for sidecar in FMRIExtractor.sidecars(of: bold) where FileManager.default.fileExists(atPath: sidecar) {
+            files["sidecar " + (sidecar as NSString).lastPathComponent] = sidecar
+        }
+        return files
+    }
+
     public func process(_ item: ManifestItem, context: StageContext) throws -> ItemRecord {
         try configuration.validate()
         guard let bold = item.path("bold") ?? item.path("path") else {

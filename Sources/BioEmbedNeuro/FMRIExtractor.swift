@@ -75,13 +75,18 @@ enum FMRIExtractor {
     /// (`_bold.nii.gz`, `_bold.dtseries.nii`, `_bold.func.gii` → `_bold.json`); surface files also
     /// `_bold.dtseries.json` / `_bold.func.json`, as some tools name them.
     static func sidecarTR(_ bold: String) -> Double? {
+        sidecars(of: bold).lazy.compactMap { repetitionTime(sidecar: $0) }.first
+    }
+
+    /// The sidecar JSON names of a BOLD file, in the order they are tried.
+    static func sidecars(of bold: String) -> [String] {
         let sidecars: [(extension: String, names: [String])] = [
             (".dtseries.nii", [".json", ".dtseries.json"]), (".func.gii", [".json", ".func.json"]),
             (".nii.gz", [".json"]), (".nii", [".json"]), (".gii.gz", [".json"]), (".gii", [".json"]),
         ]
-        guard let match = sidecars.first(where: { bold.hasSuffix($0.extension) }) else { return nil }
+        guard let match = sidecars.first(where: { bold.hasSuffix($0.extension) }) else { return [] }
         let stem = String(bold.dropLast(match.extension.count))
-        return match.names.lazy.compactMap { repetitionTime(sidecar: stem + $0) }.first
+        return match.names.map { stem + $0 }
     }
 
     private static func repetitionTime(sidecar path: String) -> Double? {

@@ -322,8 +322,12 @@ public enum StageExecutor {
             let item = items[index]
             var inputHashes: [String: String] = [:]
             var inputs: [Provenance.Input] = []
-            for column in stage.requiredColumns {
-                guard let path = item.path(column) else { continue }
+            for (role, path) in stage.parameterFiles {
+                // an atlas or a vocabulary changed in place redoes every item
+                guard let digest = try? hashes.sha256(of: path) else { continue }
+                inputHashes["parameter " + role] = digest
+            }
+            for (column, path) in stage.inputFiles(for: item).sorted(by: { $0.key < $1.key }) {
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
                 if column == "path", let member = TarArchive.member(of: item) {

@@ -19,6 +19,10 @@ public struct AnyStage: Sendable {
     public let parallelizesWithinItems: Bool
     /// The configuration as JSON with sorted keys (provenance `parameters`, resume keys).
     public let parametersJSON: String
+    /// The files named by path parameters (an atlas, maps, a vocabulary): their content is part of
+    /// every item's resume key.
+    public let parameterFiles: [String: String]
+    private let files: @Sendable (ManifestItem) -> [String: String]
     private let body: @Sendable (ManifestItem, StageContext) throws -> [StageOutput]
     private let arrays: @Sendable () throws -> [String: FieldData]
     private let units: @Sendable (ManifestItem) -> [ManifestItem]
@@ -32,6 +36,8 @@ public struct AnyStage: Sendable {
         requiredColumns = stage.requiredColumns
         parallelizesWithinItems = S.parallelizesWithinItems
         parametersJSON = parametersText(stage.configuration)
+        parameterFiles = pathParameters(parametersJSON, names: S.Configuration.pathParameterNames)
+        files = { stage.inputFiles(for: $0) }
         body = { item, context in try stage.outputs(item, context: context) }
         arrays = { try stage.collectionArrays() }
         units = { stage.workUnits(for: $0) }
@@ -39,6 +45,9 @@ public struct AnyStage: Sendable {
 
     /// See `Stage.workUnits(for:)`.
     public func workUnits(for item: ManifestItem) -> [ManifestItem] { units(item) }
+
+    /// See `Stage.inputFiles(for:)`.
+    public func inputFiles(for item: ManifestItem) -> [String: String] { files(item) }
 
     /// The stage's collection-level arrays (written after the items).
     public func collectionArrays() throws -> [String: FieldData] { try arrays() }
@@ -90,6 +99,14 @@ public enum PipelineStep: Sendable {
 }
 
 /// The configuration as JSON with sorted keys.
+/// The values of the path parameters `names` in a configuration's JSON, by name.
+func pathParameters(_ json: String, names: [String]) -> [String: String] {
+    guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return [:] }
+    var out: [String: String] = [:]
+    for name in names { if let path = object[name] as? String, !path.isEmpty { out[name] = path } }
+    return out
+}
+
 func parametersText<C: Encodable>(_ configuration: C) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
