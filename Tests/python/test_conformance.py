@@ -218,15 +218,20 @@ def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(refer
     assert kills >= 3, f"only {kills} runs could be killed"
 
 
+def copy_of_run(root, folder):
+    """The reference run's inputs, pipeline and outputs in `folder` (to be changed there)."""
+    shutil.copytree(root / "data", folder / "data")
+    shutil.copytree(root / "out", folder / "out")
+    shutil.copy(root / "pipeline.yaml", folder)
+
+
 def test_one_changed_input_is_redone_alone(reference, tmp_path):
     root, _, first = reference
-    shutil.copytree(root / "data", tmp_path / "data")
-    shutil.copytree(root / "out", tmp_path / "out")
-    shutil.copy(root / "pipeline.yaml", tmp_path)
+    copy_of_run(root, tmp_path)
     data = tmp_path / "data"
     # one structure, one molecule file, one subject's confounds
     pdb = data / "proteins/1a1p.pdb"
-    pdb.write_text(pdb.read_text().replace("ATOM      1  N ", "ATOM      1  N ", 1).replace("  1.00", "  0.99", 1))
+    pdb.write_text(pdb.read_text().replace("  1.00", "  0.99", 1))  # one occupancy
     sdf = data / "molecules/etkdg_aspirin.sdf"
     lines = sdf.read_text().splitlines()
     lines[4] = lines[4][:9] + ("1" if lines[4][9] != "1" else "2") + lines[4][10:]  # one x coordinate digit
@@ -260,9 +265,7 @@ def test_a_parameter_file_changed_in_place_redoes_every_item(reference, tmp_path
     """An atlas (a path parameter) rewritten under the same name is part of every item's key."""
     import nibabel as nib
     root, _, first = reference
-    shutil.copytree(root / "data", tmp_path / "data")
-    shutil.copytree(root / "out", tmp_path / "out")
-    shutil.copy(root / "pipeline.yaml", tmp_path)
+    copy_of_run(root, tmp_path)
     atlas = tmp_path / "data/fmri/atlas_labels.nii.gz"
     img = nib.load(str(atlas))
     labels = np.asarray(img.dataobj).copy()
