@@ -36,6 +36,10 @@ public protocol CollectionStage: Sendable {
     /// Files besides the input collection whose content decides every item's output (weights,
     /// model config): part of the per-item resume keys. Default: none.
     var resumeFiles: [String] { get }
+    /// The collection stages whose groups this stage reads (graph metrics read connectivity): an
+    /// item's resume key includes the key each of them recorded for it, so redoing an item there
+    /// redoes it here. Default: none (the stage reads only what the item stage wrote).
+    static var reads: [String] { get }
 
     func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult
 }
@@ -55,6 +59,7 @@ extension CollectionStage {
     /// For listings: the kind, or how the parameters decide it. Default: the kind's name.
     public static var kindDescription: String { "map over a collection" }
     public var resumeFiles: [String] { [] }
+    public static var reads: [String] { [] }
 }
 
 /// What a collection stage may use while it runs.

@@ -142,10 +142,18 @@ public struct FMRIConnectivityStage: CollectionStage {
         let r = shape.count > 1 ? shape[1] : 1
         let offsets = try reader.offsets("timeseries_offsets")
         let series = try source.dataset("timeseries")
-        let group = try FMRICollection.outputGroup(input: input, output: output)
-        let connectivity = try group.openOrCreateGroup("connectivity")
         let discard = configuration.discardDiagonal ?? false
         let vectorLength = discard ? r * (r - 1) / 2 : r * (r + 1) / 2
+        // --resume: the rows of subjects whose key is unchanged, from the earlier output (read
+        // before this run replaces the groups; a tangent run is a reduce and has no reuse)
+        var reused: [EarlierRows.Dataset] = kinds.map { .init(path: "connectivity/\($0.rawValue)", rowLength: r * r) }
+        if configuration.vectorize ?? false { reused += kinds.map { .init(path: "connectivity/\($0.rawValue)_vectorized", rowLength: vectorLength) } }
+        if configuration.window != nil {
+            reused += [.init(path: "dynamic/correlation", rowLength: r * r, offsets: "dynamic/correlation_offsets"), .init(path: "dynamic/fisher_z_std", rowLength: r * r)]
+        }
+        let earlier = EarlierRows(context.reuse, ids: ids, datasets: reused)
+        let group = try FMRICollection.outputGroup(input: input, output: output)
+        let connectivity = try group.openOrCreateGroup("connectivity")
         var datasets: [ConnectivityKind: HDF5Dataset] = [:]
         var vectorDatasets: [ConnectivityKind: HDF5Dataset] = [:]
         for kind in kinds {
@@ -201,7 +209,10 @@ public struct FMRIConnectivityStage: CollectionStage {
             let finished = DispatchGroup()
             DispatchQueue.global().async(group: finished) { [self] in
                 BLASRuntime.parallel(items.count) { range, _ in
-                    for i in range { computed.set(i, analyse(inputs[i], kinds: kinds, estimator: estimator)) }
+                    for i in range {
+                        let copied = earlier.contains(ids[items.lowerBound + i])  // written from the earlier run below
+                        computed.set(i, copied ? SubjectResult() : analyse(inputs[i], kinds: kinds, estimator: estimator))
+                    }
                 }
             }
             next = items.upperBound..<min(count, items.upperBound + batch)
@@ -209,6 +220,17 @@ public struct FMRIConnectivityStage: CollectionStage {
             finished.wait()
             let results = computed.values
             for (i, k) in items.enumerated() {
+                if earlier.contains(ids[k]) {
+                    try writeEarlier(earlier, id: ids[k], row: k, kinds: kinds, datasets: datasets, vectorDatasets: vectorDatasets, regions: r)
+                    if let dynamic {
+                        let windows = earlier.row(ids[k], "dynamic/correlation")!
+                        for w in stride(from: 0, to: windows.count, by: r * r) { try dynamic.correlation.append(windows[w..<(w + r * r)].map(Float.init)) }
+                        windowOffsets.append(windowOffsets.last! + Int64(windows.count / max(1, r * r)))
+                        try dynamic.fisher.writeRows(k..<(k + 1), earlier.row(ids[k], "dynamic/fisher_z_std")!)
+                    }
+                    progress.advance(failed: false)
+                    continue
+                }
                 let result = results[i]
                 for message in result.failures { try fail(k, message) }
                 let ok = !failed.contains(k)
@@ -256,6 +278,17 @@ public struct FMRIConnectivityStage: CollectionStage {
             }
         }
         progress.finish()
-        return CollectionStageResult(done: count - failed.count, failed: failed.count)
+        return CollectionStageResult(done: count - failed.count - earlier.count, failed: failed.count, cached: earlier.count)
+    }
+
+    /// The static matrices (and their vectorized rows) of one subject copied from an earlier run.
+    private func writeEarlier(
+        _ earlier: EarlierRows, id: String, row k: Int, kinds: [ConnectivityKind], datasets: [ConnectivityKind: HDF5Dataset],
+        vectorDatasets: [ConnectivityKind: HDF5Dataset], regions r: Int
+    ) throws {
+        for kind in kinds {
+            try datasets[kind]!.writeRows(k..<(k + 1), earlier.row(id, "connectivity/\(kind.rawValue)")!)
+            if let v = vectorDatasets[kind] { try v.writeRows(k..<(k + 1), earlier.row(id, "connectivity/\(kind.rawValue)_vectorized")!) }
+        }
     }
 }

@@ -81,6 +81,7 @@ public struct FMRIDynamicCPStage: CollectionStage {
     public static let summary = "Sliding-window connectivity -> non-negative CP (PARAFAC) factors per subject or over the group"
     public static let inputCollection = "fmri"
     public static let outputSchema = "bioembed/fmri/1"
+    public static let reads = [FMRIConnectivityStage.name]
     public static var kindDescription: String { "map over a collection; reduce with scope group" }
 
     public let configuration: Configuration
@@ -126,6 +127,13 @@ public struct FMRIDynamicCPStage: CollectionStage {
                 throw NeuroError.invalidInput(file: input.path, expected: "sliding windows of at least one subject", found: "none")
             }
         }
+        // --resume (subject scope, a map): fits of subjects whose key is unchanged, at the same position
+        // (the seed of a fit is the seed + its position)
+        let earlier = EarlierRows(context.reuse, ids: configuration.scope == .subject ? ids : [], datasets: [
+            .init(path: "dynamic/cp/window_factors", rowLength: rank, offsets: "dynamic/correlation_offsets"),
+            .init(path: "dynamic/cp/row_factors", rowLength: r * rank), .init(path: "dynamic/cp/column_factors", rowLength: r * rank),
+            .init(path: "dynamic/cp/reconstruction_error", rowLength: 1), .init(path: "dynamic/cp/iterations", rowLength: 1),
+        ], sameRow: true)
         let group = try FMRICollection.outputGroup(input: input, output: output)
         let dynamic = group.kind(of: "dynamic") == .group ? try group.group("dynamic") : try group.createGroup("dynamic")
         try FMRICollection.removeIfPresent(dynamic, "cp")
@@ -136,6 +144,7 @@ public struct FMRIDynamicCPStage: CollectionStage {
         var reconstruction = [Double](repeating: .nan, count: fits.count)
         var iterations = [Int64](repeating: 0, count: fits.count)
         let progress = ProgressReporter(label: Self.name, total: fits.count, mode: context.progress)
+        var cached = 0
         /// NaN factors for a fit that could not run (listed in /errors when `why` is given).
         func skip(_ f: Int, _ range: Range<Int>, why: String?) throws {
             if let why {
@@ -150,6 +159,16 @@ public struct FMRIDynamicCPStage: CollectionStage {
         for (f, range) in fits.enumerated() {
             defer { progress.advance() }
             guard !range.isEmpty else { try skip(f, range, why: nil); continue }
+            if configuration.scope == .subject, earlier.contains(ids[f]), let old = earlier.row(ids[f], "dynamic/cp/window_factors"),
+               old.count == range.count * rank {
+                try windowFactors.writeRows(range, old)
+                try rowFactors.writeRows(f..<(f + 1), earlier.row(ids[f], "dynamic/cp/row_factors")!)
+                try columnFactors.writeRows(f..<(f + 1), earlier.row(ids[f], "dynamic/cp/column_factors")!)
+                reconstruction[f] = earlier.row(ids[f], "dynamic/cp/reconstruction_error")![0]
+                iterations[f] = Int64(earlier.row(ids[f], "dynamic/cp/iterations")![0])
+                cached += 1
+                continue
+            }
             // the fit's work arrays: X·C and A ⊙ B, [windows·R, rank] each, and rank × rank Gram
             // matrices (the tensor's read is bounded by readRows)
             guard MemoryBudget.fits([range.count, r, rank, 2], elementSize: MemoryLayout<Double>.stride),
@@ -186,7 +205,7 @@ public struct FMRIDynamicCPStage: CollectionStage {
         try out.setAttribute("max_iterations", .int(Int64(configuration.maxIterations)))
         try out.setAttribute("tolerance", .double(configuration.tolerance))
         try out.setAttribute("seed", .int(Int64(bitPattern: configuration.seed)))
-        return CollectionStageResult(done: ids.count - failed, failed: failed)
+        return CollectionStageResult(done: ids.count - failed - cached, failed: failed, cached: cached)
     }
 
     /// Applies `values` and `diagonal` to windows `[W, R, R]` in place.

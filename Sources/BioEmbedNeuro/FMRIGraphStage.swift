@@ -35,6 +35,7 @@ public struct FMRIGraphStage: CollectionStage {
     public static let summary = "Connectivity -> proportional threshold (bctpy) -> degree, triangles, clustering, strength, modularity"
     public static let inputCollection = "fmri"
     public static let outputSchema = "bioembed/fmri/1"
+    public static let reads = [FMRIConnectivityStage.name]
 
     public let configuration: Configuration
     public init(_ configuration: Configuration) { self.configuration = configuration }
@@ -55,12 +56,25 @@ public struct FMRIGraphStage: CollectionStage {
         if let p = configuration.partition, p.count != n {
             throw NeuroError.invalidParameter(name: "partition", expected: "\(n) community labels (one per region)", found: "\(p.count)")
         }
+        let measures = ["degree", "triangles", "strength", "clustering"].map { "graph/\(kind.rawValue)/\($0)" }
+        let modularityPath = "graph/\(kind.rawValue)/modularity"
+        var datasets = measures.map { EarlierRows.Dataset(path: $0, rowLength: n) }
+        if configuration.partition != nil { datasets.append(.init(path: modularityPath, rowLength: 1)) }
+        let earlier = EarlierRows(context.reuse, ids: ids, datasets: datasets)
         let group = try FMRICollection.outputGroup(input: input, output: output)
         try FMRICollection.removeIfPresent(group, "graph/\(kind.rawValue)")
         let graph = try group.openOrCreateGroup("graph").createGroup(kind.rawValue)
         var degree: [Int64] = [], triangles: [Int64] = [], strength: [Double] = [], clustering: [Double] = [], modularity: [Double] = []
         var failed = 0
         for k in 0..<s {
+            if k < ids.count, earlier.contains(ids[k]) {
+                degree += earlier.row(ids[k], measures[0])!.map { Int64($0) }
+                triangles += earlier.row(ids[k], measures[1])!.map { Int64($0) }
+                strength += earlier.row(ids[k], measures[2])!
+                clustering += earlier.row(ids[k], measures[3])!
+                if configuration.partition != nil { modularity += earlier.row(ids[k], modularityPath)! }
+                continue
+            }
             let w = Array(values[(k * n * n)..<((k + 1) * n * n)])
             if w.contains(where: { !$0.isFinite }) {
                 failed += 1
@@ -84,6 +98,6 @@ public struct FMRIGraphStage: CollectionStage {
         if configuration.partition != nil { _ = try graph.write("modularity", modularity, shape: [s]) }
         try graph.setAttribute("density", .double(density))
         try graph.setAttribute("absolute", .int((configuration.absolute ?? false) ? 1 : 0))
-        return CollectionStageResult(done: s - failed, failed: failed)
+        return CollectionStageResult(done: s - failed - earlier.count, failed: failed, cached: earlier.count)
     }
 }

@@ -44,9 +44,15 @@ public struct FMRISpectralStage: CollectionStage {
         let (ids, series) = try FMRICollection.timeSeries(input, dataset: name)
         let tr: [Double] = try fmri.dataset("t_r").read()
         let r = series.first?.columns ?? 0
+        let earlier = EarlierRows(context.reuse, ids: ids, datasets: ["alff", "falff"].map { .init(path: "spectral/" + $0, rowLength: r) })
         var alff: [Double] = [], falff: [Double] = []
         var failed = 0
         for (k, x) in series.enumerated() {
+            if let a = earlier.row(ids[k], "spectral/alff"), let f = earlier.row(ids[k], "spectral/falff") {
+                alff += a
+                falff += f
+                continue
+            }
             if x.storage.contains(where: { !$0.isFinite }) || !(tr[k] > 0) {
                 failed += 1
                 try errors.append(id: ids[k], stage: Self.name, category: .badInput, message: "\(input.path): /fmri \(ids[k]): expected finite series and TR, found NaN/Inf or TR \(tr[k])")
@@ -65,6 +71,6 @@ public struct FMRISpectralStage: CollectionStage {
         try spectral.setAttribute("low", .double(low))
         try spectral.setAttribute("high", .double(high))
         try spectral.setAttribute("source", .string(name))
-        return CollectionStageResult(done: series.count - failed, failed: failed)
+        return CollectionStageResult(done: series.count - failed - earlier.count, failed: failed, cached: earlier.count)
     }
 }

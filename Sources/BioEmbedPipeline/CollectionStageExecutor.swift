@@ -19,7 +19,7 @@ extension StageExecutor {
         // The input as this stage sees it: what earlier stages left, flushed.
         try file.flush()
         let digest = (try? FileDigest.sha256(ofFile: file.workingPath)) ?? ""
-        let reuse = try itemReuse(for: stage, input: file.path, output: file.path, previous: previous)
+        let reuse = try itemReuse(for: stage, input: file.path, reading: file, output: file.path, previous: previous)
         defer { reuse?.close() }
         let errors = ErrorLog(file: file)
         let context = CollectionStageContext(threads: options.threads ?? 1, progress: options.progress, reuse: reuse)
@@ -53,7 +53,7 @@ extension StageExecutor {
         // libcrypto's exit-time cleanup (SIGABRT).
         defer { _ = digest.wait() }
         let existed = FileManager.default.fileExists(atPath: output)
-        let reuse = try itemReuse(for: stage, input: input, output: output, previous: previous)
+        let reuse = try itemReuse(for: stage, input: input, reading: source, output: output, previous: previous)
         defer { reuse?.close() }
         let file = try HDF5File.update(output)
         if !existed { try file.writeRootAttributes(schema: stage.outputSchema, command: options.command) }
@@ -85,17 +85,32 @@ extension StageExecutor {
 
     /// The per-item resume keys of a map stage over `input`'s collection, and what `previous` (an
     /// earlier output) holds under the same keys. Nil for reduce stages, and when the input has no
-    /// done record (a collection not written by an item stage): every item is then computed.
-    private static func itemReuse(for stage: AnyCollectionStage, input: String, output: String, previous: String?) throws -> CollectionReuse? {
+    /// done record (a collection not written by an item stage) or lacks the keys of a stage it
+    /// reads (`reads`): every item is then computed.
+    ///
+    /// - Parameter file: `input`, open (in a pipeline, the copy earlier stages of this run wrote
+    ///   their keys into).
+    private static func itemReuse(for stage: AnyCollectionStage, input: String, reading file: HDF5File, output: String, previous: String?) throws -> CollectionReuse? {
         guard stage.kind == .map, let record = DoneRecord.load(input + ".done.json") else { return nil }
+        var upstream: [[String: String]] = []
+        for name in stage.reads {
+            guard let group = try? file.root.group("provenance").group(name),
+                  let ids = try? group.dataset(CollectionReuse.idsDataset).readStrings(),
+                  let keys = try? group.dataset(CollectionReuse.keysDataset).readStrings(), ids.count == keys.count else { return nil }
+            upstream.append(Dictionary(zip(ids, keys)) { first, _ in first })
+        }
         let folder = (output as NSString).deletingLastPathComponent
         let hashes = FileHashCache(location: PathText.joined(folder.isEmpty ? "." : folder, ".bioembed/hashes.txt"), hasher: FileDigest.sha256(ofFile:))
         let files = try stage.resumeFiles.map { try hashes.sha256(of: $0) }
         hashes.save()
         var keys: [String: String] = [:]
         for (id, itemKey) in record.keysByOutput {
+            // an item another stage has no key for (it failed there) is computed again
+            let chained = upstream.map { $0[id] }
+            guard !chained.contains(where: { $0 == nil }) else { continue }
             keys[id] = CollectionReuse.key(
-                stage: stage.name, version: stage.version, parameters: stage.parametersJSON, files: files, id: id, itemKey: itemKey)
+                stage: stage.name, version: stage.version, parameters: stage.parametersJSON, files: files, id: id,
+                itemKey: ([itemKey] + chained.map { $0! }).joined(separator: "/"))
         }
         return CollectionReuse(
             stage: stage.name, keys: keys, fileHashes: Dictionary(zip(stage.resumeFiles, files)) { first, _ in first }, previousPath: previous)

@@ -67,6 +67,8 @@ public struct AnyCollectionStage: Sendable {
     public let parametersJSON: String
     /// See `CollectionStage.resumeFiles`.
     public let resumeFiles: [String]
+    /// See `CollectionStage.reads`.
+    public let reads: [String]
     private let body: @Sendable (HDF5File, HDF5File, ErrorLog, CollectionStageContext) throws -> CollectionStageResult
 
     public init<S: CollectionStage>(_ stage: S) {
@@ -77,6 +79,7 @@ public struct AnyCollectionStage: Sendable {
         kind = stage.kind
         parametersJSON = parametersText(stage.configuration)
         resumeFiles = stage.resumeFiles
+        reads = S.reads
         body = { input, output, errors, context in try stage.run(input: input, output: output, errors: errors, context: context) }
     }
 

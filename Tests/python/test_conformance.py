@@ -248,9 +248,10 @@ def test_one_changed_input_is_redone_alone(reference, tmp_path):
     items = {stage: sum(counts) for stage, counts in first.items()}
     for stage in ("protein_tokenize", "encode_pst", "molecule_tokenize", "encode_molt5", "fmri_extract"):
         assert again[stage] == (1, items[stage] - 1, 0), (stage, again[stage])
-    # Stages keyed by their whole input collection redo every subject (per-item keys for them are
-    # the open part of the engine issue); training sees new data, so encoding with its weights redoes all.
-    for stage in ("fmri_connectivity", "fmri_graph", "fmri_spectral", "fmri_factorize", "train_brainmae", "encode_brainmae"):
+    for stage in ("fmri_connectivity", "fmri_graph", "fmri_spectral", "fmri_factorize"):
+        assert again[stage] == (1, items[stage] - 1, 0), (stage, again[stage])
+    # training (a reduce) sees changed data: it trains again, and encoding with its new weights redoes all
+    for stage in ("train_brainmae", "encode_brainmae"):
         assert again[stage] == (items[stage], 0, 0), (stage, again[stage])
     # examples/manifest.tsv lists the structure and the molecule file (not sub-02's confounds)
     assert again["checksum"] == (2, items["checksum"] - 2, 0), again["checksum"]
@@ -277,3 +278,18 @@ def test_a_parameter_file_changed_in_place_redoes_every_item(reference, tmp_path
     assert r.returncode == 0, r.stderr
     assert summaries(r.stderr)["fmri_extract"] == (2, 0, 0)
     assert summaries(r.stderr)["protein_tokenize"] == (0, sum(first["protein_tokenize"]), 0)
+
+
+def test_a_changed_stage_redoes_the_stages_that_read_it_and_no_other(reference, tmp_path):
+    """New connectivity parameters: connectivity, and the graph metrics and factorization that read
+    its groups, are redone for every subject; the spectral measures (from the time series) are not."""
+    root, _, first = reference
+    copy_of_run(root, tmp_path)
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(pipeline.read_text().replace("window: 30, step: 5", "window: 30, step: 6"))
+    r = subprocess.run([BINARY, "run", "pipeline.yaml", "--resume"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    again = summaries(r.stderr)
+    for stage in ("fmri_connectivity", "fmri_graph", "fmri_factorize"):
+        assert again[stage] == (2, 0, 0), (stage, again[stage])
+    assert again["fmri_spectral"] == (0, 2, 0) and again["fmri_extract"] == (0, 2, 0), again
