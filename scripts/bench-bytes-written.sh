@@ -21,5 +21,9 @@ for line in open(sys.argv[1]):
     if call and result and call.group(2) not in ("1", "2"):  # not stdout/stderr
         total += int(result.group(1))
 final = sum(os.path.getsize(p) for p in glob.glob(os.path.join(sys.argv[2], "*.h5")))
-print(f"written {total / 1e6:.2f} MB, final .h5 files {final / 1e6:.2f} MB, ratio {total / max(final, 1):.2f}")
+# every file the run leaves in its folder (trained weights and their state too), not its work folder
+every = sum(os.path.getsize(os.path.join(sys.argv[2], n)) for n in os.listdir(sys.argv[2])
+            if os.path.isfile(os.path.join(sys.argv[2], n)))
+print(f"written {total / 1e6:.2f} MB; final .h5 files {final / 1e6:.2f} MB (ratio {total / max(final, 1):.2f}); "
+      f"every final file {every / 1e6:.2f} MB (ratio {total / max(every, 1):.2f})")
 PY
