@@ -76,7 +76,7 @@ let package = Package(
         /// Fuzzing harness (`make fuzz`): libFuzzer entry with -D BIOEMBED_LIBFUZZER, else a corpus replayer.
         .executableTarget(
             name: "BioEmbedFuzz",
-            dependencies: ["BioEmbedCore", "BioEmbedMolecule", "BioEmbedNN", "BioEmbedNeuro", "BioEmbedPipeline", "BioEmbedStructure"],
+            dependencies: ["BioEmbedCore", "BioEmbedHDF5", "BioEmbedMolecule", "BioEmbedNN", "BioEmbedNeuro", "BioEmbedPipeline", "BioEmbedStructure"],
             path: "Fuzz/BioEmbedFuzz"),
         .executableTarget(
             name: "BioEmbedBenchmarks",

@@ -2,7 +2,7 @@
 """Seed corpus for `make fuzz`: every small structure, SDF, SMILES and tar fixture, each prefixed with
 the format byte Fuzz/BioEmbedFuzz/FuzzTarget.swift reads (0 .pdb, 1 .pdb.gz, 2 .cif, 3 .sdf, 4 .smi,
 5 .tar, 6 .nii, 7 .nii.gz, 8 .func.gii, 9 .label.gii, 10 .dtseries.nii, 11 .dlabel.nii, 12 confounds
-TSV, 13 manifest TSV/CSV, 14 pipeline YAML, 15 .safetensors, 16 model config JSON); small GIFTI and
+TSV, 13 manifest TSV/CSV, 14 pipeline YAML, 15 .safetensors, 16 model config JSON, 17 .h5); small GIFTI and
 CIFTI-2 files are written with nibabel when it is importable (the test venv).
 usage: scripts/fuzz-corpus.py OUT_DIR"""
 import pathlib
@@ -11,7 +11,7 @@ import sys
 FORMATS = {".pdb": 0, ".ent": 0, ".pdb.gz": 1, ".ent.gz": 1, ".cif": 2, ".sdf": 3, ".smi": 4, ".csv": 4, ".tar": 5,
            ".nii": 6, ".nii.gz": 7, ".func.gii": 8, ".label.gii": 9, ".dtseries.nii": 10, ".dlabel.nii": 11,
            "_timeseries.tsv": 12, "_regressors.tsv": 12, "manifest.tsv": 13, "manifest.csv": 13, ".yaml": 14, ".safetensors": 15,
-           "config.json": 16}
+           "config.json": 16, ".h5": 17}
 
 
 def format_of(path):
@@ -55,6 +55,14 @@ try:
         "b.weight": ("F16", [3], rng.normal(size=3).astype("<f2").tobytes()),
         "c.bias": ("BF16", [2], (rng.normal(size=2).astype("<f4").view("<u4") >> 16).astype("<u2").tobytes()),
         "d.index": ("I64", [1, 2], np.array([1, 2], "<i8").tobytes())})
+    import h5py
+    with h5py.File(folder / "c.h5", "w") as f:  # a small collection file as BioEmbed writes them
+        f.attrs["schema"] = "bioembed/files/1"
+        g = f.create_group("files")
+        g.create_dataset("ids", data=np.array(["a", "b"], dtype=object), dtype=h5py.string_dtype())
+        g["size"] = np.array([3, 4], dtype=np.int64)
+        g.create_dataset("blocks", data=np.arange(6, dtype=np.int32), chunks=(3,), compression="gzip")
+        g["blocks_offsets"] = np.array([0, 2, 6], dtype=np.int64)
     seeds += sorted(folder.iterdir())
 except ImportError:
     pass
