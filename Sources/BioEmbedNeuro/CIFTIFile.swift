@@ -147,10 +147,22 @@ public struct CIFTIFile: Sendable {
             throw .invalidInput(file: path, expected: "a real-valued datatype", found: "NIfTI datatype \(header.datatype)")
         }
         let (bytes, overflow) = rows.multipliedReportingOverflow(by: grayordinates * type.size)
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int, !reader.isCompressed {
-            guard !overflow, size >= header.voxOffset + bytes else {
-                throw .truncated(file: path, expectedBytes: bytes, foundBytes: max(0, size - header.voxOffset))
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int {
+            if !reader.isCompressed {
+                guard !overflow, size >= header.voxOffset + bytes else {
+                    throw .truncated(file: path, expectedBytes: bytes, foundBytes: max(0, size - header.voxOffset))
+                }
+            } else if overflow || bytes / NIfTIReader.maximumDeflateRatio > size {
+                throw .invalidInput(
+                    file: path, expected: "at most \(NIfTIReader.maximumDeflateRatio)× its \(size) compressed bytes of data",
+                    found: "a header claiming \(rows) × \(grayordinates) values")
             }
+        }
+        // per grayordinate, readers keep a label key or a column index, and a block holds whole rows
+        guard MemoryBudget.fits([grayordinates], elementSize: 16), MemoryBudget.fits([rows], elementSize: 2 * MemoryLayout<Double>.stride) else {
+            throw .invalidInput(
+                file: path, expected: "a matrix within the memory budget of one input (\(MemoryBudget.describe(MemoryBudget.perInput)))",
+                found: "\(rows) rows × \(grayordinates) grayordinates")
         }
     }
 

@@ -8,7 +8,10 @@ public enum FMRIRunID {
     /// BIDS entities keeps its file name minus `.nii[.gz]`.
     public static func id(forFile path: String) -> String {
         var name = (path as NSString).lastPathComponent
-        for ext in [".dtseries.nii", ".func.gii", ".nii.gz", ".nii", ".gii.gz", ".gii"] where name.hasSuffix(ext) { name.removeLast(ext.count); break }
+        for ext in [".dtseries.nii.gz", ".dtseries.nii", ".func.gii.gz", ".func.gii", ".nii.gz", ".nii", ".gii.gz", ".gii"] where name.hasSuffix(ext) {
+            name.removeLast(ext.count)
+            break
+        }
         let parts = name.split(separator: "_")
         guard parts.first?.hasPrefix("sub-") == true else { return name }
         let kept = parts.filter { part in

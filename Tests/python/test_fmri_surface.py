@@ -236,3 +236,12 @@ def test_surface_bad_input_is_named(run, tmp_path):
     r = run("fmri", "extract", "--bold", bold, "--atlas", labels, "--output", tmp_path / "e.h5")
     assert r.returncode != 0 and "lh.x.label.gii" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr and "Fatal error" not in r.stderr
+    # a gzip-compressed dense file whose header claims 2^32 time points: refused before allocating
+    import gzip
+    import struct
+    raw = bytearray(bold.read_bytes())
+    raw[16 + 8 * 5:16 + 8 * 6] = struct.pack("<q", 1 << 32)  # dim[5]: 2^32 time points, 47 TB
+    huge = tmp_path / "huge_bold.dtseries.nii.gz"
+    huge.write_bytes(gzip.compress(bytes(raw)))
+    r = run("fmri", "extract", "--bold", huge, "--atlas", atlas, "--output", tmp_path / "f.h5")
+    assert r.returncode != 0 and "huge_bold" in r.stderr and "compressed bytes" in r.stderr, r.stderr
