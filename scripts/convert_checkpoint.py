@@ -16,7 +16,7 @@ checkpoint (the Swift loader expects exactly these names):
   and `encoder.molecule_fp_embed_tokens.weight` are kept; the decoder, `lm_head` and the tied
   `encoder.embed_tokens.weight` are dropped. The HF `config.json` is copied with `fp_bits`,
   `emb_setting`, `bom_id`, `eom_id` added. Read `<bom>`/`<eom>` from the released tokenizer
-  files (research/molt5.md §3.2) and pass them with --bom-id/--eom-id.
+  files (docs/models.md, 3D-MolT5 pooling) and pass them with --bom-id/--eom-id.
 """
 import argparse
 import json

@@ -1,4 +1,4 @@
-/// BrainMAE-ref v0 hyper-parameters (research/brainmae.md §5), keys as in the fixtures'
+/// BrainMAE-ref v0 hyper-parameters (docs/models.md, BrainMAE), keys as in the fixtures'
 /// `config.json`: `n_rois`, `seg_len`, `max_segments`, `tse_type` (SG|AG), `tse_*`, `enc_*`,
 /// `dec_*`, `mlp_ratio`, `ln_eps`, `mask_loss_weight`.
 public struct BrainMAEConfig: Sendable {

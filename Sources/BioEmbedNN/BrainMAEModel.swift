@@ -1,6 +1,6 @@
 import Foundation
 
-/// BrainMAE-ref v0 (research/brainmae.md §5): a Transient-State Encoder (region-aware graph
+/// BrainMAE-ref v0 (docs/models.md, BrainMAE): a Transient-State Encoder (region-aware graph
 /// attention over ROIs, per segment) followed by a temporal transformer with a [CLS] token;
 /// optional decoder for masked reconstruction.
 ///

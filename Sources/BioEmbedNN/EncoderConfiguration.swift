@@ -64,7 +64,9 @@ public struct EncoderConfiguration: StageConfiguration {
     /// The precision the Linear layers run in here, and its description for the `precision`
     /// attribute: `bf16` needs `BFloat16.support`; without it the encoder runs in float32 and says
     /// why, once per process on stderr.
-    func effectivePrecision(stage: String) -> (precision: Precision, description: String) {
+    ///
+    /// - Parameter keptInFP32: layers the model keeps in float32 under bf16, for the description.
+    func effectivePrecision(stage: String, keptInFP32: String? = nil) -> (precision: Precision, description: String) {
         guard precision == .bf16 else { return (.fp32, Precision.fp32.rawValue) }
         let support = BFloat16.support
         guard support.usable else {
@@ -73,15 +75,16 @@ public struct EncoderConfiguration: StageConfiguration {
             }
             return (.fp32, "fp32 (bf16 requested: \(support.detail))")
         }
-        return (.bf16, "bf16 (Linear weights and GEMMs in bfloat16, float32 accumulation; \(support.detail))")
+        let except = keptInFP32.map { " except \($0), kept in float32" } ?? ""
+        return (.bf16, "bf16 (Linear weights and GEMMs in bfloat16\(except), float32 accumulation; \(support.detail))")
     }
 
     private static let fallbackSaid = Mutex(false)
 
     /// The weights file, opened for the precision this CPU allows (`effectivePrecision`), and how the
     /// `precision` attribute describes it.
-    func openWeights(stage: String) throws(NNError) -> (store: WeightStore, precision: String) {
-        let precision = effectivePrecision(stage: stage)
+    func openWeights(stage: String, keptInFP32: String? = nil) throws(NNError) -> (store: WeightStore, precision: String) {
+        let precision = effectivePrecision(stage: stage, keptInFP32: keptInFP32)
         return (try WeightStore(path: weights, gemmPrecision: precision.precision), precision.description)
     }
 

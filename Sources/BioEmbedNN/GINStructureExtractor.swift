@@ -1,5 +1,5 @@
 /// PST's per-layer structure extractor: `k_hop` GIN layers with BatchNorm (running statistics)
-/// over the Cα graph, each hop projected and summed (research/pst.md §3.3).
+/// over the Cα graph, each hop projected and summed (docs/models.md, PST).
 ///
 /// For hop k: a_i = (1+ε_k)·h_i + Σ_{j→i} h_j; u = Linear₂(ReLU(Linear₀(a))); z = BN_k(u);
 /// S += z·P_kᵀ; h ← ReLU(z). Cost per hop O(rows · D² + edges · D).

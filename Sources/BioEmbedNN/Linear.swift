@@ -35,11 +35,12 @@ public struct Linear: Sendable {
     }
 
     /// Loads `<prefix>.weight` [out, in] and, when `bias`, `<prefix>.bias` [out], in the store's
-    /// GEMM precision.
-    public init(_ store: WeightStore, _ prefix: String, in inFeatures: Int, out outFeatures: Int, bias: Bool = true) throws(NNError) {
+    /// GEMM precision, or in fp32 when `keepFP32` (a layer whose inputs have too wide a range for
+    /// bfloat16, as T5's feed-forward output projection).
+    public init(_ store: WeightStore, _ prefix: String, in inFeatures: Int, out outFeatures: Int, bias: Bool = true, keepFP32: Bool = false) throws(NNError) {
         let w = try store.take(prefix + ".weight", [outFeatures, inFeatures])
         let b = bias ? try store.take(prefix + ".bias", [outFeatures]) : nil
-        self.init(weight: w, bias: b, precision: store.gemmPrecision)
+        self.init(weight: w, bias: b, precision: keepFP32 ? .fp32 : store.gemmPrecision)
     }
 
     /// The layers' weights stacked row-wise (same input width, no biases, same precision): one

@@ -30,7 +30,7 @@ public struct MolT5EncodeStage: CollectionStage {
         let configFile = try ModelConfigFile(path: configuration.config)
         let checksum = EmbeddingWriter.WeightsChecksum(configuration.weights, known: context.reuse?.fileHashes[configuration.weights])
         let config = try MolT5Config(configFile)
-        let (store, precision) = try configuration.openWeights(stage: Self.name)
+        let (store, precision) = try configuration.openWeights(stage: Self.name, keptInFP32: MolT5Encoder.keptInFP32)
         let model = try EmbeddingWriter.timed("\(Self.name): weights") { () throws -> MolT5Encoder in try MolT5Encoder(config: config, weights: store) }
         let reader = try CollectionReader(try input.root.group(Self.inputCollection))
         let offsets = try reader.offsets("token_offsets")

@@ -1,5 +1,5 @@
 /// The Protein Structure Transformer (Chen et al. 2024): ESM-2 whose every layer adds a GIN
-/// structure term, projected, to Q, K and V (research/pst.md §3).
+/// structure term, projected, to Q, K and V (docs/models.md, PST).
 ///
 /// Inference only, float32. A batch is *packed*: the tokens of all sequences are stacked row-wise
 /// (no padding), the linear layers run as one sgemm over all rows, attention and rotary run per

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 import _BioEmbedTestSupport
 
-/// BrainMAE pre-training against `training.h5` (research/brainmae.md §9): loss, every parameter
+/// BrainMAE pre-training against `training.h5` (docs/models.md, BrainMAE training step): loss, every parameter
 /// gradient, intermediate gradients, the 5-step AdamW trajectory and the embedding after
 /// training, in float64 (≤1e-8 relative) and float32 (the README's tolerances). Every shape is
 /// read from the fixture and its config.

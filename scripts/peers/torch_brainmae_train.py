@@ -3,7 +3,7 @@
 
     torch_brainmae_train.py CONFIG.json INPUT.h5 THREADS STEPS
 
-An eager PyTorch module of the same equations (research/brainmae.md §5, §9: SG TSE with
+An eager PyTorch module of the same equations (docs/models.md, BrainMAE: SG TSE with
 region-aware graph attention, temporal encoder, decoder, λ-weighted masked MSE), PyTorch-default
 initialisation, AdamW(β = 0.9/0.95, wd 0.05 on 2-D weights). It reads the same /fmri windows as
 `bioembed train brainmae` (z-scored, segmented, windows of `window_segments`), batches of

@@ -12,7 +12,7 @@ molecules of 10–120 tokens, which PyTorch pads per batch of 32 as Hugging Face
 `bf16` runs the forward under `torch.autocast("cpu", dtype=torch.bfloat16)`. Weights are read tensor by
 tensor into their final tensors (peak RSS = the weights, as `bioembed encode` holds them).
 
-The models are eager PyTorch modules written from the same equations (research/pst.md §3,
+The models are eager PyTorch modules written from the same equations (docs/models.md, PST,
 molt5.md §4, brainmae.md §5), loading the same weights file that `bioembed encode` reads, on the
 same inputs: PST t6 (D=320, 6 layers, 20 heads, k_hop 2) on 300-residue chains with an 8 Å Cα
 graph (one chain per forward, as pst_extract does); the 3D-MolT5 base encoder (768, 12 layers) on

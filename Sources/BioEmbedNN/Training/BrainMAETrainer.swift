@@ -3,7 +3,7 @@ import BioEmbedCore
 import Foundation
 
 /// The `bioembed train brainmae` loop: masked-autoencoder pre-training of BrainMAE-ref v0 on a
-/// `/fmri` collection (research/brainmae.md §9) in float32.
+/// `/fmri` collection (docs/models.md, BrainMAE training step) in float32.
 ///
 /// Per epoch the training windows are shuffled (stream of `seed` and the epoch), cut into
 /// mini-batches of `batch_size`; each step draws its mask from (`seed`, step), so a run is a pure

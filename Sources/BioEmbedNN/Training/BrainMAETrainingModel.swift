@@ -1,6 +1,6 @@
 import Foundation
 
-/// BrainMAE-ref v0 (research/brainmae.md §5, §9) with reverse-mode gradients, generic over
+/// BrainMAE-ref v0 (docs/models.md, BrainMAE) with reverse-mode gradients, generic over
 /// Float (training) and Double (gradient checks, fixture parity).
 ///
 /// `step(segments:mask:batch:segmentCount:)` runs the masked forward pass (TSE → temporal
