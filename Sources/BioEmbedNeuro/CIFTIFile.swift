@@ -23,13 +23,21 @@ public struct CIFTIFile: Sendable {
     /// The voxel grid of the volume brain models (`Volume` element), when there are any.
     public let volume: Volume?
 
-    public enum RowKind: Sendable, Equatable {
+    public enum RowKind: Sendable, Equatable, CustomStringConvertible {
         /// `CIFTI_INDEX_TYPE_SERIES`: the step in seconds when the unit is `SECOND`.
         case series(stepSeconds: Double?)
         /// `CIFTI_INDEX_TYPE_LABELS`: the map names.
         case labels(maps: [String])
         /// Another index type (scalars, parcels, …), by name.
         case other(String)
+
+        public var description: String {
+            switch self {
+            case .series: "a series along dimension 0 (a time series)"
+            case let .labels(maps): "\(maps.count) label map(s) along dimension 0 (a label file)"
+            case let .other(type): "\(type) along dimension 0"
+            }
+        }
     }
 
     public struct BrainModel: Sendable {
