@@ -3,10 +3,11 @@ import BioEmbedHDF5
 /// Per-subject rows an earlier output holds for the subjects whose resume key is unchanged
 /// (`CollectionReuse`): what an fMRI collection stage copies instead of computing on `--resume`.
 ///
-/// Every dataset the stage writes must be there for a subject, with this run's row shape; a
-/// subject whose rows are all NaN (it failed then) is computed again, so its error is reported
-/// again. Read before the stage replaces its groups.
-struct EarlierRows: Sendable {
+/// Every dataset the stage writes must be in the earlier output with this run's row shape; a
+/// subject the earlier run listed in `/errors` for this stage is computed again, so its error is
+/// reported again. Rows are read when asked for (`row`), from the earlier file, which stays open:
+/// memory does not grow with the number of subjects kept. Made before the stage replaces its groups.
+struct EarlierRows {
     /// One dataset under `/fmri`: `rowLength` values per subject (`[S, ...]`), or ragged rows
     /// (`offsets` under `/fmri`, `rowLength` values per entry, any number of entries per subject).
     struct Dataset: Sendable {
@@ -15,19 +16,22 @@ struct EarlierRows: Sendable {
         var offsets: String?
     }
 
-    private var rows: [String: [String: [Double]]] = [:]
+    /// The earlier row of each subject kept.
+    private var rowOf: [String: Int] = [:]
+    private var opened: [String: (data: HDF5Dataset, offsets: [Int64]?)] = [:]
 
-    /// Subjects whose rows were found.
-    var count: Int { rows.count }
+    /// Subjects whose rows are kept.
+    var count: Int { rowOf.count }
 
-    /// - Parameter sameRow: reuse a subject only where it had the same position (its result
-    ///   depends on the position, as the factorization's seed does).
-    init(_ reuse: CollectionReuse?, ids: [String], datasets: [Dataset], sameRow: Bool = false) {
+    /// - Parameters:
+    ///   - stage: the stage's name (its entries in the earlier `/errors` are not kept).
+    ///   - sameRow: keep a subject only where it had the same position (its result depends on the
+    ///     position, as the factorization's seed does).
+    init(_ reuse: CollectionReuse?, stage: String, ids: [String], datasets: [Dataset], sameRow: Bool = false) {
         guard let reuse, let previous = reuse.previous, let fmri = try? previous.root.group("fmri"),
               let oldIDs = try? fmri.dataset("ids").readStrings() else { return }
         var oldRow: [String: Int] = [:]
         for (row, id) in oldIDs.enumerated() where oldRow[id] == nil { oldRow[id] = row }
-        var opened: [(Dataset, HDF5Dataset, [Int64]?)] = []
         for d in datasets {
             guard fmri.kind(of: d.path) == .dataset, let data = try? fmri.dataset(d.path),
                   data.shape.dropFirst().reduce(1, *) == d.rowLength else { return }
@@ -38,24 +42,25 @@ struct EarlierRows: Sendable {
             } else {
                 guard data.shape.first == oldIDs.count else { return }
             }
-            opened.append((d, data, offsets))
+            opened[d.path] = (data, offsets)
         }
-        for (position, id) in ids.enumerated() where reuse.canReuse(id) {
+        var failed = Set<String>()
+        if let errors = try? previous.root.group("errors"), let errorIDs = try? errors.dataset("ids").readStrings(),
+           let stages = try? errors.dataset("stage").readStrings(), stages.count == errorIDs.count {
+            for (id, name) in zip(errorIDs, stages) where name == stage { failed.insert(id) }
+        }
+        for (position, id) in ids.enumerated() where reuse.canReuse(id) && !failed.contains(id) {
             guard let row = oldRow[id], !sameRow || row == position else { continue }
-            var found: [String: [Double]] = [:]
-            for (d, data, offsets) in opened {
-                let range = offsets.map { Int($0[row])..<Int($0[row + 1]) } ?? row..<(row + 1)
-                guard let values: [Double] = try? data.readRows(range) else { break }
-                found[d.path] = values
-            }
-            guard found.count == opened.count,
-                  !found.values.contains(where: { !$0.isEmpty && $0.allSatisfy(\.isNaN) }) else { continue }
-            rows[id] = found
+            rowOf[id] = row
         }
     }
 
-    /// The rows of `dataset` for `id`, when every dataset had them.
-    func row(_ id: String, _ dataset: String) -> [Double]? { rows[id]?[dataset] }
+    /// The rows of `dataset` for `id` (nil when `id` is not kept or the read fails).
+    func row(_ id: String, _ dataset: String) -> [Double]? {
+        guard let row = rowOf[id], let (data, offsets) = opened[dataset] else { return nil }
+        let range = offsets.map { Int($0[row])..<Int($0[row + 1]) } ?? row..<(row + 1)
+        return try? data.readRows(range)
+    }
 
-    func contains(_ id: String) -> Bool { rows[id] != nil }
+    func contains(_ id: String) -> Bool { rowOf[id] != nil }
 }

@@ -151,7 +151,8 @@ public struct FMRIConnectivityStage: CollectionStage {
         if configuration.window != nil {
             reused += [.init(path: "dynamic/correlation", rowLength: r * r, offsets: "dynamic/correlation_offsets"), .init(path: "dynamic/fisher_z_std", rowLength: r * r)]
         }
-        let earlier = EarlierRows(context.reuse, ids: ids, datasets: reused)
+        let earlier = EarlierRows(context.reuse, stage: Self.name, ids: ids, datasets: reused)
+        let kept = Set(ids.filter { earlier.contains($0) })  // for the workers: they skip these
         let group = try FMRICollection.outputGroup(input: input, output: output)
         let connectivity = try group.openOrCreateGroup("connectivity")
         var datasets: [ConnectivityKind: HDF5Dataset] = [:]
@@ -210,7 +211,7 @@ public struct FMRIConnectivityStage: CollectionStage {
             DispatchQueue.global().async(group: finished) { [self] in
                 BLASRuntime.parallel(items.count) { range, _ in
                     for i in range {
-                        let copied = earlier.contains(ids[items.lowerBound + i])  // written from the earlier run below
+                        let copied = kept.contains(ids[items.lowerBound + i])  // written from the earlier run below
                         computed.set(i, copied ? SubjectResult() : analyse(inputs[i], kinds: kinds, estimator: estimator))
                     }
                 }
@@ -223,10 +224,10 @@ public struct FMRIConnectivityStage: CollectionStage {
                 if earlier.contains(ids[k]) {
                     try writeEarlier(earlier, id: ids[k], row: k, kinds: kinds, datasets: datasets, vectorDatasets: vectorDatasets, regions: r)
                     if let dynamic {
-                        let windows = earlier.row(ids[k], "dynamic/correlation")!
+                        let windows = try earlierRow(earlier, ids[k], "dynamic/correlation")
                         for w in stride(from: 0, to: windows.count, by: r * r) { try dynamic.correlation.append(windows[w..<(w + r * r)].map(Float.init)) }
                         windowOffsets.append(windowOffsets.last! + Int64(windows.count / max(1, r * r)))
-                        try dynamic.fisher.writeRows(k..<(k + 1), earlier.row(ids[k], "dynamic/fisher_z_std")!)
+                        try dynamic.fisher.writeRows(k..<(k + 1), try earlierRow(earlier, ids[k], "dynamic/fisher_z_std"))
                     }
                     progress.advance(failed: false)
                     continue
@@ -287,8 +288,17 @@ public struct FMRIConnectivityStage: CollectionStage {
         vectorDatasets: [ConnectivityKind: HDF5Dataset], regions r: Int
     ) throws {
         for kind in kinds {
-            try datasets[kind]!.writeRows(k..<(k + 1), earlier.row(id, "connectivity/\(kind.rawValue)")!)
-            if let v = vectorDatasets[kind] { try v.writeRows(k..<(k + 1), earlier.row(id, "connectivity/\(kind.rawValue)_vectorized")!) }
+            try datasets[kind]!.writeRows(k..<(k + 1), try earlierRow(earlier, id, "connectivity/\(kind.rawValue)"))
+            if let v = vectorDatasets[kind] { try v.writeRows(k..<(k + 1), try earlierRow(earlier, id, "connectivity/\(kind.rawValue)_vectorized")) }
         }
+    }
+
+    /// A kept subject's rows, or an error naming what could not be read (the subject was already
+    /// promised to the output: its computation was skipped).
+    private func earlierRow(_ earlier: EarlierRows, _ id: String, _ dataset: String) throws(NeuroError) -> [Double] {
+        guard let row = earlier.row(id, dataset) else {
+            throw .invalidInput(file: "the earlier output (--resume)", expected: "/fmri/\(dataset) of \(id)", found: "an unreadable row")
+        }
+        return row
     }
 }

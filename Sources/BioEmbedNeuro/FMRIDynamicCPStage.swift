@@ -129,7 +129,7 @@ public struct FMRIDynamicCPStage: CollectionStage {
         }
         // --resume (subject scope, a map): fits of subjects whose key is unchanged, at the same position
         // (the seed of a fit is the seed + its position)
-        let earlier = EarlierRows(context.reuse, ids: configuration.scope == .subject ? ids : [], datasets: [
+        let earlier = EarlierRows(context.reuse, stage: Self.name, ids: configuration.scope == .subject ? ids : [], datasets: [
             .init(path: "dynamic/cp/window_factors", rowLength: rank, offsets: "dynamic/correlation_offsets"),
             .init(path: "dynamic/cp/row_factors", rowLength: r * rank), .init(path: "dynamic/cp/column_factors", rowLength: r * rank),
             .init(path: "dynamic/cp/reconstruction_error", rowLength: 1), .init(path: "dynamic/cp/iterations", rowLength: 1),
@@ -160,12 +160,15 @@ public struct FMRIDynamicCPStage: CollectionStage {
             defer { progress.advance() }
             guard !range.isEmpty else { try skip(f, range, why: nil); continue }
             if configuration.scope == .subject, earlier.contains(ids[f]), let old = earlier.row(ids[f], "dynamic/cp/window_factors"),
-               old.count == range.count * rank {
+               old.count == range.count * rank, let rowsF = earlier.row(ids[f], "dynamic/cp/row_factors"),
+               let columnsF = earlier.row(ids[f], "dynamic/cp/column_factors"),
+               let error = earlier.row(ids[f], "dynamic/cp/reconstruction_error")?.first,
+               let count = earlier.row(ids[f], "dynamic/cp/iterations")?.first {
                 try windowFactors.writeRows(range, old)
-                try rowFactors.writeRows(f..<(f + 1), earlier.row(ids[f], "dynamic/cp/row_factors")!)
-                try columnFactors.writeRows(f..<(f + 1), earlier.row(ids[f], "dynamic/cp/column_factors")!)
-                reconstruction[f] = earlier.row(ids[f], "dynamic/cp/reconstruction_error")![0]
-                iterations[f] = Int64(earlier.row(ids[f], "dynamic/cp/iterations")![0])
+                try rowFactors.writeRows(f..<(f + 1), rowsF)
+                try columnFactors.writeRows(f..<(f + 1), columnsF)
+                reconstruction[f] = error
+                iterations[f] = Int64(count)
                 cached += 1
                 continue
             }

@@ -60,20 +60,25 @@ public struct FMRIGraphStage: CollectionStage {
         let modularityPath = "graph/\(kind.rawValue)/modularity"
         var datasets = measures.map { EarlierRows.Dataset(path: $0, rowLength: n) }
         if configuration.partition != nil { datasets.append(.init(path: modularityPath, rowLength: 1)) }
-        let earlier = EarlierRows(context.reuse, ids: ids, datasets: datasets)
+        let earlier = EarlierRows(context.reuse, stage: Self.name, ids: ids, datasets: datasets)
         let group = try FMRICollection.outputGroup(input: input, output: output)
         try FMRICollection.removeIfPresent(group, "graph/\(kind.rawValue)")
         let graph = try group.openOrCreateGroup("graph").createGroup(kind.rawValue)
         var degree: [Int64] = [], triangles: [Int64] = [], strength: [Double] = [], clustering: [Double] = [], modularity: [Double] = []
-        var failed = 0
+        var failed = 0, cached = 0
         for k in 0..<s {
             if k < ids.count, earlier.contains(ids[k]) {
-                degree += earlier.row(ids[k], measures[0])!.map { Int64($0) }
-                triangles += earlier.row(ids[k], measures[1])!.map { Int64($0) }
-                strength += earlier.row(ids[k], measures[2])!
-                clustering += earlier.row(ids[k], measures[3])!
-                if configuration.partition != nil { modularity += earlier.row(ids[k], modularityPath)! }
-                continue
+                let rows = measures.compactMap { earlier.row(ids[k], $0) }
+                let q = configuration.partition == nil ? [] : earlier.row(ids[k], modularityPath)
+                if rows.count == measures.count, let q {
+                    degree += rows[0].map { Int64($0) }
+                    triangles += rows[1].map { Int64($0) }
+                    strength += rows[2]
+                    clustering += rows[3]
+                    modularity += q
+                    cached += 1
+                    continue
+                }
             }
             let w = Array(values[(k * n * n)..<((k + 1) * n * n)])
             if w.contains(where: { !$0.isFinite }) {
@@ -98,6 +103,6 @@ public struct FMRIGraphStage: CollectionStage {
         if configuration.partition != nil { _ = try graph.write("modularity", modularity, shape: [s]) }
         try graph.setAttribute("density", .double(density))
         try graph.setAttribute("absolute", .int((configuration.absolute ?? false) ? 1 : 0))
-        return CollectionStageResult(done: s - failed - earlier.count, failed: failed, cached: earlier.count)
+        return CollectionStageResult(done: s - failed - cached, failed: failed, cached: cached)
     }
 }

@@ -44,13 +44,14 @@ public struct FMRISpectralStage: CollectionStage {
         let (ids, series) = try FMRICollection.timeSeries(input, dataset: name)
         let tr: [Double] = try fmri.dataset("t_r").read()
         let r = series.first?.columns ?? 0
-        let earlier = EarlierRows(context.reuse, ids: ids, datasets: ["alff", "falff"].map { .init(path: "spectral/" + $0, rowLength: r) })
+        let earlier = EarlierRows(context.reuse, stage: Self.name, ids: ids, datasets: ["alff", "falff"].map { .init(path: "spectral/" + $0, rowLength: r) })
         var alff: [Double] = [], falff: [Double] = []
-        var failed = 0
+        var failed = 0, cached = 0
         for (k, x) in series.enumerated() {
             if let a = earlier.row(ids[k], "spectral/alff"), let f = earlier.row(ids[k], "spectral/falff") {
                 alff += a
                 falff += f
+                cached += 1
                 continue
             }
             if x.storage.contains(where: { !$0.isFinite }) || !(tr[k] > 0) {
@@ -71,6 +72,6 @@ public struct FMRISpectralStage: CollectionStage {
         try spectral.setAttribute("low", .double(low))
         try spectral.setAttribute("high", .double(high))
         try spectral.setAttribute("source", .string(name))
-        return CollectionStageResult(done: series.count - failed - earlier.count, failed: failed, cached: earlier.count)
+        return CollectionStageResult(done: series.count - failed - cached, failed: failed, cached: cached)
     }
 }

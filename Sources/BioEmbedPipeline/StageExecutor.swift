@@ -318,15 +318,16 @@ public enum StageExecutor {
         -> (keys: [String: String], inputs: [Provenance.Input])
     {
         let slots = ResultSlots<(String, [Provenance.Input])>(count: items.count)
+        // the files of path parameters, hashed once: an atlas or a vocabulary changed in place redoes every item
+        var parameterHashes: [String: String] = [:]
+        for (role, path) in stage.parameterFiles {
+            if let digest = try? hashes.sha256(of: path) { parameterHashes["parameter " + role] = digest }
+        }
+        let shared = parameterHashes
         let work: @Sendable (Int) -> Void = { index in
             let item = items[index]
-            var inputHashes: [String: String] = [:]
+            var inputHashes = shared
             var inputs: [Provenance.Input] = []
-            for (role, path) in stage.parameterFiles {
-                // an atlas or a vocabulary changed in place redoes every item
-                guard let digest = try? hashes.sha256(of: path) else { continue }
-                inputHashes["parameter " + role] = digest
-            }
             for (column, path) in stage.inputFiles(for: item).sorted(by: { $0.key < $1.key }) {
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }

@@ -293,3 +293,38 @@ def test_a_changed_stage_redoes_the_stages_that_read_it_and_no_other(reference, 
     for stage in ("fmri_connectivity", "fmri_graph", "fmri_factorize"):
         assert again[stage] == (2, 0, 0), (stage, again[stage])
     assert again["fmri_spectral"] == (0, 2, 0) and again["fmri_extract"] == (0, 2, 0), again
+
+
+def test_a_subject_that_failed_is_computed_and_reported_again_on_resume(reference, tmp_path):
+    """A third subject whose brain mask leaves one atlas region empty (a NaN column) fails in
+    connectivity; after another subject changes, --resume keeps the unchanged one, redoes the
+    changed one, and computes the failed one again, so it is in /errors again."""
+    import nibabel as nib
+    root, _, _ = reference
+    copy_of_run(root, tmp_path)
+    fmri = tmp_path / "data/fmri"
+    sub3 = fmri / "sub-03/func"
+    sub3.mkdir(parents=True)
+    for f in (fmri / "sub-01/func").iterdir():
+        shutil.copy(f, sub3 / f.name.replace("sub-01", "sub-03"))
+    atlas = nib.load(str(fmri / "atlas_labels.nii.gz"))
+    labels = np.asarray(atlas.dataobj)
+    mask = (labels != np.unique(labels[labels != 0])[0]).astype(np.uint8)
+    nib.save(nib.Nifti1Image(mask, atlas.affine), str(sub3 / "mask.nii.gz"))
+    lines = (fmri / "manifest.tsv").read_text().splitlines()
+    rows = [lines[0] + "\tmask"] + [line + "\t" for line in lines[1:]]
+    rows.append(lines[1].replace("sub-01", "sub-03") + "\tsub-03/func/mask.nii.gz")
+    (fmri / "manifest.tsv").write_text("\n".join(rows) + "\n")
+    r = subprocess.run([BINARY, "run", "pipeline.yaml", "--resume"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2, r.stderr
+    assert summaries(r.stderr)["fmri_connectivity"][2] == 1, r.stderr
+    tsv = fmri / "sub-01/func/sub-01_task-rest_desc-confounds_timeseries.tsv"
+    rows = tsv.read_text().splitlines()
+    rows[3] = "\t".join(c if c in ("n/a", "") else repr(float(c) * 1.01) for c in rows[3].split("\t"))
+    tsv.write_text("\n".join(rows) + "\n")
+    r = subprocess.run([BINARY, "run", "pipeline.yaml", "--resume"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2, r.stderr
+    assert summaries(r.stderr)["fmri_connectivity"] == (1, 1, 1), r.stderr
+    with h5py.File(tmp_path / "out/fmri.h5") as f:
+        failed = [i for i, s in zip(f["errors/ids"].asstr()[()], f["errors/stage"].asstr()[()]) if s == "fmri_connectivity"]
+    assert failed == ["sub-03"], failed
