@@ -145,8 +145,10 @@ struct FMRIExtractCommand: ParsableCommand {
         let configuration = stageConfiguration
         let summary = try reportingErrors { () throws -> StageSummary in
             try configuration.validate()
-            // A missing or unreadable atlas is a usage error: nothing is written.
-            _ = try Parcellation.load(atlas: atlas, maps: maps)
+            // A missing or unreadable atlas is a usage error: nothing is written. Read once, here,
+            // and kept by the stage for every run.
+            let extract = FMRIExtractStage(configuration)
+            _ = try extract.collectionArrays()
             var items: [ManifestItem]
             if let bids {
                 items = try BIDSDerivatives(root: bids, space: space, task: task, desc: desc, participants: participant, sessions: session).items()
@@ -163,7 +165,7 @@ struct FMRIExtractCommand: ParsableCommand {
                     return ManifestItem(id: item.id, index: item.index, line: item.line, fields: fields, baseDirectory: item.baseDirectory)
                 }
             }
-            let stage = AnyStage(FMRIExtractStage(configuration))
+            let stage = AnyStage(extract)
             let options = RunOptions(jobs: jobs, threads: global.threads, progress: global.progressMode, command: commandLineText)
             let lock = try OutputLock(forOutput: output)
             defer { withExtendedLifetime(lock) {} }
