@@ -10,16 +10,21 @@ extension StageExecutor {
     /// writing that earlier stages of the run are adding to (`SharedOutputs`): it reads and writes
     /// that one file, which is committed later, once for all of them. No copy is made.
     ///
-    /// - Parameter previous: an earlier output of the stage (`--resume`): rows of items whose
-    ///   resume key is unchanged are copied from it.
-    public static func execute(_ stage: AnyCollectionStage, sharing file: HDF5File, previous: String?, options: RunOptions) throws -> StageSummary {
+    /// - Parameters:
+    ///   - record: the done record of the item stage that made `file`, when that output is not
+    ///     committed yet (its record is saved with the commit); nil: the record beside the file.
+    ///   - previous: an earlier output of the stage (`--resume`): rows of items whose resume key is
+    ///     unchanged are copied from it.
+    public static func execute(
+        _ stage: AnyCollectionStage, sharing file: HDF5File, record: DoneRecord? = nil, previous: String?, options: RunOptions
+    ) throws -> StageSummary {
         let started = Date()
         let startedUTC = Timestamp.nowUTC()
         try requireInputCollection(of: stage, in: file)
         // The input as this stage sees it: what earlier stages left, flushed.
         try file.flush()
         let digest = (try? FileDigest.sha256(ofFile: file.workingPath)) ?? ""
-        let reuse = try itemReuse(for: stage, input: file.path, reading: file, output: file.path, previous: previous)
+        let reuse = try itemReuse(for: stage, input: file.path, record: record, reading: file, output: file.path, previous: previous)
         defer { reuse?.close() }
         let errors = ErrorLog(file: file)
         let context = CollectionStageContext(threads: options.threads ?? 1, progress: options.progress, reuse: reuse)
@@ -53,7 +58,7 @@ extension StageExecutor {
         // libcrypto's exit-time cleanup (SIGABRT).
         defer { _ = digest.wait() }
         let existed = FileManager.default.fileExists(atPath: output)
-        let reuse = try itemReuse(for: stage, input: input, reading: source, output: output, previous: previous)
+        let reuse = try itemReuse(for: stage, input: input, record: nil, reading: source, output: output, previous: previous)
         defer { reuse?.close() }
         let file = try HDF5File.update(output)
         if !existed { try file.writeRootAttributes(schema: stage.outputSchema, command: options.command) }
@@ -88,10 +93,13 @@ extension StageExecutor {
     /// done record (a collection not written by an item stage) or lacks the keys of a stage it
     /// reads (`reads`): every item is then computed.
     ///
-    /// - Parameter file: `input`, open (in a pipeline, the copy earlier stages of this run wrote
-    ///   their keys into).
-    private static func itemReuse(for stage: AnyCollectionStage, input: String, reading file: HDF5File, output: String, previous: String?) throws -> CollectionReuse? {
-        guard stage.kind == .map, let record = DoneRecord.load(input + ".done.json") else { return nil }
+    /// - Parameters:
+    ///   - record: the input's done record when it is not on disk yet (nil: `<input>.done.json`).
+    ///   - file: `input`, open (in a pipeline, the file earlier stages of this run wrote their keys into).
+    private static func itemReuse(
+        for stage: AnyCollectionStage, input: String, record: DoneRecord?, reading file: HDF5File, output: String, previous: String?
+    ) throws -> CollectionReuse? {
+        guard stage.kind == .map, let record = record ?? DoneRecord.load(input + ".done.json") else { return nil }
         var upstream: [[String: String]] = []
         for name in stage.reads {
             guard let group = try? file.root.group("provenance").group(name),

@@ -292,7 +292,20 @@ public final class LocalRunner {
             let items = manifests[stage.entry.manifest ?? spec.manifest] ?? []
             let output = outputPath(for: stage.output)
             try shared.commit(output)
-            let summary = try StageExecutor.execute(itemStage, items: items, output: output, options: options)
+            guard addsGroups(to: output, after: index) else {
+                let summary = try StageExecutor.execute(itemStage, items: items, output: output, options: options)
+                if summary.wroteOutput { changed.insert(output) }
+                return summary
+            }
+            // Later stages add to this file: it stays open for them (no copy) and is committed with them.
+            let (summary, pending) = try StageExecutor.execute(itemStage, items: items, output: output, options: options, keepingOpen: true)
+            if let pending {
+                var again = options
+                again.resume = true  // from the parts kept until the commit
+                try shared.adopt(pending, at: output) {
+                    try StageExecutor.execute(itemStage, items: items, output: output, options: again, keepingOpen: true).1
+                }
+            }
             if summary.wroteOutput { changed.insert(output) }
             return summary
         case let .collection(collectionStage):
@@ -313,11 +326,11 @@ public final class LocalRunner {
             let previousOutput = earlier.path(of: output)
             if input == output {
                 // Adds groups to its input: into the run's one open copy of that file.
-                summary = try shared.run(into: output, index: index) { file in
-                    try StageExecutor.execute(collectionStage, sharing: file, previous: previousOutput, options: options)
-                } replay: { replayed, file in
+                summary = try shared.run(into: output, index: index) { file, record in
+                    try StageExecutor.execute(collectionStage, sharing: file, record: record, previous: previousOutput, options: options)
+                } replay: { replayed, file, record in
                     guard case let .collection(again) = stages[replayed].step else { return }
-                    _ = try StageExecutor.execute(again, sharing: file, previous: earlier.path(of: output), options: options)
+                    _ = try StageExecutor.execute(again, sharing: file, record: record, previous: earlier.path(of: output), options: options)
                 }
             } else {
                 try shared.commit(input)
@@ -327,6 +340,15 @@ public final class LocalRunner {
             record.items?[collectionStage.name] = summary.done + summary.cached
             changed.insert(output)
             return summary
+        }
+    }
+
+    /// Whether a collection stage after stage `index` adds groups to `output` in this run.
+    private func addsGroups(to output: String, after index: Int) -> Bool {
+        guard options.only == nil, options.gather == nil else { return false }
+        return stages[(index + 1)...].contains { later in
+            guard case .collection = later.step, let input = later.input, input == later.output else { return false }
+            return outputPath(for: later.output) == output
         }
     }
 

@@ -35,6 +35,15 @@ public enum StageExecutor {
     ///
     /// Configuration problems throw before anything is written; item failures go to `/errors`.
     public static func execute(_ stage: AnyStage, items inputs: [ManifestItem], output: String, options: RunOptions) throws -> StageSummary {
+        try execute(stage, items: inputs, output: output, options: options, keepingOpen: false).0
+    }
+
+    /// As `execute(_:items:output:options:)`; with `keepingOpen`, a new output is returned open
+    /// and uncommitted (with its parts kept) for the caller to add to and commit. No output is
+    /// returned when the previous one is still the answer.
+    static func execute(
+        _ stage: AnyStage, items inputs: [ManifestItem], output: String, options: RunOptions, keepingOpen: Bool
+    ) throws -> (StageSummary, PendingOutput?) {
         let started = Date()
         // Inputs the stage cuts into several work units (large SDF files) are run unit by unit.
         var items: [ManifestItem] = []
@@ -97,9 +106,9 @@ public enum StageExecutor {
             try? FileManager.default.removeItem(atPath: partsDirectory)
             let kept = previousRecord.items.reduce(0) { $0 + ($1.outputs?.count ?? 0) }
             let failures = previousRecord.items.flatMap { $0.failures ?? [] }
-            return StageSummary(
+            return (StageSummary(
                 stage: stage.name, output: output, done: 0, failed: failures.count, seconds: Date().timeIntervalSince(started),
-                failures: failures.prefix(20).map { ($0.id, $0.message) }, cached: kept, wroteOutput: false)
+                failures: failures.prefix(20).map { ($0.id, $0.message) }, cached: kept, wroteOutput: false), nil)
         }
         if !cached.isEmpty { Diagnostics.info("\(stage.name): \(cached.count) of \(items.count) inputs already done, \(todo.count) to do") }
 
@@ -304,13 +313,15 @@ public enum StageExecutor {
         try file.writeProvenance(Provenance(
             stage: stage.name, version: stage.version, parameters: stage.parametersJSON, inputs: keyed.inputs,
             startedUTC: startedUTC, seconds: seconds))
-        try file.commit()
-        try DoneRecord(stage: stage.name, file: outputName, items: finalItems).save(recordPath)
-        try? FileManager.default.removeItem(atPath: partsDirectory)
+        let pending = PendingOutput(
+            file: file, record: DoneRecord(stage: stage.name, file: outputName, items: finalItems), recordPath: recordPath,
+            partsDirectory: partsDirectory)
+        if !keepingOpen { try pending.commit() }
         Diagnostics.debug("\(stage.name): merge into \(output) \(String(format: "%.2f", Date().timeIntervalSince(mergeStarted))) s")
-        return StageSummary(
+        let summary = StageSummary(
             stage: stage.name, output: output, done: newlyDone, failed: errors.count, seconds: seconds,
             failures: errors.firstFailures, cached: written - newlyDone)
+        return (summary, keepingOpen ? pending : nil)
     }
 
     /// Content keys and provenance inputs of every item.

@@ -1,5 +1,6 @@
 """Resume by content and crash safety of `bioembed run`."""
 import json
+import re
 import random
 import signal
 import subprocess
@@ -219,3 +220,39 @@ def test_a_second_run_in_the_same_folder_is_refused_and_a_killed_runs_lock_taken
     resumed = run("run", pipeline, "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert collection(tmp_path / "out/files.h5")["ids"].shape == (400,)
+
+
+def fmri_pipeline(folder, tail=""):
+    """fmri_extract into fmri.h5, then connectivity adding to it (and `tail`, more stages)."""
+    path = folder / "pipeline.yaml"
+    path.write_text(
+        f"name: t\nmanifest: {REPO}/examples/fmri/manifest.tsv\noutput_dir: out\nstages:\n"
+        f"  - stage: fmri_extract\n    output: fmri.h5\n    with: {{atlas: {REPO}/examples/fmri/atlas_labels.nii.gz, preset: 36p}}\n"
+        f"  - stage: fmri_connectivity\n    with: {{kind: [correlation]}}\n{tail}")
+    return path
+
+
+def test_a_stage_failing_into_the_item_stages_uncommitted_output_keeps_what_succeeded(run, tmp_path):
+    """Connectivity adds to the extract stage's output while it is still open (no copy); the encoder
+    after it fails there. The file is rebuilt from the extract stage's kept parts, connectivity is
+    replayed into it, and what succeeded is committed with its resume keys: a --resume run of the
+    two stages then finds both done."""
+    failing = f"  - stage: encode_brainmae\n    with: {{weights: missing.safetensors, config: {REPO}/examples/brainmae/demo.json}}\n"
+    r = run("run", fmri_pipeline(tmp_path, failing))
+    assert r.returncode == 2, r.stderr
+    assert "encode_brainmae: failed" in r.stderr and "missing.safetensors" in r.stderr, r.stderr
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == [".bioembed", "fmri.h5", "fmri.h5.done.json"]  # no temporary left
+    assert not (out / ".bioembed/parts/fmri.h5").exists()  # the parts went with the commit
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    assert run("run", fmri_pipeline(whole)).returncode == 0
+    with h5py.File(out / "fmri.h5") as f, h5py.File(whole / "out/fmri.h5") as g:
+        assert "brainmae" not in f["fmri"] and set(f["provenance"]) == set(g["provenance"]) == {"fmri_extract", "fmri_connectivity"}
+        for name in ("timeseries", "connectivity/correlation"):
+            np.testing.assert_array_equal(f["fmri"][name][()], g["fmri"][name][()], err_msg=name)
+        assert list(f["provenance/fmri_connectivity/item_ids"].asstr()[()]) == ["sub-01"]
+    again = run("run", fmri_pipeline(tmp_path), "--resume")
+    assert again.returncode == 0, again.stderr
+    for stage in ("fmri_extract", "fmri_connectivity"):
+        assert re.search(rf"^{stage}: 0 done, 1 cached, 0 failed", again.stderr, re.M), again.stderr
