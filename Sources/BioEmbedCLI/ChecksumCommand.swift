@@ -22,10 +22,10 @@ struct ChecksumCommand: ParsableCommand {
     @Option(help: "The HDF5 file to write (replaced when complete).")
     var output: String
 
-    @Option(help: "Bytes per CRC-32 block.")
-    var blockSize: Int = 65_536
+    @Option(help: .parameter("block_size", of: FileChecksumStage.Configuration.self))
+    var blockSize = FileChecksumStage.Configuration.defaultBlockSize
 
-    @Flag(inversion: .prefixedNo, help: "Fingerprint the decompressed content of gzip files.")
+    @Flag(inversion: .prefixedNo, help: .parameter("decompress", of: FileChecksumStage.Configuration.self))
     var decompress = true
 
     @Option(help: "Items processed at once.")

@@ -6,10 +6,10 @@ import BioEmbedPipeline
 
 /// The flags every `encode` subcommand takes (= the stage parameters).
 struct EncoderOptions: ParsableArguments {
-    @Option(help: "Model weights (safetensors).")
+    @Option(help: .parameter("weights", of: Configuration.self))
     var weights: String
 
-    @Option(help: "The model's config.json.")
+    @Option(help: .parameter("config", of: Configuration.self))
     var config: String
 
     @Option(help: "The HDF5 file holding the input collection.")
@@ -18,31 +18,34 @@ struct EncoderOptions: ParsableArguments {
     @Option(help: "The HDF5 file to write (may equal --input: the embeddings are added to it).")
     var output: String
 
-    @Flag(inversion: .prefixedNo, help: "Store per-token embeddings (per residue, per token, per segment).")
-    var perToken = true
+    @Flag(inversion: .prefixedNo, help: .parameter("per_token", of: Configuration.self))
+    var perToken = Self.defaults.perToken
 
-    @Option(help: "Pooling (pst: mean; molt5: selfies|nonpad; brainmae: cls|mean).")
+    @Option(help: .parameter("pooling", of: Configuration.self))
     var pooling: String?
 
-    @Option(help: "Tokens per packed batch (items sorted by length).")
-    var batchTokens = 4096
+    @Option(help: .parameter("batch_tokens", of: Configuration.self))
+    var batchTokens = Self.defaults.batchTokens
 
-    @Option(help: "pst: chains longer than the model's max_residues: fail (an item error), truncate, or windows (overlapping, per-residue outputs averaged).")
-    var longChains: LongChainPolicy = .fail
+    @Option(help: .parameter("long_chains", of: Configuration.self))
+    var longChains = Self.defaults.longChains
 
-    @Option(help: "pst, --long-chains windows: residues shared by consecutive windows.")
-    var windowOverlap = EncoderConfiguration.defaultWindowOverlap
+    @Option(help: .parameter("window_overlap", of: Configuration.self))
+    var windowOverlap = Self.defaults.windowOverlap
 
-    @Option(help: "GEMM precision of the Linear layers: fp32, or bf16 (bfloat16 weights and products with float32 accumulation, on CPUs with AVX-512 BF16 or AMX; elsewhere float32, said on stderr and in the 'precision' attribute).")
-    var precision: Precision = .fp32
+    @Option(help: .parameter("precision", of: Configuration.self))
+    var precision = Self.defaults.precision
 
     @Flag(help: "Reuse the embeddings the existing --output holds for items whose content, model and settings are unchanged; compute the rest.")
     var resume = false
 
     @OptionGroup var global: GlobalOptions
 
+    typealias Configuration = EncoderConfiguration
+    private static let defaults = Configuration(weights: "", config: "")
+
     func validate() throws {
-        if batchTokens < 1 { throw ValidationError("--batch-tokens: expected a positive number, found \(batchTokens)") }
+        try validating(Configuration.self) { try configuration.validate() }
     }
 
     var configuration: EncoderConfiguration {

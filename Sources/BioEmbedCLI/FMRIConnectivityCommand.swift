@@ -21,23 +21,25 @@ struct FMRIConnectivityCommand: ParsableCommand {
     @Option(help: "The file with /fmri (from fmri extract).")
     var input: String
 
-    @Option(help: "Comma-separated: correlation, partial-correlation, tangent, covariance, precision.")
-    var kind: String = "correlation"
+    @Option(help: .parameter("kind", of: Configuration.self))
+    var kind = Configuration.defaultKind.rawValue
 
-    @Option(help: "ledoit-wolf|empirical.")
-    var estimator: String = "ledoit-wolf"
+    @Option(help: .parameter("estimator", of: Configuration.self))
+    var estimator = Configuration.defaultEstimator
 
-    @Flag(help: "Also write connectivity/<kind>_vectorized (sym_matrix_to_vec).")
+    @Flag(help: .parameter("vectorize", of: Configuration.self))
     var vectorize = false
 
-    @Flag(help: "With --vectorize: leave the diagonal out.")
+    @Flag(help: .parameter("discard_diagonal", of: Configuration.self))
     var discardDiagonal = false
 
-    @Option(help: "Sliding-window length in volumes (dynamic/correlation).")
+    @Option(help: .parameter("window", of: Configuration.self))
     var window: Int?
 
-    @Option(help: "Sliding-window step in volumes.")
+    @Option(help: .parameter("step", of: Configuration.self))
     var step: Int?
+
+    typealias Configuration = FMRIConnectivityStage.Configuration
 
     @Option(help: "The HDF5 file to write (may equal --input: groups are added).")
     var output: String
@@ -47,7 +49,7 @@ struct FMRIConnectivityCommand: ParsableCommand {
     func run() throws {
         global.apply()
         let configuration = FMRIConnectivityStage.Configuration(
-            kind: [kind], estimator: estimator, vectorize: vectorize, discardDiagonal: discardDiagonal,
+            kind: [kind], estimator: estimator.rawValue, vectorize: vectorize, discardDiagonal: discardDiagonal,
             window: window, step: window != nil ? (step ?? 1) : step)
         try runCollectionCommand(AnyCollectionStage(FMRIConnectivityStage(configuration)), input: input, output: output, global: global) {
             try configuration.validate()
@@ -71,4 +73,14 @@ func runCollectionCommand(_ stage: AnyCollectionStage, input: String, output: St
 
 extension FMRIConnectivityCommand: DeclaresStartupNeeds {
     var startupNeeds: StartupNeeds { FMRIConnectivityStage.startupNeeds }
+}
+
+/// `--kind partial-correlation` as well as `partial_correlation` (nilearn's spelling).
+extension ConnectivityKind: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+}
+
+/// `--estimator ledoit_wolf` as well as `ledoit-wolf`.
+extension CovarianceEstimator: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.replacingOccurrences(of: "_", with: "-")) }
 }

@@ -51,71 +51,73 @@ struct FMRIExtractCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Confounds TSVs, one per BOLD file in the same order.")
     var confounds: [String] = []
 
-    @Option(help: "Label atlas, 0 = background: a 3D NIfTI image (resampled to the data grid, nearest, when grids differ), a CIFTI-2 .dlabel.nii (first map; grayordinates matched by structure and vertex or voxel), or GIFTI .label.gii (one hemisphere's file names both). Its format must match the BOLD files'.")
+    @Option(help: .parameter("atlas", of: Configuration.self))
     var atlas: String?
 
-    @Option(help: "Probabilistic maps (4D, on the data grid) instead of --atlas: least-squares signals.")
+    @Option(help: .parameter("maps", of: Configuration.self))
     var maps: String?
 
-    @Option(help: "Comma-separated load_confounds strategy: motion,high_pass,wm_csf,global_signal,compcor,ica_aroma,scrub (non-steady-state volumes are always censored).")
+    @Option(help: .parameter("strategy", of: Configuration.self))
     var strategy: String?
 
-    @Option(help: "basic|power2|derivatives|full (load_confounds' motion).")
+    @Option(help: .parameter("motion", of: Configuration.self))
     var motion: String?
 
-    @Option(name: .customLong("wm-csf"), help: "basic|power2|derivatives|full.")
+    @Option(name: .customLong("wm-csf"), help: .parameter("wm_csf", of: Configuration.self))
     var wmCSF: String?
 
-    @Option(help: "basic|power2|derivatives|full.")
+    @Option(help: .parameter("global_signal", of: Configuration.self))
     var globalSignal: String?
 
-    @Option(help: "anat_combined|anat_separated|temporal|temporal_anat_combined|temporal_anat_separated (temporal_anat = temporal_anat_combined).")
+    @Option(help: .parameter("compcor", of: Configuration.self))
     var compcor: String?
 
-    @Option(help: "Number of CompCor components (default: all).")
+    @Option(help: .parameter("n_compcor", of: Configuration.self))
     var nCompcor: Int?
 
-    @Option(help: "scrub: censor kept segments shorter than this many volumes between outliers (nilearn default 5; 0: off).")
+    @Option(help: .parameter("scrub", of: Configuration.self))
     var scrub: Int?
 
-    @Option(help: "scrub: framewise displacement threshold in mm (default 0.5).")
+    @Option(help: .parameter("fd_threshold", of: Configuration.self))
     var fdThreshold: Double?
 
-    @Option(name: .customLong("std-dvars-threshold"), help: "scrub: standardized DVARS threshold (default 1.5).")
+    @Option(name: .customLong("std-dvars-threshold"), help: .parameter("std_dvars_threshold", of: Configuration.self))
     var stdDVARSThreshold: Double?
 
-    @Option(help: "ica_aroma: full (the input is fMRIPrep's *_desc-smoothAROMAnonaggr_bold; no regressors) or basic (the aroma_motion_* columns).")
+    @Option(help: .parameter("ica_aroma", of: Configuration.self))
     var icaAroma: String?
 
-    @Flag(help: "Keep the confounds' means (load_confounds demean=False).")
-    var noDemean = false
+    @Flag(inversion: .prefixedNo, help: .parameter("demean", of: Configuration.self))
+    var demean = true
 
-    @Flag(help: "Do not z-score the confounds before regressing them out (signal.clean standardize_confounds=False).")
-    var noStandardizeConfounds = false
+    @Flag(inversion: .prefixedNo, help: .parameter("standardize_confounds", of: Configuration.self))
+    var standardizeConfounds = true
 
-    @Option(help: "6p|9p|24p|36p (shorthand for strategy + levels).")
+    @Option(help: .parameter("preset", of: Configuration.self))
     var preset: String?
 
-    @Option(name: .customLong("t-r"), help: "Repetition time in seconds (default: pixdim[4] of the header, then the sidecar JSON).")
+    @Option(name: .customLong("t-r"), help: .parameter("t_r", of: Configuration.self))
     var tR: Double?
 
-    @Option(help: "High-pass cut-off in Hz (removes slower signals).")
+    @Option(help: .parameter("high_pass", of: Configuration.self))
     var highPass: Double?
 
-    @Option(help: "Low-pass cut-off in Hz.")
+    @Option(help: .parameter("low_pass", of: Configuration.self))
     var lowPass: Double?
 
-    @Flag(help: "Skip linear detrending.")
-    var noDetrend = false
+    @Flag(inversion: .prefixedNo, help: .parameter("detrend", of: Configuration.self))
+    var detrend = true
 
-    @Option(help: "zscore-sample|none.")
-    var standardize: String = "zscore-sample"
+    @Option(help: .parameter("standardize", of: Configuration.self))
+    var standardize = Configuration.defaultStandardize
 
-    @Option(help: "butterworth|cosine (cosine: DCT high-pass regressors, as nilearn's filter=\"cosine\").")
-    var filter: String = "butterworth"
+    @Option(help: .parameter("filter", of: Configuration.self))
+    var filter = Configuration.defaultFilter
 
-    @Flag(inversion: .prefixedNo, help: "Also write raw_timeseries (before cleaning).")
+    @Flag(inversion: .prefixedNo, help: .parameter("raw", of: Configuration.self))
     var raw = true
+
+    typealias Configuration = FMRIExtractStage.Configuration
 
     @Option(help: "The HDF5 file to write (replaced when complete).")
     var output: String
@@ -135,9 +137,9 @@ struct FMRIExtractCommand: ParsableCommand {
         FMRIExtractStage.Configuration(
             atlas: atlas, maps: maps, strategy: strategy.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } },
             motion: motion, wmCSF: wmCSF, globalSignal: globalSignal, compcor: compcor, nCompcor: nCompcor, scrub: scrub,
-            fdThreshold: fdThreshold, stdDVARSThreshold: stdDVARSThreshold, icaAroma: icaAroma, demean: noDemean ? false : nil, preset: preset, tR: tR,
-            highPass: highPass, lowPass: lowPass, detrend: !noDetrend, standardize: standardize,
-            standardizeConfounds: noStandardizeConfounds ? false : nil, filter: filter, raw: raw)
+            fdThreshold: fdThreshold, stdDVARSThreshold: stdDVARSThreshold, icaAroma: icaAroma, demean: demean ? nil : false, preset: preset, tR: tR,
+            highPass: highPass, lowPass: lowPass, detrend: detrend, standardize: standardize,
+            standardizeConfounds: standardizeConfounds ? nil : false, filter: filter, raw: raw)
     }
 
     func run() throws {

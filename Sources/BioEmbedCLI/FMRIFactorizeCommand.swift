@@ -25,26 +25,28 @@ struct FMRIFactorizeCommand: ParsableCommand {
     @Option(help: "The file with /fmri/dynamic (from fmri connectivity --window).")
     var input: String
 
-    @Option(help: "Number of components.")
-    var rank = Parameters.defaultRank
+    @Option(help: .parameter("rank", of: Parameters.self))
+    var rank = Self.defaults.rank
 
-    @Option(help: "subject: one fit per subject (map); group: one fit of all subjects' windows (reduce).")
-    var scope: Parameters.Scope = .subject
+    @Option(help: .parameter("scope", of: Parameters.self))
+    var scope = Self.defaults.scope
 
-    @Option(help: "Negative correlations before the fit: positive (set to 0), absolute, or raw (kept).")
-    var values: Parameters.Values = .positive
+    @Option(help: .parameter("values", of: Parameters.self))
+    var values = Self.defaults.values
 
-    @Option(help: "The diagonal (self-correlation 1): zero or keep.")
-    var diagonal: Parameters.Diagonal = .zero
+    @Option(help: .parameter("diagonal", of: Parameters.self))
+    var diagonal = Self.defaults.diagonal
 
-    @Option(help: "Most ALS iterations per fit.")
-    var maxIterations = Parameters.defaultMaxIterations
+    @Option(help: .parameter("max_iterations", of: Parameters.self))
+    var maxIterations = Self.defaults.maxIterations
 
-    @Option(help: "Stop when the relative reconstruction error changes by less than this (0: run every iteration).")
-    var tolerance = Parameters.defaultTolerance
+    @Option(help: .parameter("tolerance", of: Parameters.self))
+    var tolerance = Self.defaults.tolerance
 
-    @Option(help: "Seed of the initial factors (uniform in [0, 1)).")
-    var seed: UInt64 = 0
+    @Option(help: .parameter("seed", of: Parameters.self))
+    var seed = Self.defaults.seed
+
+    private static let defaults = Parameters()
 
     @Option(help: "The HDF5 file to write (may equal --input).")
     var output: String

@@ -20,17 +20,19 @@ struct FMRIGraphCommand: ParsableCommand {
     @Option(help: "The file with /fmri/connectivity (from fmri connectivity).")
     var input: String
 
-    @Option(help: "Which connectivity/<kind> to threshold.")
-    var kind: String = "correlation"
+    @Option(help: .parameter("kind", of: Configuration.self))
+    var kind = Configuration.defaultKind
 
-    @Option(help: "Fraction of edges kept, in (0, 1].")
-    var density: Double = 0.1
+    @Option(help: .parameter("density", of: Configuration.self))
+    var density = Configuration.defaultDensity
 
-    @Flag(help: "Rank edges by absolute weight instead of signed weight.")
+    @Flag(help: .parameter("absolute", of: Configuration.self))
     var absolute = false
 
-    @Option(help: "Comma-separated community label per region (column order), for modularity.")
+    @Option(help: .parameter("partition", of: Configuration.self))
     var partition: String?
+
+    typealias Configuration = FMRIGraphStage.Configuration
 
     @Option(help: "The HDF5 file to write (may equal --input).")
     var output: String
@@ -48,7 +50,7 @@ struct FMRIGraphCommand: ParsableCommand {
                 return v
             }
         }
-        let configuration = FMRIGraphStage.Configuration(kind: kind, density: density, absolute: absolute, partition: labels)
+        let configuration = FMRIGraphStage.Configuration(kind: kind.rawValue, density: density, absolute: absolute, partition: labels)
         try runCollectionCommand(AnyCollectionStage(FMRIGraphStage(configuration)), input: input, output: output, global: global) {
             try configuration.validate()
         }

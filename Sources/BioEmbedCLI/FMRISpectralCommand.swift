@@ -19,14 +19,16 @@ struct FMRISpectralCommand: ParsableCommand {
     @Option(help: "The file with /fmri.")
     var input: String
 
-    @Option(help: "Lower band edge in Hz.")
-    var low: Double = 0.01
+    @Option(help: .parameter("low", of: Configuration.self))
+    var low = Configuration.defaultLow
 
-    @Option(help: "Upper band edge in Hz.")
-    var high: Double = 0.08
+    @Option(help: .parameter("high", of: Configuration.self))
+    var high = Configuration.defaultHigh
 
-    @Option(help: "raw_timeseries|timeseries (default: raw_timeseries when present).")
+    @Option(help: .parameter("source", of: Configuration.self))
     var source: String?
+
+    typealias Configuration = FMRISpectralStage.Configuration
 
     @Option(help: "The HDF5 file to write (may equal --input).")
     var output: String

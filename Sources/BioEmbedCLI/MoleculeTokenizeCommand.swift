@@ -41,67 +41,67 @@ struct MoleculeTokenizeCommand: ParsableCommand {
     @Option(help: "The HDF5 file to write (replaced when complete).")
     var output: String
 
-    @Option(help: "Truncate ids to this length as the 3D-MolT5 fine-tuning scripts do (keep N-1, then </s>); default: none.")
+    @Option(help: .parameter("max_length", of: Configuration.self))
     var maxLength: Int?
 
-    @Option(help: "Id of <bom> (the reference code builds 35045; see docs/molecule-ids.md).")
-    var bomId: Int = 35045
+    @Option(help: .parameter("bom_id", of: Configuration.self))
+    var bomId = Self.defaults.bomID
 
-    @Option(help: "Id of <eom> (the reference code builds 35044).")
-    var eomId: Int = 35044
+    @Option(help: .parameter("eom_id", of: Configuration.self))
+    var eomId = Self.defaults.eomID
 
-    @Option(help: "A SELFIES dictionary file (one token per line, id 32100 + line); default: the bundled 3D-MolT5 one.")
+    @Option(help: .parameter("vocab", of: Configuration.self))
     var vocab: String?
 
     @Option(help: "Items processed at once (the records of one file are split across them).")
     var jobs: Int = 1
 
-    @Option(help: "Plain .sdf files with more records are processed (and resumed) in parts of this many, so memory is bounded by the part.")
-    var recordsPerItem: Int = 2048
+    @Option(help: .parameter("records_per_item", of: Configuration.self))
+    var recordsPerItem = Self.defaults.recordsPerItem
 
-    @Option(help: "SMILES inputs: RDKit randomSeed of the ETKDGv3 embedding (a fixed seed reproduces the coordinates).")
-    var seed: Int = ConformerEmbedding().seed
+    @Option(help: .parameter("seed", of: Configuration.self))
+    var seed = Self.defaults.embedding.seed
 
-    @Option(help: "SMILES inputs: conformers per molecule (ids <id>#c<k>).")
-    var conformers: Int = ConformerEmbedding().conformers
+    @Option(help: .parameter("conformers", of: Configuration.self))
+    var conformers = Self.defaults.embedding.conformers
 
-    @Flag(help: "SMILES inputs: optimize each conformer with MMFF94 (200 iterations).")
-    var mmff = false
+    @Flag(help: .parameter("mmff", of: Configuration.self))
+    var mmff = Self.defaults.embedding.mmff
 
-    @Option(help: "SMILES inputs: ETKDG embedding attempts (maxIterations); 0: RDKit's default.")
-    var embedAttempts: Int = ConformerEmbedding().attempts
+    @Option(help: .parameter("embed_attempts", of: Configuration.self))
+    var embedAttempts = Self.defaults.embedding.attempts
 
-    @Option(help: "SMILES inputs: seconds one molecule may take to embed; 0: no limit.")
-    var embedTimeout: Double = ConformerEmbedding().timeout
+    @Option(help: .parameter("embed_timeout", of: Configuration.self))
+    var embedTimeout = Self.defaults.embedding.timeout
 
-    @Option(help: "CSV/TSV inputs: the SMILES column (default: smiles, SMILES, canonical_smiles or isomeric_smiles).")
+    @Option(help: .parameter("smiles_column", of: Configuration.self))
     var smilesColumn: String?
 
-    @Option(help: "CSV/TSV inputs: the id column (default: id or name; without one, ids are <file>#<row>).")
+    @Option(help: .parameter("id_column", of: Configuration.self))
     var idColumn: String?
 
     @OptionGroup var global: GlobalOptions
 
-    var embedding: ConformerEmbedding {
-        ConformerEmbedding(seed: seed, conformers: conformers, mmff: mmff, attempts: embedAttempts, timeout: embedTimeout)
+    typealias Configuration = MoleculeTokenizeStage.Configuration
+    private static let defaults = Configuration()
+
+    var configuration: Configuration {
+        Configuration(
+            maxLength: maxLength, bomID: bomId, eomID: eomId, vocab: vocab, recordsPerItem: recordsPerItem,
+            embedding: ConformerEmbedding(seed: seed, conformers: conformers, mmff: mmff, attempts: embedAttempts, timeout: embedTimeout),
+            smilesColumn: smilesColumn, idColumn: idColumn)
     }
 
     func validate() throws {
         if input.isEmpty == (inputList == nil) { throw ValidationError("expected exactly one of --input (files, folders, patterns) or --input-list (a file of paths)") }
-        if let maxLength, maxLength < 2 { throw ValidationError("--max-length: expected at least 2, found \(maxLength)") }
         if jobs < 1 { throw ValidationError("--jobs: expected a positive number, found \(jobs)") }
-        if let problem = embedding.problem { throw ValidationError("--" + problem.replacingOccurrences(of: "_", with: "-")) }
-        if recordsPerItem < 1 { throw ValidationError("--records-per-item: expected a positive number, found \(recordsPerItem)") }
-        for (flag, value) in [("--bom-id", bomId), ("--eom-id", eomId)] where value < 0 || value > Int(Int32.max) {
-            throw ValidationError("\(flag): expected a token id in 0...\(Int32.max), found \(value)")
-        }
+        try validating(Configuration.self) { try configuration.validate() }
     }
 
     func run() throws {
         global.apply()
-        let stage = AnyStage(MoleculeTokenizeStage(.init(maxLength: maxLength, bomID: bomId, eomID: eomId, vocab: vocab, recordsPerItem: recordsPerItem,
-                                                                  embedding: embedding, smilesColumn: smilesColumn, idColumn: idColumn)))
-        try runStageCommand(stage, inputs: input, inputList: inputList, output: output, jobs: jobs, global: global, extensions: MoleculeTokenizeStage.extensions)
+        try runStageCommand(AnyStage(MoleculeTokenizeStage(configuration)), inputs: input, inputList: inputList, output: output, jobs: jobs,
+                            global: global, extensions: MoleculeTokenizeStage.extensions)
     }
 }
 

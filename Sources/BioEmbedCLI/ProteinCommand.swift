@@ -43,29 +43,29 @@ struct ProteinTokenizeCommand: ParsableCommand {
     @Option(help: "The HDF5 file to write (replaced when complete).")
     var output: String
 
-    @Option(help: "Cα radius-graph cutoff in Å (pairs with distance ≤ cutoff); 0 disables the graph.")
-    var radius: Double = 8
+    @Option(help: .parameter("radius", of: Configuration.self))
+    var radius = Configuration().radius
 
-    @Option(help: "Neighbours per residue in the Cα kNN table; 0 disables it.")
-    var knn: Int = 10
+    @Option(help: .parameter("knn", of: Configuration.self))
+    var knn = Configuration().knn
 
-    @Option(help: "Altloc used for N, CA, C, CB: first, occupancy (highest) or last (foldseek's createdb).")
-    var altloc: AltlocPolicy = .first
+    @Option(help: .parameter("altloc", of: Configuration.self))
+    var altloc = Configuration().altloc
 
-    @Flag(help: "Every model of multi-model files (ids <file>:<model>:<chain>) instead of the first.")
-    var allModels = false
+    @Flag(help: .parameter("all_models", of: Configuration.self))
+    var allModels = Configuration().allModels
 
-    @Option(help: "Chains with fewer residues are reported as failures (foldseek skips chains of ≤ 3).")
-    var minLength: Int = 4
+    @Option(help: .parameter("min_length", of: Configuration.self))
+    var minLength = Configuration().minLength
 
-    @Option(help: "Graphs per chain (chain-local indices, the default) or over each file's whole complex (indices into the file's written chains concatenated in order; each item gets complex_offset).")
-    var graphScope: GraphScope = .chain
+    @Option(help: .parameter("graph_scope", of: Configuration.self))
+    var graphScope = Configuration().graphScope
 
-    @Option(help: "pLDDT threshold (0–100): writes tokens_3di_masked, the 3Di string with the letters of residues below it as '#' (SaProt), and reads pLDDT from every file (ModelCIF _ma_qa_metric_local, else the CA B-factor) even when it is not detected as predicted.")
+    @Option(help: .parameter("plddt_mask", of: Configuration.self))
     var plddtMask: Double?
 
-    @Flag(inversion: .prefixedNo, help: "DSSP secondary structure in /proteins/dssp (mkdssp 4.2.2's letters; about a quarter of the time per file).")
-    var dssp = true
+    @Flag(inversion: .prefixedNo, help: .parameter("dssp", of: Configuration.self))
+    var dssp = Configuration().dssp
 
     @Option(help: "Files processed at once.")
     var jobs: Int = 1
@@ -74,19 +74,19 @@ struct ProteinTokenizeCommand: ParsableCommand {
 
     func validate() throws {
         if input.isEmpty == (inputList == nil) { throw ValidationError("expected exactly one of --input (files, folders, patterns) or --input-list (a file of paths)") }
-        if !(radius >= 0 && radius.isFinite) { throw ValidationError("--radius: expected a cutoff ≥ 0 Å, found \(radius)") }
-        if knn < 0 { throw ValidationError("--knn: expected k ≥ 0, found \(knn)") }
-        if minLength < 1 { throw ValidationError("--min-length: expected a positive number, found \(minLength)") }
         if jobs < 1 { throw ValidationError("--jobs: expected a positive number, found \(jobs)") }
-        if let plddtMask, !(plddtMask.isFinite && plddtMask >= 0 && plddtMask <= 100) {
-            throw ValidationError("--plddt-mask: expected a pLDDT threshold in 0…100, found \(plddtMask)")
-        }
+        try validating(Configuration.self) { try configuration.validate() }
+    }
+
+    typealias Configuration = ProteinTokenizeStage.Configuration
+
+    var configuration: Configuration {
+        Configuration(radius: radius, knn: knn, altloc: altloc, allModels: allModels, minLength: minLength,
+                      graphScope: graphScope, plddtMask: plddtMask, dssp: dssp)
     }
 
     func run() throws {
         global.apply()
-        let configuration = ProteinTokenizeStage.Configuration(radius: radius, knn: knn, altloc: altloc, allModels: allModels, minLength: minLength,
-                                                                graphScope: graphScope, plddtMask: plddtMask, dssp: dssp)
         try runStageCommand(AnyStage(ProteinTokenizeStage(configuration)), inputs: input, inputList: inputList, output: output, jobs: jobs, global: global,
                             extensions: ProteinTokenizeStage.extensions)
     }

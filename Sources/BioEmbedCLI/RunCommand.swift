@@ -62,7 +62,8 @@ struct RunCommand: ParsableCommand {
         if listStages {
             for stage in StageRegistry.stages {
                 print("\(stage.name) (\(stage.kind)): \(stage.summary)")
-                print("    parameters: \(stage.parameters.joined(separator: ", "))")
+                print("    parameters: \(stage.parameters.map(\.key).joined(separator: ", "))")
+                for parameter in stage.parameters { print("      \(parameter.listing)") }
             }
             return
         }

@@ -47,3 +47,22 @@ func report(_ summary: RunSummary) {
 
 /// Failures listed under a stage's summary line; the rest are in `/errors`.
 private let maxFailuresShown = 10
+
+extension ArgumentHelp {
+    /// The help of a stage parameter's flag, from the stage's parameter table (help, allowed values,
+    /// unit and default), so `--help`, `run --list-stages` and the pipeline keys cannot drift apart.
+    static func parameter<C: StageConfiguration>(_ key: String, of _: C.Type) -> ArgumentHelp {
+        ArgumentHelp(C.parameter(key).flagHelp)
+    }
+}
+
+/// Runs a configuration's one check for a CLI command: its error becomes a usage error naming the
+/// flag (`--min-length: expected …`) instead of the pipeline key.
+func validating<C: StageConfiguration>(_: C.Type, _ check: () throws -> Void) throws {
+    do {
+        try check()
+    } catch let CoreError.invalidValue(name, expected, found) {
+        let flag = C.parameters.first { $0.key == name }?.flag ?? name
+        throw ValidationError("\(flag): expected \(expected), found \(found)")
+    }
+}

@@ -34,31 +34,36 @@ struct TrainBrainMAECommand: ParsableCommand {
     @Option(help: "HDF5 file with the /fmri collection.")
     var input: String
 
-    @Option(help: "Model config.json (sizes; optional training keys).")
+    @Option(help: .parameter("config", of: Configuration.self))
     var config: String
 
-    @Option(help: "Weights to write (safetensors).")
+    @Option(help: .parameter("weights", of: Configuration.self))
     var output: String
 
-    @Option(help: "Total epochs (default: the config's `epochs`, else 10).")
+    @Option(help: .parameter("epochs", of: Configuration.self))
     var epochs: Int?
 
-    @Option(help: "Seed of initialisation, split, shuffles and masks.")
-    var seed: UInt64 = 0
+    @Option(help: .parameter("seed", of: Configuration.self))
+    var seed = Self.defaults.seed
 
-    @Flag(help: "Continue from the checkpoint at --output.")
-    var resume = false
+    @Flag(help: .parameter("resume", of: Configuration.self))
+    var resume = Self.defaults.resume
 
     @OptionGroup var global: GlobalOptions
 
+    typealias Configuration = BrainMAETrainStage.Configuration
+    private static let defaults = Configuration(config: "", weights: "")
+
+    var configuration: Configuration { Configuration(config: config, weights: output, epochs: epochs, seed: seed, resume: resume) }
+
     func validate() throws {
-        if let epochs, epochs < 1 { throw ValidationError("--epochs: expected a positive number, found \(epochs)") }
+        try validating(Configuration.self) { try configuration.validate() }
     }
 
     func run() throws {
         global.apply()
         let report = try reportingErrors { () throws -> BrainMAETrainer.Report in
-            let c = BrainMAETrainStage.Configuration(config: config, weights: output, epochs: epochs, seed: seed, resume: resume)
+            let c = configuration
             return try BrainMAETrainer(.init(input: input, config: c.config, output: c.weights, epochs: c.epochs, seed: c.seed, resume: c.resume, parallelSegments: true)).run()
         }
         let heldOut = report.heldOutLoss.map { String(format: "%.5f", $0) }.joined(separator: " → ")

@@ -1,16 +1,19 @@
 /// The configuration of a stage: the same value is decoded from a pipeline file's `with:` mapping
 /// and built from the CLI flags, so `run` and the per-stage commands cannot drift apart.
 public protocol StageConfiguration: Codable, Hashable, Sendable {
-    /// The keys a pipeline file may set (snake_case, equal to the CLI flag names with `_` for `-`).
-    /// A key not listed here is an error that names the key and its line.
-    static var parameterNames: [String] { get }
-    /// Parameters that name files (atlas, weights, ...): in a pipeline file a relative path is
-    /// resolved against the pipeline file's folder, like its manifest. Default: none.
-    static var pathParameterNames: [String] { get }
+    /// The stage's parameters, declared once (`StageParameter`): the keys a pipeline file may set
+    /// (a key not listed is an error naming the key and its line), the CLI flags' help, listings.
+    static var parameters: [StageParameter] { get }
 }
 
 extension StageConfiguration {
-    public static var pathParameterNames: [String] { [] }
+    /// The keys a pipeline file may set (snake_case, equal to the CLI flag names with `_` for `-`).
+    public static var parameterNames: [String] { parameters.map(\.key) }
+    /// Parameters that name files (atlas, weights, ...): in a pipeline file a relative path is
+    /// resolved against the pipeline file's folder, like its manifest.
+    public static var pathParameterNames: [String] { parameters.filter { $0.type == .file }.map(\.key) }
+    /// The parameter with pipeline key `key`.
+    public static func parameter(_ key: String) -> StageParameter { parameters[key: key] }
 }
 
 /// One step of a pipeline: a configuration plus a function over items.

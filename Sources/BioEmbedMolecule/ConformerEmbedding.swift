@@ -1,3 +1,4 @@
+import BioEmbedCore
 import CRDKitShim
 
 /// Conformers of a molecule given as SMILES, made by RDKit's ETKDGv3 through the shim exactly as
@@ -24,13 +25,14 @@ public struct ConformerEmbedding: Sendable, Hashable, Codable {
         self.timeout = timeout
     }
 
-    /// What is wrong with the values, or nil.
-    public var problem: String? {
-        if seed < 0 || seed > Int(Int32.max) { return "seed: expected 0...\(Int32.max), found \(seed)" }
-        if conformers < 1 || conformers > 10_000 { return "conformers: expected 1...10000, found \(conformers)" }
-        if attempts < 0 || attempts > Int(Int32.max) { return "embed_attempts: expected 0 (RDKit's default) or more, found \(attempts)" }
-        if !(timeout.isFinite && timeout >= 0) { return "embed_timeout: expected seconds ≥ 0, found \(timeout)" }
-        return nil
+    /// Throws when a value is out of range, naming its parameter.
+    public func validate() throws(CoreError) {
+        if seed < 0 || seed > Int(Int32.max) { throw .invalidValue(name: "seed", expected: "0...\(Int32.max)", found: "\(seed)") }
+        if conformers < 1 || conformers > 10_000 { throw .invalidValue(name: "conformers", expected: "1...10000", found: "\(conformers)") }
+        if attempts < 0 || attempts > Int(Int32.max) {
+            throw .invalidValue(name: "embed_attempts", expected: "0 (RDKit's default) or more", found: "\(attempts)")
+        }
+        if !(timeout.isFinite && timeout >= 0) { throw .invalidValue(name: "embed_timeout", expected: "seconds ≥ 0", found: "\(timeout)") }
     }
 
     public enum Failure: Error, Sendable { case failed(String) }

@@ -18,19 +18,20 @@ public struct MoleculeTokenizeStage: Stage {
         /// `max_seq_len` truncation of the ids (keep `max_length − 1`, then `</s>`); nil: none.
         public var maxLength: Int?
         /// `<bom>` / `<eom>` ids (molt5.md §3.2: the reference code builds 35045 / 35044).
-        public var bomID: Int = 35045
-        public var eomID: Int = 35044
+        public var bomID: Int
+        public var eomID: Int
         /// A SELFIES dictionary file (one token per line, id 32100 + line); nil: the bundled one.
         public var vocab: String?
         /// Plain `.sdf` files with more records are processed in parts of this many records (each a
         /// work unit with its own resume key), so memory is bounded by the part, not the file.
-        public var recordsPerItem: Int = 2048
+        public var recordsPerItem: Int
         /// Conformers for molecules given as SMILES (`.smi`, CSV/TSV): RDKit ETKDGv3, seeded.
-        public var embedding = ConformerEmbedding()
+        public var embedding: ConformerEmbedding
         /// The SMILES and id columns of CSV/TSV inputs (nil: found by their usual names).
         public var smilesColumn: String?
         public var idColumn: String?
 
+        /// The defaults, declared here once (the table, the pipeline decoder and the CLI read them).
         public init(maxLength: Int? = nil, bomID: Int = 35045, eomID: Int = 35044, vocab: String? = nil, recordsPerItem: Int = 2048,
                     embedding: ConformerEmbedding = ConformerEmbedding(), smilesColumn: String? = nil, idColumn: String? = nil) {
             self.maxLength = maxLength
@@ -72,36 +73,52 @@ public struct MoleculeTokenizeStage: Stage {
             try c.encodeIfPresent(idColumn, forKey: .idColumn)
         }
 
-        public static var parameterNames: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public static let parameters: [StageParameter] = {
+            let d = Configuration()
+            return [
+                StageParameter("max_length", .integer, unit: "tokens", help: "Truncate ids to this length (at least 2) as the 3D-MolT5 fine-tuning scripts do (keep N-1, then </s>). Default: none."),
+                StageParameter("bom_id", .integer, default: d.bomID, help: "Id of <bom> (the reference code builds 35045; see docs/molecule-ids.md)."),
+                StageParameter("eom_id", .integer, default: d.eomID, help: "Id of <eom> (the reference code builds 35044)."),
+                StageParameter("vocab", .file, help: "A SELFIES dictionary file (one token per line, id 32100 + line). Default: the bundled 3D-MolT5 one."),
+                StageParameter("records_per_item", .integer, default: d.recordsPerItem, unit: "records", help: "Plain .sdf files with more records are processed (and resumed) in parts of this many, so memory is bounded by the part."),
+                StageParameter("seed", .integer, default: d.embedding.seed, help: "SMILES inputs: RDKit randomSeed of the ETKDGv3 embedding (a fixed seed reproduces the coordinates)."),
+                StageParameter("conformers", .integer, default: d.embedding.conformers, help: "SMILES inputs: conformers per molecule (ids <id>#c<k>)."),
+                StageParameter("mmff", .boolean, default: d.embedding.mmff, help: "SMILES inputs: optimize each conformer with MMFF94 (200 iterations)."),
+                StageParameter("embed_attempts", .integer, default: d.embedding.attempts, help: "SMILES inputs: ETKDG embedding attempts (maxIterations); 0: RDKit's default."),
+                StageParameter("embed_timeout", .number, default: d.embedding.timeout, unit: "s", help: "SMILES inputs: seconds one molecule may take to embed; 0: no limit."),
+                StageParameter("smiles_column", .text, help: "CSV/TSV inputs: the SMILES column (default: smiles, SMILES, canonical_smiles or isomeric_smiles)."),
+                StageParameter("id_column", .text, help: "CSV/TSV inputs: the id column (default: id or name; without one, ids are <file>#<row>)."),
+            ]
+        }()
+
+        /// The one check of the values, for pipeline files and the CLI alike.
+        public func validate() throws(CoreError) {
+            try embedding.validate()
+            guard recordsPerItem >= 1 else { throw .invalidValue(name: "records_per_item", expected: "at least 1 record", found: "\(recordsPerItem)") }
+            if let maxLength, maxLength < 2 { throw .invalidValue(name: "max_length", expected: "a length of at least 2", found: "\(maxLength)") }
+            for (key, value) in [("bom_id", bomID), ("eom_id", eomID)] where value < 0 || value > Int(Int32.max) {
+                throw .invalidValue(name: key, expected: "a token id in 0...\(Int32.max)", found: "\(value)")
+            }
+        }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Configuration()
             maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength)
-            bomID = try c.decodeIfPresent(Int.self, forKey: .bomID) ?? 35045
-            eomID = try c.decodeIfPresent(Int.self, forKey: .eomID) ?? 35044
+            bomID = try c.decodeIfPresent(Int.self, forKey: .bomID) ?? d.bomID
+            eomID = try c.decodeIfPresent(Int.self, forKey: .eomID) ?? d.eomID
             vocab = try c.decodeIfPresent(String.self, forKey: .vocab)
-            recordsPerItem = try c.decodeIfPresent(Int.self, forKey: .recordsPerItem) ?? 2048
-            let defaults = ConformerEmbedding()
+            recordsPerItem = try c.decodeIfPresent(Int.self, forKey: .recordsPerItem) ?? d.recordsPerItem
+            let defaults = d.embedding
             embedding = ConformerEmbedding(
                 seed: try c.decodeIfPresent(Int.self, forKey: .seed) ?? defaults.seed,
                 conformers: try c.decodeIfPresent(Int.self, forKey: .conformers) ?? defaults.conformers,
                 mmff: try c.decodeIfPresent(Bool.self, forKey: .mmff) ?? defaults.mmff,
                 attempts: try c.decodeIfPresent(Int.self, forKey: .embedAttempts) ?? defaults.attempts,
                 timeout: try c.decodeIfPresent(Double.self, forKey: .embedTimeout) ?? defaults.timeout)
-            if let problem = embedding.problem {
-                throw DecodingError.dataCorruptedError(forKey: .seed, in: c, debugDescription: problem)
-            }
             smilesColumn = try c.decodeIfPresent(String.self, forKey: .smilesColumn)
             idColumn = try c.decodeIfPresent(String.self, forKey: .idColumn)
-            guard recordsPerItem >= 1 else {
-                throw DecodingError.dataCorruptedError(forKey: .recordsPerItem, in: c, debugDescription: "expected at least 1 record, found \(recordsPerItem)")
-            }
-            if let maxLength, maxLength < 2 {
-                throw DecodingError.dataCorruptedError(forKey: .maxLength, in: c, debugDescription: "expected a length of at least 2, found \(maxLength)")
-            }
-            for (key, value) in [(CodingKeys.bomID, bomID), (.eomID, eomID)] where value < 0 || value > Int(Int32.max) {
-                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "expected a token id in 0...\(Int32.max), found \(value)")
-            }
+            try validate()
         }
     }
 

@@ -23,8 +23,19 @@ public struct EncoderConfiguration: StageConfiguration {
     /// on CPUs with AVX-512 BF16; float32 elsewhere, said on stderr and in the `precision` attribute).
     public var precision: Precision
 
-    public static var parameterNames: [String] { CodingKeys.allCases.map(\.rawValue) }
-    public static let pathParameterNames = [CodingKeys.weights.rawValue, CodingKeys.config.rawValue]
+    public static let parameters: [StageParameter] = {
+        let d = EncoderConfiguration(weights: "", config: "")
+        return [
+            StageParameter("weights", .file, help: "Model weights (safetensors; scripts/convert_checkpoint.py converts a PyTorch checkpoint). Required."),
+            StageParameter("config", .file, help: "The model's config.json. Required."),
+            StageParameter("per_token", .boolean, default: d.perToken, help: "Store per-token embeddings (per residue, per token, per segment)."),
+            StageParameter("pooling", .text, help: "Pooling: pst mean; molt5 selfies (default) or nonpad; brainmae cls (default) or mean."),
+            StageParameter("batch_tokens", .integer, default: d.batchTokens, unit: "tokens", help: "Tokens per packed batch (items sorted by length, packed up to this many; at least 1)."),
+            .choice("long_chains", LongChainPolicy.self, default: d.longChains, help: "pst: chains longer than the model's max_residues: fail (an item error), truncate, or windows (overlapping, per-residue outputs averaged)."),
+            StageParameter("window_overlap", .integer, default: d.windowOverlap, unit: "residues", help: "pst, long_chains windows: residues shared by consecutive windows."),
+            .choice("precision", Precision.self, default: d.precision, help: "GEMM precision of the Linear layers: fp32, or bf16 (bfloat16 weights and products with float32 accumulation, on CPUs with AVX-512 BF16 or AMX; elsewhere float32, said on stderr and in the 'precision' attribute)."),
+        ]
+    }()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case weights, config
@@ -35,10 +46,9 @@ public struct EncoderConfiguration: StageConfiguration {
         case precision
     }
 
-    public static let defaultWindowOverlap = 256
-
+    /// The defaults, declared here once (the table, the pipeline decoder and the CLI read them).
     public init(weights: String, config: String, perToken: Bool = true, pooling: String? = nil, batchTokens: Int = 4096,
-                longChains: LongChainPolicy = .fail, windowOverlap: Int = defaultWindowOverlap, precision: Precision = .fp32) {
+                longChains: LongChainPolicy = .fail, windowOverlap: Int = 256, precision: Precision = .fp32) {
         self.precision = precision
         self.longChains = longChains
         self.windowOverlap = windowOverlap
@@ -53,12 +63,20 @@ public struct EncoderConfiguration: StageConfiguration {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         weights = try c.decode(String.self, forKey: .weights)
         config = try c.decode(String.self, forKey: .config)
-        perToken = try c.decodeIfPresent(Bool.self, forKey: .perToken) ?? true
+        let d = EncoderConfiguration(weights: weights, config: config)
+        perToken = try c.decodeIfPresent(Bool.self, forKey: .perToken) ?? d.perToken
         pooling = try c.decodeIfPresent(String.self, forKey: .pooling)
-        batchTokens = try c.decodeIfPresent(Int.self, forKey: .batchTokens) ?? 4096
-        longChains = try c.decodeIfPresent(LongChainPolicy.self, forKey: .longChains) ?? .fail
-        windowOverlap = try c.decodeIfPresent(Int.self, forKey: .windowOverlap) ?? Self.defaultWindowOverlap
-        precision = try c.decodeIfPresent(Precision.self, forKey: .precision) ?? .fp32
+        batchTokens = try c.decodeIfPresent(Int.self, forKey: .batchTokens) ?? d.batchTokens
+        longChains = try c.decodeIfPresent(LongChainPolicy.self, forKey: .longChains) ?? d.longChains
+        windowOverlap = try c.decodeIfPresent(Int.self, forKey: .windowOverlap) ?? d.windowOverlap
+        precision = try c.decodeIfPresent(Precision.self, forKey: .precision) ?? d.precision
+        try validate()
+    }
+
+    /// The one check of the values that need no model, for pipeline files and the CLI alike.
+    public func validate() throws(CoreError) {
+        guard batchTokens >= 1 else { throw .invalidValue(name: "batch_tokens", expected: "a positive number of tokens", found: "\(batchTokens)") }
+        guard windowOverlap >= 0 else { throw .invalidValue(name: "window_overlap", expected: "0 or more residues", found: "\(windowOverlap)") }
     }
 
     /// The precision the Linear layers run in here, and its description for the `precision`

@@ -66,10 +66,11 @@ public struct ConfoundModel: Sendable, Hashable, Codable {
         case "9p": return ConfoundModel(strategy: ["motion", "wm_csf", "global_signal"], motion: "basic", wmCSF: "basic", globalSignal: "basic")
         case "24p": return ConfoundModel(strategy: ["motion"], motion: "full")
         case "36p": return ConfoundModel(strategy: ["motion", "wm_csf", "global_signal"], motion: "full", wmCSF: "full", globalSignal: "full")
-        default: throw .invalidParameter(name: "preset", expected: "6p, 9p, 24p or 36p", found: "'\(name)'")
+        default: throw .invalidParameter(name: "preset", expected: presets.joined(separator: ", "), found: "'\(name)'")
         }
     }
 
+    public static let presets = ["6p", "9p", "24p", "36p"]
     static let knownStrategies = ["motion", "high_pass", "wm_csf", "global_signal", "compcor", "ica_aroma", "scrub", "non_steady_state"]
     static let icaAromaChoices = ["full", "basic"]
     /// The name part nilearn requires of the BOLD image for `ica_aroma: full`.

@@ -25,7 +25,16 @@ public struct FMRIConnectivityStage: CollectionStage {
             case discardDiagonal = "discard_diagonal"
         }
 
-        public static let parameterNames = ["kind", "estimator", "vectorize", "discard_diagonal", "window", "step"]
+        public static let defaultKind = ConnectivityKind.correlation
+        public static let defaultEstimator = CovarianceEstimator.ledoitWolf
+        public static let parameters = [
+            StageParameter.choice("kind", ConnectivityKind.self, default: defaultKind, list: true, help: "Connectivity kinds (nilearn ConnectivityMeasure; tangent makes the stage a reduce over all subjects); on the CLI comma-separated."),
+            StageParameter.choice("estimator", CovarianceEstimator.self, default: defaultEstimator, help: "Covariance estimator: ledoit-wolf (nilearn's default) or empirical (Pearson)."),
+            StageParameter("vectorize", .boolean, default: false, help: "Also write connectivity/<kind>_vectorized (sym_matrix_to_vec)."),
+            StageParameter("discard_diagonal", .boolean, default: false, help: "With vectorize: leave the diagonal out."),
+            StageParameter("window", .integer, unit: "volumes", help: "Sliding-window length (dynamic/correlation), at least 2; none: no sliding windows."),
+            StageParameter("step", .integer, unit: "volumes", help: "Sliding-window step (with window; 1 when only window is given)."),
+        ]
 
         public init(kind: [String]? = nil, estimator: String? = nil, vectorize: Bool? = nil, discardDiagonal: Bool? = nil, window: Int? = nil, step: Int? = nil) {
             self.kind = kind
@@ -38,15 +47,16 @@ public struct FMRIConnectivityStage: CollectionStage {
 
         public func kinds() throws(NeuroError) -> [ConnectivityKind] {
             var out: [ConnectivityKind] = []
-            for text in kind ?? ["correlation"] {
+            for text in kind ?? [Self.defaultKind.rawValue] {
                 for part in text.split(separator: ",") where !part.isEmpty { out.append(try ConnectivityKind(parsing: String(part))) }
             }
             return out
         }
 
         public func covarianceEstimator() throws(NeuroError) -> CovarianceEstimator {
-            guard let e = CovarianceEstimator(rawValue: (estimator ?? "ledoit-wolf").replacingOccurrences(of: "_", with: "-")) else {
-                throw .invalidParameter(name: "estimator", expected: "ledoit-wolf or empirical", found: "'\(estimator ?? "")'")
+            guard let e = estimator.map({ CovarianceEstimator(rawValue: $0.replacingOccurrences(of: "_", with: "-")) }) ?? Self.defaultEstimator else {
+                throw .invalidParameter(
+                    name: "estimator", expected: CovarianceEstimator.allCases.map(\.rawValue).joined(separator: " or "), found: "'\(estimator ?? "")'")
             }
             return e
         }

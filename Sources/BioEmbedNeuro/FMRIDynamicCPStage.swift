@@ -39,8 +39,20 @@ public struct FMRIDynamicCPStage: CollectionStage {
             case tolerance, seed
         }
 
-        public static var parameterNames: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public static let parameters: [StageParameter] = {
+            let d = Configuration()
+            return [
+                StageParameter("rank", .integer, default: d.rank, help: "Number of components (1 to 1000)."),
+                .choice("scope", Scope.self, default: d.scope, help: "subject: one fit per subject (map); group: one fit of all subjects' windows (reduce)."),
+                .choice("values", Values.self, default: d.values, help: "Negative correlations before the fit: positive (set to 0), absolute, or raw (kept)."),
+                .choice("diagonal", Diagonal.self, default: d.diagonal, help: "The diagonal (self-correlation 1): zero or keep."),
+                StageParameter("max_iterations", .integer, default: d.maxIterations, help: "Most ALS iterations per fit (1 to 1000000)."),
+                StageParameter("tolerance", .number, default: d.tolerance, help: "Stop when the relative reconstruction error changes by less than this (0: run every iteration)."),
+                StageParameter("seed", .integer, default: d.seed, help: "Seed of the initial factors (uniform in [0, 1))."),
+            ]
+        }()
 
+        /// The defaults, declared here once (the table, the pipeline decoder and the CLI read them).
         public init(rank: Int = defaultRank, scope: Scope = .subject, values: Values = .positive, diagonal: Diagonal = .zero,
                     maxIterations: Int = defaultMaxIterations, tolerance: Double = defaultTolerance, seed: UInt64 = 0) {
             self.rank = rank
@@ -54,14 +66,15 @@ public struct FMRIDynamicCPStage: CollectionStage {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Configuration()
             self.init(
-                rank: try c.decodeIfPresent(Int.self, forKey: .rank) ?? Self.defaultRank,
-                scope: try c.decodeIfPresent(Scope.self, forKey: .scope) ?? .subject,
-                values: try c.decodeIfPresent(Values.self, forKey: .values) ?? .positive,
-                diagonal: try c.decodeIfPresent(Diagonal.self, forKey: .diagonal) ?? .zero,
-                maxIterations: try c.decodeIfPresent(Int.self, forKey: .maxIterations) ?? Self.defaultMaxIterations,
-                tolerance: try c.decodeIfPresent(Double.self, forKey: .tolerance) ?? Self.defaultTolerance,
-                seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0)
+                rank: try c.decodeIfPresent(Int.self, forKey: .rank) ?? d.rank,
+                scope: try c.decodeIfPresent(Scope.self, forKey: .scope) ?? d.scope,
+                values: try c.decodeIfPresent(Values.self, forKey: .values) ?? d.values,
+                diagonal: try c.decodeIfPresent(Diagonal.self, forKey: .diagonal) ?? d.diagonal,
+                maxIterations: try c.decodeIfPresent(Int.self, forKey: .maxIterations) ?? d.maxIterations,
+                tolerance: try c.decodeIfPresent(Double.self, forKey: .tolerance) ?? d.tolerance,
+                seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed)
             try validate()
         }
 

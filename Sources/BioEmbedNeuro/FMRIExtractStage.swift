@@ -45,12 +45,40 @@ public struct FMRIExtractStage: Stage {
             case highPass = "high_pass", lowPass = "low_pass", standardizeConfounds = "standardize_confounds"
         }
 
-        public static let pathParameterNames = ["atlas", "maps"]
-        public static let parameterNames = [
-            "atlas", "maps", "strategy", "motion", "wm_csf", "global_signal", "compcor", "n_compcor", "scrub", "fd_threshold",
-            "std_dvars_threshold", "ica_aroma", "demean", "preset", "t_r",
-            "high_pass", "low_pass", "detrend", "standardize", "standardize_confounds", "filter", "raw",
-        ]
+        /// Cleaning defaults (nilearn's `signal.clean`); confound defaults are `ConfoundModel`'s (load_confounds').
+        public static let defaultStandardize = "zscore-sample"
+        public static let standardizeChoices = [defaultStandardize, "none"]
+        public static let defaultFilter = "butterworth"
+        public static let filterChoices = [defaultFilter, "cosine"]
+
+        public static let parameters: [StageParameter] = {
+            let nilearn = ConfoundModel()
+            let level = "Default (when the strategy has it): "
+            return [
+                StageParameter("atlas", .file, help: "Label atlas, 0 = background: a 3D NIfTI image (resampled to the data grid, nearest, when grids differ), a CIFTI-2 .dlabel.nii (first map; grayordinates matched by structure and vertex or voxel), or GIFTI .label.gii (one hemisphere's file names both). Its format must match the BOLD files'. Exactly one of atlas or maps."),
+                StageParameter("maps", .file, help: "Probabilistic maps (4D, on the data grid) instead of atlas: least-squares signals."),
+                StageParameter("strategy", .list, allowed: ConfoundModel.knownStrategies, help: "load_confounds strategy (on the CLI comma-separated; non-steady-state volumes are always censored). Default with no strategy and no preset: no confounds; with only levels set: \(nilearn.strategy.joined(separator: ", ")) (nilearn's)."),
+                StageParameter("motion", .text, allowed: ConfoundModel.levels, help: "load_confounds' motion. \(level)\(nilearn.motion)."),
+                StageParameter("wm_csf", .text, allowed: ConfoundModel.levels, help: "load_confounds' wm_csf. \(level)\(nilearn.wmCSF)."),
+                StageParameter("global_signal", .text, allowed: ConfoundModel.levels, help: "load_confounds' global_signal. \(level)\(nilearn.globalSignal)."),
+                StageParameter("compcor", .text, allowed: ConfoundModel.compcorChoices, help: "CompCor variant (temporal_anat = temporal_anat_combined). \(level)\(nilearn.compcor)."),
+                StageParameter("n_compcor", .integer, help: "Number of CompCor components. Default: all."),
+                StageParameter("scrub", .integer, unit: "volumes", help: "scrub: censor kept segments shorter than this between outliers (0: off). \(level)\(nilearn.scrub)."),
+                StageParameter("fd_threshold", .number, unit: "mm", help: "scrub: framewise displacement threshold. \(level)\(nilearn.fdThreshold)."),
+                StageParameter("std_dvars_threshold", .number, help: "scrub: standardized DVARS threshold. \(level)\(nilearn.stdDVARSThreshold)."),
+                StageParameter("ica_aroma", .text, allowed: ConfoundModel.icaAromaChoices, help: "ica_aroma: full (the input is fMRIPrep's *_desc-smoothAROMAnonaggr_bold; no regressors) or basic (the aroma_motion_* columns). \(level)\(nilearn.icaAroma)."),
+                StageParameter("demean", .boolean, default: nilearn.demean, help: "Subtract the confounds' means (load_confounds demean)."),
+                StageParameter("preset", .text, allowed: ConfoundModel.presets, help: "Shorthand for strategy + levels (6p: motion basic; 9p: + wm_csf, global_signal basic; 24p: motion full; 36p: motion, wm_csf, global_signal full)."),
+                StageParameter("t_r", .number, unit: "s", help: "Repetition time. Default: pixdim[4] of the header, then the sidecar JSON."),
+                StageParameter("high_pass", .number, unit: "Hz", help: "High-pass cut-off (removes slower signals). Default: none."),
+                StageParameter("low_pass", .number, unit: "Hz", help: "Low-pass cut-off. Default: none."),
+                StageParameter("detrend", .boolean, default: true, help: "Remove linear trends (signal.clean detrend)."),
+                StageParameter("standardize", .text, default: defaultStandardize, allowed: standardizeChoices, help: "Standardize the cleaned series (signal.clean standardize)."),
+                StageParameter("standardize_confounds", .boolean, default: true, help: "z-score the confounds before regressing them out (signal.clean standardize_confounds)."),
+                StageParameter("filter", .text, default: defaultFilter, allowed: filterChoices, help: "Temporal filter (cosine: DCT high-pass regressors, as nilearn's filter=\"cosine\")."),
+                StageParameter("raw", .boolean, default: true, help: "Also write raw_timeseries (before cleaning)."),
+            ]
+        }()
 
         public init(
             atlas: String? = nil, maps: String? = nil, strategy: [String]? = nil, motion: String? = nil, wmCSF: String? = nil,
@@ -106,15 +134,15 @@ public struct FMRIExtractStage: Stage {
 
         public func cleanParameters() throws(NeuroError) -> CleanParameters {
             var p = CleanParameters(detrend: detrend ?? true, highPass: highPass, lowPass: lowPass)
-            switch standardize ?? "zscore-sample" {
+            switch standardize ?? Self.defaultStandardize {
             case "zscore-sample", "zscore_sample": p.standardize = .zscoreSample
             case "none", "false": p.standardize = .none
-            case let other: throw .invalidParameter(name: "standardize", expected: "zscore-sample or none", found: "'\(other)'")
+            case let other: throw .invalidParameter(name: "standardize", expected: Self.standardizeChoices.joined(separator: " or "), found: "'\(other)'")
             }
-            switch filter ?? "butterworth" {
+            switch filter ?? Self.defaultFilter {
             case "butterworth": p.filter = .butterworth
             case "cosine": p.filter = .cosine
-            case let other: throw .invalidParameter(name: "filter", expected: "butterworth or cosine", found: "'\(other)'")
+            case let other: throw .invalidParameter(name: "filter", expected: Self.filterChoices.joined(separator: " or "), found: "'\(other)'")
             }
             p.standardizeConfounds = standardizeConfounds ?? true
             for (name, value) in [("high_pass", highPass), ("low_pass", lowPass), ("t_r", tR)] {

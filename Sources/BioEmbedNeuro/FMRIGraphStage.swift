@@ -14,7 +14,14 @@ public struct FMRIGraphStage: CollectionStage {
         /// Community label per region (column order), for Newman's Q.
         public var partition: [Int64]?
 
-        public static let parameterNames = ["kind", "density", "absolute", "partition"]
+        public static let defaultKind = ConnectivityKind.correlation
+        public static let defaultDensity = 0.1
+        public static let parameters = [
+            StageParameter.choice("kind", ConnectivityKind.self, default: defaultKind, help: "Which connectivity/<kind> to threshold."),
+            StageParameter("density", .number, default: defaultDensity, help: "Fraction of edges kept, in (0, 1]."),
+            StageParameter("absolute", .boolean, default: false, help: "Rank edges by absolute weight instead of signed weight."),
+            StageParameter("partition", .list, help: "Community label per region (column order), for modularity; on the CLI comma-separated."),
+        ]
 
         public init(kind: String? = nil, density: Double? = nil, absolute: Bool? = nil, partition: [Int64]? = nil) {
             self.kind = kind
@@ -24,8 +31,12 @@ public struct FMRIGraphStage: CollectionStage {
         }
 
         public func validate() throws(NeuroError) {
-            _ = try ConnectivityKind(parsing: kind ?? "correlation")
+            _ = try connectivityKind()
             if let d = density, !(d > 0 && d <= 1) { throw .invalidParameter(name: "density", expected: "a fraction in (0, 1]", found: "\(d)") }
+        }
+
+        public func connectivityKind() throws(NeuroError) -> ConnectivityKind {
+            try kind.map { text throws(NeuroError) in try ConnectivityKind(parsing: text) } ?? Self.defaultKind
         }
     }
 
@@ -42,8 +53,8 @@ public struct FMRIGraphStage: CollectionStage {
 
     public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
         try configuration.validate()
-        let kind = try ConnectivityKind(parsing: configuration.kind ?? "correlation")
-        let density = configuration.density ?? 0.1
+        let kind = try configuration.connectivityKind()
+        let density = configuration.density ?? Configuration.defaultDensity
         let source = try input.root.group("fmri")
         guard source.kind(of: "connectivity/\(kind.rawValue)") == .dataset else {
             throw NeuroError.invalidInput(file: input.path, expected: "/fmri/connectivity/\(kind.rawValue) (run fmri connectivity --kind \(kind.rawValue) first)", found: "none")

@@ -12,7 +12,15 @@ public struct FMRISpectralStage: CollectionStage {
         public var high: Double?
         public var source: String?
 
-        public static let parameterNames = ["low", "high", "source"]
+        public static let defaultLow = 0.01
+        public static let defaultHigh = 0.08
+        /// The series the measures may be computed from.
+        public static let sources = ["raw_timeseries", "timeseries"]
+        public static let parameters = [
+            StageParameter("low", .number, default: defaultLow, unit: "Hz", help: "Lower band edge."),
+            StageParameter("high", .number, default: defaultHigh, unit: "Hz", help: "Upper band edge."),
+            StageParameter("source", .text, allowed: sources, help: "The series: raw_timeseries (unfiltered, linearly detrended here; the default when present) or timeseries (cleaned)."),
+        ]
 
         public init(low: Double? = nil, high: Double? = nil, source: String? = nil) {
             self.low = low
@@ -32,7 +40,8 @@ public struct FMRISpectralStage: CollectionStage {
     public init(_ configuration: Configuration) { self.configuration = configuration }
 
     public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
-        let (low, high) = (configuration.low ?? 0.01, configuration.high ?? 0.08)
+        let (low, high) = (configuration.low ?? Configuration.defaultLow, configuration.high ?? Configuration.defaultHigh)
+        if let source = configuration.source { try Configuration.parameter("source").check(source) }
         guard low >= 0, high > low else {
             throw NeuroError.invalidParameter(name: "high", expected: "a band edge above low (\(low) Hz)", found: "\(high) Hz")
         }

@@ -11,11 +11,17 @@ import Foundation
 public struct FileChecksumStage: Stage {
     public struct Configuration: StageConfiguration {
         /// Bytes per CRC-32 block (≥ 1).
-        public var blockSize: Int = 65_536
+        public var blockSize: Int = defaultBlockSize
         /// Fingerprint the decompressed content of `.gz` files.
         public var decompress: Bool = true
 
-        public init(blockSize: Int = 65_536, decompress: Bool = true) {
+        public static let defaultBlockSize = 65_536
+        public static let parameters = [
+            StageParameter("block_size", .integer, default: defaultBlockSize, unit: "bytes", help: "Bytes per CRC-32 block (at least 1)."),
+            StageParameter("decompress", .boolean, default: true, help: "Fingerprint the decompressed content of gzip files."),
+        ]
+
+        public init(blockSize: Int = defaultBlockSize, decompress: Bool = true) {
             self.blockSize = blockSize
             self.decompress = decompress
         }
@@ -25,11 +31,9 @@ public struct FileChecksumStage: Stage {
             case decompress
         }
 
-        public static var parameterNames: [String] { CodingKeys.allCases.map(\.rawValue) }
-
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            blockSize = try container.decodeIfPresent(Int.self, forKey: .blockSize) ?? 65_536
+            blockSize = try container.decodeIfPresent(Int.self, forKey: .blockSize) ?? Self.defaultBlockSize
             decompress = try container.decodeIfPresent(Bool.self, forKey: .decompress) ?? true
             guard blockSize >= 1 else {
                 throw DecodingError.dataCorruptedError(forKey: .blockSize, in: container, debugDescription: "expected a positive block size, found \(blockSize)")

@@ -33,8 +33,12 @@ final class PartWriter {
         writer = try CollectionWriter(in: file.root, name: stage.collection, fields: fields)
     }
 
-    /// Whether this part should be committed now: enough inputs, or 20 seconds of work.
-    var isDue: Bool { items.count >= maxItems || Date().timeIntervalSince(started) >= 20 }
+    /// The most work (seconds) a part holds before it is committed: the most a killed run loses
+    /// when items are slow, however few of them the part has.
+    static let maxSeconds: TimeInterval = 20
+
+    /// Whether this part should be committed now: enough inputs, or `maxSeconds` of work.
+    var isDue: Bool { items.count >= maxItems || Date().timeIntervalSince(started) >= Self.maxSeconds }
 
     /// Commits the part; returns the path of its collection file.
     func commit() throws -> String {

@@ -21,6 +21,19 @@ import Foundation
 /// order by this thread alone (the only HDF5 writer), so memory stays bounded by the batch and
 /// the output does not depend on `jobs`.
 public enum StageExecutor {
+    // MARK: Named constants
+
+    /// Rows of one source copied per read by the merge (a part holds its items in input order, so
+    /// consecutive items come from one source): one read per field and block, not per item.
+    static let mergeBlockRows = 512
+    /// How many finished items the workers may hold ahead of the writer: enough that no worker
+    /// waits for a slow item's neighbour to be written, few enough that memory stays bounded.
+    static func lookahead(jobs: Int) -> Int { max(16, jobs * 4) }
+    /// Sources the merge keeps open at once (they are met in input order, so two suffice).
+    static let openSources = 2
+
+    // MARK: Types
+
     private struct Outcome: Sendable {
         var result: Result<[StageOutput], any Error>
     }
@@ -31,114 +44,85 @@ public enum StageExecutor {
         var item: DoneRecord.Item
     }
 
-    /// Runs one stage over `items` into the collection file `output` (replaced when complete).
-    ///
-    /// Configuration problems throw before anything is written; item failures go to `/errors`.
-    public static func execute(_ stage: AnyStage, items inputs: [ManifestItem], output: String, options: RunOptions) throws -> StageSummary {
-        try execute(stage, items: inputs, output: output, options: options, keepingOpen: false).0
+    /// The files of one output: the output, its done record, its parts.
+    private struct Layout {
+        let output: String
+        let outputName: String
+        let state: String
+        let partsDirectory: String
+        let recordPath: String
+
+        init(output: String) {
+            self.output = output
+            let folder = (output as NSString).deletingLastPathComponent
+            outputName = (output as NSString).lastPathComponent
+            state = PathText.joined(folder.isEmpty ? "." : folder, ".bioembed")
+            partsDirectory = state + "/parts/" + outputName
+            recordPath = output + ".done.json"
+        }
     }
 
-    /// As `execute(_:items:output:options:)`; with `keepingOpen`, a new output is returned open
-    /// and uncommitted (with its parts kept) for the caller to add to and commit. No output is
-    /// returned when the previous one is still the answer.
-    static func execute(
-        _ stage: AnyStage, items inputs: [ManifestItem], output: String, options: RunOptions, keepingOpen: Bool
-    ) throws -> (StageSummary, PendingOutput?) {
-        let started = Date()
-        // Inputs the stage cuts into several work units (large SDF files) are run unit by unit.
-        var items: [ManifestItem] = []
-        var inputOfUnit: [Int] = []
-        for (k, input) in inputs.enumerated() {
-            let units = stage.workUnits(for: input)
-            items += units
-            inputOfUnit += Array(repeating: k, count: units.count)
-        }
-        let startedUTC = Timestamp.nowUTC()
-        let folder = (output as NSString).deletingLastPathComponent
-        let outputName = (output as NSString).lastPathComponent
-        let state = PathText.joined(folder.isEmpty ? "." : folder, ".bioembed")
-        let partsDirectory = state + "/parts/" + outputName
-        let recordPath = output + ".done.json"
-        removeStaleTemporaries(of: output)
-        if !options.resume {
-            try? FileManager.default.removeItem(atPath: partsDirectory)
-            try? FileManager.default.removeItem(atPath: recordPath)
-        }
-        try? FileManager.default.createDirectory(atPath: partsDirectory, withIntermediateDirectories: true)
-        removeStaleTemporaries(inFolder: partsDirectory)
-
-        // 1. Content keys (input hashes are read in parallel, cached by path, size and mtime).
-        try? FileManager.default.removeItem(atPath: state + "/hashes.json")   // the JSON cache of earlier versions
-        let hashes = FileHashCache(location: state + "/hashes.txt", hasher: FileDigest.sha256(ofFile:))
-        let keyed = keys(for: items, inputOfUnit: inputOfUnit, stage: stage, hashes: hashes, jobs: options.jobs)
-        hashes.save()
-        Diagnostics.debug("\(stage.name): \(items.count) inputs keyed \(String(format: "%.2f", Date().timeIntervalSince(started))) s after the start")
-
-        // 2. What earlier runs already did.
+    /// What earlier runs already did (`--resume`): the files holding done items (the previous
+    /// output first, then the committed parts), which input is where, and what is left to do.
+    private struct ResumePlan {
         var sources: [String] = []
         var cached: [String: Cached] = [:]
         var previousRecord: DoneRecord?
-        if options.resume, let record = DoneRecord.load(recordPath), record.stage == stage.name,
-           FileManager.default.fileExists(atPath: output) {
-            previousRecord = record
-            sources.append(output)
-            for item in record.items where item.status == "done" && keyed.keys[item.id] == item.key {
-                cached[item.id] = Cached(source: 0, item: item)
-            }
-        }
         var nextPart = 0
-        for name in ((try? FileManager.default.contentsOfDirectory(atPath: partsDirectory)) ?? []).sorted()
-        where name.hasPrefix("part-") && name.hasSuffix(".json") {
-            let number = Int(name.dropFirst(5).dropLast(5)) ?? 0
-            nextPart = max(nextPart, number + 1)
-            guard let record = DoneRecord.load(partsDirectory + "/" + name), record.stage == stage.name,
-                  FileManager.default.fileExists(atPath: partsDirectory + "/" + record.file) else { continue }
-            sources.append(partsDirectory + "/" + record.file)
-            for item in record.items where item.status == "done" && keyed.keys[item.id] == item.key {
-                cached[item.id] = Cached(source: sources.count - 1, item: item)
+        var todo: [ManifestItem] = []
+
+        init(stage: AnyStage, items: [ManifestItem], keys: [String: String], layout: Layout, resume: Bool) {
+            if resume, let record = DoneRecord.load(layout.recordPath), record.stage == stage.name,
+               FileManager.default.fileExists(atPath: layout.output) {
+                previousRecord = record
+                sources.append(layout.output)
+                for item in record.items where item.status == "done" && keys[item.id] == item.key {
+                    cached[item.id] = Cached(source: 0, item: item)
+                }
             }
+            for name in ((try? FileManager.default.contentsOfDirectory(atPath: layout.partsDirectory)) ?? []).sorted()
+            where name.hasPrefix("part-") && name.hasSuffix(".json") {
+                let number = Int(name.dropFirst(5).dropLast(5)) ?? 0
+                nextPart = max(nextPart, number + 1)
+                guard let record = DoneRecord.load(layout.partsDirectory + "/" + name), record.stage == stage.name,
+                      FileManager.default.fileExists(atPath: layout.partsDirectory + "/" + record.file) else { continue }
+                sources.append(layout.partsDirectory + "/" + record.file)
+                for item in record.items where item.status == "done" && keys[item.id] == item.key {
+                    cached[item.id] = Cached(source: sources.count - 1, item: item)
+                }
+            }
+            let cached = self.cached
+            todo = items.filter { cached[$0.id] == nil }
         }
-        let todo = items.filter { cached[$0.id] == nil }
 
-        // 3. Nothing changed: the previous output is the answer.
-        if todo.isEmpty, let previousRecord, previousRecord.items.map(\.id) == items.map(\.id),
-           items.allSatisfy({ cached[$0.id]?.source == 0 }) {
-            try? FileManager.default.removeItem(atPath: partsDirectory)
-            let kept = previousRecord.items.reduce(0) { $0 + ($1.outputs?.count ?? 0) }
-            let failures = previousRecord.items.flatMap { $0.failures ?? [] }
-            return (StageSummary(
-                stage: stage.name, output: output, done: 0, failed: failures.count, seconds: Date().timeIntervalSince(started),
-                failures: failures.prefix(20).map { ($0.id, $0.message) }, cached: kept, wroteOutput: false), nil)
+        /// Nothing changed: the previous output, as it is, is the answer.
+        func previousOutputIsTheAnswer(for items: [ManifestItem]) -> DoneRecord? {
+            guard todo.isEmpty, let previousRecord, previousRecord.items.map(\.id) == items.map(\.id),
+                  items.allSatisfy({ cached[$0.id]?.source == 0 }) else { return nil }
+            return previousRecord
         }
-        if !cached.isEmpty { Diagnostics.info("\(stage.name): \(cached.count) of \(items.count) inputs already done, \(todo.count) to do") }
 
-        // 4. The work, committed part by part.
-        var thisRun: [String: DoneRecord.Item] = [:]
-        let progress = ProgressReporter(label: stage.name, total: todo.count, mode: options.progress)
-        // One input per core, or (stages that split their inputs' records themselves) one input at a
-        // time with every core.
-        let within = stage.parallelizesWithinItems && options.jobs > 1
-        let context = StageContext(threads: within ? options.jobs : (options.jobs > 1 ? 1 : (options.threads ?? 1)))
-        let itemWorkers = within ? 1 : options.jobs
-        var part: PartWriter?
-        var wholeOutputPart = false
-        // The output file and its collection. A fresh run of several parts writes it as it goes
-        // (each record also goes to its part, which is what a resumed run would use): the output
-        // is then complete when the last part is, instead of being merged from the parts after
-        // the work. Otherwise it is made by the merge below.
-        struct Output {
-            var file: HDF5File
-            var writer: CollectionWriter?
-            var group: HDF5Group
-            var errors: ErrorLog
+        /// Adds a committed part of this run.
+        mutating func add(part path: String, items: [DoneRecord.Item]) {
+            sources.append(path)
+            for entry in items where entry.status == "done" { cached[entry.id] = Cached(source: sources.count - 1, item: entry) }
         }
-        func createOutput(copyingWholePart wholePart: String?) throws -> Output {
-            let file = try HDF5File.create(output)
-            try file.writeRootAttributes(schema: "bioembed/\(stage.collection)/\(BioEmbedVersion.layoutVersion)", command: options.command)
-            let writer: CollectionWriter?
-            let group: HDF5Group
+    }
+
+    /// The output file being written and its collection.
+    private struct Output {
+        var file: HDF5File
+        /// Nil when the collection was copied whole from a part.
+        var writer: CollectionWriter?
+        var group: HDF5Group
+        var errors: ErrorLog
+
+        /// Creates the output (under its temporary name) with the stage's collection: new, or
+        /// `wholePart`'s collection copied as stored (H5Ocopy, no inflate/deflate).
+        init(stage: AnyStage, path: String, command: String, copyingWholePart wholePart: String?) throws {
+            file = try HDF5File.create(path)
+            try file.writeRootAttributes(schema: "bioembed/\(stage.collection)/\(BioEmbedVersion.layoutVersion)", command: command)
             if let wholePart {
-                // that part's collection is the output, copied as stored (H5Ocopy, no inflate/deflate)
                 let partFile = try HDF5File.open(wholePart)
                 defer { partFile.close() }
                 try file.root.copy(stage.collection, from: partFile.root)
@@ -156,13 +140,130 @@ public enum StageExecutor {
                     try group.setAttribute(key, value)
                 }
             }
-            return Output(file: file, writer: writer, group: group, errors: ErrorLog(file: file))
+            errors = ErrorLog(file: file)
         }
-        let direct: Output? = cached.isEmpty && todo.count > options.checkpointItems ? try createOutput(copyingWholePart: nil) : nil
-        // Items run side by side (`jobs` workers, in input order, at most `window` ahead of the
-        // writer) while this thread appends each finished item to the part in input order: writing
-        // overlaps the work, and no batch waits for its slowest item.
-        let pipeline = OrderedPipeline<Outcome>(count: todo.count, window: within ? 2 : max(16, options.jobs * 4))
+    }
+
+    /// What the work loop did: every input it ran, with its record, and the output when it was
+    /// written as the work went.
+    private struct WorkDone {
+        var thisRun: [String: DoneRecord.Item] = [:]
+        var direct: Output?
+        /// The run's only part was written compressed, to become the output as it is.
+        var wholeOutputPart = false
+    }
+
+    // MARK: Running a stage
+
+    /// Runs one stage over `items` into the collection file `output` (replaced when complete).
+    ///
+    /// Configuration problems throw before anything is written; item failures go to `/errors`.
+    public static func execute(_ stage: AnyStage, items inputs: [ManifestItem], output: String, options: RunOptions) throws -> StageSummary {
+        try execute(stage, items: inputs, output: output, options: options, keepingOpen: false).0
+    }
+
+    /// As `execute(_:items:output:options:)`; with `keepingOpen`, a new output is returned open
+    /// and uncommitted (with its parts kept) for the caller to add to and commit. No output is
+    /// returned when the previous one is still the answer.
+    static func execute(
+        _ stage: AnyStage, items inputs: [ManifestItem], output: String, options: RunOptions, keepingOpen: Bool
+    ) throws -> (StageSummary, PendingOutput?) {
+        let started = Date()
+        let startedUTC = Timestamp.nowUTC()
+        // Inputs the stage cuts into several work units (large SDF files) are run unit by unit.
+        var items: [ManifestItem] = []
+        var inputOfUnit: [Int] = []
+        for (k, input) in inputs.enumerated() {
+            let units = stage.workUnits(for: input)
+            items += units
+            inputOfUnit += Array(repeating: k, count: units.count)
+        }
+        let layout = Layout(output: output)
+        removeStaleTemporaries(of: output)
+        if !options.resume {
+            try? FileManager.default.removeItem(atPath: layout.partsDirectory)
+            try? FileManager.default.removeItem(atPath: layout.recordPath)
+        }
+        try? FileManager.default.createDirectory(atPath: layout.partsDirectory, withIntermediateDirectories: true)
+        removeStaleTemporaries(inFolder: layout.partsDirectory)
+
+        // 1. Content keys (input hashes are read in parallel, cached by path, size and mtime).
+        try? FileManager.default.removeItem(atPath: layout.state + "/hashes.json")   // the JSON cache of earlier versions
+        let hashes = FileHashCache(location: layout.state + "/hashes.txt", hasher: FileDigest.sha256(ofFile:))
+        let keyed = keys(for: items, inputOfUnit: inputOfUnit, stage: stage, hashes: hashes, jobs: options.jobs)
+        hashes.save()
+        Diagnostics.debug("\(stage.name): \(items.count) inputs keyed \(String(format: "%.2f", Date().timeIntervalSince(started))) s after the start")
+
+        // 2. What earlier runs already did.
+        var plan = ResumePlan(stage: stage, items: items, keys: keyed.keys, layout: layout, resume: options.resume)
+        if let previous = plan.previousOutputIsTheAnswer(for: items) {
+            try? FileManager.default.removeItem(atPath: layout.partsDirectory)
+            let kept = previous.items.reduce(0) { $0 + ($1.outputs?.count ?? 0) }
+            let failures = previous.items.flatMap { $0.failures ?? [] }
+            return (StageSummary(
+                stage: stage.name, output: output, done: 0, failed: failures.count, seconds: Date().timeIntervalSince(started),
+                failures: failures.prefix(20).map { ($0.id, $0.message) }, cached: kept, wroteOutput: false), nil)
+        }
+        if !plan.cached.isEmpty { Diagnostics.info("\(stage.name): \(plan.cached.count) of \(items.count) inputs already done, \(plan.todo.count) to do") }
+
+        // 3. The work, committed part by part.
+        let work = try runWork(stage, plan: &plan, keys: keyed.keys, layout: layout, options: options)
+        let mergeStarted = Date()
+        Diagnostics.debug("\(stage.name): work \(String(format: "%.2f", mergeStarted.timeIntervalSince(started))) s")
+
+        // 4. Merge, in input order, into the output (unless it was written as the work went).
+        let (made, finalItems) = try merge(stage, items: items, plan: plan, work: work, output: output, options: options)
+        let written = try made.writer?.count ?? (made.group.dataset("ids").shape.first ?? 0)
+        // Items computed by this run; the rest of `written` came from earlier runs (--resume).
+        let newlyDone = work.thisRun.values.reduce(0) { $0 + ($1.outputs?.count ?? 0) }
+        if written > 0 {
+            for (name, data) in try stage.collectionArrays().sorted(by: { $0.key < $1.key }) {
+                switch data {
+                case let .int64(v): _ = try made.group.write(name, v, shape: [v.count])
+                case let .float64(v): _ = try made.group.write(name, v, shape: [v.count])
+                case let .int32(v): _ = try made.group.write(name, v, shape: [v.count])
+                case let .float32(v): _ = try made.group.write(name, v, shape: [v.count])
+                case let .uint8(v): _ = try made.group.write(name, v, shape: [v.count])
+                case let .strings(v): _ = try made.group.writeStrings(name, v)
+                }
+            }
+        }
+        let seconds = Date().timeIntervalSince(started)
+        try made.file.writeProvenance(Provenance(
+            stage: stage.name, version: stage.version, parameters: stage.parametersJSON, inputs: keyed.inputs,
+            startedUTC: startedUTC, seconds: seconds))
+        let pending = PendingOutput(
+            file: made.file, record: DoneRecord(stage: stage.name, file: layout.outputName, items: finalItems), recordPath: layout.recordPath,
+            partsDirectory: layout.partsDirectory)
+        if !keepingOpen { try pending.commit() }
+        Diagnostics.debug("\(stage.name): merge into \(output) \(String(format: "%.2f", Date().timeIntervalSince(mergeStarted))) s")
+        let summary = StageSummary(
+            stage: stage.name, output: output, done: newlyDone, failed: made.errors.count, seconds: seconds,
+            failures: made.errors.firstFailures, cached: written - newlyDone)
+        return (summary, keepingOpen ? pending : nil)
+    }
+
+    /// Runs every input of `plan.todo`: `jobs` workers side by side, in input order, at most
+    /// `lookahead(jobs:)` ahead of this thread, which appends each finished input to the current
+    /// part (and, for a fresh run of several parts, to the output directly) in input order, so
+    /// writing overlaps the work and no batch waits for its slowest item. Parts are committed as
+    /// they fill (`checkpointItems` inputs or `PartWriter`'s time limit) and added to `plan`.
+    private static func runWork(_ stage: AnyStage, plan: inout ResumePlan, keys: [String: String], layout: Layout, options: RunOptions) throws -> WorkDone {
+        let todo = plan.todo
+        var work = WorkDone()
+        let progress = ProgressReporter(label: stage.name, total: todo.count, mode: options.progress)
+        // One input per core, or (stages that split their inputs' records themselves) one input at a
+        // time with every core.
+        let within = stage.parallelizesWithinItems && options.jobs > 1
+        let context = StageContext(threads: within ? options.jobs : (options.jobs > 1 ? 1 : (options.threads ?? 1)))
+        let itemWorkers = within ? 1 : options.jobs
+        // A fresh run of several parts writes the output as it goes (each record also goes to its
+        // part, which is what a resumed run would use): the output is then complete when the last
+        // part is, instead of being merged from the parts after the work.
+        if plan.cached.isEmpty && todo.count > options.checkpointItems {
+            work.direct = try Output(stage: stage, path: layout.output, command: options.command, copyingWholePart: nil)
+        }
+        let pipeline = OrderedPipeline<Outcome>(count: todo.count, window: within ? 2 : lookahead(jobs: options.jobs))
         let workers = DispatchGroup()
         if options.jobs > 1 {
             let queue = DispatchQueue(label: "bioembed.items", attributes: .concurrent)
@@ -178,6 +279,7 @@ public enum StageExecutor {
             pipeline.cancel()
             workers.wait()
         }
+        var part: PartWriter?
         for index in todo.indices {
             let item = todo[index]
             let outcome = options.jobs > 1
@@ -186,142 +288,123 @@ public enum StageExecutor {
             if part == nil {
                 // A fresh run that fits one part: that part becomes the output (copied whole), so it
                 // is written compressed, on this thread while the workers go on.
-                let whole = index == 0 && cached.isEmpty && todo.count <= options.checkpointItems
-                part = try PartWriter(stage: stage, directory: partsDirectory, number: nextPart, maxItems: options.checkpointItems, compressed: whole)
-                wholeOutputPart = whole
-                nextPart += 1
+                let whole = index == 0 && plan.cached.isEmpty && todo.count <= options.checkpointItems
+                part = try PartWriter(stage: stage, directory: layout.partsDirectory, number: plan.nextPart, maxItems: options.checkpointItems, compressed: whole)
+                work.wholeOutputPart = whole
+                plan.nextPart += 1
             }
-            let key = keyed.keys[item.id]!
-            var entry: DoneRecord.Item
-            switch outcome.result {
-            case let .success(outputs):
-                var produced: [String] = []
-                var failures: [DoneRecord.Failure] = []
-                for output in outputs {
-                    switch output {
-                    case let .record(record):
-                        do {
-                            try part!.writer.append(record)
-                            produced.append(record.id)
-                        } catch let error as HDF5Error where error.isStorageFull {
-                            throw error
-                        } catch {
-                            failures.append(.init(id: record.id, category: ErrorLog.Category.crash.rawValue,
-                                                  message: "stage '\(stage.name)' produced an invalid record: \(error)"))
-                            continue
-                        }
-                        try direct?.writer?.append(record)
-                    case let .failure(id, message):
-                        failures.append(.init(id: id, category: ErrorLog.Category.badInput.rawValue, message: message))
-                    }
-                }
-                entry = DoneRecord.Item(id: item.id, key: key, status: "done", outputs: produced, failures: failures.isEmpty ? nil : failures)
-            case let .failure(error):
-                entry = DoneRecord.Item(id: item.id, key: key, status: "failed", category: category(of: error).rawValue, message: message(for: error, item: item))
-            }
-            for failure in entry.failures ?? [] { Diagnostics.debug("\(failure.id): \(failure.message)") }
-            if let message = entry.message { Diagnostics.debug("\(item.id): \(message)") }
+            let entry = try record(outcome, of: item, key: keys[item.id]!, stage: stage, part: part!, direct: work.direct)
             part!.items.append(entry)
-            thisRun[item.id] = entry
-            if let direct { try logErrors(of: entry, stage: stage.name, into: direct.errors) }
+            work.thisRun[item.id] = entry
+            if let direct = work.direct { try logErrors(of: entry, stage: stage.name, into: direct.errors) }
             progress.advance(failed: entry.status == "failed" || entry.failures != nil)
             if part!.isDue || index == todo.count - 1 {
-                sources.append(try part!.commit())
-                for entry in part!.items where entry.status == "done" { cached[entry.id] = Cached(source: sources.count - 1, item: entry) }
+                plan.add(part: try part!.commit(), items: part!.items)
                 part = nil
                 MemoryTuning.releaseFreeMemory()  // resident memory stays that of the live data
             }
         }
         progress.finish()
-        let mergeStarted = Date()
-        Diagnostics.debug("\(stage.name): work \(String(format: "%.2f", mergeStarted.timeIntervalSince(started))) s")
+        return work
+    }
 
-        // 5. Merge, in input order, into the output (unless it was written as the work went).
-        // A fresh run that fit one part: that part's collection is the output, copied as stored.
-        let copyWhole = wholeOutputPart && sources.count == 1 && thisRun.count == items.count
-        let made = try direct ?? createOutput(copyingWholePart: copyWhole ? sources[0] : nil)
-        let file = made.file, writer = made.writer, group = made.group, errors = made.errors
+    /// Appends an input's records to the part (and the direct output); returns its done-record entry.
+    private static func record(
+        _ outcome: Outcome, of item: ManifestItem, key: String, stage: AnyStage, part: PartWriter, direct: Output?
+    ) throws -> DoneRecord.Item {
+        let entry: DoneRecord.Item
+        switch outcome.result {
+        case let .success(outputs):
+            var produced: [String] = []
+            var failures: [DoneRecord.Failure] = []
+            for output in outputs {
+                switch output {
+                case let .record(record):
+                    do {
+                        try part.writer.append(record)
+                        produced.append(record.id)
+                    } catch let error where error.isStorageFull {
+                        throw error
+                    } catch {
+                        failures.append(.init(id: record.id, category: ErrorLog.Category.crash.rawValue,
+                                              message: "stage '\(stage.name)' produced an invalid record: \(error)"))
+                        continue
+                    }
+                    try direct?.writer?.append(record)
+                case let .failure(id, message):
+                    failures.append(.init(id: id, category: ErrorLog.Category.badInput.rawValue, message: message))
+                }
+            }
+            entry = DoneRecord.Item(id: item.id, key: key, status: "done", outputs: produced, failures: failures.isEmpty ? nil : failures)
+        case let .failure(error):
+            entry = DoneRecord.Item(id: item.id, key: key, status: "failed", category: category(of: error).rawValue, message: message(for: error, item: item))
+        }
+        for failure in entry.failures ?? [] { Diagnostics.debug("\(failure.id): \(failure.message)") }
+        if let message = entry.message { Diagnostics.debug("\(item.id): \(message)") }
+        return entry
+    }
+
+    /// Makes the output in input order: the direct output as it is, the run's one part copied whole
+    /// (a fresh run that fit one part), or the rows of every input copied from where they are
+    /// (the previous output or a part), in blocks of up to `mergeBlockRows` consecutive rows.
+    /// Returns the output (not yet committed) and every input's done-record entry.
+    private static func merge(
+        _ stage: AnyStage, items: [ManifestItem], plan: ResumePlan, work: WorkDone, output: String, options: RunOptions
+    ) throws -> (Output, [DoneRecord.Item]) {
+        let copyWhole = work.wholeOutputPart && plan.sources.count == 1 && work.thisRun.count == items.count
+        let made = try work.direct ?? Output(stage: stage, path: output, command: options.command, copyingWholePart: copyWhole ? plan.sources[0] : nil)
         var readers: [Int: (reader: CollectionReader, rows: [String: Int])] = [:]
         var readerOrder: [Int] = []
         var finalItems: [DoneRecord.Item] = []
-        // Consecutive rows of one source are copied in blocks of up to 512 items (a part holds its
-        // items in input order): one read per field and block instead of one per field and item.
         var run: (source: Int, rows: Range<Int>)?
         func flushRun() throws {
             if let current = run, let reader = readers[current.source]?.reader {
-                try writer?.append(contentsOf: reader, items: current.rows)
+                try made.writer?.append(contentsOf: reader, items: current.rows)
             }
             run = nil
         }
         for item in items {
-            if direct != nil, let entry = thisRun[item.id] {
+            if work.direct != nil, let entry = work.thisRun[item.id] {
                 finalItems.append(entry)
-            } else if let hit = cached[item.id], copyWhole {
-                try logErrors(of: hit.item, stage: stage.name, into: errors)
+            } else if let hit = plan.cached[item.id], copyWhole {
+                try logErrors(of: hit.item, stage: stage.name, into: made.errors)
                 finalItems.append(hit.item)
-            } else if let hit = cached[item.id] {
+            } else if let hit = plan.cached[item.id] {
                 if readers[hit.source] == nil {
                     // Sources are met in input order (parts are written in that order): keep few open,
                     // so memory does not grow with the number of parts.
                     try flushRun()
-                    if readers.count >= 2, let oldest = readerOrder.first {
+                    if readers.count >= openSources, let oldest = readerOrder.first {
                         readers[oldest] = nil
                         readerOrder.removeFirst()
                     }
                     readerOrder.append(hit.source)
-                    let reader = try CollectionReader(try HDF5File.open(sources[hit.source]).root.group(stage.collection))
+                    let reader = try CollectionReader(try HDF5File.open(plan.sources[hit.source]).root.group(stage.collection))
                     readers[hit.source] = (reader, Dictionary(reader.ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }))
                 }
                 let rows = readers[hit.source]!.rows
                 for id in hit.item.outputs ?? [] {
                     guard let row = rows[id] else {
-                        throw HDF5Error.missingObject(file: sources[hit.source], object: "/\(stage.collection) item '\(id)' (listed in its done record)")
+                        throw HDF5Error.missingObject(file: plan.sources[hit.source], object: "/\(stage.collection) item '\(id)' (listed in its done record)")
                     }
-                    if let current = run, current.source == hit.source, current.rows.upperBound == row, current.rows.count < 512 {
+                    if let current = run, current.source == hit.source, current.rows.upperBound == row, current.rows.count < mergeBlockRows {
                         run = (hit.source, current.rows.lowerBound..<(row + 1))
                     } else {
                         try flushRun()
                         run = (hit.source, row..<(row + 1))
                     }
                 }
-                try logErrors(of: hit.item, stage: stage.name, into: errors)
+                try logErrors(of: hit.item, stage: stage.name, into: made.errors)
                 finalItems.append(hit.item)
-            } else if let entry = thisRun[item.id] {
-                try logErrors(of: entry, stage: stage.name, into: errors)
+            } else if let entry = work.thisRun[item.id] {
+                try logErrors(of: entry, stage: stage.name, into: made.errors)
                 finalItems.append(entry)
             }
         }
         try flushRun()
         readers.removeAll()
-        try writer?.finish()
-        let written = try writer?.count ?? (group.dataset("ids").shape.first ?? 0)
-        // Items computed by this run; the rest of `written` came from earlier runs (--resume).
-        let newlyDone = thisRun.values.reduce(0) { $0 + ($1.outputs?.count ?? 0) }
-        if written > 0 {
-            for (name, data) in try stage.collectionArrays().sorted(by: { $0.key < $1.key }) {
-                switch data {
-                case let .int64(v): _ = try group.write(name, v, shape: [v.count])
-                case let .float64(v): _ = try group.write(name, v, shape: [v.count])
-                case let .int32(v): _ = try group.write(name, v, shape: [v.count])
-                case let .float32(v): _ = try group.write(name, v, shape: [v.count])
-                case let .uint8(v): _ = try group.write(name, v, shape: [v.count])
-                case let .strings(v): _ = try group.writeStrings(name, v)
-                }
-            }
-        }
-        let seconds = Date().timeIntervalSince(started)
-        try file.writeProvenance(Provenance(
-            stage: stage.name, version: stage.version, parameters: stage.parametersJSON, inputs: keyed.inputs,
-            startedUTC: startedUTC, seconds: seconds))
-        let pending = PendingOutput(
-            file: file, record: DoneRecord(stage: stage.name, file: outputName, items: finalItems), recordPath: recordPath,
-            partsDirectory: partsDirectory)
-        if !keepingOpen { try pending.commit() }
-        Diagnostics.debug("\(stage.name): merge into \(output) \(String(format: "%.2f", Date().timeIntervalSince(mergeStarted))) s")
-        let summary = StageSummary(
-            stage: stage.name, output: output, done: newlyDone, failed: errors.count, seconds: seconds,
-            failures: errors.firstFailures, cached: written - newlyDone)
-        return (summary, keepingOpen ? pending : nil)
+        try made.writer?.finish()
+        return (made, finalItems)
     }
 
     /// Content keys and provenance inputs of every item.

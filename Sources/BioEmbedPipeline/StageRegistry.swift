@@ -124,19 +124,20 @@ public enum StageRegistry {
         /// make it a reduce: `fmri_connectivity` with `tangent`).
         let kind: String
         let startupNeeds: StartupNeeds
-        let parameterNames: [String]
-        let pathParameterNames: [String]
+        let parameters: [StageParameter]
+        var parameterNames: [String] { parameters.map(\.key) }
+        var pathParameterNames: [String] { parameters.filter { $0.type == .file }.map(\.key) }
         let make: @Sendable (String) throws -> PipelineStep
     }
 
     static func entry<S: Stage>(_: S.Type) -> Entry {
-        Entry(summary: S.summary, kind: PipelineGraph.Kind.mapManifest.rawValue, startupNeeds: S.startupNeeds, parameterNames: S.Configuration.parameterNames, pathParameterNames: S.Configuration.pathParameterNames) { yaml in
+        Entry(summary: S.summary, kind: PipelineGraph.Kind.mapManifest.rawValue, startupNeeds: S.startupNeeds, parameters: S.Configuration.parameters) { yaml in
             .items(AnyStage(S(try YAMLDecoder().decode(S.Configuration.self, from: yaml))))
         }
     }
 
     static func entry<S: CollectionStage>(_: S.Type) -> Entry {
-        Entry(summary: S.summary, kind: S.kindDescription, startupNeeds: S.startupNeeds, parameterNames: S.Configuration.parameterNames, pathParameterNames: S.Configuration.pathParameterNames) { yaml in
+        Entry(summary: S.summary, kind: S.kindDescription, startupNeeds: S.startupNeeds, parameters: S.Configuration.parameters) { yaml in
             .collection(AnyCollectionStage(S(try YAMLDecoder().decode(S.Configuration.self, from: yaml))))
         }
     }
@@ -158,8 +159,8 @@ public enum StageRegistry {
     ]
 
     /// Stage names with their one-line summaries, sorted.
-    public static var stages: [(name: String, kind: String, summary: String, parameters: [String])] {
-        entries.keys.sorted().map { ($0, entries[$0]!.kind, entries[$0]!.summary, entries[$0]!.parameterNames) }
+    public static var stages: [(name: String, kind: String, summary: String, parameters: [StageParameter])] {
+        entries.keys.sorted().map { ($0, entries[$0]!.kind, entries[$0]!.summary, entries[$0]!.parameters) }
     }
 
     /// The `{output_dir}/…` file parameters of a pipeline entry (weights a stage writes or reads,

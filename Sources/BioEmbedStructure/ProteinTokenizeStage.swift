@@ -16,23 +16,24 @@ import BioEmbedCore
 public struct ProteinTokenizeStage: Stage {
     public struct Configuration: StageConfiguration {
         /// Cα radius-graph cutoff in Å (pairs with distance ≤ cutoff); 0 disables the graph.
-        public var radius: Double = 8
+        public var radius: Double
         /// Neighbours per residue in the kNN table; 0 disables it.
-        public var knn: Int = 10
+        public var knn: Int
         /// Altloc choice for N, CA, C, CB.
-        public var altloc: AltlocPolicy = .first
+        public var altloc: AltlocPolicy
         /// Every model instead of the first.
-        public var allModels: Bool = false
+        public var allModels: Bool
         /// Chains with fewer residues are reported as failures.
-        public var minLength: Int = 4
+        public var minLength: Int
         /// Graphs per chain (chain-local indices) or over the file's whole complex.
-        public var graphScope: GraphScope = .chain
+        public var graphScope: GraphScope
         /// pLDDT below which a residue's 3Di letter becomes `#` in `tokens_3di_masked` (SaProt's
         /// structure-aware vocabulary); also reads pLDDT from every file, predicted or not.
-        public var plddtMask: Double? = nil
+        public var plddtMask: Double?
         /// DSSP secondary structure in `/proteins/dssp` (about a quarter of the time per file).
-        public var dssp: Bool = true
+        public var dssp: Bool
 
+        /// The defaults, declared here once (the table, the pipeline decoder and the CLI read them).
         public init(radius: Double = 8, knn: Int = 10, altloc: AltlocPolicy = .first, allModels: Bool = false, minLength: Int = 4,
                     graphScope: GraphScope = .chain, plddtMask: Double? = nil, dssp: Bool = true) {
             self.radius = radius
@@ -45,6 +46,20 @@ public struct ProteinTokenizeStage: Stage {
             self.dssp = dssp
         }
 
+        public static let parameters: [StageParameter] = {
+            let d = Configuration()
+            return [
+                StageParameter("radius", .number, default: d.radius, unit: "Å", help: "Cα radius-graph cutoff (pairs with distance ≤ cutoff); 0 disables the graph."),
+                StageParameter("knn", .integer, default: d.knn, help: "Neighbours per residue in the Cα kNN table; 0 disables it."),
+                .choice("altloc", AltlocPolicy.self, default: d.altloc, help: "Altloc used for N, CA, C, CB: first, occupancy (highest) or last (foldseek's createdb)."),
+                StageParameter("all_models", .boolean, default: d.allModels, help: "Every model of multi-model files (ids <file>:<model>:<chain>) instead of the first."),
+                StageParameter("min_length", .integer, default: d.minLength, unit: "residues", help: "Chains with fewer residues are reported as failures (foldseek skips chains of ≤ 3)."),
+                .choice("graph_scope", GraphScope.self, default: d.graphScope, help: "Graphs per chain (chain-local indices) or over each file's whole complex (indices into the file's written chains concatenated in order; each item gets complex_offset)."),
+                StageParameter("plddt_mask", .number, help: "pLDDT threshold (0–100): writes tokens_3di_masked, the 3Di string with the letters of residues below it as '#' (SaProt), and reads pLDDT from every file (ModelCIF _ma_qa_metric_local, else the CA B-factor) even when it is not detected as predicted. Default: none."),
+                StageParameter("dssp", .boolean, default: d.dssp, help: "DSSP secondary structure in /proteins/dssp (mkdssp 4.2.2's letters; about a quarter of the time per file)."),
+            ]
+        }()
+
         enum CodingKeys: String, CodingKey, CaseIterable {
             case radius, knn, altloc
             case allModels = "all_models"
@@ -54,30 +69,28 @@ public struct ProteinTokenizeStage: Stage {
             case dssp
         }
 
-        public static var parameterNames: [String] { CodingKeys.allCases.map(\.rawValue) }
+        /// The one check of the values, for pipeline files and the CLI alike.
+        public func validate() throws(CoreError) {
+            if let plddtMask, !(plddtMask.isFinite && plddtMask >= 0 && plddtMask <= 100) {
+                throw .invalidValue(name: "plddt_mask", expected: "a pLDDT threshold in 0…100", found: "\(plddtMask)")
+            }
+            guard radius >= 0, radius.isFinite else { throw .invalidValue(name: "radius", expected: "a cutoff ≥ 0 Å", found: "\(radius)") }
+            guard knn >= 0 else { throw .invalidValue(name: "knn", expected: "k ≥ 0", found: "\(knn)") }
+            guard minLength >= 1 else { throw .invalidValue(name: "min_length", expected: "a minimum length ≥ 1", found: "\(minLength)") }
+        }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            radius = try c.decodeIfPresent(Double.self, forKey: .radius) ?? 8
-            knn = try c.decodeIfPresent(Int.self, forKey: .knn) ?? 10
-            altloc = try c.decodeIfPresent(AltlocPolicy.self, forKey: .altloc) ?? .first
-            allModels = try c.decodeIfPresent(Bool.self, forKey: .allModels) ?? false
-            minLength = try c.decodeIfPresent(Int.self, forKey: .minLength) ?? 4
-            graphScope = try c.decodeIfPresent(GraphScope.self, forKey: .graphScope) ?? .chain
+            let d = Configuration()
+            radius = try c.decodeIfPresent(Double.self, forKey: .radius) ?? d.radius
+            knn = try c.decodeIfPresent(Int.self, forKey: .knn) ?? d.knn
+            altloc = try c.decodeIfPresent(AltlocPolicy.self, forKey: .altloc) ?? d.altloc
+            allModels = try c.decodeIfPresent(Bool.self, forKey: .allModels) ?? d.allModels
+            minLength = try c.decodeIfPresent(Int.self, forKey: .minLength) ?? d.minLength
+            graphScope = try c.decodeIfPresent(GraphScope.self, forKey: .graphScope) ?? d.graphScope
             plddtMask = try c.decodeIfPresent(Double.self, forKey: .plddtMask)
-            dssp = try c.decodeIfPresent(Bool.self, forKey: .dssp) ?? true
-            if let plddtMask, !(plddtMask.isFinite && plddtMask >= 0 && plddtMask <= 100) {
-                throw DecodingError.dataCorruptedError(forKey: .plddtMask, in: c, debugDescription: "expected a pLDDT threshold in 0…100, found \(plddtMask)")
-            }
-            guard radius >= 0, radius.isFinite else {
-                throw DecodingError.dataCorruptedError(forKey: .radius, in: c, debugDescription: "expected a cutoff ≥ 0 Å, found \(radius)")
-            }
-            guard knn >= 0 else {
-                throw DecodingError.dataCorruptedError(forKey: .knn, in: c, debugDescription: "expected k ≥ 0, found \(knn)")
-            }
-            guard minLength >= 1 else {
-                throw DecodingError.dataCorruptedError(forKey: .minLength, in: c, debugDescription: "expected a minimum length ≥ 1, found \(minLength)")
-            }
+            dssp = try c.decodeIfPresent(Bool.self, forKey: .dssp) ?? d.dssp
+            try validate()
         }
     }
 

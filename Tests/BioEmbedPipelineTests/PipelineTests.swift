@@ -130,7 +130,7 @@ struct LayoutSchemaTests {
 struct TotalBytesStage: CollectionStage {
     struct Configuration: StageConfiguration {
         var scale: Int64 = 1
-        static var parameterNames: [String] { ["scale"] }
+        static var parameters: [StageParameter] { [StageParameter("scale", .number, help: "A factor.")] }
     }
     static let name = "total_bytes"
     static let startupNeeds: StartupNeeds = []

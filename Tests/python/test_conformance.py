@@ -33,18 +33,21 @@ ALIASES = {("train_brainmae", "weights"): "--output"}  # `train brainmae --outpu
 
 
 def registered_stages():
-    """stage -> (kind text, [parameters]) from `run --list-stages`."""
+    """stage -> (kind text, [parameters], {parameter: its help line}) from `run --list-stages`."""
     if not os.path.exists(BINARY):
         return {}
     text = subprocess.run([BINARY, "run", "--list-stages"], capture_output=True, text=True).stdout
     stages, current = {}, None
     for line in text.splitlines():
         m = re.match(r"^(\w+) \(([^)]*)\)", line)
+        d = re.match(r"^      (\w+) \((\w+)\): (.*)$", line)
         if m:
             current = m.group(1)
-            stages[current] = (m.group(2), [])
+            stages[current] = (m.group(2), [], {})
         elif current and line.strip().startswith("parameters:"):
-            stages[current] = (stages[current][0], [p.strip() for p in line.split(":", 1)[1].split(",") if p.strip()])
+            stages[current][1].extend(p.strip() for p in line.split(":", 1)[1].split(",") if p.strip())
+        elif current and d:
+            stages[current][2][d.group(1)] = d.group(3)
     return stages
 
 
@@ -75,6 +78,20 @@ def test_pipeline_keys_and_cli_flags_are_the_same_set(stage):
     known = set(spelled.values()) | {f.replace("--", "--no-", 1) for f in spelled.values()} | ENGINE_FLAGS
     extra = sorted(flags - known)
     assert not extra, f"{stage}: CLI flags that are not pipeline keys: {extra}"
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_each_flag_shows_the_help_of_its_parameter_table(stage):
+    """A stage's parameters are declared once: the listing (`run --list-stages`) and the CLI flags'
+    `--help` come from the same table, so the flag of every key shows the key's help."""
+    words = stage.split("_", 1)
+    text = " ".join(subprocess.run([BINARY, *words, "--help"], capture_output=True, text=True).stdout.split())
+    listed = STAGES[stage][2]
+    assert sorted(listed) == sorted(STAGES[stage][1]), f"{stage}: every parameter has a help line"
+    for key, line in listed.items():
+        # the help sentence (the listing adds allowed values, the unit and the default after it)
+        sentence = re.split(r" (?:One of|Default|Unit): ", line)[0]
+        assert " ".join(sentence.split()) in text, f"{stage}: the help of --{key.replace('_', '-')} is not its table's: {sentence!r}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,9 +22,18 @@ public struct BrainMAETrainStage: CollectionStage {
         public var epochs: Int?
         public var seed: UInt64
         public var resume: Bool
-        public static let parameterNames = ["config", "weights", "epochs", "seed", "resume"]
-        public static let pathParameterNames = ["config", "weights"]
+        public static let parameters: [StageParameter] = {
+            let d = Configuration(config: "", weights: "")
+            return [
+                StageParameter("config", .file, help: "Model config.json (sizes; optional training keys). Required."),
+                StageParameter("weights", .file, help: "Weights to write (safetensors; with <stem>.config.json and <weights>.state.safetensors). Required; on the CLI --output."),
+                StageParameter("epochs", .integer, help: "Total epochs, at least 1 (default: the config's epochs, else 10)."),
+                StageParameter("seed", .integer, default: d.seed, help: "Seed of initialisation, split, shuffles and masks."),
+                StageParameter("resume", .boolean, default: d.resume, help: "Continue from the checkpoint at the weights path."),
+            ]
+        }()
 
+        /// The defaults, declared here once (the table, the pipeline decoder and the CLI read them).
         public init(config: String, weights: String, epochs: Int? = nil, seed: UInt64 = 0, resume: Bool = false) {
             self.config = config; self.weights = weights; self.epochs = epochs; self.seed = seed; self.resume = resume
         }
@@ -33,9 +42,16 @@ public struct BrainMAETrainStage: CollectionStage {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             config = try c.decode(String.self, forKey: .config)
             weights = try c.decode(String.self, forKey: .weights)
+            let d = Configuration(config: config, weights: weights)
             epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
-            seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
-            resume = try c.decodeIfPresent(Bool.self, forKey: .resume) ?? false
+            seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+            resume = try c.decodeIfPresent(Bool.self, forKey: .resume) ?? d.resume
+            try validate()
+        }
+
+        /// The one check of the values, for pipeline files and the CLI alike.
+        public func validate() throws(CoreError) {
+            if let epochs, epochs < 1 { throw .invalidValue(name: "epochs", expected: "a positive number", found: "\(epochs)") }
         }
     }
 
