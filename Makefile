@@ -62,7 +62,9 @@ sanitize: venv
 	ASAN_OPTIONS=detect_leaks=0 BIOEMBED_TEST_ARTIFACTS=$(abspath $(ARTIFACTS)) BIOEMBED_BIN=$(abspath $(ASAN_BUILD))/release/bioembed \
 		BIOEMBED_RDKIT2022_PY=$(abspath $(VENV_RDKIT))/bin/python $(PY) -m pytest -q -p no:cacheprovider \
 		Tests/python/test_proteins.py Tests/python/test_tar_archives.py Tests/python/test_predicted_structures.py \
-		Tests/python/test_molecules.py Tests/python/test_molecules_outside.py Tests/python/test_fmri.py
+		Tests/python/test_molecules.py Tests/python/test_molecules_outside.py Tests/python/test_fmri.py \
+		Tests/python/test_fmri_surface.py Tests/python/test_fmri_bids.py Tests/python/test_fmri_nilearn_confounds.py \
+		Tests/python/test_fmri_factorize.py Tests/python/test_fuzz_replay.py
 
 # ThreadSanitizer: the Swift tests and the end-to-end tests of the parallel paths (--jobs, side-by-side
 # encoders, connectivity, factorization, pipelines, resume) against a binary built with
