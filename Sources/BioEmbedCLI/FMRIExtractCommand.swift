@@ -88,10 +88,10 @@ struct FMRIExtractCommand: ParsableCommand {
     var icaAroma: String?
 
     @Flag(inversion: .prefixedNo, help: .parameter("demean", of: Configuration.self))
-    var demean = true
+    var demean = ConfoundModel().demean
 
     @Flag(inversion: .prefixedNo, help: .parameter("standardize_confounds", of: Configuration.self))
-    var standardizeConfounds = true
+    var standardizeConfounds = Configuration.defaultStandardizeConfounds
 
     @Option(help: .parameter("preset", of: Configuration.self))
     var preset: String?
@@ -106,7 +106,7 @@ struct FMRIExtractCommand: ParsableCommand {
     var lowPass: Double?
 
     @Flag(inversion: .prefixedNo, help: .parameter("detrend", of: Configuration.self))
-    var detrend = true
+    var detrend = Configuration.defaultDetrend
 
     @Option(help: .parameter("standardize", of: Configuration.self))
     var standardize = Configuration.defaultStandardize
@@ -115,7 +115,7 @@ struct FMRIExtractCommand: ParsableCommand {
     var filter = Configuration.defaultFilter
 
     @Flag(inversion: .prefixedNo, help: .parameter("raw", of: Configuration.self))
-    var raw = true
+    var raw = Configuration.defaultRaw
 
     typealias Configuration = FMRIExtractStage.Configuration
 

@@ -62,7 +62,7 @@ struct RunCommand: ParsableCommand {
         if listStages {
             for stage in StageRegistry.stages {
                 print("\(stage.name) (\(stage.kind)): \(stage.summary)")
-                print("    parameters: \(stage.parameters.map(\.key).joined(separator: ", "))")
+                print("    parameters: \(stage.parameters.keys.joined(separator: ", "))")
                 for parameter in stage.parameters { print("      \(parameter.listing)") }
             }
             return

@@ -8,10 +8,10 @@ public protocol StageConfiguration: Codable, Hashable, Sendable {
 
 extension StageConfiguration {
     /// The keys a pipeline file may set (snake_case, equal to the CLI flag names with `_` for `-`).
-    public static var parameterNames: [String] { parameters.map(\.key) }
+    public static var parameterNames: [String] { parameters.keys }
     /// Parameters that name files (atlas, weights, ...): in a pipeline file a relative path is
     /// resolved against the pipeline file's folder, like its manifest.
-    public static var pathParameterNames: [String] { parameters.filter { $0.type == .file }.map(\.key) }
+    public static var pathParameterNames: [String] { parameters.fileKeys }
     /// The parameter with pipeline key `key`.
     public static func parameter(_ key: String) -> StageParameter { parameters[key: key] }
 }

@@ -23,7 +23,7 @@ public struct StageParameter: Sendable, Equatable {
     public let allowed: [String]
     public let help: String
     /// The CLI option has the enum's type, so the argument parser lists the values itself.
-    let valuesListedByParser: Bool
+    private(set) var valuesListedByParser = false
 
     public init(
         _ key: String, _ type: ValueType, default defaultValue: (any CustomStringConvertible & Sendable)? = nil, unit: String? = nil,
@@ -35,17 +35,6 @@ public struct StageParameter: Sendable, Equatable {
         self.unit = unit
         self.allowed = allowed
         self.help = help
-        valuesListedByParser = false
-    }
-
-    private init(_ parameter: StageParameter, valuesListedByParser: Bool) {
-        key = parameter.key
-        type = parameter.type
-        defaultText = parameter.defaultText
-        unit = parameter.unit
-        allowed = parameter.allowed
-        help = parameter.help
-        self.valuesListedByParser = valuesListedByParser
     }
 
     /// A parameter whose values are the cases of an enum (`allowed` from `E.allCases`); a single
@@ -54,8 +43,9 @@ public struct StageParameter: Sendable, Equatable {
     public static func choice<E: CaseIterable & RawRepresentable<String>>(
         _ key: String, _: E.Type, default defaultValue: E? = nil, list: Bool = false, help: String
     ) -> StageParameter {
-        let parameter = StageParameter(key, list ? .list : .text, default: defaultValue?.rawValue, allowed: E.allCases.map(\.rawValue), help: help)
-        return StageParameter(parameter, valuesListedByParser: !list)
+        var parameter = StageParameter(key, list ? .list : .text, default: defaultValue?.rawValue, allowed: E.allCases.map(\.rawValue), help: help)
+        parameter.valuesListedByParser = !list
+        return parameter
     }
 
     /// The CLI flag: `--` and the key with `-` for `_`.
@@ -85,6 +75,12 @@ public struct StageParameter: Sendable, Equatable {
 }
 
 extension Array where Element == StageParameter {
+    /// The pipeline keys of the table.
+    public var keys: [String] { map(\.key) }
+
+    /// The keys of its file parameters.
+    public var fileKeys: [String] { filter { $0.type == .file }.map(\.key) }
+
     /// The parameter with pipeline key `key`; a key missing from the table is a programming error.
     public subscript(key key: String) -> StageParameter {
         guard let found = first(where: { $0.key == key }) else { preconditionFailure("no parameter '\(key)' in the table") }

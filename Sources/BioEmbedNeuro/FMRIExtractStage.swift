@@ -50,6 +50,9 @@ public struct FMRIExtractStage: Stage {
         public static let standardizeChoices = [defaultStandardize, "none"]
         public static let defaultFilter = "butterworth"
         public static let filterChoices = [defaultFilter, "cosine"]
+        public static let defaultDetrend = true
+        public static let defaultStandardizeConfounds = true
+        public static let defaultRaw = true
 
         public static let parameters: [StageParameter] = {
             let nilearn = ConfoundModel()
@@ -72,11 +75,11 @@ public struct FMRIExtractStage: Stage {
                 StageParameter("t_r", .number, unit: "s", help: "Repetition time. Default: pixdim[4] of the header, then the sidecar JSON."),
                 StageParameter("high_pass", .number, unit: "Hz", help: "High-pass cut-off (removes slower signals). Default: none."),
                 StageParameter("low_pass", .number, unit: "Hz", help: "Low-pass cut-off. Default: none."),
-                StageParameter("detrend", .boolean, default: true, help: "Remove linear trends (signal.clean detrend)."),
+                StageParameter("detrend", .boolean, default: defaultDetrend, help: "Remove linear trends (signal.clean detrend)."),
                 StageParameter("standardize", .text, default: defaultStandardize, allowed: standardizeChoices, help: "Standardize the cleaned series (signal.clean standardize)."),
-                StageParameter("standardize_confounds", .boolean, default: true, help: "z-score the confounds before regressing them out (signal.clean standardize_confounds)."),
+                StageParameter("standardize_confounds", .boolean, default: defaultStandardizeConfounds, help: "z-score the confounds before regressing them out (signal.clean standardize_confounds)."),
                 StageParameter("filter", .text, default: defaultFilter, allowed: filterChoices, help: "Temporal filter (cosine: DCT high-pass regressors, as nilearn's filter=\"cosine\")."),
-                StageParameter("raw", .boolean, default: true, help: "Also write raw_timeseries (before cleaning)."),
+                StageParameter("raw", .boolean, default: defaultRaw, help: "Also write raw_timeseries (before cleaning)."),
             ]
         }()
 
@@ -133,7 +136,7 @@ public struct FMRIExtractStage: Stage {
         }
 
         public func cleanParameters() throws(NeuroError) -> CleanParameters {
-            var p = CleanParameters(detrend: detrend ?? true, highPass: highPass, lowPass: lowPass)
+            var p = CleanParameters(detrend: detrend ?? Self.defaultDetrend, highPass: highPass, lowPass: lowPass)
             switch standardize ?? Self.defaultStandardize {
             case "zscore-sample", "zscore_sample": p.standardize = .zscoreSample
             case "none", "false": p.standardize = .none
@@ -144,7 +147,7 @@ public struct FMRIExtractStage: Stage {
             case "cosine": p.filter = .cosine
             case let other: throw .invalidParameter(name: "filter", expected: Self.filterChoices.joined(separator: " or "), found: "'\(other)'")
             }
-            p.standardizeConfounds = standardizeConfounds ?? true
+            p.standardizeConfounds = standardizeConfounds ?? Self.defaultStandardizeConfounds
             for (name, value) in [("high_pass", highPass), ("low_pass", lowPass), ("t_r", tR)] {
                 if let value, !(value > 0 && value.isFinite) {
                     throw .invalidParameter(name: name, expected: "a positive number", found: "\(value)")
@@ -190,7 +193,7 @@ public struct FMRIExtractStage: Stage {
             // the sample mask: the BOLD volume of each row (censored volumes are absent)
             FieldSpec("volume_index", .int32, .ragged(offsets: "timeseries_offsets", rowShape: [])),
         ]
-        if configuration.raw ?? true { f.append(FieldSpec("raw_timeseries", .float64, .ragged(offsets: "timeseries_offsets", rowShape: [r]))) }
+        if configuration.raw ?? Configuration.defaultRaw { f.append(FieldSpec("raw_timeseries", .float64, .ragged(offsets: "timeseries_offsets", rowShape: [r]))) }
         return f
     }
 
@@ -242,7 +245,7 @@ public struct FMRIExtractStage: Stage {
             "timeseries": .float64(result.cleaned.storage),
             "volume_index": .int32(result.volumes.map(Int32.init)),
         ]
-        if configuration.raw ?? true { values["raw_timeseries"] = .float64(result.raw.storage) }
+        if configuration.raw ?? Configuration.defaultRaw { values["raw_timeseries"] = .float64(result.raw.storage) }
         return ItemRecord(id: item.id, values: values)
     }
 }

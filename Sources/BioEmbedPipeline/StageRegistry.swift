@@ -125,8 +125,8 @@ public enum StageRegistry {
         let kind: String
         let startupNeeds: StartupNeeds
         let parameters: [StageParameter]
-        var parameterNames: [String] { parameters.map(\.key) }
-        var pathParameterNames: [String] { parameters.filter { $0.type == .file }.map(\.key) }
+        var parameterNames: [String] { parameters.keys }
+        var pathParameterNames: [String] { parameters.fileKeys }
         let make: @Sendable (String) throws -> PipelineStep
     }
 
