@@ -141,3 +141,41 @@ def test_a_subject_with_nan_windows_fails_alone(run, windows, tmp_path):
         cp = o["fmri/dynamic/cp"]
         assert [m.decode() for m in o["errors/ids"][()]] == ["sub-02"] and "NaN" in o["errors/message"][0].decode()
         assert np.isnan(cp["row_factors"][1]).all() and np.isfinite(cp["row_factors"][0]).all() and np.isfinite(cp["row_factors"][2]).all()
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_wider_tensors_and_ranks_over_one_register_tile(run, windows, tmp_path, symmetric):
+    """45 regions (column tiles of 16, 8 and single columns) and rank 13 (factor tiles of 12 and 1),
+    on symmetric slices (the transposed kernel serves every mode) and on asymmetric ones (the row
+    kernel serves the window and row modes)."""
+    rng = np.random.default_rng(9)
+    regions, counts, rank, iters = 45, [7, 5], 13, 25
+    x = rng.random((sum(counts), regions, regions)).astype(np.float32)
+    if symmetric:
+        x = (x + x.transpose(0, 2, 1)) / 2
+    path = tmp_path / "wide.h5"
+    with h5py.File(windows) as f, h5py.File(path, "w") as o:
+        for k, v in f.attrs.items():
+            o.attrs[k] = v
+        g = o.create_group("fmri")
+        g.create_dataset("ids", data=np.array(["sub-a", "sub-b"], dtype=object), dtype=h5py.string_dtype())
+        g["t_r"] = np.full(2, 2.0)
+        g["region_ids"] = np.arange(1, regions + 1, dtype=np.int64)
+        g["timeseries_offsets"] = np.array([0, 30, 60], dtype=np.int64)
+        g["timeseries"] = rng.standard_normal((60, regions))
+        d = g.create_group("dynamic")
+        d.attrs.update({"window": 10, "step": 4})
+        d["correlation"] = x
+        d["correlation"].attrs.update({"window": 10, "step": 4})
+        d["correlation_offsets"] = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    out = tmp_path / "cp.h5"
+    r = run("fmri", "factorize", "--input", path, "--rank", rank, "--max-iterations", iters, "--tolerance", 0, "--seed", 3, "--output", out)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as o:
+        cp = o["fmri/dynamic/cp"]
+        for k, (a, b) in enumerate(zip([0, counts[0]], [counts[0], sum(counts)])):
+            tensor = _prepared(x[a:b])
+            factors, _ = _tensorly(tensor, rank, initial_factors(tensor.shape, rank, 3 + k), iters, 0)
+            ours = [cp["window_factors"][a:b], cp["row_factors"][k], cp["column_factors"][k]]
+            for mine, ref in zip(ours, factors):
+                assert _relative(mine, ref) <= 1e-6, (symmetric, k)
