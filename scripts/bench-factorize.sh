@@ -32,13 +32,14 @@ for k in range(w):
     d = np.sqrt(np.abs(np.diag(c))) + 1e-9
     corr.append(np.clip(c / np.outer(d, d), -1, 1))
 with h5py.File(path, "w") as f:
-    f.attrs.update({"bioembed_version": "0.1.0", "schema": "bioembed/fmri/1", "created_utc": "2026-12-05T00:00:00Z", "command": "bench"})
+    f.attrs.update({"bioembed_version": "0.1.0", "schema": "bioembed/fmri/2", "created_utc": "2026-12-05T00:00:00Z", "command": "bench"})
     g = f.create_group("fmri")
     g.create_dataset("ids", data=np.array(["sub-01"], dtype=object), dtype=h5py.string_dtype())
     g["t_r"] = np.array([2.0])
     g["region_ids"] = np.arange(1, n + 1, dtype=np.int64)
     g["timeseries_offsets"] = np.array([0, 2], dtype=np.int64)
     g["timeseries"] = rng.standard_normal((2, n))
+    g.create_group("dynamic").create_dataset("ids", data=np.array(["sub-01"], dtype=object), dtype=h5py.string_dtype())
     g["dynamic/correlation"] = np.stack(corr).astype(np.float32)
     g["dynamic/correlation_offsets"] = np.array([0, w], dtype=np.int64)
 PY

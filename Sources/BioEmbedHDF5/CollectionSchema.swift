@@ -19,6 +19,9 @@ public struct CollectionSchema: Codable, Sendable, Equatable {
         /// Allowed names for a `*` in `path`.
         public var names: [String]?
         public var attributes: [String: AttributeRule]?
+        /// For the `ids` of a nested collection: the one id it may hold instead of a subsequence of
+        /// the parent's, for a result over the whole parent (e.g. a group-level fit).
+        public var whole: String?
     }
 
     /// One allowed dtype or a list of them.

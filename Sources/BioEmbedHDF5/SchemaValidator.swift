@@ -10,7 +10,7 @@ public struct SchemaValidator: Sendable {
     /// What `validate` reports.
     public struct Report: Sendable {
         public var schema: String
-        /// Collection group path → item count.
+        /// Collection group path → item count (nested collections after their parent).
         public var collections: [(path: String, items: Int)]
         public var problems: [String]
         public var isValid: Bool { problems.isEmpty }
@@ -41,9 +41,11 @@ public struct SchemaValidator: Sendable {
                     + (root.passesExternalLink(top) ? "an external link into another file (not followed)" : "missing"))
             }
             for group in groups {
-                let (items, found) = validate(group, against: schema)
+                var counts: [(String, Int)] = []
+                let (items, found) = validate(group, against: schema, nestedCounts: &counts)
                 problems += found
                 collections.append((group.path, items))
+                collections += counts
             }
         }
         problems += validateErrors(root) + validateProvenance(root)
@@ -70,12 +72,37 @@ public struct SchemaValidator: Sendable {
         return current
     }
 
-    private func validate(_ group: HDF5Group, against schema: CollectionSchema) -> (Int, [String]) {
+    private func validate(_ group: HDF5Group, against schema: CollectionSchema, nestedCounts: inout [(String, Int)]) -> (Int, [String]) {
         var problems: [String] = []
-        func problem(_ text: String) { problems.append("\(group.path): \(text)") }
         for (name, rule) in (schema.attributes ?? [:]).sorted(by: { $0.key < $1.key }) {
             problems += check(attribute: name, rule: rule, on: group)
         }
+        let (items, found) = validate(group, rules: schema.datasets, inherited: [:], parentIDs: nil, nestedCounts: &nestedCounts)
+        return (items, problems + found)
+    }
+
+    /// The nested collections among `rules`: the outermost paths `P` (segments may be `*`) with a
+    /// rule `P/ids`. Their rules apply inside each group `P` names, where `N` is that group's count.
+    static func nestedPrefixes(_ rules: [CollectionSchema.DatasetRule]) -> [[String]] {
+        let all = rules.map(\.path).filter { $0.hasSuffix("/ids") }.map { $0.split(separator: "/").dropLast().map(String.init) }
+        return all.filter { p in !all.contains { q in q.count < p.count && Self.isPrefix(q, of: p) } }
+    }
+
+    static func isPrefix(_ prefix: [String], of path: [String]) -> Bool {
+        prefix.count < path.count && zip(prefix, path).allSatisfy { $0 == "*" || $0 == $1 }
+    }
+
+    /// One collection: its `ids`, the rules of its own datasets (symbols bound across them, on top
+    /// of the parent's bindings), then each nested collection, whose ids must be a subsequence of
+    /// this one's (a nested collection holds the items a later stage wrote, in the same order).
+    private func validate(
+        _ group: HDF5Group, rules: [CollectionSchema.DatasetRule], inherited: [String: Int], parentIDs: [String]?,
+        nestedCounts: inout [(String, Int)]
+    ) -> (Int, [String]) {
+        var problems: [String] = []
+        func problem(_ text: String) { problems.append("\(group.path): \(text)") }
+        let nested = Self.nestedPrefixes(rules)
+        let own = rules.filter { rule in !nested.contains { Self.isPrefix($0, of: rule.path.split(separator: "/").map(String.init)) } }
         let ids: [String]
         do {
             guard group.kind(of: "ids") == .dataset else {
@@ -87,10 +114,23 @@ public struct SchemaValidator: Sendable {
             problem("'ids' cannot be read: \(error)")
             return (0, problems)
         }
-        var bindings: [String: Int] = ["N": ids.count, "N+1": ids.count + 1]
+        let whole = own.first { $0.path == "ids" }?.whole
+        if let parentIDs, !(whole != nil && ids == [whole!]) {
+            var position = parentIDs.startIndex
+            for id in ids {
+                guard let found = parentIDs[position...].firstIndex(of: id) else {
+                    problem("'ids': expected the parent collection's ids in its order, found '\(id)' out of place or not among them")
+                    break
+                }
+                position = found + 1
+            }
+        }
+        var bindings = inherited
+        bindings["N"] = ids.count
+        bindings["N+1"] = ids.count + 1
         var offsetTotals: [String: Int] = [:]
         // Offsets first, so `sum(...)` sizes are known.
-        let ordered = schema.datasets.filter { $0.offsets == true } + schema.datasets.filter { $0.offsets != true }
+        let ordered = own.filter { $0.offsets == true } + own.filter { $0.offsets != true }
         for rule in ordered {
             for (path, dataset) in expand(rule, in: group, problem: problem) {
                 let object = "\(group.path)/\(path)"
@@ -148,7 +188,41 @@ public struct SchemaValidator: Sendable {
                 }
             }
         }
+        bindings["N"] = nil
+        bindings["N+1"] = nil
+        for prefix in nested {
+            let inner = rules.compactMap { rule -> CollectionSchema.DatasetRule? in
+                let parts = rule.path.split(separator: "/").map(String.init)
+                guard Self.isPrefix(prefix, of: parts) else { return nil }
+                var copy = rule
+                copy.path = parts.dropFirst(prefix.count).joined(separator: "/")
+                if case let .symbol(first)? = copy.shape.first, first.hasPrefix("sum("), first.hasSuffix(")") {
+                    let offsets = first.dropFirst(4).dropLast().split(separator: "/").map(String.init)
+                    if Self.isPrefix(prefix, of: offsets) { copy.shape[0] = .symbol("sum(" + offsets.dropFirst(prefix.count).joined(separator: "/") + ")") }
+                }
+                return copy
+            }
+            for sub in groups(prefix, in: group) {
+                var deeper: [(String, Int)] = []
+                let (items, found) = validate(sub, rules: inner, inherited: bindings, parentIDs: ids, nestedCounts: &deeper)
+                problems += found
+                nestedCounts.append((sub.path, items))
+                nestedCounts += deeper
+            }
+        }
         return (ids.count, problems)
+    }
+
+    /// The existing groups a path of segments (`*` for any child) names below `group`.
+    private func groups(_ parts: [String], in group: HDF5Group) -> [HDF5Group] {
+        var current = [group]
+        for part in parts {
+            current = current.flatMap { g -> [HDF5Group] in
+                let names = part == "*" ? ((try? g.children()) ?? []).filter { $0.kind == .group }.map(\.name) : [part]
+                return names.compactMap { g.kind(of: $0) == .group ? try? g.group($0) : nil }
+            }
+        }
+        return current
     }
 
     /// Reads every row of a numeric dataset in blocks of about 16 MiB; with `finite`, returns the

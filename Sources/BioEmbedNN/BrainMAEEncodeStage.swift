@@ -16,7 +16,7 @@ public struct BrainMAEEncodeStage: CollectionStage {
     public static let version = 1
     public static let summary = "BrainMAE-ref v0 embeddings of /fmri time series -> /embeddings/brainmae."
     public static let inputCollection = "fmri"
-    public static let outputSchema = "bioembed/embeddings/1"
+    public static let outputSchema = BioEmbedVersion.schema(of: "embeddings")
 
     public let configuration: EncoderConfiguration
     public init(_ configuration: EncoderConfiguration) { self.configuration = configuration }

@@ -16,7 +16,7 @@ public struct MolT5EncodeStage: CollectionStage {
     public static let version = 1
     public static let summary = "3D-MolT5 encoder embeddings of /molecules -> /embeddings/molt5."
     public static let inputCollection = "molecules"
-    public static let outputSchema = "bioembed/embeddings/1"
+    public static let outputSchema = BioEmbedVersion.schema(of: "embeddings")
 
     public let configuration: EncoderConfiguration
     public init(_ configuration: EncoderConfiguration) { self.configuration = configuration }

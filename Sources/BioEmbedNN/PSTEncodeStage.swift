@@ -16,7 +16,7 @@ public struct PSTEncodeStage: CollectionStage {
     public static let version = 1
     public static let summary = "PST (structure-aware ESM-2) embeddings of /proteins chains -> /embeddings/pst."
     public static let inputCollection = "proteins"
-    public static let outputSchema = "bioembed/embeddings/1"
+    public static let outputSchema = BioEmbedVersion.schema(of: "embeddings")
 
     public let configuration: EncoderConfiguration
     public init(_ configuration: EncoderConfiguration) { self.configuration = configuration }

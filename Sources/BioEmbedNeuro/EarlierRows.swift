@@ -25,11 +25,13 @@ struct EarlierRows {
 
     /// - Parameters:
     ///   - stage: the stage's name (its entries in the earlier `/errors` are not kept).
-    ///   - sameRow: keep a subject only where it had the same position (its result depends on the
+    ///   - collection: the nested collection under `/fmri` whose `ids` index the earlier rows.
+    ///   - ids: this run's `/fmri/ids`.
+    ///   - sameRow: keep a subject only where it had the same position in `/fmri/ids` (its result depends on the
     ///     position, as the factorization's seed does).
-    init(_ reuse: CollectionReuse?, stage: String, ids: [String], datasets: [Dataset], sameRow: Bool = false) {
+    init(_ reuse: CollectionReuse?, stage: String, collection: String, ids: [String], datasets: [Dataset], sameRow: Bool = false) {
         guard let reuse, let previous = reuse.previous, let fmri = try? previous.root.group("fmri"),
-              let oldIDs = try? fmri.dataset("ids").readStrings() else { return }
+              let oldIDs = try? fmri.dataset(collection + "/ids").readStrings() else { return }
         var oldRow: [String: Int] = [:]
         for (row, id) in oldIDs.enumerated() where oldRow[id] == nil { oldRow[id] = row }
         for d in datasets {
@@ -49,8 +51,13 @@ struct EarlierRows {
            let stages = try? errors.dataset("stage").readStrings(), stages.count == errorIDs.count {
             for (id, name) in zip(errorIDs, stages) where name == stage { failed.insert(id) }
         }
+        // with sameRow, a subject's position in the earlier /fmri/ids must be its position now
+        var oldPosition: [String: Int] = [:]
+        if sameRow, let all = try? fmri.dataset("ids").readStrings() {
+            for (position, id) in all.enumerated() where oldPosition[id] == nil { oldPosition[id] = position }
+        }
         for (position, id) in ids.enumerated() where reuse.canReuse(id) && !failed.contains(id) {
-            guard let row = oldRow[id], !sameRow || row == position else { continue }
+            guard let row = oldRow[id], !sameRow || oldPosition[id] == position else { continue }
             rowOf[id] = row
         }
     }

@@ -44,6 +44,20 @@ enum FMRICollection {
         if group.kind(of: name) != nil { try group.remove(name) }
     }
 
-    /// NaN-filled `[N, N]` for subjects that failed.
-    static func nanMatrix(_ n: Int) -> [Double] { [Double](repeating: .nan, count: n * n) }
+    /// Writes (or replaces) the `ids` of a nested collection: the subjects whose rows a stage wrote
+    /// there, in `/fmri/ids` order.
+    static func writeIDs(_ ids: [String], to group: HDF5Group) throws(HDF5Error) {
+        try removeIfPresent(group, "ids")
+        _ = try group.writeStrings("ids", ids)
+    }
+
+    /// The `ids` of the nested collection `path` under `/fmri` (e.g. `connectivity`), or an error
+    /// naming the stage that writes it.
+    static func nestedIDs(_ fmri: HDF5Group, _ path: String, file: String, writtenBy: String) throws -> [String] {
+        guard fmri.kind(of: path + "/ids") == .dataset else {
+            throw NeuroError.invalidInput(
+                file: file, expected: "/fmri/\(path)/ids (the subjects \(writtenBy) wrote; layout bioembed/fmri/2, rerun it)", found: "none")
+        }
+        return try fmri.dataset(path + "/ids").readStrings()
+    }
 }

@@ -8,9 +8,10 @@ import Foundation
 /// sliding-window correlation `/fmri/dynamic/correlation` `[ΣW, R, R]` f32 + offsets with the
 /// Fisher-z standard deviation over windows `/fmri/dynamic/fisher_z_std` `[S, R, R]`.
 ///
-/// A subject whose series cannot be used (NaN columns, fewer than 2 volumes, a singular
-/// covariance) gets NaN matrices and an `/errors` row; the others are written. Tangent uses the
-/// usable subjects only (at least 2).
+/// `connectivity` and `dynamic` are nested collections: their own `ids` list the subjects written,
+/// in `/fmri/ids` order. A subject whose series cannot be used (NaN columns, fewer than 2 volumes, a
+/// singular covariance) is absent from both and has an `/errors` row. Tangent is a group estimate
+/// over the usable subjects (at least 2): when it cannot be made, every subject fails here.
 public struct FMRIConnectivityStage: CollectionStage {
     public struct Configuration: StageConfiguration {
         public var kind: [String]?
@@ -74,10 +75,11 @@ public struct FMRIConnectivityStage: CollectionStage {
 
     public static let name = "fmri_connectivity"
     public static let startupNeeds: StartupNeeds = .blas
-    public static let version = 1
+    /// 2: results in a nested collection (own ids, failed subjects absent), layout bioembed/fmri/2.
+    public static let version = 2
     public static let summary = "Region time series -> connectivity matrices (nilearn ConnectivityMeasure), sliding windows"
     public static let inputCollection = "fmri"
-    public static let outputSchema = "bioembed/fmri/1"
+    public static let outputSchema = BioEmbedVersion.schema(of: "fmri")
 
     public let configuration: Configuration
     public init(_ configuration: Configuration) { self.configuration = configuration }
@@ -161,23 +163,25 @@ public struct FMRIConnectivityStage: CollectionStage {
         if configuration.window != nil {
             reused += [.init(path: "dynamic/correlation", rowLength: r * r, offsets: "dynamic/correlation_offsets"), .init(path: "dynamic/fisher_z_std", rowLength: r * r)]
         }
-        let earlier = EarlierRows(context.reuse, stage: Self.name, ids: ids, datasets: reused)
+        let earlier = EarlierRows(context.reuse, stage: Self.name, collection: "connectivity", ids: ids, datasets: reused)
         let kept = Set(ids.filter { earlier.contains($0) })  // for the workers: they skip these
         let group = try FMRICollection.outputGroup(input: input, output: output)
-        let connectivity = try group.openOrCreateGroup("connectivity")
+        // the stage owns /fmri/connectivity: its rows follow this run's ids
+        try FMRICollection.removeIfPresent(group, "connectivity")
+        let connectivity = try group.createGroup("connectivity")
         var datasets: [ConnectivityKind: HDF5Dataset] = [:]
         var vectorDatasets: [ConnectivityKind: HDF5Dataset] = [:]
         for kind in kinds {
-            try FMRICollection.removeIfPresent(connectivity, kind.rawValue)
-            let dataset = try connectivity.createDataset(kind.rawValue, type: .float64, shape: [count, r, r])
-            try dataset.setAttribute("estimator", .string(estimator.rawValue))
-            datasets[kind] = dataset
+            // tangent rows are known once every subject is read: written at the end
+            if kind != .tangent {
+                datasets[kind] = try connectivity.createDataset(kind.rawValue, type: .float64, shape: [0, r, r], appendable: true)
+                try datasets[kind]!.setAttribute("estimator", .string(estimator.rawValue))
+            }
             if configuration.vectorize ?? false {
-                let name = kind.rawValue + "_vectorized"
-                try FMRICollection.removeIfPresent(connectivity, name)
-                let v = try connectivity.createDataset(name, type: .float64, shape: [count, vectorLength])
-                try v.setAttribute("discard_diagonal", .int(discard ? 1 : 0))
-                vectorDatasets[kind] = v
+                if kind != .tangent {
+                    vectorDatasets[kind] = try connectivity.createDataset(kind.rawValue + "_vectorized", type: .float64, shape: [0, vectorLength], appendable: true)
+                    try vectorDatasets[kind]!.setAttribute("discard_diagonal", .int(discard ? 1 : 0))
+                }
             }
         }
         let window = configuration.window, step = configuration.step ?? 1
@@ -191,9 +195,10 @@ public struct FMRIConnectivityStage: CollectionStage {
             try d.setAttribute("step", .int(Int64(step)))
             try g.setAttribute("window", .int(Int64(window)))
             try g.setAttribute("step", .int(Int64(step)))
-            dynamic = (d, try g.createDataset("fisher_z_std", type: .float64, shape: [count, r, r]), g)
+            dynamic = (d, try g.createDataset("fisher_z_std", type: .float64, shape: [0, r, r], appendable: true), g)
         }
         var windowOffsets: [Int64] = [0]
+        var written: [Int] = []  // the subjects of the nested collections, in order
         var failed = Set<Int>()
         func fail(_ k: Int, _ message: String) throws {
             if failed.insert(k).inserted {
@@ -201,7 +206,6 @@ public struct FMRIConnectivityStage: CollectionStage {
             }
         }
         var tangentInputs: [(index: Int, covariance: Matrix<Double>)] = []
-        let nan = FMRICollection.nanMatrix(r)
         let progress = ProgressReporter(label: Self.name, total: count, mode: context.progress)
         let width = BLASRuntime.parallelChunks(count)
         let batch = width == 1 ? 1 : 2 * width
@@ -232,61 +236,84 @@ public struct FMRIConnectivityStage: CollectionStage {
             let results = computed.values
             for (i, k) in items.enumerated() {
                 if earlier.contains(ids[k]) {
-                    try writeEarlier(earlier, id: ids[k], row: k, kinds: kinds, datasets: datasets, vectorDatasets: vectorDatasets, regions: r)
+                    try writeEarlier(earlier, id: ids[k], kinds: kinds, datasets: datasets, vectorDatasets: vectorDatasets)
                     if let dynamic {
                         let windows = try earlierRow(earlier, ids[k], "dynamic/correlation")
-                        for w in stride(from: 0, to: windows.count, by: r * r) { try dynamic.correlation.append(windows[w..<(w + r * r)].map(Float.init)) }
+                        try dynamic.correlation.append(windows.map(Float.init))
                         windowOffsets.append(windowOffsets.last! + Int64(windows.count / max(1, r * r)))
-                        try dynamic.fisher.writeRows(k..<(k + 1), try earlierRow(earlier, ids[k], "dynamic/fisher_z_std"))
+                        try dynamic.fisher.append(try earlierRow(earlier, ids[k], "dynamic/fisher_z_std"))
                     }
+                    written.append(k)
                     progress.advance(failed: false)
                     continue
                 }
                 let result = results[i]
                 for message in result.failures { try fail(k, message) }
-                let ok = !failed.contains(k)
-                for kind in kinds {
-                    let m = ok ? (result.matrices[kind] ?? nan) : nan
-                    try datasets[kind]!.writeRows(k..<(k + 1), m)
+                guard !failed.contains(k) else {
+                    progress.advance(failed: true)
+                    continue
+                }
+                for kind in kinds where kind != .tangent {
+                    guard let m = result.matrices[kind] else { continue }
+                    try datasets[kind]!.append(m)
                     if let v = vectorDatasets[kind] {
-                        try v.writeRows(k..<(k + 1), Connectivity.vectorize(Matrix(rows: r, columns: r, storage: m), discardDiagonal: discard))
+                        try v.append(Connectivity.vectorize(Matrix(rows: r, columns: r, storage: m), discardDiagonal: discard))
                     }
                 }
-                if ok, let c = result.covariance { tangentInputs.append((k, c)) }
+                if let c = result.covariance { tangentInputs.append((k, c)) }
                 if let dynamic {
-                    let windows = ok ? result.windows : []
-                    for w in windows { try dynamic.correlation.append(w.map(Float.init)) }
-                    windowOffsets.append(windowOffsets.last! + Int64(windows.count))
-                    try dynamic.fisher.writeRows(k..<(k + 1), windows.isEmpty ? nan : Connectivity.fisherZStd(windows, regions: r))
+                    for w in result.windows { try dynamic.correlation.append(w.map(Float.init)) }
+                    windowOffsets.append(windowOffsets.last! + Int64(result.windows.count))
+                    try dynamic.fisher.append(Connectivity.fisherZStd(result.windows, regions: r))
                 }
-                progress.advance(failed: !ok)
+                written.append(k)
+                progress.advance(failed: false)
             }
         }
-        if let dynamic {
-            _ = try dynamic.group.write("correlation_offsets", windowOffsets, shape: [windowOffsets.count])
-        }
         if kinds.contains(.tangent) {
-            let usable = tangentInputs.filter { !failed.contains($0.index) }
-            if usable.count >= 2 {
+            // a reduce: no rows were kept from an earlier run, so the usable subjects are `written`
+            var tangentFailure: String?
+            if tangentInputs.count >= 2 {
                 do {
-                    let t = try Connectivity.tangent(usable.map(\.covariance))
-                    for (i, entry) in usable.enumerated() {
-                        let m = t.matrices[i].storage
-                        try datasets[.tangent]!.writeRows(entry.index..<(entry.index + 1), m)
-                        if let v = vectorDatasets[.tangent] {
-                            try v.writeRows(entry.index..<(entry.index + 1), Connectivity.vectorize(t.matrices[i], discardDiagonal: discard))
-                        }
+                    let t = try Connectivity.tangent(tangentInputs.map(\.covariance))
+                    tangentInputs = []
+                    // row by row, as the other kinds: no second copy of every subject's matrix
+                    let tangent = try connectivity.createDataset("tangent", type: .float64, shape: [0, r, r], appendable: true)
+                    try tangent.setAttribute("estimator", .string(estimator.rawValue))
+                    for m in t.matrices { try tangent.append(m.storage) }
+                    if configuration.vectorize ?? false {
+                        let v = try connectivity.createDataset("tangent_vectorized", type: .float64, shape: [0, vectorLength], appendable: true)
+                        try v.setAttribute("discard_diagonal", .int(discard ? 1 : 0))
+                        for m in t.matrices { try v.append(Connectivity.vectorize(m, discardDiagonal: discard)) }
                     }
-                    try FMRICollection.removeIfPresent(connectivity, "tangent_mean")
-                    try FMRICollection.removeIfPresent(connectivity, "tangent_whitening")
                     _ = try connectivity.write("tangent_mean", t.mean.storage, shape: [r, r])
                     _ = try connectivity.write("tangent_whitening", t.whitening.storage, shape: [r, r])
                 } catch let error as LinalgError {
-                    for entry in usable { try fail(entry.index, "tangent space: \(error)") }
+                    tangentFailure = "tangent space: \(error)"
                 }
             } else {
-                Diagnostics.warning("\(input.path): tangent needs at least 2 usable subjects, found \(usable.count); connectivity/tangent is NaN")
+                tangentFailure = "tangent space: expected at least 2 usable subjects (a group estimate), found \(tangentInputs.count)"
             }
+            if let tangentFailure {
+                // every subject fails in this stage, so both collections are left empty
+                for k in written { try fail(k, tangentFailure) }
+                written = []
+                windowOffsets = [0]
+                try FMRICollection.removeIfPresent(group, "connectivity")
+                _ = try group.createGroup("connectivity")
+                if let window {
+                    try FMRICollection.removeIfPresent(group, "dynamic")
+                    let g = try group.createGroup("dynamic")
+                    for (key, value) in [("window", window), ("step", step)] { try g.setAttribute(key, .int(Int64(value))) }
+                }
+            }
+        }
+        try FMRICollection.writeIDs(written.map { ids[$0] }, to: try group.group("connectivity"))
+        if dynamic != nil {
+            let g = try group.group("dynamic")
+            try FMRICollection.writeIDs(written.map { ids[$0] }, to: g)
+            try FMRICollection.removeIfPresent(g, "correlation_offsets")
+            _ = try g.write("correlation_offsets", windowOffsets, shape: [windowOffsets.count])
         }
         progress.finish()
         return CollectionStageResult(done: count - failed.count - earlier.count, failed: failed.count, cached: earlier.count)
@@ -294,12 +321,12 @@ public struct FMRIConnectivityStage: CollectionStage {
 
     /// The static matrices (and their vectorized rows) of one subject copied from an earlier run.
     private func writeEarlier(
-        _ earlier: EarlierRows, id: String, row k: Int, kinds: [ConnectivityKind], datasets: [ConnectivityKind: HDF5Dataset],
-        vectorDatasets: [ConnectivityKind: HDF5Dataset], regions r: Int
+        _ earlier: EarlierRows, id: String, kinds: [ConnectivityKind], datasets: [ConnectivityKind: HDF5Dataset],
+        vectorDatasets: [ConnectivityKind: HDF5Dataset]
     ) throws {
-        for kind in kinds {
-            try datasets[kind]!.writeRows(k..<(k + 1), try earlierRow(earlier, id, "connectivity/\(kind.rawValue)"))
-            if let v = vectorDatasets[kind] { try v.writeRows(k..<(k + 1), try earlierRow(earlier, id, "connectivity/\(kind.rawValue)_vectorized")) }
+        for kind in kinds where kind != .tangent {
+            try datasets[kind]!.append(try earlierRow(earlier, id, "connectivity/\(kind.rawValue)"))
+            if let v = vectorDatasets[kind] { try v.append(try earlierRow(earlier, id, "connectivity/\(kind.rawValue)_vectorized")) }
         }
     }
 

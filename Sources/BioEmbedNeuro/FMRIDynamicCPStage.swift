@@ -90,16 +90,19 @@ public struct FMRIDynamicCPStage: CollectionStage {
 
     public static let name = "fmri_factorize"
     public static let startupNeeds: StartupNeeds = .blas
-    public static let version = 1
+    /// 2: results in a nested collection (own ids, failed subjects absent), layout bioembed/fmri/2.
+    public static let version = 2
     public static let summary = "Sliding-window connectivity -> non-negative CP (PARAFAC) factors per subject or over the group"
     public static let inputCollection = "fmri"
-    public static let outputSchema = "bioembed/fmri/1"
+    public static let outputSchema = BioEmbedVersion.schema(of: "fmri")
     public static let reads = [FMRIConnectivityStage.name]
     public static var kindDescription: String { "map over a collection; reduce with scope group" }
 
     public let configuration: Configuration
     public init(_ configuration: Configuration) { self.configuration = configuration }
     public var kind: CollectionStageKind { configuration.scope == .group ? .reduce : .map }
+    /// The one id of `/fmri/dynamic/cp/ids` for a group-scope fit (the schema's `whole`).
+    public static let groupID = "group"
 
     public func run(input: HDF5File, output: HDF5File, errors: ErrorLog, context: CollectionStageContext) throws -> CollectionStageResult {
         try configuration.validate()
@@ -109,7 +112,8 @@ public struct FMRIDynamicCPStage: CollectionStage {
                 file: input.path, expected: "/fmri/dynamic/correlation and correlation_offsets (bioembed fmri connectivity --window W --step S)",
                 found: "none")
         }
-        let ids = try fmri.dataset("ids").readStrings()
+        let all = try fmri.dataset("ids").readStrings()
+        let ids = try FMRICollection.nestedIDs(fmri, "dynamic", file: input.path, writtenBy: "fmri connectivity --window")
         let windows = try fmri.dataset("dynamic/correlation")
         let offsets: [Int64] = try fmri.dataset("dynamic/correlation_offsets").read()
         let r = windows.shape.count == 3 ? windows.shape[1] : 0
@@ -121,67 +125,65 @@ public struct FMRIDynamicCPStage: CollectionStage {
                 found: "correlation \(windows.shape), \(offsets.count) offsets ending at \(offsets.last ?? 0)")
         }
         let rank = configuration.rank
-        // The fits: each subject's windows, or every subject's together.
-        var fits: [Range<Int>] = []
-        var failed = 0
+        // The fits: each subject's windows (seeded by its position in /fmri/ids), or every subject's together.
+        var position: [String: Int] = [:]
+        for (k, id) in all.enumerated() where position[id] == nil { position[id] = k }
+        let fits: [(id: String, windows: Range<Int>, seed: UInt64)]
         switch configuration.scope {
         case .subject:
-            for (k, id) in ids.enumerated() {
-                let range = Int(offsets[k])..<Int(offsets[k + 1])
-                if range.isEmpty {
-                    try errors.append(id: id, stage: Self.name, category: .badInput, message: "\(input.path): /fmri \(id): expected sliding windows, found none")
-                    failed += 1
-                }
-                fits.append(range)
+            fits = ids.enumerated().map { k, id in
+                (id, Int(offsets[k])..<Int(offsets[k + 1]), configuration.seed &+ UInt64(position[id] ?? k))
             }
         case .group:
-            fits = [0..<windows.shape[0]]
             guard windows.shape[0] > 0 else {
                 throw NeuroError.invalidInput(file: input.path, expected: "sliding windows of at least one subject", found: "none")
             }
+            fits = [(Self.groupID, 0..<windows.shape[0], configuration.seed)]
         }
-        // --resume (subject scope, a map): fits of subjects whose key is unchanged, at the same position
-        // (the seed of a fit is the seed + its position)
-        let earlier = EarlierRows(context.reuse, stage: Self.name, ids: configuration.scope == .subject ? ids : [], datasets: [
-            .init(path: "dynamic/cp/window_factors", rowLength: rank, offsets: "dynamic/correlation_offsets"),
+        // --resume (subject scope, a map): fits of subjects whose key is unchanged, at the same
+        // position of /fmri/ids (the seed of a fit)
+        let earlier = EarlierRows(context.reuse, stage: Self.name, collection: "dynamic/cp", ids: configuration.scope == .subject ? all : [], datasets: [
+            .init(path: "dynamic/cp/window_factors", rowLength: rank, offsets: "dynamic/cp/window_offsets"),
             .init(path: "dynamic/cp/row_factors", rowLength: r * rank), .init(path: "dynamic/cp/column_factors", rowLength: r * rank),
             .init(path: "dynamic/cp/reconstruction_error", rowLength: 1), .init(path: "dynamic/cp/iterations", rowLength: 1),
         ], sameRow: true)
         let group = try FMRICollection.outputGroup(input: input, output: output)
+        // a new output file: /fmri/dynamic holds the ids the windows belong to, cp nested below
         let dynamic = group.kind(of: "dynamic") == .group ? try group.group("dynamic") : try group.createGroup("dynamic")
+        if dynamic.kind(of: "ids") == nil { try FMRICollection.writeIDs(ids, to: dynamic) }
         try FMRICollection.removeIfPresent(dynamic, "cp")
         let out = try dynamic.createGroup("cp")
-        let windowFactors = try out.createDataset("window_factors", type: .float64, shape: [windows.shape[0], rank])
-        let rowFactors = try out.createDataset("row_factors", type: .float64, shape: [fits.count, r, rank])
-        let columnFactors = try out.createDataset("column_factors", type: .float64, shape: [fits.count, r, rank])
-        var reconstruction = [Double](repeating: .nan, count: fits.count)
-        var iterations = [Int64](repeating: 0, count: fits.count)
+        let windowFactors = try out.createDataset("window_factors", type: .float64, shape: [0, rank], appendable: true)
+        let rowFactors = try out.createDataset("row_factors", type: .float64, shape: [0, r, rank], appendable: true)
+        let columnFactors = try out.createDataset("column_factors", type: .float64, shape: [0, r, rank], appendable: true)
+        var written: [String] = [], windowOffsets: [Int64] = [0]
+        var reconstruction: [Double] = [], iterations: [Int64] = []
         let progress = ProgressReporter(label: Self.name, total: fits.count, mode: context.progress)
-        var cached = 0
-        /// NaN factors for a fit that could not run (listed in /errors when `why` is given).
-        func skip(_ f: Int, _ range: Range<Int>, why: String?) throws {
-            if let why {
-                let id = configuration.scope == .group ? "group" : ids[f]
-                try errors.append(id: id, stage: Self.name, category: .badInput, message: "\(input.path): /fmri \(id): \(why)")
-                failed += 1
-            }
-            try rowFactors.writeRows(f..<(f + 1), [Double](repeating: .nan, count: r * rank))
-            try columnFactors.writeRows(f..<(f + 1), [Double](repeating: .nan, count: r * rank))
-            if !range.isEmpty { try windowFactors.writeRows(range, [Double](repeating: .nan, count: range.count * rank)) }
+        var cached = 0, failed = 0
+        func write(_ id: String, _ factors: [[Double]], error: Double, count: Int64) throws {
+            try windowFactors.append(factors[0])
+            try rowFactors.append(factors[1])
+            try columnFactors.append(factors[2])
+            windowOffsets.append(windowOffsets.last! + Int64(factors[0].count / rank))
+            reconstruction.append(error)
+            iterations.append(count)
+            written.append(id)
         }
-        for (f, range) in fits.enumerated() {
+        /// A fit that could not run: listed in /errors, absent from the collection.
+        func fail(_ id: String, _ why: String) throws {
+            try errors.append(id: id, stage: Self.name, category: .badInput, message: "\(input.path): /fmri \(id): \(why)")
+            failed += 1
+        }
+        for fit in fits {
             defer { progress.advance() }
-            guard !range.isEmpty else { try skip(f, range, why: nil); continue }
-            if configuration.scope == .subject, earlier.contains(ids[f]), let old = earlier.row(ids[f], "dynamic/cp/window_factors"),
-               old.count == range.count * rank, let rowsF = earlier.row(ids[f], "dynamic/cp/row_factors"),
-               let columnsF = earlier.row(ids[f], "dynamic/cp/column_factors"),
-               let error = earlier.row(ids[f], "dynamic/cp/reconstruction_error")?.first,
-               let count = earlier.row(ids[f], "dynamic/cp/iterations")?.first {
-                try windowFactors.writeRows(range, old)
-                try rowFactors.writeRows(f..<(f + 1), rowsF)
-                try columnFactors.writeRows(f..<(f + 1), columnsF)
-                reconstruction[f] = error
-                iterations[f] = Int64(count)
+            let (id, range) = (fit.id, fit.windows)
+            guard !range.isEmpty else { try fail(id, "expected sliding windows, found none"); continue }
+            if configuration.scope == .subject, earlier.contains(id), let old = earlier.row(id, "dynamic/cp/window_factors"),
+               old.count == range.count * rank, let rowsF = earlier.row(id, "dynamic/cp/row_factors"),
+               let columnsF = earlier.row(id, "dynamic/cp/column_factors"),
+               let error = earlier.row(id, "dynamic/cp/reconstruction_error")?.first,
+               let count = earlier.row(id, "dynamic/cp/iterations")?.first {
+                try write(id, [old, rowsF, columnsF], error: error, count: Int64(count))
                 cached += 1
                 continue
             }
@@ -189,30 +191,28 @@ public struct FMRIDynamicCPStage: CollectionStage {
             // matrices (the tensor's read is bounded by readRows)
             guard MemoryBudget.fits([range.count, r, rank, 2], elementSize: MemoryLayout<Double>.stride),
                   MemoryBudget.fits([rank, rank, 4], elementSize: MemoryLayout<Double>.stride) else {
-                try skip(f, range, why: "expected work arrays of at most \(MemoryBudget.describe(MemoryBudget.perInput)) (the memory budget of one input), "
+                try fail(id, "expected work arrays of at most \(MemoryBudget.describe(MemoryBudget.perInput)) (the memory budget of one input), "
                          + "found \(range.count) windows × \(r) regions × rank \(rank) × 2 doubles")
                 continue
             }
             var tensor: [Float] = try windows.readRows(range)
             prepare(&tensor, regions: r)
-            let initial = Self.initialFactors(sizes: [range.count, r, r], rank: rank, seed: configuration.seed &+ UInt64(f))
+            let initial = Self.initialFactors(sizes: [range.count, r, r], rank: rank, seed: fit.seed)
             guard tensor.contains(where: { $0 != 0 }), tensor.allSatisfy(\.isFinite) else {
-                try skip(f, range, why: "expected finite windows with a non-zero entry, found \(tensor.allSatisfy(\.isFinite) ? "all zeros" : "NaN/Inf")")
+                try fail(id, "expected finite windows with a non-zero entry, found \(tensor.allSatisfy(\.isFinite) ? "all zeros" : "NaN/Inf")")
                 continue
             }
             let result = tensor.withUnsafeBufferPointer { t in
                 NonNegativeCP.fit(t, shape: (range.count, r, r), rank: rank, initial: initial, maxIterations: configuration.maxIterations,
                                   tolerance: configuration.tolerance)
             }
-            try windowFactors.writeRows(range, result.factors[0])
-            try rowFactors.writeRows(f..<(f + 1), result.factors[1])
-            try columnFactors.writeRows(f..<(f + 1), result.factors[2])
-            reconstruction[f] = result.errors.last ?? .nan
-            iterations[f] = Int64(result.errors.count)
+            try write(id, result.factors, error: result.errors.last ?? .nan, count: Int64(result.errors.count))
         }
         progress.finish()
-        _ = try out.write("reconstruction_error", reconstruction, shape: [fits.count])
-        _ = try out.write("iterations", iterations, shape: [fits.count])
+        try FMRICollection.writeIDs(written, to: out)
+        _ = try out.write("window_offsets", windowOffsets, shape: [windowOffsets.count])
+        _ = try out.write("reconstruction_error", reconstruction, shape: [written.count])
+        _ = try out.write("iterations", iterations, shape: [written.count])
         for (key, value) in [("scope", configuration.scope.rawValue), ("values", configuration.values.rawValue),
                              ("diagonal", configuration.diagonal.rawValue), ("init", "uniform [0,1) SplitMix64")] {
             try out.setAttribute(key, .string(value))
@@ -221,7 +221,8 @@ public struct FMRIDynamicCPStage: CollectionStage {
         try out.setAttribute("max_iterations", .int(Int64(configuration.maxIterations)))
         try out.setAttribute("tolerance", .double(configuration.tolerance))
         try out.setAttribute("seed", .int(Int64(bitPattern: configuration.seed)))
-        return CollectionStageResult(done: ids.count - failed - cached, failed: failed, cached: cached)
+        if configuration.scope == .group { return CollectionStageResult(done: failed == 0 ? ids.count : 0, failed: failed, cached: 0) }
+        return CollectionStageResult(done: fits.count - failed - cached, failed: failed, cached: cached)
     }
 
     /// Applies `values` and `diagonal` to windows `[W, R, R]` in place.

@@ -42,10 +42,11 @@ public struct FMRIGraphStage: CollectionStage {
 
     public static let name = "fmri_graph"
     public static let startupNeeds: StartupNeeds = .blas
-    public static let version = 1
+    /// 2: results in a nested collection (own ids, failed subjects absent), layout bioembed/fmri/2.
+    public static let version = 2
     public static let summary = "Connectivity -> proportional threshold (bctpy) -> degree, triangles, clustering, strength, modularity"
     public static let inputCollection = "fmri"
-    public static let outputSchema = "bioembed/fmri/1"
+    public static let outputSchema = BioEmbedVersion.schema(of: "fmri")
     public static let reads = [FMRIConnectivityStage.name]
 
     public let configuration: Configuration
@@ -61,9 +62,12 @@ public struct FMRIGraphStage: CollectionStage {
         }
         let data = try source.dataset("connectivity/\(kind.rawValue)")
         let shape = data.shape
-        let (s, n) = (shape[0], shape.count > 1 ? shape[1] : 0)
-        let values: [Double] = try data.read()
-        let ids = try source.dataset("ids").readStrings()
+        let ids = try FMRICollection.nestedIDs(source, "connectivity", file: input.path, writtenBy: "fmri connectivity")
+        guard shape.count == 3, shape[0] == ids.count, shape[1] == shape[2] else {
+            throw NeuroError.invalidInput(
+                file: input.path, expected: "/fmri/connectivity/\(kind.rawValue) [\(ids.count), R, R] (one matrix per id of connectivity/ids)", found: "\(shape)")
+        }
+        let n = shape[1]
         if let p = configuration.partition, p.count != n {
             throw NeuroError.invalidParameter(name: "partition", expected: "\(n) community labels (one per region)", found: "\(p.count)")
         }
@@ -71,32 +75,32 @@ public struct FMRIGraphStage: CollectionStage {
         let modularityPath = "graph/\(kind.rawValue)/modularity"
         var datasets = measures.map { EarlierRows.Dataset(path: $0, rowLength: n) }
         if configuration.partition != nil { datasets.append(.init(path: modularityPath, rowLength: 1)) }
-        let earlier = EarlierRows(context.reuse, stage: Self.name, ids: ids, datasets: datasets)
+        let earlier = EarlierRows(context.reuse, stage: Self.name, collection: "graph/\(kind.rawValue)", ids: ids, datasets: datasets)
         let group = try FMRICollection.outputGroup(input: input, output: output)
         try FMRICollection.removeIfPresent(group, "graph/\(kind.rawValue)")
         let graph = try group.openOrCreateGroup("graph").createGroup(kind.rawValue)
         var degree: [Int64] = [], triangles: [Int64] = [], strength: [Double] = [], clustering: [Double] = [], modularity: [Double] = []
+        var written: [String] = []
         var failed = 0, cached = 0
-        for k in 0..<s {
-            if k < ids.count, earlier.contains(ids[k]) {
-                let rows = measures.compactMap { earlier.row(ids[k], $0) }
-                let q = configuration.partition == nil ? [] : earlier.row(ids[k], modularityPath)
+        for (k, id) in ids.enumerated() {
+            if earlier.contains(id) {
+                let rows = measures.compactMap { earlier.row(id, $0) }
+                let q = configuration.partition == nil ? [] : earlier.row(id, modularityPath)
                 if rows.count == measures.count, let q {
                     degree += rows[0].map { Int64($0) }
                     triangles += rows[1].map { Int64($0) }
                     strength += rows[2]
                     clustering += rows[3]
                     modularity += q
+                    written.append(id)
                     cached += 1
                     continue
                 }
             }
-            let w = Array(values[(k * n * n)..<((k + 1) * n * n)])
+            let w: [Double] = try data.readRows(k..<(k + 1))
             if w.contains(where: { !$0.isFinite }) {
                 failed += 1
-                try errors.append(id: k < ids.count ? ids[k] : "\(k)", stage: Self.name, category: .badInput, message: "\(input.path): /fmri/connectivity/\(kind.rawValue)[\(k)]: expected finite values, found NaN/Inf")
-                degree += [Int64](repeating: -1, count: n); triangles += [Int64](repeating: -1, count: n)
-                strength += [Double](repeating: .nan, count: n); clustering += [Double](repeating: .nan, count: n); modularity.append(.nan)
+                try errors.append(id: id, stage: Self.name, category: .badInput, message: "\(input.path): /fmri/connectivity/\(kind.rawValue) \(id): expected finite values, found NaN/Inf")
                 continue
             }
             let t = GraphMeasures.thresholdProportional(w, n: n, density: density, absolute: configuration.absolute ?? false)
@@ -106,7 +110,10 @@ public struct FMRIGraphStage: CollectionStage {
             strength += GraphMeasures.strength(t, n: n)
             clustering += GraphMeasures.clustering(a, n: n)
             if let p = configuration.partition { modularity.append(GraphMeasures.modularity(a, n: n, partition: p)) }
+            written.append(id)
         }
+        let s = written.count
+        try FMRICollection.writeIDs(written, to: graph)
         _ = try graph.write("degree", degree, shape: [s, n])
         _ = try graph.write("triangles", triangles, shape: [s, n])
         _ = try graph.write("strength", strength, shape: [s, n])
@@ -114,6 +121,6 @@ public struct FMRIGraphStage: CollectionStage {
         if configuration.partition != nil { _ = try graph.write("modularity", modularity, shape: [s]) }
         try graph.setAttribute("density", .double(density))
         try graph.setAttribute("absolute", .int((configuration.absolute ?? false) ? 1 : 0))
-        return CollectionStageResult(done: s - failed - cached, failed: failed, cached: cached)
+        return CollectionStageResult(done: s - cached, failed: failed, cached: cached)
     }
 }

@@ -31,10 +31,11 @@ public struct FMRISpectralStage: CollectionStage {
 
     public static let name = "fmri_spectral"
     public static let startupNeeds: StartupNeeds = .blas
-    public static let version = 1
+    /// 2: results in a nested collection (own ids, failed subjects absent), layout bioembed/fmri/2.
+    public static let version = 2
     public static let summary = "Region time series -> ALFF and fALFF per region (FFTW)"
     public static let inputCollection = "fmri"
-    public static let outputSchema = "bioembed/fmri/1"
+    public static let outputSchema = BioEmbedVersion.schema(of: "fmri")
 
     public let configuration: Configuration
     public init(_ configuration: Configuration) { self.configuration = configuration }
@@ -53,31 +54,34 @@ public struct FMRISpectralStage: CollectionStage {
         let (ids, series) = try FMRICollection.timeSeries(input, dataset: name)
         let tr: [Double] = try fmri.dataset("t_r").read()
         let r = series.first?.columns ?? 0
-        let earlier = EarlierRows(context.reuse, stage: Self.name, ids: ids, datasets: ["alff", "falff"].map { .init(path: "spectral/" + $0, rowLength: r) })
+        let earlier = EarlierRows(context.reuse, stage: Self.name, collection: "spectral", ids: ids, datasets: ["alff", "falff"].map { .init(path: "spectral/" + $0, rowLength: r) })
         var alff: [Double] = [], falff: [Double] = []
+        var written: [String] = []
         var failed = 0, cached = 0
         for (k, x) in series.enumerated() {
             if let a = earlier.row(ids[k], "spectral/alff"), let f = earlier.row(ids[k], "spectral/falff") {
                 alff += a
                 falff += f
+                written.append(ids[k])
                 cached += 1
                 continue
             }
             if x.storage.contains(where: { !$0.isFinite }) || !(tr[k] > 0) {
                 failed += 1
                 try errors.append(id: ids[k], stage: Self.name, category: .badInput, message: "\(input.path): /fmri \(ids[k]): expected finite series and TR, found NaN/Inf or TR \(tr[k])")
-                alff += [Double](repeating: .nan, count: r); falff += [Double](repeating: .nan, count: r)
                 continue
             }
             let m = SpectralMeasures.alff(x, tR: tr[k], low: low, high: high)
             alff += m.alff
             falff += m.falff
+            written.append(ids[k])
         }
         let group = try FMRICollection.outputGroup(input: input, output: output)
         try FMRICollection.removeIfPresent(group, "spectral")
         let spectral = try group.createGroup("spectral")
-        _ = try spectral.write("alff", alff, shape: [series.count, r])
-        _ = try spectral.write("falff", falff, shape: [series.count, r])
+        try FMRICollection.writeIDs(written, to: spectral)
+        _ = try spectral.write("alff", alff, shape: [written.count, r])
+        _ = try spectral.write("falff", falff, shape: [written.count, r])
         try spectral.setAttribute("low", .double(low))
         try spectral.setAttribute("high", .double(high))
         try spectral.setAttribute("source", .string(name))

@@ -9,7 +9,9 @@ import Foundation
 /// `n_time` gives each run's length), `region` and `region_j` (R, for connectivity matrices).
 /// Variables: `subject` (ids), `region` / `region_j` (atlas label values), `t_r`, `n_time`,
 /// `time` (s, for the longest run's grid), `timeseries` [subject, time, region], and
-/// `connectivity_<kind>` [subject, region, region_j] for each kind present.
+/// `connectivity_<kind>` [subject, region, region_j] for each kind present. Connectivity is a
+/// nested collection (`/fmri/connectivity/ids`): a subject that failed there has NaN matrices here,
+/// since a NetCDF variable spans the whole `subject` dimension.
 public enum NetCDFExport {
     public static func export(_ input: String, to output: String) throws {
         let file = try HDF5File.open(input)
@@ -47,11 +49,12 @@ public enum NetCDFExport {
         try nc.addVariable("time", type: .float64, dimensions: ["time"])
         try nc.addVariable("timeseries", type: .float64, dimensions: ["subject", "time", "region"], compressed: true)
         let kinds = ((try? group.group("connectivity").children()) ?? [])
-            .filter { $0.kind == .dataset && $0.name != "tangent_mean" }.map(\.name)
+            .filter { $0.kind == .dataset && !Self.connectivityMetadata.contains($0.name) }.map(\.name)
         for kind in kinds {
             try nc.addVariable("connectivity_\(kind)", type: .float64, dimensions: ["subject", "region", "region_j"], compressed: true)
             try nc.setAttribute("long_name", .string("\(kind.replacingOccurrences(of: "_", with: " ")) matrix"), variable: "connectivity_\(kind)")
         }
+        for kind in kinds { try nc.setAttribute("_FillValue", .double(.nan), variable: "connectivity_\(kind)") }
         try nc.setAttribute("long_name", .string("cleaned ROI time series"), variable: "timeseries")
         try nc.setAttribute("_FillValue", .double(.nan), variable: "timeseries")
         try nc.setAttribute("units", .string("s"), variable: "t_r")
@@ -79,10 +82,46 @@ public enum NetCDFExport {
             }
         }
         try nc.write("timeseries", .float64(padded))
-        for kind in kinds {
-            let values: [Double] = try group.dataset("connectivity/\(kind)").read()
-            try nc.write("connectivity_\(kind)", .float64(values))
+        if !kinds.isEmpty {
+            let rows = try connectivityRows(group, subjects: subjects, file: input)
+            let matrix = r * r
+            guard MemoryBudget.fits([subjects.count + rows.count, r, r], elementSize: MemoryLayout<Double>.stride) else {
+                throw HDF5Error.shapeMismatch(
+                    file: input, object: "/fmri/connectivity",
+                    expected: "matrices of at most \(MemoryBudget.describe(MemoryBudget.perInput)) (the memory budget of one input)",
+                    found: "\(subjects.count) subject(s) × \(r) × \(r) regions")
+            }
+            for kind in kinds {
+                let dataset = try group.dataset("connectivity/\(kind)")
+                guard dataset.shape == [rows.count, r, r] else {
+                    throw HDF5Error.shapeMismatch(file: input, object: "/fmri/connectivity/\(kind)",
+                                                  expected: "[\(rows.count), \(r), \(r)]", found: "\(dataset.shape)")
+                }
+                let values: [Double] = try dataset.read()
+                var scattered = [Double](repeating: .nan, count: subjects.count * matrix)
+                for (row, s) in rows.enumerated() {
+                    scattered.replaceSubrange(s * matrix..<(s + 1) * matrix, with: values[row * matrix..<(row + 1) * matrix])
+                }
+                try nc.write("connectivity_\(kind)", .float64(scattered))
+            }
         }
         try nc.commit()
+    }
+
+    /// Datasets under `/fmri/connectivity` that are not per-subject matrices.
+    static let connectivityMetadata: Set<String> = ["ids", "tangent_mean"]
+
+    /// For each row of `/fmri/connectivity`, its subject's position in `/fmri/ids`. Layout 1 files
+    /// (no nested ids) held one row per subject.
+    static func connectivityRows(_ fmri: HDF5Group, subjects: [String], file: String) throws -> [Int] {
+        guard fmri.kind(of: "connectivity/ids") == .dataset else { return Array(subjects.indices) }
+        let position = Dictionary(subjects.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        return try fmri.dataset("connectivity/ids").readStrings().map { id in
+            guard let s = position[id] else {
+                throw HDF5Error.shapeMismatch(file: file, object: "/fmri/connectivity/ids",
+                                              expected: "ids listed in /fmri/ids", found: "'\(id)'")
+            }
+            return s
+        }
     }
 }

@@ -231,7 +231,8 @@ public enum ShardMerge {
         return Report(output: output, items: itemCount, failed: failed, missingShards: missing, corruptShards: corrupt)
     }
 
-    /// Collection groups (groups with an `ids` dataset), outside /errors and /provenance.
+    /// Collection groups (groups with an `ids` dataset), outside /errors and /provenance, each before
+    /// the collections nested in it (`/fmri/connectivity` after `/fmri`).
     static func collections(in root: HDF5Group) -> [String] {
         var found: [String] = []
         func walk(_ group: HDF5Group, _ prefix: String) {
@@ -239,7 +240,8 @@ public enum ShardMerge {
                 let path = prefix.isEmpty ? child.name : prefix + "/" + child.name
                 if prefix.isEmpty && (child.name == "errors" || child.name == "provenance") { continue }
                 guard let sub = try? group.group(child.name) else { continue }
-                if sub.kind(of: "ids") == .dataset { found.append(path) } else { walk(sub, path) }
+                if sub.kind(of: "ids") == .dataset { found.append(path) }
+                walk(sub, path)
             }
         }
         walk(root, "")
@@ -297,9 +299,31 @@ public enum ShardMerge {
 
     /// How each dataset of a collection merges: per item / ragged fields, or constants copied once.
     static func classify(_ firstGroup: HDF5Group, path: String) throws -> (fields: [FieldSpec], constants: [String]) {
-        let schema = LayoutSchemas.all.first { schema in
-            let parts = schema.group.split(separator: "/"), mine = path.split(separator: "/")
-            return parts.count == mine.count && zip(parts, mine).allSatisfy { $0 == "*" || $0 == $1 }
+        // The schema of the collection, or of the collection it is nested in: its rules are then
+        // matched below the nested path (`/fmri/connectivity`: the rules `connectivity/...`), where
+        // `N` and `sum(...)` refer to the nested collection's own ids and offsets.
+        let mine = path.split(separator: "/").map(String.init)
+        var nestedPrefix: [String] = []
+        var schema: CollectionSchema?
+        for candidate in LayoutSchemas.all {
+            let parts = candidate.group.split(separator: "/").map(String.init)
+            guard parts.count <= mine.count, zip(parts, mine).allSatisfy({ $0 == "*" || $0 == $1 }) else { continue }
+            schema = candidate
+            nestedPrefix = Array(mine.dropFirst(parts.count))
+            if nestedPrefix.isEmpty { break }
+        }
+        let rules: [CollectionSchema.DatasetRule] = (schema?.datasets ?? []).compactMap { rule in
+            let parts = rule.path.split(separator: "/").map(String.init)
+            guard parts.count > nestedPrefix.count, zip(nestedPrefix, parts).allSatisfy({ $1 == "*" || $0 == $1 }) else { return nil }
+            var copy = rule
+            copy.path = parts.dropFirst(nestedPrefix.count).joined(separator: "/")
+            if case let .symbol(first)? = copy.shape.first, first.hasPrefix("sum("), first.hasSuffix(")") {
+                let offsets = first.dropFirst(4).dropLast().split(separator: "/").map(String.init)
+                if offsets.count > nestedPrefix.count, zip(nestedPrefix, offsets).allSatisfy({ $1 == "*" || $0 == $1 }) {
+                    copy.shape[0] = .symbol("sum(" + offsets.dropFirst(nestedPrefix.count).joined(separator: "/") + ")")
+                }
+            }
+            return copy
         }
         // Classify every dataset.
         var fields: [FieldSpec] = []
@@ -310,7 +334,7 @@ public enum ShardMerge {
             let dataset = try firstGroup.dataset(name)
             guard let type = dataset.elementType else { constants.append(name); continue }
             let shape = dataset.shape
-            let rule = schema?.datasets.first { rulePath in matches(rulePath.path, name) }
+            let rule = rules.first { rulePath in matches(rulePath.path, name) }
             let firstAxis: String? = rule.flatMap { if case let .symbol(s) = $0.shape.first { return s } else { return nil } }
             if rule?.offsets == true || (rule == nil && name.hasSuffix("_offsets") && shape == [n + 1]) {
                 continue  // rebuilt by the writer

@@ -121,7 +121,7 @@ public enum StageExecutor {
         /// `wholePart`'s collection copied as stored (H5Ocopy, no inflate/deflate).
         init(stage: AnyStage, path: String, command: String, copyingWholePart wholePart: String?) throws {
             file = try HDF5File.create(path)
-            try file.writeRootAttributes(schema: "bioembed/\(stage.collection)/\(BioEmbedVersion.layoutVersion)", command: command)
+            try file.writeRootAttributes(schema: BioEmbedVersion.schema(of: stage.collection), command: command)
             if let wholePart {
                 let partFile = try HDF5File.open(wholePart)
                 defer { partFile.close() }

@@ -84,6 +84,15 @@ struct LayoutSchemaTests {
         #expect(LayoutSchemas.all.count == files.count)  // every schema decodes
     }
 
+    /// The `schema` written for a collection (`BioEmbedVersion.schema(of:)`, which every stage's
+    /// output schema is) is the one its schema file declares.
+    @Test func stagesWriteTheSchemaTheirCollectionDeclares() {
+        for schema in LayoutSchemas.all {
+            let collection = String(schema.group.split(separator: "/").first ?? "")
+            #expect(BioEmbedVersion.schema(of: collection) == schema.schema, "\(collection)")
+        }
+    }
+
     /// The notebook templates compiled into the binary equal notebooks-export/templates/*.py.
     @Test func embeddedTemplatesMatchFiles() throws {
         let folder = TestSupport.repositoryRoot + "/notebooks-export/templates"

@@ -10,7 +10,7 @@ def strings(group, name, values):
 def write_all_collections(path, seed=0):
     rng = np.random.default_rng(seed)
     with h5py.File(path, "w") as f:
-        f.attrs.update({"bioembed_version": "0.1.0", "schema": "bioembed/fmri/1",
+        f.attrs.update({"bioembed_version": "0.1.0", "schema": "bioembed/fmri/2",
                         "created_utc": "2026-11-29T00:00:00Z", "command": "synthetic"})
         g = f.create_group("fmri")
         subjects, regions, lengths = ["sub-01", "sub-02", "sub-03"], 6, [20, 25, 18]
@@ -20,10 +20,14 @@ def write_all_collections(path, seed=0):
         g["timeseries_offsets"] = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         g["timeseries"] = rng.standard_normal((sum(lengths), regions))
         corr = np.stack([np.corrcoef(rng.standard_normal((regions, 30))) for _ in subjects])
-        g["connectivity/correlation"] = corr
-        g["connectivity/covariance"] = corr * 2
-        g["graph/correlation/degree"] = rng.integers(0, 5, (3, regions)).astype(np.int64)
-        g["graph/correlation/strength"] = rng.random((3, regions))
+        # nested collections: sub-02 failed connectivity, so it is absent below /fmri/connectivity
+        kept = ["sub-01", "sub-03"]
+        strings(g.create_group("connectivity"), "ids", kept)
+        g["connectivity/correlation"] = corr[[0, 2]]
+        g["connectivity/covariance"] = corr[[0, 2]] * 2
+        strings(g.create_group("graph/correlation"), "ids", kept)
+        g["graph/correlation/degree"] = rng.integers(0, 5, (2, regions)).astype(np.int64)
+        g["graph/correlation/strength"] = rng.random((2, regions))
         g["graph/correlation"].attrs["density"] = 0.1
         p = f.create_group("proteins")
         chains = ["1abc.pdb:A", "1abc.pdb:B"]

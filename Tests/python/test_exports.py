@@ -38,7 +38,12 @@ def test_export_netcdf_named_dimensions(run, tmp_path):
         series = f["fmri/timeseries"][()]
         np.testing.assert_array_equal(ds["timeseries"].sel(subject="sub-02").values[:25], series[offsets[1]:offsets[2]])
         assert np.isnan(ds["timeseries"].sel(subject="sub-01").values[20:]).all()
-        np.testing.assert_array_equal(ds["connectivity_correlation"].values, f["fmri/connectivity/correlation"][()])
+        # connectivity is a nested collection: sub-02 is absent there, so its matrices are NaN here
+        conn = f["fmri/connectivity/correlation"][()]
+        np.testing.assert_array_equal(ds["connectivity_correlation"].sel(subject="sub-01").values, conn[0])
+        np.testing.assert_array_equal(ds["connectivity_correlation"].sel(subject="sub-03").values, conn[1])
+        assert np.isnan(ds["connectivity_correlation"].sel(subject="sub-02").values).all()
+        assert "connectivity_ids" not in ds
     assert list(ds["region"].values) == [1, 2, 3, 5, 8, 13]
     assert list(ds["n_time"].values) == [20, 25, 18]
     ds.close()

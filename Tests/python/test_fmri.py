@@ -228,3 +228,59 @@ def test_fmri_pipeline_runs_every_stage_into_one_valid_file(run, tmp_path):
         assert rel_to_std(g["timeseries"][()], ref["sub-01/clean_timeseries"][()]) <= 1e-9
         assert list(f["provenance"]) == ["encode_brainmae", "fmri_connectivity", "fmri_extract", "fmri_graph", "fmri_spectral", "train_brainmae"]
         assert f["embeddings/brainmae/pooled"].shape[0] == 1
+
+
+def test_a_subject_failing_in_connectivity_is_absent_from_every_later_stage(run, tmp_path):
+    """One failure model: sub-02 is too short for the sliding window, so connectivity fails it; it is
+    listed once in /errors and absent from connectivity, dynamic, graph and factorize (which read
+    connectivity's results), whose nested ids hold the other subjects in /fmri order; spectral reads
+    the time series, so it keeps sub-02; the file validates."""
+    path = tmp_path / "fmri.h5"
+    rng = np.random.default_rng(3)
+    subjects, regions, lengths = ["sub-01", "sub-02", "sub-03"], 8, [90, 20, 70]
+    with h5py.File(path, "w") as f:
+        f.attrs.update({"bioembed_version": "0.1.0", "schema": "bioembed/fmri/2", "created_utc": "2026-12-06T00:00:00Z", "command": "test"})
+        g = f.create_group("fmri")
+        g.create_dataset("ids", data=np.array(subjects, dtype=object), dtype=h5py.string_dtype())
+        g["t_r"] = np.full(3, 2.0)
+        g["region_ids"] = np.arange(1, regions + 1, dtype=np.int64)
+        g["timeseries_offsets"] = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        series = [rng.standard_normal((n, regions)) for n in lengths]
+        g["timeseries"] = np.concatenate(series)
+    r = run("fmri", "connectivity", "--input", path, "--kind", "correlation,covariance", "--estimator", "empirical", "--window", 30, "--step", 10, "--output", path)
+    assert r.returncode == 2 and "sub-02" in r.stderr, r.stderr
+    for stage in (["fmri", "graph", "--density", 0.2], ["fmri", "spectral"], ["fmri", "factorize", "--rank", 2, "--max-iterations", 5]):
+        r = run(*stage, "--input", path, "--output", path)
+        assert r.returncode == 0, (stage, r.stderr)
+    r = run("validate", path)
+    assert r.returncode == 0 and "/fmri: 3 items" in r.stdout and "/fmri/connectivity: 2 items" in r.stdout, r.stdout
+    kept = ["sub-01", "sub-03"]
+    with h5py.File(path) as f:
+        g = f["fmri"]
+        assert list(g["ids"].asstr()[()]) == subjects
+        errors = list(zip(f["errors/ids"].asstr()[()], f["errors/stage"].asstr()[()]))
+        assert errors == [("sub-02", "fmri_connectivity")]
+        assert "30" in f["errors/message"].asstr()[0]
+        for nested in ("connectivity", "dynamic", "graph/correlation", "dynamic/cp"):
+            assert list(g[nested]["ids"].asstr()[()]) == kept, nested
+        assert list(g["spectral/ids"].asstr()[()]) == subjects
+        for k, (subject, x) in enumerate((s, series[i]) for i, s in enumerate(subjects) if s in kept):
+            np.testing.assert_allclose(g["connectivity/correlation"][k], np.corrcoef(x.T), atol=1e-12)
+            assert np.isfinite(g["graph/correlation/strength"][k]).all()
+        off = g["dynamic/correlation_offsets"][()]
+        assert list(np.diff(off)) == [(90 - 30) // 10 + 1, (70 - 30) // 10 + 1]
+        np.testing.assert_allclose(g["dynamic/correlation"][off[1]], np.corrcoef(series[2][:30].T), atol=1e-6)
+        assert g["graph/correlation/degree"].shape[0] == 2 and g["dynamic/cp/row_factors"].shape[0] == 2
+        assert not np.isnan(g["connectivity/covariance"][()]).any()
+
+    # validate checks the nested rules: ids in the parent's order, N counted inside the nested collection
+    bad = tmp_path / "bad.h5"
+    shutil.copy(path, bad)
+    with h5py.File(bad, "r+") as f:
+        f["fmri/connectivity/ids"][...] = np.array(["sub-03", "sub-01"], dtype=object)
+        del f["fmri/graph/correlation/ids"]
+        f["fmri/graph/correlation"].create_dataset("ids", data=np.array(subjects, dtype=object), dtype=h5py.string_dtype())
+    r = run("validate", bad)
+    assert r.returncode != 0
+    assert "/fmri/connectivity: 'ids': expected the parent collection's ids in its order, found 'sub-01'" in r.stdout + r.stderr
+    assert "/fmri/graph/correlation/degree: axis 0: expected N = 3, found 2" in r.stdout + r.stderr

@@ -37,7 +37,7 @@ def windows(tmp_path_factory, bioembed):
     rng = np.random.default_rng(5)
     subjects, regions, lengths = ["sub-01", "sub-02", "sub-03"], 12, [80, 64, 72]
     with h5py.File(path, "w") as f:
-        f.attrs.update({"bioembed_version": "0.1.0", "schema": "bioembed/fmri/1", "created_utc": "2026-12-05T00:00:00Z", "command": "test"})
+        f.attrs.update({"bioembed_version": "0.1.0", "schema": "bioembed/fmri/2", "created_utc": "2026-12-05T00:00:00Z", "command": "test"})
         g = f.create_group("fmri")
         g.create_dataset("ids", data=np.array(subjects, dtype=object), dtype=h5py.string_dtype())
         g["t_r"] = np.full(3, 2.0)
@@ -84,11 +84,15 @@ def test_factors_equal_tensorly_after_the_same_iterations(run, windows, tmp_path
         cp = o["fmri/dynamic/cp"]
         fits = [(0, len(x))] if scope == "group" else list(zip(off[:-1], off[1:]))
         assert cp["row_factors"].shape == (len(fits), x.shape[1], rank)
+        expected_ids = ["group"] if scope == "group" else ["sub-01", "sub-02", "sub-03"]
+        assert [i.decode() for i in cp["ids"][()]] == expected_ids
+        assert list(cp["window_offsets"][()]) == [0] + list(np.cumsum([b - a for a, b in fits]))
         for k, (a, b) in enumerate(fits):
             tensor = _prepared(x[a:b])
             init = initial_factors(tensor.shape, rank, seed + k)
             factors, errors = _tensorly(tensor, rank, init, iters, 0)
-            ours = [cp["window_factors"][a:b], cp["row_factors"][k], cp["column_factors"][k]]
+            w = cp["window_offsets"][k:k + 2]
+            ours = [cp["window_factors"][w[0]:w[1]], cp["row_factors"][k], cp["column_factors"][k]]
             for mine, ref in zip(ours, factors):
                 assert _relative(mine, ref) <= 1e-6, (scope, k)
             assert cp["iterations"][k] == iters
@@ -140,7 +144,14 @@ def test_a_subject_with_nan_windows_fails_alone(run, windows, tmp_path):
     with h5py.File(out) as o:
         cp = o["fmri/dynamic/cp"]
         assert [m.decode() for m in o["errors/ids"][()]] == ["sub-02"] and "NaN" in o["errors/message"][0].decode()
-        assert np.isnan(cp["row_factors"][1]).all() and np.isfinite(cp["row_factors"][0]).all() and np.isfinite(cp["row_factors"][2]).all()
+        # one failure model: the failed subject is absent from the factorization, listed once in /errors
+        assert [i.decode() for i in cp["ids"][()]] == ["sub-01", "sub-03"]
+        assert [i.decode() for i in o["fmri/ids"][()]] == ["sub-01", "sub-02", "sub-03"]
+        assert cp["row_factors"].shape[0] == 2 and np.isfinite(cp["row_factors"][()]).all()
+        windows_per = np.diff(off)
+        assert list(cp["window_offsets"][()]) == [0, windows_per[0], windows_per[0] + windows_per[2]]
+        assert cp["window_factors"].shape[0] == windows_per[0] + windows_per[2]
+    assert run("validate", out).returncode == 0
 
 
 @pytest.mark.parametrize("symmetric", [True, False])
@@ -165,6 +176,7 @@ def test_wider_tensors_and_ranks_over_one_register_tile(run, windows, tmp_path, 
         g["timeseries"] = rng.standard_normal((60, regions))
         d = g.create_group("dynamic")
         d.attrs.update({"window": 10, "step": 4})
+        d.create_dataset("ids", data=np.array(["sub-a", "sub-b"], dtype=object), dtype=h5py.string_dtype())
         d["correlation"] = x
         d["correlation"].attrs.update({"window": 10, "step": 4})
         d["correlation_offsets"] = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)

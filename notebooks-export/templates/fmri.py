@@ -4,16 +4,17 @@ with h5py.File("{{FILE}}", "r") as f:
     ids = g["ids"].asstr()[()]
     regions = g["region_ids"][()]
     print(f"{len(ids)} subjects, {len(regions)} regions")
-    kinds = [k for k in g["connectivity"]] if "connectivity" in g else []
-    kinds = [k for k in kinds if k != "tangent_mean"]
+    # connectivity is a nested collection: its own ids (subjects that failed there are absent)
+    conn = g["connectivity"] if "connectivity" in g and "ids" in g["connectivity"] else None
+    kinds = [k for k in conn if k not in ("ids", "tangent_mean")] if conn is not None and len(conn["ids"]) else []
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     if kinds:
         kind = "correlation" if "correlation" in kinds else kinds[0]
-        matrix = g["connectivity"][kind][0]
+        matrix = conn[kind][0]
         limit = np.nanmax(np.abs(matrix - np.diag(np.diag(matrix)))) or 1.0
         image = axes[0].imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
         fig.colorbar(image, ax=axes[0], shrink=0.8)
-        axes[0].set_title(f"{kind}: {ids[0]}")
+        axes[0].set_title(f"{kind}: {conn['ids'].asstr()[0]}")
         if "graph" in g and kind in g["graph"] and "degree" in g["graph"][kind]:
             degree = g["graph"][kind]["degree"][()].ravel()
             title = f"degree (density {g['graph'][kind].attrs.get('density', '?')})"

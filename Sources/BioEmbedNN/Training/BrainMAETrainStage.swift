@@ -13,7 +13,7 @@ public struct BrainMAETrainStage: CollectionStage {
     public static let version = 1
     public static let summary = "BrainMAE masked-autoencoder pre-training on /fmri -> safetensors weights (+ /training/brainmae losses)."
     public static let inputCollection = "fmri"
-    public static let outputSchema = "bioembed/training/1"
+    public static let outputSchema = BioEmbedVersion.schema(of: "training")
 
     /// Keys = the CLI flags of `bioembed train brainmae`.
     public struct Configuration: StageConfiguration {
