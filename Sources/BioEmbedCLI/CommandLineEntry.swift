@@ -22,6 +22,8 @@ enum CommandLineEntry {
     static let usageExitCode: Int32 = 1
 
     static func main(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+        // Existing HDF5 files are read in a child process first (libhdf5 crashes on corrupt heaps).
+        HDF5Probe.start(arguments)
         var command: any ParsableCommand
         let arguments = placingGlobalOptions(arguments)
         do {

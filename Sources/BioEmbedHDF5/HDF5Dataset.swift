@@ -215,6 +215,12 @@ public final class HDF5Dataset: HDF5Located {
         return (fileSpace, memorySpace, count)
     }
 
+    /// True when the whole dataset, at `elementSize` bytes an element, is within the memory budget
+    /// of one input (what a whole read needs).
+    public func fitsMemoryBudget(elementSize: Int) -> Bool {
+        (try? budgeted(shape, elementSize: elementSize)) != nil
+    }
+
     /// The number of elements of `shape`, refused (not allocated) when their bytes exceed the
     /// memory budget of one input or the product overflows: a dataset's shape is a claim of the
     /// file, checked before it sizes an allocation.
@@ -280,6 +286,13 @@ public final class HDF5Dataset: HDF5Located {
         try bytes.withUnsafeBufferPointer { (buffer) throws(HDF5Error) in
             try appendRaw(values.count, memoryType: type.id, UnsafeRawPointer(buffer.baseAddress))
         }
+    }
+
+    /// True for a variable-length string dataset (read through libhdf5's global heap).
+    public var isVariableLengthString: Bool {
+        guard let stored = try? H5.check(H5Dget_type(handle.id), "H5Dget_type", file: file.path, object: path) else { return false }
+        defer { H5Tclose(stored) }
+        return H5Tget_class(stored) == H5T_STRING && H5Tis_variable_str(stored) > 0
     }
 
     /// The width in bytes of a fixed-length string dataset; nil for any other type.

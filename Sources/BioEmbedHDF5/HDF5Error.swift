@@ -20,6 +20,9 @@ public enum HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
     /// A dataset or group whose data would be read from another file (external link, external
     /// raw storage, a virtual dataset reaching outside its folder): refused.
     case foreignData(file: String, object: String, detail: String)
+    /// Reading the file's variable-length data crashed libhdf5 in a child process (a corrupt
+    /// global heap, `HDF5Probe`): the file is not read.
+    case corruptHeap(file: String, detail: String)
     /// A write failed because the file system is full (or the quota reached): the whole run
     /// stops (exit 3); nothing is left under a final name, and `--resume` continues once space is freed.
     case storageFull(file: String, detail: String)
@@ -48,6 +51,8 @@ public enum HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(file): \(operation) failed (\(detail))"
         case let .foreignData(file, object, detail):
             return "\(file): \(object): expected data stored in this file, found \(detail) (not followed: BioEmbed reads only the files it is given)"
+        case let .corruptHeap(file, detail):
+            return "\(file): corrupt HDF5 file: \(detail); not read (check it with h5py or h5dump)"
         case let .storageFull(file, detail):
             return "\(file): cannot write: \(detail.lowercased()); free some space, then run again with --resume"
         }

@@ -39,14 +39,16 @@ public final class HDF5File {
 
     // MARK: Opening
 
-    /// Opens an existing file read-only. A missing path or a non-HDF5 file gives one clear error.
-    public static func open(_ path: String) throws(HDF5Error) -> HDF5File {
+    /// Opens an existing file read-only. A missing path or a non-HDF5 file gives one clear error;
+    /// so does a file whose variable-length data crashes libhdf5 (`HDF5Probe`, unless `probe` is false).
+    public static func open(_ path: String, probe: Bool = true) throws(HDF5Error) -> HDF5File {
         H5.ensureInitialized()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw HDF5Error.missingFile(file: path)
         }
         guard H5Fis_hdf5(path) > 0 else { throw HDF5Error.notHDF5(file: path) }
+        if probe { try HDF5Probe.check(path) }
         let fapl = try accessList(file: path)
         let id = try H5.check(H5Fopen(path, bio_H5F_ACC_RDONLY(), fapl.id), "H5Fopen", file: path, object: "/")
         return HDF5File(path: path, workingPath: path, handle: H5Handle(id, .file), writable: false)
@@ -71,6 +73,7 @@ public final class HDF5File {
         H5.ensureInitialized()
         guard FileManager.default.fileExists(atPath: path) else { return try create(path) }
         guard H5Fis_hdf5(path) > 0 else { throw HDF5Error.notHDF5(file: path) }
+        try HDF5Probe.check(path)
         let temporary = temporaryName(for: path)
         do {
             try FileManager.default.copyItem(atPath: path, toPath: temporary)
@@ -107,6 +110,7 @@ public final class HDF5File {
             let folder = (path as NSString).deletingLastPathComponent
             Self.fsync(folder.isEmpty ? "." : folder)
         }
+        HDF5Probe.trust(path)
     }
 
     /// Hands every change so far to the kernel (the file stays open, under its temporary name).

@@ -199,9 +199,11 @@ public final class HDF5Group: HDF5Located {
     ///   - shape: the initial shape. With `appendable`, the first dimension is unlimited (often 0 at first).
     ///   - chunks: chunk shape; chosen automatically (about 1 MiB per chunk) when nil and chunking is needed.
     ///   - compressed: shuffle + gzip level 1 (forces chunking).
+    ///   - rowsAtMost: for an appendable dataset, the most rows it will hold when known: automatic
+    ///     chunks are no taller (a chunk is allocated whole, so a 1 MiB chunk for one row wastes it).
     public func createDataset(
         _ name: String, type: ElementType, shape: [Int], chunks: [Int]? = nil,
-        compressed: Bool = false, appendable: Bool = false, stringWidth: Int? = nil
+        compressed: Bool = false, appendable: Bool = false, stringWidth: Int? = nil, rowsAtMost: Int? = nil
     ) throws(HDF5Error) -> HDF5Dataset {
         let object = childPath(name)
         guard !shape.isEmpty || !appendable else {
@@ -219,6 +221,7 @@ public final class HDF5Group: HDF5Located {
         let needsChunks = appendable || compressed || chunks != nil
         if needsChunks && !shape.isEmpty {
             var chunkDims = (chunks ?? Self.defaultChunks(shape: shape, width: type.byteWidth)).map { hsize_t(max(1, $0)) }
+            if let rowsAtMost { chunkDims[0] = min(chunkDims[0], hsize_t(max(1, rowsAtMost))) }
             guard chunkDims.count == shape.count else {
                 throw HDF5Error.shapeMismatch(
                     file: fileName, object: object, expected: "chunks of rank \(shape.count)", found: "\(chunkDims.map { Int($0) })")

@@ -174,12 +174,12 @@ public struct FMRIConnectivityStage: CollectionStage {
         for kind in kinds {
             // tangent rows are known once every subject is read: written at the end
             if kind != .tangent {
-                datasets[kind] = try connectivity.createDataset(kind.rawValue, type: .float64, shape: [0, r, r], appendable: true)
+                datasets[kind] = try connectivity.createDataset(kind.rawValue, type: .float64, shape: [0, r, r], appendable: true, rowsAtMost: count)
                 try datasets[kind]!.setAttribute("estimator", .string(estimator.rawValue))
             }
             if configuration.vectorize ?? false {
                 if kind != .tangent {
-                    vectorDatasets[kind] = try connectivity.createDataset(kind.rawValue + "_vectorized", type: .float64, shape: [0, vectorLength], appendable: true)
+                    vectorDatasets[kind] = try connectivity.createDataset(kind.rawValue + "_vectorized", type: .float64, shape: [0, vectorLength], appendable: true, rowsAtMost: count)
                     try vectorDatasets[kind]!.setAttribute("discard_diagonal", .int(discard ? 1 : 0))
                 }
             }
@@ -190,12 +190,13 @@ public struct FMRIConnectivityStage: CollectionStage {
             try FMRICollection.removeIfPresent(group, "dynamic")
             let g = try group.createGroup("dynamic")
             let d = try g.createDataset(
-                "correlation", type: .float32, shape: [0, r, r], chunks: [max(1, 262_144 / max(1, r * r)), r, r], appendable: true)
+                "correlation", type: .float32, shape: [0, r, r], chunks: [max(1, 262_144 / max(1, r * r)), r, r], appendable: true,
+                rowsAtMost: Self.windowCount(offsets, window: window, step: step))
             try d.setAttribute("window", .int(Int64(window)))
             try d.setAttribute("step", .int(Int64(step)))
             try g.setAttribute("window", .int(Int64(window)))
             try g.setAttribute("step", .int(Int64(step)))
-            dynamic = (d, try g.createDataset("fisher_z_std", type: .float64, shape: [0, r, r], appendable: true), g)
+            dynamic = (d, try g.createDataset("fisher_z_std", type: .float64, shape: [0, r, r], appendable: true, rowsAtMost: count), g)
         }
         var windowOffsets: [Int64] = [0]
         var written: [Int] = []  // the subjects of the nested collections, in order
@@ -278,11 +279,11 @@ public struct FMRIConnectivityStage: CollectionStage {
                     let t = try Connectivity.tangent(tangentInputs.map(\.covariance))
                     tangentInputs = []
                     // row by row, as the other kinds: no second copy of every subject's matrix
-                    let tangent = try connectivity.createDataset("tangent", type: .float64, shape: [0, r, r], appendable: true)
+                    let tangent = try connectivity.createDataset("tangent", type: .float64, shape: [0, r, r], appendable: true, rowsAtMost: t.matrices.count)
                     try tangent.setAttribute("estimator", .string(estimator.rawValue))
                     for m in t.matrices { try tangent.append(m.storage) }
                     if configuration.vectorize ?? false {
-                        let v = try connectivity.createDataset("tangent_vectorized", type: .float64, shape: [0, vectorLength], appendable: true)
+                        let v = try connectivity.createDataset("tangent_vectorized", type: .float64, shape: [0, vectorLength], appendable: true, rowsAtMost: t.matrices.count)
                         try v.setAttribute("discard_diagonal", .int(discard ? 1 : 0))
                         for m in t.matrices { try v.append(Connectivity.vectorize(m, discardDiagonal: discard)) }
                     }
@@ -317,6 +318,14 @@ public struct FMRIConnectivityStage: CollectionStage {
         }
         progress.finish()
         return CollectionStageResult(done: count - failed.count - earlier.count, failed: failed.count, cached: earlier.count)
+    }
+
+    /// The number of sliding windows of every run together (the most rows `dynamic/correlation` gets).
+    static func windowCount(_ offsets: [Int64], window: Int, step: Int) -> Int {
+        zip(offsets.dropFirst(), offsets).reduce(0) { total, bounds in
+            let length = Int(bounds.0 - bounds.1)
+            return total + (length >= window ? (length - window) / max(1, step) + 1 : 0)
+        }
     }
 
     /// The static matrices (and their vectorized rows) of one subject copied from an earlier run.

@@ -153,9 +153,9 @@ public struct FMRIDynamicCPStage: CollectionStage {
         if dynamic.kind(of: "ids") == nil { try FMRICollection.writeIDs(ids, to: dynamic) }
         try FMRICollection.removeIfPresent(dynamic, "cp")
         let out = try dynamic.createGroup("cp")
-        let windowFactors = try out.createDataset("window_factors", type: .float64, shape: [0, rank], appendable: true)
-        let rowFactors = try out.createDataset("row_factors", type: .float64, shape: [0, r, rank], appendable: true)
-        let columnFactors = try out.createDataset("column_factors", type: .float64, shape: [0, r, rank], appendable: true)
+        let windowFactors = try out.createDataset("window_factors", type: .float64, shape: [0, rank], appendable: true, rowsAtMost: windows.shape[0])
+        let rowFactors = try out.createDataset("row_factors", type: .float64, shape: [0, r, rank], appendable: true, rowsAtMost: fits.count)
+        let columnFactors = try out.createDataset("column_factors", type: .float64, shape: [0, r, rank], appendable: true, rowsAtMost: fits.count)
         var written: [String] = [], windowOffsets: [Int64] = [0]
         var reconstruction: [Double] = [], iterations: [Int64] = []
         let progress = ProgressReporter(label: Self.name, total: fits.count, mode: context.progress)

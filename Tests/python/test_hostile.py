@@ -559,3 +559,43 @@ def test_crowded_atoms_refused_before_the_radius_graph(bioembed, tmp_path):
     assert all("radius graph" in m and "chain 'A'" in m for m in failed.values())
     with h5py.File(out) as f:
         assert list(f["proteins/ids"].asstr()[()]) == ["1A8O.cif.gz:A"]
+
+
+def _corrupt_heap_object(path, text, claimed=0x40000000):
+    """Makes the global-heap object holding `text` claim `claimed` bytes (far past its collection)."""
+    import struct
+    data = bytearray(path.read_bytes())
+    collection = data.find(b"GCOL")
+    at = data.find(text.encode(), collection)
+    assert collection >= 0 and at > collection
+    struct.pack_into("<Q", data, at - 8, claimed)  # the object's size field precedes its bytes
+    path.write_bytes(data)
+
+
+@pytest.mark.parametrize("case", ["fuzz finding (root attribute)", "collection ids", "dataset attribute"])
+def test_corrupt_variable_length_strings_are_refused_not_a_crash(run, tmp_path, case):
+    """Debian's libhdf5 1.10.8 copies a variable-length string out of its global heap without a bounds
+    check (SIGSEGV). Every existing file is read first by a child process; when it crashes, the file
+    is refused with one line naming it, for every command that reads HDF5."""
+    path = tmp_path / "bad.h5"
+    if case.startswith("fuzz"):
+        path.write_bytes((REPO / "Tests/Fixtures/fuzz/crash-11acaab80f95197c10f12e9edfcf98095ac8c29d").read_bytes()[1:])
+    else:
+        with h5py.File(path, "w") as f:
+            f.attrs.update({"bioembed_version": "0.1.0", "schema": "bioembed/fmri/2", "created_utc": "2026-12-06T00:00:00Z", "command": "test"})
+            g = f.create_group("fmri")
+            g.create_dataset("ids", data=np.array(["sub-01", "sub-02"], dtype=object), dtype=h5py.string_dtype())
+            g["t_r"] = np.full(2, 2.0)
+            g["region_ids"] = np.arange(1, 4, dtype=np.int64)
+            g["timeseries_offsets"] = np.array([0, 40, 80], dtype=np.int64)
+            g["timeseries"] = np.random.default_rng(0).standard_normal((80, 3))
+            g["timeseries"].attrs["note"] = "a string attribute on a dataset"
+        _corrupt_heap_object(path, "sub-02" if case == "collection ids" else "a string attribute on a dataset")
+    out = tmp_path / "out.h5"
+    for command in (["inspect", path], ["validate", path], ["export", "netcdf", path, "--output", tmp_path / "x.nc"],
+                    ["fmri", "spectral", "--input", path, "--output", out], ["fmri", "graph", "--input", path, "--output", out]):
+        r = run(*command)
+        assert r.returncode in (1, 3), (command, r.returncode, r.stderr[-500:])
+        assert f"{path}: corrupt HDF5 file" in r.stderr, (command, r.stderr[-500:])
+        assert "Program crashed" not in r.stderr and "Backtrac" not in r.stderr
+    assert not out.exists() and not (tmp_path / "x.nc").exists()

@@ -1,0 +1,140 @@
+import Foundation
+import Synchronization
+
+/// Reads a file's variable-length data in a child process before this process does.
+///
+/// libhdf5 1.10.8 (Debian's) copies a variable-length string out of its global heap without a
+/// bounds check (`H5HG_read`): a file whose heap object claims more bytes than its collection
+/// holds crashes the reading process with SIGSEGV, whatever the caller checks first. So before an
+/// existing file is opened, a child (the same executable, `childArgument PATH`) opens it and reads
+/// what this process may read through the heap: every attribute and every variable-length string
+/// dataset. When the child dies by a signal, the file is refused with `HDF5Error.corruptHeap`
+/// and this process never reads it; any other outcome (including an ordinary HDF5 error, which
+/// this process then reports itself) lets the open go on.
+///
+/// Off until `install(executable:)` (the CLI turns it on; library users and the unit tests read in
+/// process). Each file is checked once per process (by device, inode, size and modification
+/// time), and files this process committed itself are trusted.
+public enum HDF5Probe {
+    /// The argument that makes the executable run `readVariableLengthData` on the path after it.
+    public static let childArgument = "--internal-hdf5-probe"
+    /// Rows of a string dataset read per call in the child (bounds its memory).
+    static let rowsPerRead = 65_536
+    /// The child's time limit (it ends itself with SIGALRM): a file whose strings take longer to
+    /// read is opened without the check rather than refused.
+    static let childSeconds: UInt32 = 300
+
+    private struct Identity: Hashable {
+        var device: UInt64, inode: UInt64, size: Int64, seconds: Int, nanoseconds: Int
+    }
+
+    private struct State {
+        var executable: String?
+        var checked: Set<Identity> = []
+    }
+
+    private static let state = Mutex(State())
+
+    /// Turns the check on: `executable` runs the child (`/proc/self/exe` for the running program).
+    public static func install(executable: String) {
+        state.withLock { $0.executable = executable }
+    }
+
+    /// For an executable's `main`, before anything else: when `arguments` (without the program
+    /// name) are `childArgument PATH`, does the child's work and exits; otherwise turns the check
+    /// on with this executable as the child.
+    public static func start(_ arguments: [String]) {
+        if arguments.count == 2 && arguments[0] == childArgument {
+            readVariableLengthData(arguments[1])
+            exit(0)
+        }
+        install(executable: "/proc/self/exe")
+    }
+
+    /// Refuses `path` when reading its variable-length data crashes a child process.
+    static func check(_ path: String) throws(HDF5Error) {
+        guard let executable = state.withLock({ $0.executable }), let identity = identity(of: path) else { return }
+        if state.withLock({ $0.checked.contains(identity) }) { return }
+        if let ending = runChild(executable, path) {
+            throw HDF5Error.corruptHeap(file: path, detail: "reading its variable-length strings \(ending) in a separate process (libhdf5 does not bound-check a corrupt global heap)")
+        }
+        state.withLock { _ = $0.checked.insert(identity) }
+    }
+
+    /// Records a file this process wrote (after `commit()`): it is not checked again.
+    static func trust(_ path: String) {
+        guard let identity = identity(of: path) else { return }
+        state.withLock { _ = $0.checked.insert(identity) }
+    }
+
+    private static func identity(of path: String) -> Identity? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+                        seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec)
+    }
+
+    /// Runs the child with its output discarded: nil when it exited 0 (or could not be started),
+    /// else how it ended (a signal, or a sanitizer's report and exit code).
+    private static func runChild(_ executable: String, _ path: String) -> String? {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let arguments = [executable, childArgument, path]
+        var pointers: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for p in pointers { free(p) } }
+        // the environment, without the Swift runtime's backtrace of the crash (nobody reads it)
+        var environment: [UnsafeMutablePointer<CChar>?] = [strdup("SWIFT_BACKTRACE=enable=no")]
+        var entry = environ
+        while let variable = entry.pointee {
+            if strncmp(variable, "SWIFT_BACKTRACE=", 16) != 0 { environment.append(strdup(variable)) }
+            entry += 1
+        }
+        environment.append(nil)
+        defer { for p in environment { free(p) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, executable, &actions, nil, &pointers, &environment) == 0 else { return nil }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let signal = status & 0x7f  // WTERMSIG; 0 when the child exited
+        if signal == 0 { return status == 0 ? nil : "ended with exit code \((status >> 8) & 0xff)" }
+        return signal == 0x7f || signal == SIGALRM ? nil : "crashed libhdf5 (signal \(signal))"
+    }
+
+    /// The child's work: opens `path` (without a probe of its own) and reads every attribute and
+    /// every variable-length string dataset of every object once. Errors are ignored: only a crash
+    /// matters to the parent. A dataset larger than the memory budget of one input is skipped (the
+    /// parent refuses to read it), and a dataset stops at its first failed read.
+    public static func readVariableLengthData(_ path: String) {
+        alarm(childSeconds)
+        guard let file = try? HDF5File.open(path, probe: false) else { return }
+        defer { file.close() }
+        var visited = Set<UInt64>()
+        func attributes(_ node: some HDF5Node) {
+            for name in (try? node.attributeNames()) ?? [] { _ = try? node.attribute(name) }
+        }
+        func walk(_ group: HDF5Group) {
+            attributes(group)
+            for child in (try? group.children()) ?? [] {
+                if let address = group.objectAddress(of: child.name), !visited.insert(address).inserted { continue }
+                switch child.kind {
+                case .group:
+                    if let sub = try? group.group(child.name) { walk(sub) }
+                case .dataset:
+                    guard let dataset = try? group.dataset(child.name) else { continue }
+                    attributes(dataset)
+                    guard dataset.isVariableLengthString, dataset.fitsMemoryBudget(elementSize: 8) else { continue }
+                    let rows = dataset.shape.first ?? 1
+                    for start in stride(from: 0, to: rows, by: rowsPerRead) {
+                        guard (try? dataset.readStrings(rows: start..<min(rows, start + rowsPerRead))) != nil else { break }
+                    }
+                case .other:
+                    continue
+                }
+            }
+        }
+        walk(file.root)
+    }
+}
