@@ -47,6 +47,17 @@ extension HDF5File {
         try root.setAttribute("command", command)
     }
 
+    /// Sets the root `schema` to `schema` when the file's schema names the same collection at
+    /// another layout version: a stage that rewrote its groups in the current layout (e.g. the fMRI
+    /// stages on a `bioembed/fmri/1` file) says so. A file of another collection is left as it is
+    /// (an encoder adds `/embeddings/<model>` to an fMRI file, whose schema stays fMRI's).
+    public func updateSchemaVersion(to schema: String) throws(HDF5Error) {
+        let root = self.root
+        guard let current = try? root.stringAttribute("schema"), current != schema,
+              current.split(separator: "/").dropLast() == schema.split(separator: "/").dropLast() else { return }
+        try root.setAttribute("schema", schema)
+    }
+
     /// Writes `/provenance/<stage>` (replacing an earlier record of the same stage).
     public func writeProvenance(_ provenance: Provenance) throws(HDF5Error) {
         let parent = try root.openOrCreateGroup("provenance")

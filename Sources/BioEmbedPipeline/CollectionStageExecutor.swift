@@ -29,6 +29,7 @@ extension StageExecutor {
         let errors = ErrorLog(file: file)
         let context = CollectionStageContext(threads: options.threads ?? 1, progress: options.progress, reuse: reuse)
         let result = try stage.run(input: file, output: file, errors: errors, context: context)
+        try file.updateSchemaVersion(to: stage.outputSchema)
         let seconds = Date().timeIntervalSince(started)
         try file.writeProvenance(Provenance(
             stage: stage.name, version: stage.version, parameters: stage.parametersJSON,
@@ -65,6 +66,7 @@ extension StageExecutor {
         let errors = ErrorLog(file: file)
         let context = CollectionStageContext(threads: options.threads ?? 1, progress: options.progress, reuse: reuse)
         let result = try stage.run(input: source, output: file, errors: errors, context: context)
+        try file.updateSchemaVersion(to: stage.outputSchema)
         let seconds = Date().timeIntervalSince(started)
         var inputs = [Provenance.Input(path: input, sha256: digest.wait())]
         inputs += result.inputs

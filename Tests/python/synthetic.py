@@ -7,6 +7,22 @@ def strings(group, name, values):
     group.create_dataset(name, data=np.array(values, dtype=object), dtype=h5py.string_dtype("utf-8"))
 
 
+def write_fmri_series(path, subjects, lengths, regions, seed=0, schema="bioembed/fmri/2"):
+    """An /fmri collection of cleaned time series only (what `fmri extract` writes): random series of
+    `lengths[k]` volumes × `regions` for each subject. Returns the series."""
+    rng = np.random.default_rng(seed)
+    series = [rng.standard_normal((n, regions)) for n in lengths]
+    with h5py.File(path, "w") as f:
+        f.attrs.update({"bioembed_version": "0.1.0", "schema": schema, "created_utc": "2026-12-06T00:00:00Z", "command": "synthetic"})
+        g = f.create_group("fmri")
+        strings(g, "ids", subjects)
+        g["t_r"] = np.full(len(subjects), 2.0)
+        g["region_ids"] = np.arange(1, regions + 1, dtype=np.int64)
+        g["timeseries_offsets"] = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        g["timeseries"] = np.concatenate(series)
+    return series
+
+
 def write_all_collections(path, seed=0):
     rng = np.random.default_rng(seed)
     with h5py.File(path, "w") as f:

@@ -10,6 +10,8 @@ import h5py
 import numpy as np
 import pytest
 
+from synthetic import write_fmri_series
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 FIX = REPO / "Tests/Fixtures/fmri"
 REF = FIX / "nilearn_reference.h5"
@@ -236,17 +238,8 @@ def test_a_subject_failing_in_connectivity_is_absent_from_every_later_stage(run,
     connectivity's results), whose nested ids hold the other subjects in /fmri order; spectral reads
     the time series, so it keeps sub-02; the file validates."""
     path = tmp_path / "fmri.h5"
-    rng = np.random.default_rng(3)
-    subjects, regions, lengths = ["sub-01", "sub-02", "sub-03"], 8, [90, 20, 70]
-    with h5py.File(path, "w") as f:
-        f.attrs.update({"bioembed_version": "0.1.0", "schema": "bioembed/fmri/2", "created_utc": "2026-12-06T00:00:00Z", "command": "test"})
-        g = f.create_group("fmri")
-        g.create_dataset("ids", data=np.array(subjects, dtype=object), dtype=h5py.string_dtype())
-        g["t_r"] = np.full(3, 2.0)
-        g["region_ids"] = np.arange(1, regions + 1, dtype=np.int64)
-        g["timeseries_offsets"] = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        series = [rng.standard_normal((n, regions)) for n in lengths]
-        g["timeseries"] = np.concatenate(series)
+    subjects = ["sub-01", "sub-02", "sub-03"]
+    series = write_fmri_series(path, subjects, [90, 20, 70], regions=8, seed=3)
     r = run("fmri", "connectivity", "--input", path, "--kind", "correlation,covariance", "--estimator", "empirical", "--window", 30, "--step", 10, "--output", path)
     assert r.returncode == 2 and "sub-02" in r.stderr, r.stderr
     for stage in (["fmri", "graph", "--density", 0.2], ["fmri", "spectral"], ["fmri", "factorize", "--rank", 2, "--max-iterations", 5]):
@@ -284,3 +277,24 @@ def test_a_subject_failing_in_connectivity_is_absent_from_every_later_stage(run,
     assert r.returncode != 0
     assert "/fmri/connectivity: 'ids': expected the parent collection's ids in its order, found 'sub-01'" in r.stdout + r.stderr
     assert "/fmri/graph/correlation/degree: axis 0: expected N = 3, found 2" in r.stdout + r.stderr
+
+
+def test_a_layout_1_file_is_upgraded_by_the_stages_that_rewrite_its_groups(run, tmp_path):
+    """A bioembed/fmri/1 file (NaN-row connectivity without nested ids): rerunning connectivity and
+    graph on it rewrites their groups as nested collections and the root schema says layout 2;
+    graph on the old connectivity is refused, naming what to rerun."""
+    path = tmp_path / "old.h5"
+    write_fmri_series(path, ["sub-01", "sub-02"], [50, 50], regions=6, seed=4, schema="bioembed/fmri/1")
+    with h5py.File(path, "r+") as f:
+        f["fmri/connectivity/correlation"] = np.stack([np.eye(6), np.full((6, 6), np.nan)])  # layout 1: a NaN row
+    r = run("fmri", "graph", "--input", path, "--output", tmp_path / "g.h5")
+    assert r.returncode == 1 and "/fmri/connectivity/ids" in r.stderr and "rerun" in r.stderr, r.stderr
+    for stage in (["fmri", "connectivity", "--estimator", "empirical"], ["fmri", "graph"]):
+        r = run(*stage, "--input", path, "--output", path)
+        assert r.returncode == 0, (stage, r.stderr)
+    r = run("validate", path)
+    assert r.returncode == 0 and "bioembed/fmri/2" in r.stdout, r.stdout + r.stderr
+    with h5py.File(path) as f:
+        assert f.attrs["schema"] == "bioembed/fmri/2"
+        assert list(f["fmri/connectivity/ids"].asstr()[()]) == ["sub-01", "sub-02"]
+        assert np.isfinite(f["fmri/connectivity/correlation"][()]).all()

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
+from synthetic import write_fmri_series
 from test_fmri import ATLAS, BOLD, CONF, nifti_parts, write_nii
 
 LIMIT = 4_000_000 * 1024  # ulimit -v 4000000
@@ -581,15 +582,9 @@ def test_corrupt_variable_length_strings_are_refused_not_a_crash(run, tmp_path, 
     if case.startswith("fuzz"):
         path.write_bytes((REPO / "Tests/Fixtures/fuzz/crash-11acaab80f95197c10f12e9edfcf98095ac8c29d").read_bytes()[1:])
     else:
-        with h5py.File(path, "w") as f:
-            f.attrs.update({"bioembed_version": "0.1.0", "schema": "bioembed/fmri/2", "created_utc": "2026-12-06T00:00:00Z", "command": "test"})
-            g = f.create_group("fmri")
-            g.create_dataset("ids", data=np.array(["sub-01", "sub-02"], dtype=object), dtype=h5py.string_dtype())
-            g["t_r"] = np.full(2, 2.0)
-            g["region_ids"] = np.arange(1, 4, dtype=np.int64)
-            g["timeseries_offsets"] = np.array([0, 40, 80], dtype=np.int64)
-            g["timeseries"] = np.random.default_rng(0).standard_normal((80, 3))
-            g["timeseries"].attrs["note"] = "a string attribute on a dataset"
+        write_fmri_series(path, ["sub-01", "sub-02"], [40, 40], regions=3)
+        with h5py.File(path, "r+") as f:
+            f["fmri/timeseries"].attrs["note"] = "a string attribute on a dataset"
         _corrupt_heap_object(path, "sub-02" if case == "collection ids" else "a string attribute on a dataset")
     out = tmp_path / "out.h5"
     for command in (["inspect", path], ["validate", path], ["export", "netcdf", path, "--output", tmp_path / "x.nc"],
