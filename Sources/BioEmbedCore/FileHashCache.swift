@@ -39,7 +39,7 @@ public final class FileHashCache: @unchecked Sendable {
     /// The content hash of `path` (hex), from the cache when size and mtime are unchanged.
     public func sha256(of path: String) throws -> String {
         let key = PathText.normalized(path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path)
-        guard let stamp = Self.stamp(path) else { throw CoreError.unreadable(file: path, reason: "no such file") }
+        guard let stamp = FileStamp(path) else { throw CoreError.unreadable(file: path, reason: "no such file") }
         lock.lock()
         if let entry = entries[key], entry.size == stamp.size, entry.seconds == stamp.seconds, entry.nanoseconds == stamp.nanoseconds {
             used.insert(key)
@@ -67,7 +67,7 @@ public final class FileHashCache: @unchecked Sendable {
         for key in entries.keys.sorted() {
             guard let entry = entries[key], !key.contains("\n") else { continue }
             if !used.contains(key) {
-                guard let stamp = Self.stamp(key), stamp.size == entry.size, stamp.seconds == entry.seconds,
+                guard let stamp = FileStamp(key), stamp.size == entry.size, stamp.seconds == entry.seconds,
                       stamp.nanoseconds == entry.nanoseconds else { continue }
             }
             text += "\(entry.sha256) \(entry.size) \(entry.seconds) \(entry.nanoseconds) \(key)\n"
@@ -82,12 +82,6 @@ public final class FileHashCache: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return entries.count
-    }
-
-    private static func stamp(_ path: String) -> (size: Int64, seconds: Int64, nanoseconds: Int64)? {
-        var status = stat()
-        guard stat(path, &status) == 0 else { return nil }
-        return (Int64(status.st_size), Int64(status.st_mtim.tv_sec), Int64(status.st_mtim.tv_nsec))
     }
 
     /// Lines `<hex> <size> <s> <ns> <path>`; lines that do not have this shape are skipped.

@@ -61,3 +61,28 @@ public struct CollectionSchema: Codable, Sendable, Equatable {
     public var attributes: [String: AttributeRule]?
     public var datasets: [DatasetRule]
 }
+
+extension CollectionSchema {
+    /// True when `prefix` is a proper prefix of `path`, segment by segment; `*` on either side
+    /// matches any one segment (schema patterns such as `graph/*` against a file's `graph/correlation`).
+    public static func isPrefix(_ prefix: [String], of path: [String]) -> Bool {
+        prefix.count < path.count && zip(prefix, path).allSatisfy { $0 == "*" || $1 == "*" || $0 == $1 }
+    }
+
+    /// The rules of `rules` that lie below the nested collection `prefix`, with paths relative to
+    /// it; a first axis `sum(P/x_offsets)` below it becomes `sum(x_offsets)`, so `N` and `sum(...)`
+    /// refer to the nested collection's own ids and offsets.
+    public static func rules(_ rules: [DatasetRule], below prefix: [String]) -> [DatasetRule] {
+        rules.compactMap { rule in
+            let parts = rule.path.split(separator: "/").map(String.init)
+            guard isPrefix(prefix, of: parts) else { return nil }
+            var copy = rule
+            copy.path = parts.dropFirst(prefix.count).joined(separator: "/")
+            if case let .symbol(first)? = copy.shape.first, first.hasPrefix("sum("), first.hasSuffix(")") {
+                let offsets = first.dropFirst(4).dropLast().split(separator: "/").map(String.init)
+                if isPrefix(prefix, of: offsets) { copy.shape[0] = .symbol("sum(" + offsets.dropFirst(prefix.count).joined(separator: "/") + ")") }
+            }
+            return copy
+        }
+    }
+}

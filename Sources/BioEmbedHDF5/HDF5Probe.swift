@@ -1,3 +1,4 @@
+import BioEmbedCore
 import Foundation
 import Synchronization
 
@@ -24,13 +25,9 @@ public enum HDF5Probe {
     /// read is opened without the check rather than refused.
     static let childSeconds: UInt32 = 300
 
-    private struct Identity: Hashable {
-        var device: UInt64, inode: UInt64, size: Int64, seconds: Int, nanoseconds: Int
-    }
-
     private struct State {
         var executable: String?
-        var checked: Set<Identity> = []
+        var checked: Set<FileStamp> = []
     }
 
     private static let state = Mutex(State())
@@ -53,7 +50,7 @@ public enum HDF5Probe {
 
     /// Refuses `path` when reading its variable-length data crashes a child process.
     static func check(_ path: String) throws(HDF5Error) {
-        guard let executable = state.withLock({ $0.executable }), let identity = identity(of: path) else { return }
+        guard let executable = state.withLock({ $0.executable }), let identity = FileStamp(path) else { return }
         if state.withLock({ $0.checked.contains(identity) }) { return }
         if let ending = runChild(executable, path) {
             throw HDF5Error.corruptHeap(file: path, detail: "reading its variable-length strings \(ending) in a separate process (libhdf5 does not bound-check a corrupt global heap)")
@@ -63,15 +60,8 @@ public enum HDF5Probe {
 
     /// Records a file this process wrote (after `commit()`): it is not checked again.
     static func trust(_ path: String) {
-        guard let identity = identity(of: path) else { return }
+        guard let identity = FileStamp(path) else { return }
         state.withLock { _ = $0.checked.insert(identity) }
-    }
-
-    private static func identity(of path: String) -> Identity? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
-                        seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec)
     }
 
     /// Runs the child with its output discarded: nil when it exited 0 (or could not be started),

@@ -53,23 +53,7 @@ public struct SchemaValidator: Sendable {
     }
 
     private func matchingGroups(_ schema: CollectionSchema, in root: HDF5Group) -> [HDF5Group] {
-        let parts = schema.group.split(separator: "/").map(String.init)
-        var current: [HDF5Group] = [root]
-        for part in parts {
-            var next: [HDF5Group] = []
-            for group in current {
-                if part == "*" {
-                    for child in (try? group.children()) ?? [] where child.kind == .group {
-                        if let names = schema.group_names, !names.contains(child.name) { continue }
-                        if let g = try? group.group(child.name) { next.append(g) }
-                    }
-                } else if group.kind(of: part) == .group, let g = try? group.group(part) {
-                    next.append(g)
-                }
-            }
-            current = next
-        }
-        return current
+        groups(schema.group.split(separator: "/").map(String.init), in: root, names: schema.group_names)
     }
 
     private func validate(_ group: HDF5Group, against schema: CollectionSchema, nestedCounts: inout [(String, Int)]) -> (Int, [String]) {
@@ -85,11 +69,7 @@ public struct SchemaValidator: Sendable {
     /// rule `P/ids`. Their rules apply inside each group `P` names, where `N` is that group's count.
     static func nestedPrefixes(_ rules: [CollectionSchema.DatasetRule]) -> [[String]] {
         let all = rules.map(\.path).filter { $0.hasSuffix("/ids") }.map { $0.split(separator: "/").dropLast().map(String.init) }
-        return all.filter { p in !all.contains { q in q.count < p.count && Self.isPrefix(q, of: p) } }
-    }
-
-    static func isPrefix(_ prefix: [String], of path: [String]) -> Bool {
-        prefix.count < path.count && zip(prefix, path).allSatisfy { $0 == "*" || $0 == $1 }
+        return all.filter { p in !all.contains { q in CollectionSchema.isPrefix(q, of: p) } }
     }
 
     /// One collection: its `ids`, the rules of its own datasets (symbols bound across them, on top
@@ -102,7 +82,7 @@ public struct SchemaValidator: Sendable {
         var problems: [String] = []
         func problem(_ text: String) { problems.append("\(group.path): \(text)") }
         let nested = Self.nestedPrefixes(rules)
-        let own = rules.filter { rule in !nested.contains { Self.isPrefix($0, of: rule.path.split(separator: "/").map(String.init)) } }
+        let own = rules.filter { rule in !nested.contains { CollectionSchema.isPrefix($0, of: rule.path.split(separator: "/").map(String.init)) } }
         let ids: [String]
         do {
             guard group.kind(of: "ids") == .dataset else {
@@ -191,17 +171,7 @@ public struct SchemaValidator: Sendable {
         bindings["N"] = nil
         bindings["N+1"] = nil
         for prefix in nested {
-            let inner = rules.compactMap { rule -> CollectionSchema.DatasetRule? in
-                let parts = rule.path.split(separator: "/").map(String.init)
-                guard Self.isPrefix(prefix, of: parts) else { return nil }
-                var copy = rule
-                copy.path = parts.dropFirst(prefix.count).joined(separator: "/")
-                if case let .symbol(first)? = copy.shape.first, first.hasPrefix("sum("), first.hasSuffix(")") {
-                    let offsets = first.dropFirst(4).dropLast().split(separator: "/").map(String.init)
-                    if Self.isPrefix(prefix, of: offsets) { copy.shape[0] = .symbol("sum(" + offsets.dropFirst(prefix.count).joined(separator: "/") + ")") }
-                }
-                return copy
-            }
+            let inner = CollectionSchema.rules(rules, below: prefix)
             for sub in groups(prefix, in: group) {
                 var deeper: [(String, Int)] = []
                 let (items, found) = validate(sub, rules: inner, inherited: bindings, parentIDs: ids, nestedCounts: &deeper)
@@ -213,12 +183,14 @@ public struct SchemaValidator: Sendable {
         return (ids.count, problems)
     }
 
-    /// The existing groups a path of segments (`*` for any child) names below `group`.
-    private func groups(_ parts: [String], in group: HDF5Group) -> [HDF5Group] {
+    /// The existing groups a path of segments (`*` for any child, one of `names` when given) names
+    /// below `group`.
+    private func groups(_ parts: [String], in group: HDF5Group, names allowed: [String]? = nil) -> [HDF5Group] {
         var current = [group]
         for part in parts {
             current = current.flatMap { g -> [HDF5Group] in
-                let names = part == "*" ? ((try? g.children()) ?? []).filter { $0.kind == .group }.map(\.name) : [part]
+                let names = part == "*"
+                    ? ((try? g.children()) ?? []).filter { $0.kind == .group && allowed?.contains($0.name) != false }.map(\.name) : [part]
                 return names.compactMap { g.kind(of: $0) == .group ? try? g.group($0) : nil }
             }
         }

@@ -312,19 +312,7 @@ public enum ShardMerge {
             nestedPrefix = Array(mine.dropFirst(parts.count))
             if nestedPrefix.isEmpty { break }
         }
-        let rules: [CollectionSchema.DatasetRule] = (schema?.datasets ?? []).compactMap { rule in
-            let parts = rule.path.split(separator: "/").map(String.init)
-            guard parts.count > nestedPrefix.count, zip(nestedPrefix, parts).allSatisfy({ $1 == "*" || $0 == $1 }) else { return nil }
-            var copy = rule
-            copy.path = parts.dropFirst(nestedPrefix.count).joined(separator: "/")
-            if case let .symbol(first)? = copy.shape.first, first.hasPrefix("sum("), first.hasSuffix(")") {
-                let offsets = first.dropFirst(4).dropLast().split(separator: "/").map(String.init)
-                if offsets.count > nestedPrefix.count, zip(nestedPrefix, offsets).allSatisfy({ $1 == "*" || $0 == $1 }) {
-                    copy.shape[0] = .symbol("sum(" + offsets.dropFirst(nestedPrefix.count).joined(separator: "/") + ")")
-                }
-            }
-            return copy
-        }
+        let rules = CollectionSchema.rules(schema?.datasets ?? [], below: nestedPrefix)
         // Classify every dataset.
         var fields: [FieldSpec] = []
         var constants: [String] = []
