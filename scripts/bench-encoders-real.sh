@@ -5,7 +5,8 @@
 # of 1,200 frames; BioEmbed in fp32 and with --precision bf16.
 # Random weights of the real shapes are generated under $BENCH_TMP (never committed; t33 is 4.6 GB).
 # Same threads on both sides, interleaved round by round; wall, CPU and peak RSS; accuracy of bf16
-# (pooled and per-token cosine to fp32, nearest neighbours of pooled embeddings unchanged).
+# (pooled and per-token cosine to fp32, nearest neighbours of pooled embeddings unchanged), and for
+# 3D-MolT5 base what bf16 weight storage alone costs (fp32 runs on the bf16-rounded weights, both sides).
 # Installs PyTorch into .venv-bench-encoders on first use (not part of `make test`).
 # Writes Benchmarks/results/encoders-real.{jsonl,md}.
 #
@@ -51,6 +52,16 @@ PY
     done
   done
 done
+# What bf16 weight storage alone costs (3D-MolT5 base): fp32 arithmetic on the weights the bf16 mode
+# holds in bfloat16, rounded as it rounds them, on both sides (BioEmbed: a rounded weights file).
+if [[ " $cases " == *" base "* ]]; then
+  d=$work/base
+  echo "base: fp32 on bf16-rounded weights" >&2
+  "$py" scripts/peers/torch_encoders.py round-weights molt5 "$d"
+  "$bin" encode molt5 --weights "$d/weights-bf16-rounded.safetensors" --config "$d/config.json" --input "$d/input.h5" \
+    --output "$d/out-fp32-rounded.h5" --threads "$threads" --precision fp32 2>/dev/null
+  "$py" scripts/peers/torch_encoders.py run molt5 "$d" "$threads" 1 bf16-weights "$d/torch-bf16-weights.npy" > /dev/null
+fi
 "$py" - "$raw" "$rounds" "$work" <<'PY' | tee Benchmarks/results/encoders-real.md
 import json, os, platform, statistics, sys
 import h5py, numpy as np
@@ -126,5 +137,19 @@ for case in names:
         same, top2, gap, n = neighbours(qa, qb)
         cq = cos(qa, qb)
         print(f"| | PyTorch autocast | {cq.min():.5f} / {cq.mean():.5f} | | {100 * same:.1f} % of {n} | {100 * top2:.1f} % | {gap:.4f} |")
+    rounded = f"{work}/{case}/out-fp32-rounded.h5"
+    if os.path.exists(rounded):
+        with h5py.File(rounded) as r:
+            pr = r[f"embeddings/{model}/pooled"][()]
+        same, top2, gap, n = neighbours(pa, pr)
+        cr = cos(pa, pr)
+        print(f"| | BioEmbed fp32 on the bf16-rounded weights (no bf16 arithmetic) | {cr.min():.5f} / {cr.mean():.5f} | | {100 * same:.1f} % of {n} "
+              f"| {100 * top2:.1f} % | {gap:.4f} |")
+        tr = f"{work}/{case}/torch-bf16-weights.npy"
+        if os.path.exists(tr) and os.path.exists(f"{work}/{case}/torch-fp32.npy"):
+            qa, qr = np.load(f"{work}/{case}/torch-fp32.npy"), np.load(tr)
+            same, top2, gap, n = neighbours(qa, qr)
+            cq = cos(qa, qr)
+            print(f"| | PyTorch fp32 on the bf16-rounded weights | {cq.min():.5f} / {cq.mean():.5f} | | {100 * same:.1f} % of {n} | {100 * top2:.1f} % | {gap:.4f} |")
     print(f"| | `precision` attribute | {attr} | | | | |")
 PY

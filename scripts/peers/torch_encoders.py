@@ -2,14 +2,16 @@
 """PyTorch's side of the encoder benchmarks (scripts/bench-encoders.sh).
 
     torch_encoders.py prepare pst|molt5|brainmae DIR [SIZE]   random weights (safetensors) + config.json + input.h5
-    torch_encoders.py run     pst|molt5|brainmae DIR THREADS REPEATS [fp32|bf16]   one JSON line: forward seconds, peak RSS
+    torch_encoders.py run     pst|molt5|brainmae DIR THREADS REPEATS [fp32|bf16|bf16-weights] [POOLED.npy]   one JSON line: forward seconds, peak RSS
+    torch_encoders.py round-weights molt5 DIR   DIR/weights-bf16-rounded.safetensors (see bf16-weights)
 
 SIZE `small` (default) is the fixed-length cases below. The real sizes (scripts/bench-encoders-real.sh):
 `t33` / `t30` = PST on ESM-2 650M / 150M shapes (1.14 B / 259 M parameters) with chains of a proteome-like
 length mix (log-normal around 350 residues, 50–2,500, one of 2,500); `base` = the 3D-MolT5 base encoder on
 molecules of 10–120 tokens, which PyTorch pads per batch of 32 as Hugging Face does (with the key mask);
 `paper` = BrainMAE at its paper-scale width (d = D = 256) on 64 runs of 1,200 frames × 100 regions.
-`bf16` runs the forward under `torch.autocast("cpu", dtype=torch.bfloat16)`. Weights are read tensor by
+`bf16` runs the forward under `torch.autocast("cpu", dtype=torch.bfloat16)`; `bf16-weights` (molt5) runs
+it in fp32 on the weights BioEmbed's bf16 mode holds in bfloat16, rounded as it rounds them. Weights are read tensor by
 tensor into their final tensors (peak RSS = the weights, as `bioembed encode` holds them).
 
 The models are eager PyTorch modules written from the same equations (docs/models.md, PST,
@@ -203,10 +205,23 @@ def prepare_brainmae(d, rng, size="small"):
 
 # ---------------------------------------------------------------------------------------------- models
 
-def build(model, d):
+def rounded_in_bf16(model, name):
+    """The weights `bioembed encode --precision bf16` keeps in bfloat16 (its Linear layers but those it
+    keeps in fp32: 3D-MolT5's feed-forward output projections `wo`)."""
+    if model != "molt5":
+        raise SystemExit("bf16-weights: only molt5 is described")
+    return name.endswith(".weight") and (".SelfAttention." in name and "relative_attention_bias" not in name or ".DenseReluDense.wi" in name)
+
+
+def build(model, d, precision="fp32"):
     import torch
     import torch.nn.functional as F
     w = {k: torch.from_numpy(v) for k, v in read_safetensors(f"{d}/weights.safetensors").items()}  # arrays of their own: no copy
+    if precision == "bf16-weights":
+        # fp32 arithmetic on the weights `bioembed encode --precision bf16` holds in bfloat16, rounded to
+        # nearest even as it rounds them: what weight storage alone costs in accuracy.
+        for k in [k for k in w if rounded_in_bf16(model, k)]:
+            w[k] = w[k].to(torch.bfloat16).float()
     cfg = json.load(open(f"{d}/config.json"))
     lin = lambda x, p, bias=True: F.linear(x, w[p + ".weight"], w[p + ".bias"] if bias else None)
     ln = lambda x, p, eps: F.layer_norm(x, x.shape[-1:], w[p + ".weight"], w[p + ".bias"], eps)
@@ -361,6 +376,15 @@ def build(model, d):
 
 def main():
     mode, model, d = sys.argv[1:4]
+    if mode == "round-weights":
+        # the weights file with the tensors bioembed's bf16 mode holds in bfloat16 rounded to it (same
+        # rounding: to nearest even), for an fp32 run that isolates what bf16 weight storage alone costs
+        import torch
+        w = read_safetensors(f"{d}/weights.safetensors")
+        for k in [k for k in w if rounded_in_bf16(model, k)]:
+            w[k] = torch.from_numpy(np.ascontiguousarray(w[k])).to(torch.bfloat16).float().numpy()
+        write_safetensors(f"{d}/weights-bf16-rounded.safetensors", w)
+        return
     if mode == "prepare":
         size = sys.argv[4] if len(sys.argv) > 4 else "small"
         prepare = {"pst": prepare_pst, "molt5": prepare_molt5, "brainmae": prepare_brainmae}[model]
@@ -371,7 +395,7 @@ def main():
     import contextlib
     import torch
     torch.set_num_threads(threads)
-    forward = build(model, d)
+    forward = build(model, d, precision)
     autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if precision == "bf16" else contextlib.nullcontext
     with torch.inference_mode(), autocast():
         outputs = forward()  # warm-up
