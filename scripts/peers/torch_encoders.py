@@ -213,15 +213,21 @@ def rounded_in_bf16(model, name):
     return name.endswith(".weight") and (".SelfAttention." in name and "relative_attention_bias" not in name or ".DenseReluDense.wi" in name)
 
 
+def bf16_rounded(model, arrays):
+    """`arrays` with the weights `bioembed encode --precision bf16` holds in bfloat16 rounded to it (to
+    nearest even, as it rounds them) and back to float32."""
+    import torch
+    return {k: torch.from_numpy(np.ascontiguousarray(v)).to(torch.bfloat16).float().numpy() if rounded_in_bf16(model, k) else v
+            for k, v in arrays.items()}
+
+
 def build(model, d, precision="fp32"):
     import torch
     import torch.nn.functional as F
-    w = {k: torch.from_numpy(v) for k, v in read_safetensors(f"{d}/weights.safetensors").items()}  # arrays of their own: no copy
-    if precision == "bf16-weights":
-        # fp32 arithmetic on the weights `bioembed encode --precision bf16` holds in bfloat16, rounded to
-        # nearest even as it rounds them: what weight storage alone costs in accuracy.
-        for k in [k for k in w if rounded_in_bf16(model, k)]:
-            w[k] = w[k].to(torch.bfloat16).float()
+    arrays = read_safetensors(f"{d}/weights.safetensors")
+    if precision == "bf16-weights":  # fp32 arithmetic: what bf16 weight storage alone costs in accuracy
+        arrays = bf16_rounded(model, arrays)
+    w = {k: torch.from_numpy(v) for k, v in arrays.items()}  # arrays of their own: no copy
     cfg = json.load(open(f"{d}/config.json"))
     lin = lambda x, p, bias=True: F.linear(x, w[p + ".weight"], w[p + ".bias"] if bias else None)
     ln = lambda x, p, eps: F.layer_norm(x, x.shape[-1:], w[p + ".weight"], w[p + ".bias"], eps)
@@ -376,14 +382,8 @@ def build(model, d, precision="fp32"):
 
 def main():
     mode, model, d = sys.argv[1:4]
-    if mode == "round-weights":
-        # the weights file with the tensors bioembed's bf16 mode holds in bfloat16 rounded to it (same
-        # rounding: to nearest even), for an fp32 run that isolates what bf16 weight storage alone costs
-        import torch
-        w = read_safetensors(f"{d}/weights.safetensors")
-        for k in [k for k in w if rounded_in_bf16(model, k)]:
-            w[k] = torch.from_numpy(np.ascontiguousarray(w[k])).to(torch.bfloat16).float().numpy()
-        write_safetensors(f"{d}/weights-bf16-rounded.safetensors", w)
+    if mode == "round-weights":  # for a bioembed fp32 run that isolates what bf16 weight storage costs
+        write_safetensors(f"{d}/weights-bf16-rounded.safetensors", bf16_rounded(model, read_safetensors(f"{d}/weights.safetensors")))
         return
     if mode == "prepare":
         size = sys.argv[4] if len(sys.argv) > 4 else "small"
