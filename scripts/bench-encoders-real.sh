@@ -127,29 +127,22 @@ for case in names:
         pa, pb = ea["pooled"][()], eb["pooled"][()]
         ta, tb = ea["per_token"][()], eb["per_token"][()]
         attr = eb.attrs["precision"]
-    same, top2, gap, n = neighbours(pa, pb)
-    cp, ct = cos(pa, pb), cos(ta, tb)
-    print(f"| {names[case]} | BioEmbed | {cp.min():.5f} / {cp.mean():.5f} | {ct.min():.4f} / {ct.mean():.5f} | {100 * same:.1f} % of {n} "
-          f"| {100 * top2:.1f} % | {gap:.4f} |")
-    tp = [f"{work}/{case}/torch-{p}.npy" for p in ("fp32", "bf16")]
-    if all(os.path.exists(p) for p in tp):
-        qa, qb = np.load(tp[0]), np.load(tp[1])
-        same, top2, gap, n = neighbours(qa, qb)
-        cq = cos(qa, qb)
-        print(f"| | PyTorch autocast | {cq.min():.5f} / {cq.mean():.5f} | | {100 * same:.1f} % of {n} | {100 * top2:.1f} % | {gap:.4f} |")
+    def row(case_cell, side, fp32, other, tokens=None):
+        """One accuracy row: pooled `other` against `fp32` (and per-token when given)."""
+        same, top2, gap, n = neighbours(fp32, other)
+        c = cos(fp32, other)
+        per_token = f"{tokens.min():.4f} / {tokens.mean():.5f}" if tokens is not None else ""
+        cells = [case_cell, side, f"{c.min():.5f} / {c.mean():.5f}", per_token, f"{100 * same:.1f} % of {n}", f"{100 * top2:.1f} %", f"{gap:.4f}"]
+        print("|" + "|".join(f" {cell} " if cell else " " for cell in cells) + "|")
+    row(names[case], "BioEmbed", pa, pb, cos(ta, tb))
+    torch = lambda p: f"{work}/{case}/torch-{p}.npy"
+    if os.path.exists(torch("fp32")) and os.path.exists(torch("bf16")):
+        row("", "PyTorch autocast", np.load(torch("fp32")), np.load(torch("bf16")))
     rounded = f"{work}/{case}/out-fp32-rounded.h5"
     if os.path.exists(rounded):
         with h5py.File(rounded) as r:
-            pr = r[f"embeddings/{model}/pooled"][()]
-        same, top2, gap, n = neighbours(pa, pr)
-        cr = cos(pa, pr)
-        print(f"| | BioEmbed fp32 on the bf16-rounded weights (no bf16 arithmetic) | {cr.min():.5f} / {cr.mean():.5f} | | {100 * same:.1f} % of {n} "
-              f"| {100 * top2:.1f} % | {gap:.4f} |")
-        tr = f"{work}/{case}/torch-bf16-weights.npy"
-        if os.path.exists(tr) and os.path.exists(f"{work}/{case}/torch-fp32.npy"):
-            qa, qr = np.load(f"{work}/{case}/torch-fp32.npy"), np.load(tr)
-            same, top2, gap, n = neighbours(qa, qr)
-            cq = cos(qa, qr)
-            print(f"| | PyTorch fp32 on the bf16-rounded weights | {cq.min():.5f} / {cq.mean():.5f} | | {100 * same:.1f} % of {n} | {100 * top2:.1f} % | {gap:.4f} |")
+            row("", "BioEmbed fp32 on the bf16-rounded weights (no bf16 arithmetic)", pa, r[f"embeddings/{model}/pooled"][()])
+        if os.path.exists(torch("fp32")) and os.path.exists(torch("bf16-weights")):
+            row("", "PyTorch fp32 on the bf16-rounded weights", np.load(torch("fp32")), np.load(torch("bf16-weights")))
     print(f"| | `precision` attribute | {attr} | | | | |")
 PY
