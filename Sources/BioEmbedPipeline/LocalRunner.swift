@@ -282,13 +282,12 @@ public final class LocalRunner {
 
     /// Runs one stage (`run` decides whether it may).
     private func execute(
-        _ stage: (entry: PipelineSpec.StageEntry, step: PipelineStep, input: String?, output: String), index: Int, itemThreads: Int,
+        _ stage: (entry: PipelineSpec.StageEntry, step: PipelineStep, input: String?, output: String), index: Int,
         collectionThreads: Int, manifests: [String: [ManifestItem]], previous: RunRecord?, record: inout RunRecord, changed: inout Set<String>,
         shared: SharedOutputs, earlier: EarlierOutputs
     ) throws -> StageSummary {
         switch stage.step {
         case let .items(itemStage):
-            BLASRuntime.setThreads(itemThreads)
             let items = manifests[stage.entry.manifest ?? spec.manifest] ?? []
             let output = outputPath(for: stage.output)
             try shared.commit(output)
@@ -394,10 +393,9 @@ public final class LocalRunner {
         for (path, needed) in columns {
             manifests[path] = try Manifest.load(path, requiredColumns: needed.sorted()).items.filter { options.shard?.contains($0.index) ?? true }
         }
-        // Item stages with --jobs > 1 run one item per core, so BLAS is single-threaded there;
-        // collection stages (encoders, connectivity) get every core (or --threads).
+        // Collection stages (encoders, connectivity) get every core (or --threads); item stages run
+        // BLAS on one thread per item (StageExecutor) and use the cores through --jobs.
         let collectionThreads = options.threads ?? BLASRuntime.threads
-        let itemThreads = options.jobs > 1 ? 1 : collectionThreads
         let recordPath = PathText.joined(outputDirectory, ".bioembed/run-record.json")
         let previous = options.resume ? FileManager.default.contents(atPath: recordPath).flatMap { try? JSONDecoder().decode(RunRecord.self, from: $0) } : nil
         var record = RunRecord()
@@ -428,7 +426,7 @@ public final class LocalRunner {
                 continue
             }
             do {
-                summaries.append(try execute(stage, index: index, itemThreads: itemThreads, collectionThreads: collectionThreads,
+                summaries.append(try execute(stage, index: index, collectionThreads: collectionThreads,
                                              manifests: manifests, previous: previous, record: &record, changed: &changed, shared: shared, earlier: earlier))
             } catch let error as HDF5Error where error.isStorageFull {
                 throw error  // a full disk stops every branch: the run reports it and exits 3

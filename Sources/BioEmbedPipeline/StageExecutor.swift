@@ -1,5 +1,6 @@
 import BioEmbedCore
 import BioEmbedHDF5
+import BioEmbedLinalg
 import Dispatch
 import Foundation
 
@@ -251,6 +252,13 @@ public enum StageExecutor {
     private static func runWork(_ stage: AnyStage, plan: inout ResumePlan, keys: [String: String], layout: Layout, options: RunOptions) throws -> WorkDone {
         let todo = plan.todo
         var work = WorkDone()
+        // One BLAS thread per item, whatever --jobs and --threads say: OpenBLAS's results depend on
+        // its thread count with some kernels (its Zen/Haswell dgemm differs in the last bits between
+        // one and two threads), and an output must not depend on how the run was split. The cores
+        // go to items side by side instead (--jobs).
+        let blasThreads = BLASRuntime.threads
+        BLASRuntime.setThreads(1)
+        defer { BLASRuntime.setThreads(blasThreads) }
         let progress = ProgressReporter(label: stage.name, total: todo.count, mode: options.progress)
         // One input per core, or (stages that split their inputs' records themselves) one input at a
         // time with every core.
