@@ -23,14 +23,13 @@ bin=.build/release/bioembed
 work=${BENCH_TMP:-/tmp}/bioembed-bench-encoders-real
 mkdir -p "$work" Benchmarks/results
 raw=Benchmarks/results/encoders-real.jsonl
-# REPORT_ONLY=1: no runs, the tables again from the last run's results and outputs.
-if [ -z "${REPORT_ONLY:-}" ]; then
-: > "$raw"
-export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
 # Without AVX-512 BF16 (or AMX) `--precision bf16` falls back to float32: the timed bf16 run shows that
 # fallback, and the accuracy of the bf16 numbers comes from BIOEMBED_BF16=emulate (the same roundings,
 # float32 sgemm; not timed).
 native_bf16=$(grep -qwE "avx512_bf16|amx_bf16" /proc/cpuinfo && echo yes || echo no)
+if [ -z "${REPORT_ONLY:-}" ]; then
+: > "$raw"
+export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
 model_of() { case $1 in t33|t30) echo pst;; base) echo molt5;; paper) echo brainmae;; esac; }
 for c in $cases; do
   mkdir -p "$work/$c"
@@ -75,14 +74,13 @@ if [[ " $cases " == *" base "* ]]; then
   "$py" scripts/peers/torch_encoders.py run molt5 "$d" "$threads" 1 bf16-weights "$d/torch-bf16-weights.npy" > /dev/null
 fi
 fi  # REPORT_ONLY
-"$py" - "$raw" "$rounds" "$work" <<'PY' | tee Benchmarks/results/encoders-real.md
+"$py" - "$raw" "$rounds" "$work" "$native_bf16" <<'PY' | tee Benchmarks/results/encoders-real.md
 import json, os, platform, statistics, sys
 import h5py, numpy as np
 rows = [json.loads(l) for l in open(sys.argv[1])]
 work = sys.argv[3]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-flags = next((l for l in open("/proc/cpuinfo") if l.startswith("flags")), "")
-native_bf16 = " avx512_bf16" in flags or " amx_bf16" in flags
+native_bf16 = sys.argv[4] == "yes"
 print(f"Machine: {cpu}, {os.cpu_count()} CPUs, AVX-512 BF16: {'yes' if native_bf16 else 'no'}, load average {os.getloadavg()[0]:.2f}; "
       f"{sys.argv[2]} interleaved round(s), medians over rounds.\n")
 names = {"t33": "PST t33 (ESM-2 650M shapes, 1.14 B parameters)", "t30": "PST t30 (ESM-2 150M shapes, 259 M parameters)",
