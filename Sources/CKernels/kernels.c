@@ -308,8 +308,57 @@ static inline __attribute__((always_inline)) void bio_rows_weighted_sum(const fl
 }
 
 #if defined(__x86_64__) && defined(__linux__)
-BIO_AVX2_FMA static void bio_rows_weighted_sum_fma(const float *x, size_t rows, size_t n, const double *w, size_t rank, double *outt) {
-    bio_rows_weighted_sum(x, rows, n, w, rank, outt);
+/* bio_rows_weighted_sum_f32 for CPUs without AVX-512 (see bio_rows_dot_factor_narrow): blocks of 4 rows
+ * × 2 components, 4 row vectors, 8 weights and 2 accumulators of 4 doubles (14 registers), each
+ * accumulator a chain of four FMAs; an odd last component writes its partner into a scratch row
+ * (weights 0) instead of branching in the loop. */
+BIO_AVX2_FMA static void bio_rows_weighted_sum_narrow_fma(const float *x, size_t rows, size_t n, const double *w, size_t rank, double *outt) {
+    size_t body = n - n % 4;
+    double *wide = malloc(4 * n * sizeof(double));
+    double *scratch = calloc(n, sizeof(double));
+    if (!wide || !scratch) {
+        free(wide);
+        free(scratch);
+        return;
+    }
+    for (size_t i = 0; i < rows; i += 4) {
+        size_t block = rows - i < 4 ? rows - i : 4;
+        bio_widen_rows(x, i, rows, n, wide);
+        for (size_t r = 0; r < rank; r += 2) {
+            bio_prefetch_share(x, i, rows, n, r / 2, (rank + 1) / 2);
+            size_t cols = rank - r < 2 ? rank - r : 2;
+            double c[2][4] = {{0}};
+            for (size_t b = 0; b < block; b++)
+                for (size_t k = 0; k < cols; k++) c[k][b] = w[(i + b) * rank + r + k];
+            double *o0 = outt + r * n, *o1 = cols == 2 ? o0 + n : scratch;
+            const double *w0 = wide, *w1 = wide + n, *w2 = wide + 2 * n, *w3 = wide + 3 * n;
+            for (size_t j = 0; j < body; j += 4) {
+                bio_d4 v0, v1, v2, v3, a0, a1;
+                memcpy(&v0, w0 + j, sizeof v0);
+                memcpy(&v1, w1 + j, sizeof v1);
+                memcpy(&v2, w2 + j, sizeof v2);
+                memcpy(&v3, w3 + j, sizeof v3);
+                memcpy(&a0, o0 + j, sizeof a0);
+                memcpy(&a1, o1 + j, sizeof a1);
+                a0 += v0 * c[0][0];
+                a1 += v0 * c[1][0];
+                a0 += v1 * c[0][1];
+                a1 += v1 * c[1][1];
+                a0 += v2 * c[0][2];
+                a1 += v2 * c[1][2];
+                a0 += v3 * c[0][3];
+                a1 += v3 * c[1][3];
+                memcpy(o0 + j, &a0, sizeof a0);
+                memcpy(o1 + j, &a1, sizeof a1);
+            }
+            for (size_t j = body; j < n; j++) {
+                o0[j] += w0[j] * c[0][0] + w1[j] * c[0][1] + w2[j] * c[0][2] + w3[j] * c[0][3];
+                o1[j] += w0[j] * c[1][0] + w1[j] * c[1][1] + w2[j] * c[1][2] + w3[j] * c[1][3];
+            }
+        }
+    }
+    free(wide);
+    free(scratch);
 }
 #endif
 
@@ -317,7 +366,7 @@ BIO_CLONES
 void bio_rows_weighted_sum_f32(const float *x, size_t rows, size_t n, const double *w, size_t rank, double *outt) {
 #if defined(__x86_64__) && defined(__linux__)
     if (!__builtin_cpu_supports("avx512f") && bio_avx2_fma()) {
-        bio_rows_weighted_sum_fma(x, rows, n, w, rank, outt);
+        bio_rows_weighted_sum_narrow_fma(x, rows, n, w, rank, outt);
         return;
     }
 #endif
