@@ -163,8 +163,8 @@ typedef double bio_d4 __attribute__((vector_size(32), aligned(8)));
 #define bio_sum4(v) (((v)[0] + (v)[2]) + ((v)[1] + (v)[3]))
 
 /* bio_rows_dot_factor_f32 for CPUs without AVX-512: its 16 accumulators of 8 doubles fill 16 AVX-512
- * registers but would take 32 of AVX2's 16 (spilled to the stack in every step: 2.6x tensorly's fit
- * instead of 5x on an AVX2-only AMD EPYC Zen 3). Here blocks of 4 rows × 2 factor columns of 4
+ * registers but would take 32 of AVX2's 16 (spilled to the stack in every step, as measured on an
+ * AVX2-only AMD EPYC Zen 3). Here blocks of 4 rows × 2 factor columns of 4
  * doubles: 8 accumulators, 4 row and 2 factor vectors, 14 registers. */
 static inline __attribute__((always_inline)) void bio_rows_dot_factor_narrow(const float *x, size_t rows, size_t n, const double *mt, size_t rank, double *out) {
     size_t body = n - n % 4, padded;
