@@ -1,4 +1,5 @@
 #include "bioembed_kernels.h"
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,23 @@ static double *bio_padded_rows(const double *m, size_t rank, size_t n, size_t *p
     return p;
 }
 
+/* The dot passes' buffers: 4 widened rows and the factor rows padded to a multiple of 4 (false, with
+ * nothing held, when out of memory). */
+static bool bio_dot_buffers(const double *mt, size_t rank, size_t n, double **wide, double **m, size_t *padded) {
+    *wide = malloc(4 * n * sizeof(double));
+    *m = bio_padded_rows(mt, rank, n, padded);
+    if (*wide && *m) return true;
+    free(*wide);
+    free(*m);
+    return false;
+}
+
+/* One finished dot product: the accumulator's lanes (`sum`) plus the columns past the vector body. */
+static inline __attribute__((always_inline)) void bio_finish_dot(double sum, const double *wide_row, const double *mc, size_t body, size_t n, double *dst) {
+    for (size_t j = body; j < n; j++) sum += wide_row[j] * mc[j];
+    *dst = sum;
+}
+
 /* Rows [row, row + 4) widened to double into `wide` (4 × n, zero rows past `rows`). */
 static inline __attribute__((always_inline)) void bio_widen_rows(const float *x, size_t row, size_t rows, size_t n, double *wide) {
     size_t body = n - n % 8;
@@ -168,13 +186,8 @@ typedef double bio_d4 __attribute__((vector_size(32), aligned(8)));
  * doubles: 8 accumulators, 4 row and 2 factor vectors, 14 registers. */
 static inline __attribute__((always_inline)) void bio_rows_dot_factor_narrow(const float *x, size_t rows, size_t n, const double *mt, size_t rank, double *out) {
     size_t body = n - n % 4, padded;
-    double *wide = malloc(4 * n * sizeof(double));
-    double *m = bio_padded_rows(mt, rank, n, &padded);
-    if (!wide || !m) {
-        free(wide);
-        free(m);
-        return;
-    }
+    double *wide, *m;
+    if (!bio_dot_buffers(mt, rank, n, &wide, &m, &padded)) return;
     for (size_t i = 0; i < rows; i += 4) {
         size_t block = rows - i < 4 ? rows - i : 4;
         bio_widen_rows(x, i, rows, n, wide);
@@ -194,12 +207,8 @@ static inline __attribute__((always_inline)) void bio_rows_dot_factor_narrow(con
                 }
             }
             for (size_t b = 0; b < block; b++) {
-                for (size_t c = 0; c < 2 && r + c < rank; c++) {
-                    double sum = bio_sum4(a[b][c]);
-                    const double *mc = m + (r + c) * n;
-                    for (size_t j = body; j < n; j++) sum += wide[b * n + j] * mc[j];
-                    out[(i + b) * rank + r + c] = sum;
-                }
+                for (size_t c = 0; c < 2 && r + c < rank; c++)
+                    bio_finish_dot(bio_sum4(a[b][c]), wide + b * n, m + (r + c) * n, body, n, out + (i + b) * rank + r + c);
             }
         }
     }
@@ -231,13 +240,8 @@ void bio_rows_dot_factor_f32(const float *x, size_t rows, size_t n, const double
     }
 #endif
     size_t body = n - n % 8, padded;
-    double *wide = malloc(4 * n * sizeof(double));
-    double *m = bio_padded_rows(mt, rank, n, &padded);
-    if (!wide || !m) {
-        free(wide);
-        free(m);
-        return;
-    }
+    double *wide, *m;
+    if (!bio_dot_buffers(mt, rank, n, &wide, &m, &padded)) return;
     for (size_t i = 0; i < rows; i += 4) {
         size_t block = rows - i < 4 ? rows - i : 4;
         bio_widen_rows(x, i, rows, n, wide);
@@ -257,12 +261,8 @@ void bio_rows_dot_factor_f32(const float *x, size_t rows, size_t n, const double
                     for (int c = 0; c < 4; c++) a[b][c] += v[b] * f[c];
             }
             for (size_t b = 0; b < block; b++) {
-                for (size_t c = 0; c < 4 && r + c < rank; c++) {
-                    double sum = bio_sum8(a[b][c]);
-                    const double *mc = m + (r + c) * n;
-                    for (size_t j = body; j < n; j++) sum += wide[b * n + j] * mc[j];
-                    out[(i + b) * rank + r + c] = sum;
-                }
+                for (size_t c = 0; c < 4 && r + c < rank; c++)
+                    bio_finish_dot(bio_sum8(a[b][c]), wide + b * n, m + (r + c) * n, body, n, out + (i + b) * rank + r + c);
             }
         }
     }
