@@ -64,19 +64,7 @@ public enum NonNegativeCP {
                     // M_B[j, r] = Σ_i A[i, r] · Y[i·J + j, r]
                     contract(y, factors[0], into: &m, outer: I, inner: J, rank: rank, keepOuter: false)
                 default:
-                    factors[0].withUnsafeBufferPointer { a in
-                        factors[1].withUnsafeBufferPointer { b in
-                            khatriRao.withUnsafeMutableBufferPointer { kr in
-                                for i in 0..<I {
-                                    for j in 0..<J {
-                                        let row = (i * J + j) * rank
-                                        for r in 0..<rank { kr[row + r] = a[i * rank + r] * b[j * rank + r] }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    let mt = rowsWeightedSum(x, rows: rows, n: K, weights: khatriRao, rank: rank)
+                    let mt = rowsWeightedSum(x, rows: rows, n: K, a: factors[0], b: factors[1], inner: J, rank: rank, khatriRao: &khatriRao)
                     m = transposed(mt, rows: rank, rank: K)
                 }
                 hals(m, gram: gram, factor: &factors[mode], rows: sizes[mode], rank: rank)
@@ -101,11 +89,17 @@ public enum NonNegativeCP {
         y.withUnsafeBufferPointer { yp in
             f.withUnsafeBufferPointer { fp in
                 m.withUnsafeMutableBufferPointer { mp in
-                    for o in 0..<outer {
-                        for i in 0..<inner {
-                            let row = (o * inner + i) * rank
-                            let (target, weight) = keepOuter ? (o * rank, i * rank) : (i * rank, o * rank)
-                            for r in 0..<rank { mp[target + r] += fp[weight + r] * yp[row + r] }
+                    let yb = yp.baseAddress!, fb = fp.baseAddress!, mb = mp.baseAddress!
+                    let (targets, terms) = keepOuter ? (outer, inner) : (inner, outer)
+                    // each core its own rows of M, every sum in the same order as one core's
+                    BLASRuntime.parallel(targets) { range, _ in
+                        for t in range {
+                            let target = mb + t * rank
+                            for s in 0..<terms {
+                                let row = yb + (keepOuter ? t &* inner &+ s : s &* inner &+ t) &* rank
+                                let weight = fb + s &* rank
+                                for r in 0..<rank { target[r] += weight[r] * row[r] }
+                            }
                         }
                     }
                 }
@@ -132,15 +126,27 @@ public enum NonNegativeCP {
         }
     }
 
-    /// outᵀ[r, j] = Σ_i w[i, r]·x[i, j], each core summing its rows into its own `[rank, n]`, then added.
-    static func rowsWeightedSum(_ x: UnsafePointer<Float>, rows: Int, n: Int, weights: [Double], rank: Int) -> [Double] {
+    /// outᵀ[r, k] = Σ_i w[i, r]·x[i, k] with the Khatri–Rao rows w[i·J + j, r] = A[i, r]·B[j, r] (J = `inner`),
+    /// each core forming the rows of w it reads (into `khatriRao`) and summing them into its own `[rank, n]`,
+    /// then added.
+    static func rowsWeightedSum(
+        _ x: UnsafePointer<Float>, rows: Int, n: Int, a: [Double], b: [Double], inner: Int, rank: Int, khatriRao: inout [Double]
+    ) -> [Double] {
         let parts = BLASRuntime.parallelChunks(rows)
         var partial = [Double](repeating: 0, count: parts * rank * n)
-        weights.withUnsafeBufferPointer { w in
-            partial.withUnsafeMutableBufferPointer { p in
-                let wp = w.baseAddress!, pp = p.baseAddress!
-                BLASRuntime.parallel(rows) { range, chunk in
-                    bio_rows_weighted_sum_f32(x + range.lowerBound * n, range.count, n, wp + range.lowerBound * rank, rank, pp + chunk * rank * n)
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                khatriRao.withUnsafeMutableBufferPointer { w in
+                    partial.withUnsafeMutableBufferPointer { p in
+                        let ab = ap.baseAddress!, bb = bp.baseAddress!, wp = w.baseAddress!, pp = p.baseAddress!
+                        BLASRuntime.parallel(rows) { range, chunk in
+                            for row in range {
+                                let (i, j) = row.quotientAndRemainder(dividingBy: inner)
+                                for r in 0..<rank { wp[row &* rank &+ r] = ab[i &* rank &+ r] * bb[j &* rank &+ r] }
+                            }
+                            bio_rows_weighted_sum_f32(x + range.lowerBound * n, range.count, n, wp + range.lowerBound * rank, rank, pp + chunk * rank * n)
+                        }
+                    }
                 }
             }
         }

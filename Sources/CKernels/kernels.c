@@ -143,10 +143,10 @@ static inline __attribute__((always_inline)) void bio_finish_dot(double sum, con
     *dst = sum;
 }
 
-/* Rows [row, row + 4) widened to double into `wide` (4 × n, zero rows past `rows`). */
-static inline __attribute__((always_inline)) void bio_widen_rows(const float *x, size_t row, size_t rows, size_t n, double *wide) {
+/* Rows [row, row + block) widened to double into `wide` (block × n, zero rows past `rows`). */
+static inline __attribute__((always_inline)) void bio_widen_rows(const float *x, size_t row, size_t block, size_t rows, size_t n, double *wide) {
     size_t body = n - n % 8;
-    for (size_t b = 0; b < 4; b++) {
+    for (size_t b = 0; b < block; b++) {
         double *dst = wide + b * n;
         if (row + b >= rows) {
             memset(dst, 0, n * sizeof(double));
@@ -167,13 +167,17 @@ static inline __attribute__((always_inline)) void bio_widen_rows(const float *x,
  * caches (prefetcht2), a share of their cache lines per factor block (1.3-1.5x on a streaming 64 MB
  * tensor, AMD EPYC Zen 4). */
 enum { bio_prefetch_rows = 8 };
-static inline __attribute__((always_inline)) void bio_prefetch_share(const float *x, size_t row, size_t rows, size_t n, size_t share, size_t shares) {
-    size_t ahead = row + bio_prefetch_rows;
-    if (ahead >= rows) return;
-    size_t count = rows - ahead < 4 ? rows - ahead : 4;
-    const char *start = (const char *)(x + ahead * n);
+/* Share `share` of `shares` of the cache lines of rows [first, first + count) (clipped to `rows`). */
+static inline __attribute__((always_inline)) void bio_prefetch_rows_share(const float *x, size_t first, size_t count, size_t rows, size_t n, size_t share, size_t shares) {
+    if (first >= rows) return;
+    if (rows - first < count) count = rows - first;
+    const char *start = (const char *)(x + first * n);
     size_t lines = (count * n * sizeof(float) + 63) / 64;
     for (size_t l = share * lines / shares; l < (share + 1) * lines / shares; l++) __builtin_prefetch(start + l * 64, 0, 1);
+}
+/* The 4-row kernels: the four rows two blocks ahead of `row`. */
+static inline __attribute__((always_inline)) void bio_prefetch_share(const float *x, size_t row, size_t rows, size_t n, size_t share, size_t shares) {
+    bio_prefetch_rows_share(x, row + bio_prefetch_rows, 4, rows, n, share, shares);
 }
 
 #if defined(__x86_64__) && defined(__linux__)
@@ -190,7 +194,7 @@ static inline __attribute__((always_inline)) void bio_rows_dot_factor_narrow(con
     if (!bio_dot_buffers(mt, rank, n, &wide, &m, &padded)) return;
     for (size_t i = 0; i < rows; i += 4) {
         size_t block = rows - i < 4 ? rows - i : 4;
-        bio_widen_rows(x, i, rows, n, wide);
+        bio_widen_rows(x, i, 4, rows, n, wide);
         for (size_t r = 0; r < rank; r += 2) {  /* m has a zero row past an odd rank */
             bio_prefetch_share(x, i, rows, n, r / 2, (rank + 1) / 2);
             const double *m0 = m + r * n, *m1 = m0 + n;
@@ -244,7 +248,7 @@ void bio_rows_dot_factor_f32(const float *x, size_t rows, size_t n, const double
     if (!bio_dot_buffers(mt, rank, n, &wide, &m, &padded)) return;
     for (size_t i = 0; i < rows; i += 4) {
         size_t block = rows - i < 4 ? rows - i : 4;
-        bio_widen_rows(x, i, rows, n, wide);
+        bio_widen_rows(x, i, 4, rows, n, wide);
         for (size_t r = 0; r < padded; r += 4) {
             bio_prefetch_share(x, i, rows, n, r / 4, padded / 4);
             const double *m0 = m + r * n, *m1 = m0 + n, *m2 = m1 + n, *m3 = m2 + n;
@@ -279,7 +283,7 @@ static inline __attribute__((always_inline)) void bio_rows_weighted_sum(const fl
     size_t shares = (rank + 3) / 4;
     for (size_t i = 0; i < rows; i += 4) {
         size_t block = rows - i < 4 ? rows - i : 4;
-        bio_widen_rows(x, i, rows, n, wide);
+        bio_widen_rows(x, i, 4, rows, n, wide);
         for (size_t r = 0; r < rank; r += 4) {
             bio_prefetch_share(x, i, rows, n, r / 4, shares);
             size_t cols = rank - r < 4 ? rank - r : 4;
@@ -308,57 +312,68 @@ static inline __attribute__((always_inline)) void bio_rows_weighted_sum(const fl
 }
 
 #if defined(__x86_64__) && defined(__linux__)
-/* bio_rows_weighted_sum_f32 for CPUs without AVX-512 (see bio_rows_dot_factor_narrow): blocks of 4 rows
- * × 2 components, 4 row vectors, 8 weights and 2 accumulators of 4 doubles (14 registers), each
- * accumulator a chain of four FMAs; an odd last component writes its partner into a scratch row
- * (weights 0) instead of branching in the loop. */
-BIO_AVX2_FMA static void bio_rows_weighted_sum_narrow_fma(const float *x, size_t rows, size_t n, const double *w, size_t rank, double *outt) {
-    size_t body = n - n % 4;
-    double *wide = malloc(4 * n * sizeof(double));
-    double *scratch = calloc(n, sizeof(double));
-    if (!wide || !scratch) {
-        free(wide);
-        free(scratch);
-        return;
+/* bio_rows_weighted_sum_f32 for CPUs without AVX-512. The 4-row blocks above load and store every
+ * accumulator row of outt once per four tensor rows, and 16 accumulators do not fit AVX2's 16
+ * registers. Here a block of up to 32 rows is widened at once; for each 8 columns the products of a
+ * group of up to 5 components are summed over the block's rows in registers (10 accumulators of 4
+ * doubles, 2 row vectors and a broadcast weight: 13 registers) and added to outt once per block.
+ * AMD EPYC Zen 3: 1.3x the 4-row × 2-component version on 40,000 × 400 rows, rank 10. */
+enum { bio_wsum_rows = 32, bio_wsum_group = 5 };
+
+static inline __attribute__((always_inline)) void bio_wsum_group_8(const double *wide, size_t block, size_t n, size_t j, const double *w, size_t rank, size_t r, double *outt, const int count) {
+    bio_d4 a[bio_wsum_group][2];
+    memset(a, 0, sizeof a);
+    for (size_t b = 0; b < block; b++) {
+        bio_d4 v0, v1;
+        memcpy(&v0, wide + b * n + j, sizeof v0);
+        memcpy(&v1, wide + b * n + j + 4, sizeof v1);
+        const double *c = w + b * rank + r;
+        for (int k = 0; k < count; k++) {
+            a[k][0] += v0 * c[k];
+            a[k][1] += v1 * c[k];
+        }
     }
-    for (size_t i = 0; i < rows; i += 4) {
-        size_t block = rows - i < 4 ? rows - i : 4;
-        bio_widen_rows(x, i, rows, n, wide);
-        for (size_t r = 0; r < rank; r += 2) {
-            bio_prefetch_share(x, i, rows, n, r / 2, (rank + 1) / 2);
-            size_t cols = rank - r < 2 ? rank - r : 2;
-            double c[2][4] = {{0}};
-            for (size_t b = 0; b < block; b++)
-                for (size_t k = 0; k < cols; k++) c[k][b] = w[(i + b) * rank + r + k];
-            double *o0 = outt + r * n, *o1 = cols == 2 ? o0 + n : scratch;
-            const double *w0 = wide, *w1 = wide + n, *w2 = wide + 2 * n, *w3 = wide + 3 * n;
-            for (size_t j = 0; j < body; j += 4) {
-                bio_d4 v0, v1, v2, v3, a0, a1;
-                memcpy(&v0, w0 + j, sizeof v0);
-                memcpy(&v1, w1 + j, sizeof v1);
-                memcpy(&v2, w2 + j, sizeof v2);
-                memcpy(&v3, w3 + j, sizeof v3);
-                memcpy(&a0, o0 + j, sizeof a0);
-                memcpy(&a1, o1 + j, sizeof a1);
-                a0 += v0 * c[0][0];
-                a1 += v0 * c[1][0];
-                a0 += v1 * c[0][1];
-                a1 += v1 * c[1][1];
-                a0 += v2 * c[0][2];
-                a1 += v2 * c[1][2];
-                a0 += v3 * c[0][3];
-                a1 += v3 * c[1][3];
-                memcpy(o0 + j, &a0, sizeof a0);
-                memcpy(o1 + j, &a1, sizeof a1);
+    for (int k = 0; k < count; k++) {
+        double *o = outt + (r + k) * n + j;
+        bio_d4 o0, o1;
+        memcpy(&o0, o, sizeof o0);
+        memcpy(&o1, o + 4, sizeof o1);
+        o0 += a[k][0];
+        o1 += a[k][1];
+        memcpy(o, &o0, sizeof o0);
+        memcpy(o + 4, &o1, sizeof o1);
+    }
+}
+
+BIO_AVX2_FMA static void bio_rows_weighted_sum_blocked_fma(const float *x, size_t rows, size_t n, const double *w, size_t rank, double *outt) {
+    size_t body = n - n % 8;
+    double *wide = malloc(bio_wsum_rows * n * sizeof(double));
+    if (!wide) return;
+    for (size_t i = 0; i < rows; i += bio_wsum_rows) {
+        size_t block = rows - i < bio_wsum_rows ? rows - i : bio_wsum_rows;
+        bio_widen_rows(x, i, block, rows, n, wide);
+        const double *wi = w + i * rank;
+        for (size_t j = 0; j < body; j += 8) {
+            bio_prefetch_rows_share(x, i + bio_wsum_rows, bio_wsum_rows, rows, n, j / 8, body / 8);
+            size_t r = 0;
+            for (; r + bio_wsum_group <= rank; r += bio_wsum_group) bio_wsum_group_8(wide, block, n, j, wi, rank, r, outt, bio_wsum_group);
+            switch (rank - r) {  /* constant counts: the accumulators stay in registers */
+            case 4: bio_wsum_group_8(wide, block, n, j, wi, rank, r, outt, 4); break;
+            case 3: bio_wsum_group_8(wide, block, n, j, wi, rank, r, outt, 3); break;
+            case 2: bio_wsum_group_8(wide, block, n, j, wi, rank, r, outt, 2); break;
+            case 1: bio_wsum_group_8(wide, block, n, j, wi, rank, r, outt, 1); break;
+            default: break;
             }
-            for (size_t j = body; j < n; j++) {
-                o0[j] += w0[j] * c[0][0] + w1[j] * c[0][1] + w2[j] * c[0][2] + w3[j] * c[0][3];
-                o1[j] += w0[j] * c[1][0] + w1[j] * c[1][1] + w2[j] * c[1][2] + w3[j] * c[1][3];
+        }
+        for (size_t k = 0; k < rank; k++) {
+            double *o = outt + k * n;
+            for (size_t b = 0; b < block; b++) {
+                double c = wi[b * rank + k];
+                for (size_t j = body; j < n; j++) o[j] += wide[b * n + j] * c;
             }
         }
     }
     free(wide);
-    free(scratch);
 }
 #endif
 
@@ -366,7 +381,7 @@ BIO_CLONES
 void bio_rows_weighted_sum_f32(const float *x, size_t rows, size_t n, const double *w, size_t rank, double *outt) {
 #if defined(__x86_64__) && defined(__linux__)
     if (!__builtin_cpu_supports("avx512f") && bio_avx2_fma()) {
-        bio_rows_weighted_sum_narrow_fma(x, rows, n, w, rank, outt);
+        bio_rows_weighted_sum_blocked_fma(x, rows, n, w, rank, outt);
         return;
     }
 #endif
