@@ -121,6 +121,39 @@ public enum BLASRuntime {
         setThreads(previous)
     }
 
+    /// `body(part, index)` for each of `parts` (independent), taken in turn by up to `threads`
+    /// workers with OpenBLAS single-threaded meanwhile: a core that runs slower (another process on
+    /// it, a lower clock) takes fewer parts instead of holding the others up at the end. `index`
+    /// indexes per-part scratch; callers that combine per-part results in index order get the same
+    /// numbers for any thread count.
+    public static func parallel(dynamic parts: [Range<Int>], _ body: (Range<Int>, Int) -> Void) {
+        let workers = min(threads, parts.count)
+        guard workers > 1 else {
+            for (index, part) in parts.enumerated() { body(part, index) }
+            return
+        }
+        let next = Atomic<Int>(0)
+        let previous = threads
+        setThreads(1)
+        withoutActuallyEscaping(body) { run in
+            nonisolated(unsafe) let work = run
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while true {
+                    let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard index < parts.count else { break }
+                    work(parts[index], index)
+                }
+            }
+        }
+        setThreads(previous)
+    }
+
+    /// `count` items cut into at most `parts` near-equal contiguous ranges, none empty.
+    public static func split(_ count: Int, parts: Int) -> [Range<Int>] {
+        let n = max(1, min(parts, count))
+        return (0..<n).map { c in (c * count / n)..<((c + 1) * count / n) }
+    }
+
     /// A line for `--verbose`, plus a warning when the kernels are slow for this CPU.
     public static func report() {
         guard declaredNeeds.withLock({ $0 }).contains(.blas) else {

@@ -16,7 +16,8 @@ import CKernels
 /// The tensor stays float32 (as `/fmri/dynamic/correlation` stores it; tensorly's float64 copy holds
 /// the same values) and every product widens it exactly and sums in double. The MTTKRPs of A and B
 /// share Y = X_[IJ×K]·C (C does not change before the C update), and C's is X_[IJ×K]ᵀ·(A ⊙ B): two
-/// passes over the tensor per iteration (C kernels, rows split across cores), no unfolded copies.
+/// passes over the tensor per iteration (C kernels, parts of the rows taken in turn by the cores), no
+/// unfolded copies.
 /// O(iterations · 4·I·J·K·R) time, O(I·J·R) extra memory.
 public enum NonNegativeCP {
     public struct Result: Sendable {
@@ -30,6 +31,9 @@ public enum NonNegativeCP {
     public static let sweeps = 5
     /// tensorly's inner stopping ratio (`hals_nnls` `tol`).
     static let sweepTolerance = 1e-8
+    /// Parts each pass over the tensor is cut into, taken in turn by the cores (a fixed count: the
+    /// weighted sums are added part by part, so the factors do not depend on `--threads`).
+    static let passParts = 16
 
     /// Fits `tensor` (`[I, J, K]` row-major) from `initial` factors (absolute values taken, as
     /// tensorly's initialisation does for non-negative fits).
@@ -114,12 +118,12 @@ public enum NonNegativeCP {
         return t
     }
 
-    /// out[i, r] = Σ_j x[i, j]·F[j, r] (F given transposed), rows split across cores.
+    /// out[i, r] = Σ_j x[i, j]·F[j, r] (F given transposed), parts of the rows taken in turn by the cores.
     static func rowsDotFactor(_ x: UnsafePointer<Float>, rows: Int, n: Int, factorT: [Double], rank: Int, into out: inout [Double]) {
         factorT.withUnsafeBufferPointer { f in
             out.withUnsafeMutableBufferPointer { o in
                 let fp = f.baseAddress!, op = o.baseAddress!
-                BLASRuntime.parallel(rows) { range, _ in
+                BLASRuntime.parallel(dynamic: BLASRuntime.split(rows, parts: passParts)) { range, _ in
                     bio_rows_dot_factor_f32(x + range.lowerBound * n, range.count, n, fp, rank, op + range.lowerBound * rank)
                 }
             }
@@ -127,31 +131,31 @@ public enum NonNegativeCP {
     }
 
     /// outᵀ[r, k] = Σ_i w[i, r]·x[i, k] with the Khatri–Rao rows w[i·J + j, r] = A[i, r]·B[j, r] (J = `inner`),
-    /// each core forming the rows of w it reads (into `khatriRao`) and summing them into its own `[rank, n]`,
-    /// then added.
+    /// each part of the rows forming the rows of w it reads (into `khatriRao`) and summing them into its own
+    /// `[rank, n]`, then added in part order.
     static func rowsWeightedSum(
         _ x: UnsafePointer<Float>, rows: Int, n: Int, a: [Double], b: [Double], inner: Int, rank: Int, khatriRao: inout [Double]
     ) -> [Double] {
-        let parts = BLASRuntime.parallelChunks(rows)
-        var partial = [Double](repeating: 0, count: parts * rank * n)
+        let parts = BLASRuntime.split(rows, parts: passParts)
+        var partial = [Double](repeating: 0, count: parts.count * rank * n)
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 khatriRao.withUnsafeMutableBufferPointer { w in
                     partial.withUnsafeMutableBufferPointer { p in
                         let ab = ap.baseAddress!, bb = bp.baseAddress!, wp = w.baseAddress!, pp = p.baseAddress!
-                        BLASRuntime.parallel(rows) { range, chunk in
+                        BLASRuntime.parallel(dynamic: parts) { range, part in
                             for row in range {
                                 let (i, j) = row.quotientAndRemainder(dividingBy: inner)
                                 for r in 0..<rank { wp[row &* rank &+ r] = ab[i &* rank &+ r] * bb[j &* rank &+ r] }
                             }
-                            bio_rows_weighted_sum_f32(x + range.lowerBound * n, range.count, n, wp + range.lowerBound * rank, rank, pp + chunk * rank * n)
+                            bio_rows_weighted_sum_f32(x + range.lowerBound * n, range.count, n, wp + range.lowerBound * rank, rank, pp + part * rank * n)
                         }
                     }
                 }
             }
         }
         var total = Array(partial[0..<(rank * n)])
-        for c in 1..<max(parts, 1) { for i in 0..<(rank * n) { total[i] += partial[c * rank * n + i] } }
+        for c in 1..<parts.count { for i in 0..<(rank * n) { total[i] += partial[c * rank * n + i] } }
         return total
     }
 

@@ -191,3 +191,18 @@ def test_wider_tensors_and_ranks_over_one_register_tile(run, windows, tmp_path, 
             ours = [cp["window_factors"][a:b], cp["row_factors"][k], cp["column_factors"][k]]
             for mine, ref in zip(ours, factors):
                 assert _relative(mine, ref) <= 1e-6, (symmetric, k)
+
+
+def test_one_thread_or_two_give_the_same_factors(run, windows, tmp_path):
+    """The passes over the tensor are cut into a fixed number of parts whatever --threads says, and
+    the weighted sums are added part by part: one core or two, the same factors bit for bit."""
+    outputs = []
+    for threads in (1, 2):
+        out = tmp_path / f"cp-{threads}.h5"
+        r = run("fmri", "factorize", "--input", windows, "--rank", 4, "--scope", "group", "--max-iterations", 30, "--tolerance", 0,
+                "--threads", threads, "--output", out)
+        assert r.returncode == 0, r.stderr
+        outputs.append(out)
+    with h5py.File(outputs[0]) as a, h5py.File(outputs[1]) as b:
+        for name in ("window_factors", "row_factors", "column_factors", "reconstruction_error"):
+            assert np.array_equal(a["fmri/dynamic/cp"][name][()], b["fmri/dynamic/cp"][name][()]), name
