@@ -47,7 +47,7 @@ public final class HDF5File {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw HDF5Error.missingFile(file: path)
         }
-        guard H5Fis_hdf5(path) > 0 else { throw HDF5Error.notHDF5(file: path) }
+        guard H5.isHDF5(path) else { throw HDF5Error.notHDF5(file: path) }
         if probe { try HDF5Probe.check(path) }
         let fapl = try accessList(file: path)
         let id = try H5.check(H5Fopen(path, bio_H5F_ACC_RDONLY(), fapl.id), "H5Fopen", file: path, object: "/")
@@ -72,7 +72,7 @@ public final class HDF5File {
     public static func update(_ path: String) throws(HDF5Error) -> HDF5File {
         H5.ensureInitialized()
         guard FileManager.default.fileExists(atPath: path) else { return try create(path) }
-        guard H5Fis_hdf5(path) > 0 else { throw HDF5Error.notHDF5(file: path) }
+        guard H5.isHDF5(path) else { throw HDF5Error.notHDF5(file: path) }
         try HDF5Probe.check(path)
         let temporary = temporaryName(for: path)
         do {

@@ -38,11 +38,11 @@ public enum HDF5Probe {
     }
 
     /// For an executable's `main`, before anything else: when `arguments` (without the program
-    /// name) are `childArgument PATH`, does the child's work and exits; otherwise turns the check
-    /// on with this executable as the child.
+    /// name) are `childArgument PATH…`, does the child's work on each path and exits; otherwise
+    /// turns the check on with this executable as the child.
     public static func start(_ arguments: [String]) {
-        if arguments.count == 2 && arguments[0] == childArgument {
-            readVariableLengthData(arguments[1])
+        if arguments.count >= 2 && arguments[0] == childArgument {
+            for path in arguments.dropFirst() { readVariableLengthData(path) }
             exit(0)
         }
         install(executable: "/proc/self/exe")
@@ -50,12 +50,29 @@ public enum HDF5Probe {
 
     /// Refuses `path` when reading its variable-length data crashes a child process.
     static func check(_ path: String) throws(HDF5Error) {
-        guard let executable = state.withLock({ $0.executable }), let identity = FileStamp(path) else { return }
-        if state.withLock({ $0.checked.contains(identity) }) { return }
-        if let ending = runChild(executable, path) {
-            throw HDF5Error.corruptHeap(file: path, detail: "reading its variable-length strings \(ending) in a separate process (libhdf5 does not bound-check a corrupt global heap)")
+        try check([path])
+    }
+
+    /// `check` for several files with one child (one start of the executable, not one per file), in
+    /// order: a crash is traced to its file by one child per file. Paths that are missing or not
+    /// HDF5 are left to the open that follows (which says so).
+    public static func check(_ paths: [String]) throws(HDF5Error) {
+        guard let executable = state.withLock({ $0.executable }) else { return }
+        var pending: [(path: String, identity: FileStamp)] = []
+        for path in paths {
+            guard let identity = FileStamp(path), !state.withLock({ $0.checked.contains(identity) }),
+                  !pending.contains(where: { $0.identity == identity }), H5.isHDF5(path) else { continue }
+            pending.append((path, identity))
         }
-        state.withLock { _ = $0.checked.insert(identity) }
+        guard !pending.isEmpty else { return }
+        if pending.count == 1 || runChild(executable, pending.map(\.path)) != nil {
+            for (path, _) in pending {
+                if let ending = runChild(executable, [path]) {
+                    throw HDF5Error.corruptHeap(file: path, detail: "reading its variable-length strings \(ending) in a separate process (libhdf5 does not bound-check a corrupt global heap)")
+                }
+            }
+        }
+        state.withLock { state in for (_, identity) in pending { state.checked.insert(identity) } }
     }
 
     /// Records a file this process wrote (after `commit()`): it is not checked again.
@@ -66,13 +83,13 @@ public enum HDF5Probe {
 
     /// Runs the child with its output discarded: nil when it exited 0 (or could not be started),
     /// else how it ended (a signal, or a sanitizer's report and exit code).
-    private static func runChild(_ executable: String, _ path: String) -> String? {
+    private static func runChild(_ executable: String, _ paths: [String]) -> String? {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let arguments = [executable, childArgument, path]
+        let arguments = [executable, childArgument] + paths
         var pointers: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for p in pointers { free(p) } }
         // the environment, without the Swift runtime's backtrace of the crash (nobody reads it)

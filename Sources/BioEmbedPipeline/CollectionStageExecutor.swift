@@ -49,6 +49,8 @@ extension StageExecutor {
         removeStaleTemporaries(of: output)
         let started = Date()
         let startedUTC = Timestamp.nowUTC()
+        // every existing file this run reads checked by one child process instead of one each
+        try HDF5Probe.check([input, output] + (previous.map { [$0] } ?? []))
         let source = try HDF5File.open(input)
         defer { source.close() }
         try requireInputCollection(of: stage, in: source)

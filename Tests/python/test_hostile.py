@@ -594,3 +594,21 @@ def test_corrupt_variable_length_strings_are_refused_not_a_crash(run, tmp_path, 
         assert f"{path}: corrupt HDF5 file" in r.stderr, (command, r.stderr[-500:])
         assert "Program crashed" not in r.stderr and "Backtrac" not in r.stderr
     assert not out.exists() and not (tmp_path / "x.nc").exists()
+
+
+@pytest.mark.parametrize("bad", ["input", "existing output"])
+def test_one_child_checks_input_and_output_and_a_crash_names_its_file(run, tmp_path, bad):
+    """A collection stage checks its input and an existing output with one child process; when that
+    child crashes, each file is checked alone, so the refusal names the corrupt one, not its partner."""
+    good, corrupt = tmp_path / "good.h5", tmp_path / "bad.h5"
+    for path in (good, corrupt):
+        write_fmri_series(path, ["sub-01", "sub-02"], [40, 40], regions=3)
+    _corrupt_heap_object(corrupt, "sub-02")
+    source, target = (corrupt, good) if bad == "input" else (good, corrupt)
+    before = target.read_bytes()
+    r = run("fmri", "spectral", "--input", source, "--output", target)
+    assert r.returncode in (1, 3), (r.returncode, r.stderr[-500:])
+    assert f"{corrupt}: corrupt HDF5 file" in r.stderr, r.stderr[-500:]
+    assert f"{good}: corrupt" not in r.stderr
+    assert "Program crashed" not in r.stderr and "Backtrac" not in r.stderr
+    assert target.read_bytes() == before  # the output is left as it was

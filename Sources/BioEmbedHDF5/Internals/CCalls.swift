@@ -23,6 +23,13 @@ enum H5 {
         bio_h5_silence_errors()
     }
 
+    /// Whether `path` is a file (not a directory) with the HDF5 signature; nothing else of it is read.
+    static func isHDF5(_ path: String) -> Bool {
+        ensureInitialized()
+        var status = stat()
+        return stat(path, &status) == 0 && status.st_mode & S_IFMT != S_IFDIR && H5Fis_hdf5(path) > 0
+    }
+
     static func lastError() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         bio_h5_last_error(&buffer)
