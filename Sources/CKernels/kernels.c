@@ -5,7 +5,9 @@
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__linux__)
-#define BIO_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+/* x86-64-v3 (AVX2, FMA, ...) rather than "avx2": FMA is a feature of its own, and an "avx2" clone
+ * spends a multiply and an add per product (the AVX-512 clone has FMA through avx512f). */
+#define BIO_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else
 #define BIO_CLONES
 #endif
@@ -220,17 +222,6 @@ static inline __attribute__((always_inline)) void bio_rows_dot_factor_narrow(con
     free(m);
 }
 
-/* The target_clones "avx2" versions get no FMA (a feature of its own): the kernels below run, without
- * AVX-512, as these AVX2 + FMA versions (plain x86-64 where a CPU has neither). */
-#define BIO_AVX2_FMA __attribute__((target("avx2,fma")))
-static inline int bio_avx2_fma(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
-
-BIO_AVX2_FMA static void bio_rows_dot_factor_narrow_fma(const float *x, size_t rows, size_t n, const double *mt, size_t rank, double *out) {
-    bio_rows_dot_factor_narrow(x, rows, n, mt, rank, out);
-}
-static void bio_rows_dot_factor_narrow_plain(const float *x, size_t rows, size_t n, const double *mt, size_t rank, double *out) {
-    bio_rows_dot_factor_narrow(x, rows, n, mt, rank, out);
-}
 #endif
 
 /* Blocks of 4 rows × 4 factor columns (16 accumulators), rows widened to double once per block,
@@ -238,8 +229,8 @@ static void bio_rows_dot_factor_narrow_plain(const float *x, size_t rows, size_t
 BIO_CLONES
 void bio_rows_dot_factor_f32(const float *x, size_t rows, size_t n, const double *mt, size_t rank, double *out) {
 #if defined(__x86_64__) && defined(__linux__)
-    if (!__builtin_cpu_supports("avx512f")) {
-        (bio_avx2_fma() ? bio_rows_dot_factor_narrow_fma : bio_rows_dot_factor_narrow_plain)(x, rows, n, mt, rank, out);
+    if (!__builtin_cpu_supports("avx512f")) {  /* the x86-64-v3 clone (AVX2 + FMA), or the baseline one */
+        bio_rows_dot_factor_narrow(x, rows, n, mt, rank, out);
         return;
     }
 #endif
@@ -345,7 +336,7 @@ static inline __attribute__((always_inline)) void bio_wsum_group_8(const double 
     }
 }
 
-BIO_AVX2_FMA static void bio_rows_weighted_sum_blocked_fma(const float *x, size_t rows, size_t n, const double *w, size_t rank, double *outt) {
+static inline __attribute__((always_inline)) void bio_rows_weighted_sum_blocked(const float *x, size_t rows, size_t n, const double *w, size_t rank, double *outt) {
     size_t body = n - n % 8;
     double *wide = malloc(bio_wsum_rows * n * sizeof(double));
     if (!wide) return;
@@ -380,8 +371,8 @@ BIO_AVX2_FMA static void bio_rows_weighted_sum_blocked_fma(const float *x, size_
 BIO_CLONES
 void bio_rows_weighted_sum_f32(const float *x, size_t rows, size_t n, const double *w, size_t rank, double *outt) {
 #if defined(__x86_64__) && defined(__linux__)
-    if (!__builtin_cpu_supports("avx512f") && bio_avx2_fma()) {
-        bio_rows_weighted_sum_blocked_fma(x, rows, n, w, rank, outt);
+    if (!__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2")) {  /* the x86-64-v3 clone */
+        bio_rows_weighted_sum_blocked(x, rows, n, w, rank, outt);
         return;
     }
 #endif
