@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Encoders at the sizes people use, side by side with PyTorch fp32 eager and PyTorch bf16 autocast:
 # PST t33 / t30 (ESM-2 650M / 150M shapes) on a proteome-like length mix (50–2,500 residues), the
-# 3D-MolT5 base encoder on molecules of 10–120 tokens and BrainMAE at its paper-scale width on 64 runs
-# of 1,200 frames; BioEmbed in fp32 and with --precision bf16.
+# 3D-MolT5 base encoder on molecules of 10–120 tokens (`base`: random tokens; `nci`: 700 real molecules
+# drawn with a fixed seed from the NCI set RDKit ships, tokenized by `bioembed molecule tokenize`, same
+# weights) and BrainMAE at its paper-scale width on 64 runs of 1,200 frames; BioEmbed in fp32 and with
+# --precision bf16.
 # Random weights of the real shapes are generated under $BENCH_TMP (never committed; t33 is 4.6 GB).
 # Same threads on both sides, interleaved round by round; wall, CPU and peak RSS; accuracy of bf16
 # (pooled and per-token cosine to fp32, nearest neighbours of pooled embeddings unchanged), and for
@@ -10,7 +12,8 @@
 # Installs PyTorch into .venv-bench-encoders on first use (not part of `make test`).
 # Writes Benchmarks/results/encoders-real.{jsonl,md}.
 #
-# usage: scripts/bench-encoders-real.sh [ROUNDS] [THREADS] [CASES]   (defaults 1, 2, "t30 base paper t33")
+# usage: scripts/bench-encoders-real.sh [ROUNDS] [THREADS] [CASES]   (defaults 1, 2, "t30 base paper t33";
+#        also "nci")
 #        REPORT_ONLY=1 scripts/bench-encoders-real.sh …   the tables again, from the last run (no runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,10 +33,29 @@ native_bf16=$(grep -qwE "avx512_bf16|amx_bf16" /proc/cpuinfo && echo yes || echo
 if [ -z "${REPORT_ONLY:-}" ]; then
 : > "$raw"
 export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
-model_of() { case $1 in t33|t30) echo pst;; base) echo molt5;; paper) echo brainmae;; esac; }
+model_of() { case $1 in t33|t30) echo pst;; base|nci) echo molt5;; paper) echo brainmae;; esac; }
+# nci: the base case's weights and config; 700 SMILES of RDKit's Data/NCI/first_5K.smi (the `rdkit`
+# wheel of the test venv, `make venv`) drawn with random.seed(7), tokenized here with seeded conformers
+prepare_nci() {
+  [ -f "$work/base/weights.safetensors" ] || "$py" scripts/peers/torch_encoders.py prepare molt5 "$work/base" base
+  ln -sf "$work/base/weights.safetensors" "$work/nci/weights.safetensors"
+  ln -sf "$work/base/config.json" "$work/nci/config.json"
+  [ -x .venv/bin/python ] && .venv/bin/python -c "import rdkit" 2>/dev/null || make venv
+  .venv/bin/python - "$work/nci/nci.smi" <<'PY'
+import os, random, sys
+from rdkit import RDConfig
+lines = [l.split() for l in open(os.path.join(RDConfig.RDDataDir, "NCI", "first_5K.smi")) if l.strip()]
+random.seed(7)
+with open(sys.argv[1], "w") as out:
+    for smiles, name in random.sample(lines, 700):
+        out.write(f"{smiles} nci-{name}\n")
+PY
+  "$bin" molecule tokenize --input "$work/nci/nci.smi" --jobs "$threads" --output "$work/nci/input.h5" || [ $? -eq 2 ]  # 2: some without a conformer
+}
 for c in $cases; do
   mkdir -p "$work/$c"
-  [ -f "$work/$c/input.h5" ] || { echo "preparing $c" >&2; "$py" scripts/peers/torch_encoders.py prepare "$(model_of "$c")" "$work/$c" "$c"; }
+  [ -f "$work/$c/input.h5" ] || { echo "preparing $c" >&2
+    if [ "$c" = nci ]; then prepare_nci; else "$py" scripts/peers/torch_encoders.py prepare "$(model_of "$c")" "$work/$c" "$c"; fi; }
 done
 for round in $(seq 1 "$rounds"); do
   for c in $cases; do
@@ -63,16 +85,17 @@ PY
     fi
   done
 done
-# What bf16 weight storage alone costs (3D-MolT5 base): fp32 arithmetic on the weights the bf16 mode
+# What bf16 weight storage alone costs (3D-MolT5): fp32 arithmetic on the weights the bf16 mode
 # holds in bfloat16, rounded as it rounds them, on both sides (BioEmbed: a rounded weights file).
-if [[ " $cases " == *" base "* ]]; then
-  d=$work/base
-  echo "base: fp32 on bf16-rounded weights" >&2
+for c in base nci; do
+  [[ " $cases " == *" $c "* ]] || continue
+  d=$work/$c
+  echo "$c: fp32 on bf16-rounded weights" >&2
   "$py" scripts/peers/torch_encoders.py round-weights molt5 "$d"
   "$bin" encode molt5 --weights "$d/weights-bf16-rounded.safetensors" --config "$d/config.json" --input "$d/input.h5" \
     --output "$d/out-fp32-rounded.h5" --threads "$threads" --precision fp32 2>/dev/null
   "$py" scripts/peers/torch_encoders.py run molt5 "$d" "$threads" 1 bf16-weights "$d/torch-bf16-weights.npy" > /dev/null
-fi
+done
 fi  # REPORT_ONLY
 "$py" - "$raw" "$rounds" "$work" "$native_bf16" <<'PY' | tee Benchmarks/results/encoders-real.md
 import json, os, platform, statistics, sys
@@ -84,8 +107,9 @@ native_bf16 = sys.argv[4] == "yes"
 print(f"Machine: {cpu}, {os.cpu_count()} CPUs, AVX-512 BF16: {'yes' if native_bf16 else 'no'}, load average {os.getloadavg()[0]:.2f}; "
       f"{sys.argv[2]} interleaved round(s), medians over rounds.\n")
 names = {"t33": "PST t33 (ESM-2 650M shapes, 1.14 B parameters)", "t30": "PST t30 (ESM-2 150M shapes, 259 M parameters)",
-         "base": "3D-MolT5 base encoder (T5-base, 12 layers × 768)", "paper": "BrainMAE SG, paper-scale width (d = D = 256, 3 + 4 blocks)"}
-models = {"t33": "pst", "t30": "pst", "base": "molt5", "paper": "brainmae"}
+         "base": "3D-MolT5 base encoder (T5-base, 12 layers × 768)", "nci": "3D-MolT5 base encoder, real molecules (NCI, same weights)",
+         "paper": "BrainMAE SG, paper-scale width (d = D = 256, 3 + 4 blocks)"}
+models = {"t33": "pst", "t30": "pst", "base": "molt5", "nci": "molt5", "paper": "brainmae"}
 collections = {"pst": ("proteins", "residue_offsets", "chains"), "molt5": ("molecules", "token_offsets", "molecules"),
                "brainmae": ("fmri", "timeseries_offsets", "runs")}
 print("| case | input | BioEmbed fp32 stage (command) | BioEmbed bf16 stage (command) | PyTorch fp32 forward | PyTorch bf16 autocast forward "

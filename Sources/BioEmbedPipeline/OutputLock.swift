@@ -30,7 +30,8 @@ public final class OutputLock: Sendable {
         }
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
-        let text = "pid \(getpid()) on host \(String(cString: host))\n"
+        let name = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let text = "pid \(getpid()) on host \(name)\n"
         ftruncate(fd, 0)
         _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
         descriptor = fd
