@@ -37,7 +37,7 @@ model_of() { case $1 in t33|t30) echo pst;; base|nci) echo molt5;; paper) echo b
 # nci: the base case's weights and config; 700 SMILES of RDKit's Data/NCI/first_5K.smi (the `rdkit`
 # wheel of the test venv, `make venv`) drawn with random.seed(7), tokenized here with seeded conformers
 prepare_nci() {
-  [ -f "$work/base/weights.safetensors" ] || "$py" scripts/peers/torch_encoders.py prepare molt5 "$work/base" base
+  [ -f "$work/base/weights.safetensors" ] || { mkdir -p "$work/base"; "$py" scripts/peers/torch_encoders.py prepare molt5 "$work/base" base; }
   ln -sf "$work/base/weights.safetensors" "$work/nci/weights.safetensors"
   ln -sf "$work/base/config.json" "$work/nci/config.json"
   [ -x .venv/bin/python ] && .venv/bin/python -c "import rdkit" 2>/dev/null || make venv
