@@ -98,12 +98,7 @@ public enum BLASRuntime {
     public static func parallelChunks(_ count: Int, enabled: Bool = true) -> Int { enabled ? max(1, min(threads, count)) : 1 }
 
     public static func parallel(_ count: Int, enabled: Bool = true, _ body: (Range<Int>, Int) -> Void) {
-        let n = parallelChunks(count, enabled: enabled)
-        guard n > 1 else {
-            body(0..<count, 0)
-            return
-        }
-        parallel(parts: (0..<n).map { c in (c * count / n)..<((c + 1) * count / n) }, body)
+        parallel(parts: split(count, parts: parallelChunks(count, enabled: enabled)), body)
     }
 
     /// `parallel` over the caller's own contiguous parts (e.g. balanced by cost), one per thread.
@@ -112,13 +107,7 @@ public enum BLASRuntime {
             if let part = parts.first { body(part, 0) }
             return
         }
-        let previous = threads
-        setThreads(1)
-        withoutActuallyEscaping(body) { run in
-            nonisolated(unsafe) let work = run
-            DispatchQueue.concurrentPerform(iterations: parts.count) { c in work(parts[c], c) }
-        }
-        setThreads(previous)
+        onWorkers(parts.count) { c in body(parts[c], c) }
     }
 
     /// `body(part, index)` for each of `parts` (independent), taken in turn by up to `threads`
@@ -133,17 +122,22 @@ public enum BLASRuntime {
             return
         }
         let next = Atomic<Int>(0)
+        onWorkers(workers) { _ in
+            while true {
+                let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard index < parts.count else { break }
+                body(parts[index], index)
+            }
+        }
+    }
+
+    /// `work(worker)` for `workers` workers side by side, OpenBLAS single-threaded meanwhile.
+    private static func onWorkers(_ workers: Int, _ work: (Int) -> Void) {
         let previous = threads
         setThreads(1)
-        withoutActuallyEscaping(body) { run in
-            nonisolated(unsafe) let work = run
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                while true {
-                    let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    guard index < parts.count else { break }
-                    work(parts[index], index)
-                }
-            }
+        withoutActuallyEscaping(work) { run in
+            nonisolated(unsafe) let run = run
+            DispatchQueue.concurrentPerform(iterations: workers) { run($0) }
         }
         setThreads(previous)
     }
