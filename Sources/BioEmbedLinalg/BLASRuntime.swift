@@ -54,18 +54,19 @@ public enum BLASRuntime {
     public static func start(_ needs: StartupNeeds) {
         declaredNeeds.withLock { $0 = needs }
         let environment = ProcessInfo.processInfo.environment
-        guard needs.contains(.blas) else {
-            // OpenBLAS starts its workers when loaded and they spin before sleeping: ≈ 80 ms of a
-            // core for a command that never calls BLAS.
-            OpenBLASCalls.stopThreads()
-            reexecuteIfNeeded(coreType: nil, allocator: needs.contains(.smallObjectAllocator), environment: environment)
-            return
-        }
+        // OpenBLAS starts its workers when loaded, and again whenever its pool restarts (a threaded
+        // call, or a change of its thread count: every item stage sets one thread per item and
+        // restores the count); each start spins a core for 2²⁸ cycles (≈ 0.1 s) before sleeping,
+        // also in a command that never calls BLAS. The workers read the timeout when they start, so
+        // the running ones are stopped: the next start reads the short one.
         if environment["OPENBLAS_THREAD_TIMEOUT"] == nil {
             setenv("OPENBLAS_THREAD_TIMEOUT", String(idleThreadTimeout), 1)
             OpenBLASCalls.rereadEnvironment()
-            // The workers read the timeout when they start: the next threaded call restarts them.
-            OpenBLASCalls.stopThreads()
+        }
+        OpenBLASCalls.stopThreads()
+        guard needs.contains(.blas) else {
+            reexecuteIfNeeded(coreType: nil, allocator: needs.contains(.smallObjectAllocator), environment: environment)
+            return
         }
         let check = kernelCheck
         let coreType = environment["OPENBLAS_CORETYPE"] == nil && check.isSlow ? check.recommendedCoreType : nil
@@ -150,13 +151,14 @@ public enum BLASRuntime {
 
     /// A line for `--verbose`, plus a warning when the kernels are slow for this CPU.
     public static func report() {
+        let timeout = OpenBLASCalls.threadTimeout()
+        let idle = timeout > 0 ? "idle threads sleep after 2^\(min(max(timeout, 4), 30)) cycles" : "idle threads spin 2^28 cycles"
         guard declaredNeeds.withLock({ $0 }).contains(.blas) else {
-            Diagnostics.debug("BLAS: not used by this command (OpenBLAS kernels left as loaded: '\(coreName)')")
+            Diagnostics.debug("BLAS: not used by this command (OpenBLAS kernels left as loaded: '\(coreName)'; "
+                + "OPENBLAS_THREAD_TIMEOUT=\(timeout > 0 ? String(timeout) : "unset"): \(idle))")
             return
         }
         let check = kernelCheck
-        let timeout = OpenBLASCalls.threadTimeout()
-        let idle = timeout > 0 ? "idle threads sleep after 2^\(min(max(timeout, 4), 30)) cycles" : "idle threads spin 2^28 cycles"
         Diagnostics.debug(
             "BLAS: OpenBLAS kernels '\(check.kernel)' (\(check.kernelTier)) on a CPU with \(check.cpuTier), \(threads) thread(s), "
                 + "OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset"), "

@@ -119,6 +119,9 @@ def test_each_command_declares_its_blas_use(bioembed, tmp_path):
         proc = subprocess.run([bioembed, *map(str, args)], capture_output=True, text=True, env=clean_env(), cwd=tmp_path)
         said = "BLAS: OpenBLAS kernels" in proc.stderr
         assert said == uses and (("BLAS: not used by this command" in proc.stderr) == (not uses)), (args, proc.stderr)
+        # OpenBLAS restarts its pool when a stage changes its thread count: the workers it starts
+        # then must sleep at once rather than spin a core for 2^28 cycles, BLAS command or not
+        assert "OPENBLAS_THREAD_TIMEOUT=10" in proc.stderr and "idle threads sleep after 2^10 cycles" in proc.stderr, (args, proc.stderr)
 
 
 def test_user_choice_of_kernels_is_kept(run):
