@@ -13,64 +13,19 @@ import json
 import sys
 import time
 
-import numpy as np
-import selfies as sf
 from rdkit import Chem, RDLogger
-from e3fp.fingerprint.fprinter import Fingerprinter, signed_to_unsigned_int
+from e3fp.fingerprint.fprinter import Fingerprinter
+
+from molt5_reference import PARAMS, load_vocab, tokenize as reference_tokenize
 
 RDLogger.DisableLog("rdApp.*")
-PARAMS = dict(bits=4096, level=3, radius_multiplier=1.718, stereo=True, counts=False,
-              include_disconnected=True, rdkit_invariants=True, exclude_floating=False,
-              remove_duplicate_substructs=True)
 mode, path, limit, vocab_path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-vocab = {t.strip(): 32100 + i for i, t in enumerate(open(vocab_path))}
-BOM, EOM, EOS = 35045, 35044, 1
-
-
-def e3fp_table(mol):
-    fpr = Fingerprinter(**PARAMS)
-    fpr.run(mol.GetConformer(0), mol)
-    on = set(int(i) for i in fpr.get_fingerprint_at_level(3).indices)
-    shells = fpr.all_shells
-    bit = lambda ident: int(signed_to_unsigned_int(ident) % 4096)
-    idents = []
-    for si in shells:
-        ident = si.identifier
-        if bit(ident) not in on:
-            for sj in shells:
-                if si.substruct == sj.substruct and si.identifier != sj.identifier and bit(sj.identifier) in on:
-                    ident = sj.identifier
-                    break
-        idents.append(ident)
-    per_level = len(shells) // len(fpr.level_shells)
-    table = -np.ones((mol.GetNumAtoms(), 4), dtype=np.int32)
-    for i, s in enumerate(shells):
-        table[s.center_atom, i // per_level] = bit(idents[i])
-    return sorted(on), table
+vocab = load_vocab(vocab_path)
 
 
 def tokenize(mol):
-    smi = Chem.MolToSmiles(mol, kekuleSmiles=True)
-    order = list(mol.GetPropsAsDict(includePrivate=True, includeComputed=True)["_smilesAtomOutputOrder"])
-    mol = Chem.RenumberAtoms(mol, order)
-    try:
-        s = sf.encoder(smi)
-    except Exception:
-        s = sf.encoder(smi, strict=False)
-    toks = list(sf.split_selfies(s))
-    if any(t not in vocab for t in toks):
-        return None
-    _, attribution = sf.decoder(s, attribute=True)
-    atom_tok = list(dict.fromkeys(a.attribution[-1].index for a in attribution))
-    if len(atom_tok) != mol.GetNumAtoms():
-        return None
-    _, table = e3fp_table(mol)
-    rows = -np.ones((len(toks), 4), dtype=np.int32)
-    for i, t in enumerate(atom_tok):
-        rows[t] = table[i]
-    ids = [BOM] + [vocab[t] for t in toks] + [EOM, EOS]
-    fp = np.concatenate([-np.ones((1, 4), np.int32), rows, -np.ones((2, 4), np.int32)])
-    return np.array(ids, np.int32), fp
+    result = reference_tokenize(mol, vocab)
+    return result if isinstance(result, tuple) else None
 
 
 if mode == "smiles":
