@@ -178,25 +178,26 @@ public enum SecondaryStructure {
             return (e.0 == acceptorIndex && e.1 < Self.maxHBondEnergy) || (e.2 == acceptorIndex && e.3 < Self.maxHBondEnergy)
         }
 
-        func energy(donor d: Int, acceptor a: Int) -> Double {
-            if b.isProline[d] { return 0 }
-            let hd = h[d], nd = b.n[d], oa = b.o[a], ca = b.c[a]
+        /// The Kabsch–Sander energy of the bond from donor (its N and H) to acceptor (its C and O).
+        @inline(__always) static func energy(h hd: Point, n nd: Point, c ca: Point, o oa: Point) -> Double {
             let distanceHO = hd.distance(oa), distanceHC = hd.distance(ca)
             let distanceNC = nd.distance(ca), distanceNO = nd.distance(oa)
             var result: Double
-            if distanceHO < Self.minimalDistance || distanceHC < Self.minimalDistance || distanceNC < Self.minimalDistance
-                || distanceNO < Self.minimalDistance {
-                result = Self.minHBondEnergy
+            if distanceHO < minimalDistance || distanceHC < minimalDistance || distanceNC < minimalDistance
+                || distanceNO < minimalDistance {
+                result = minHBondEnergy
             } else {
-                let k = Self.couplingConstant
+                let k = couplingConstant
                 result = k / Double(distanceHO) - k / Double(distanceHC) + k / Double(distanceNC) - k / Double(distanceNO)
             }
             result = (result * 1000).rounded() / 1000
-            return result < Self.minHBondEnergy ? Self.minHBondEnergy : result
+            return result < minHBondEnergy ? minHBondEnergy : result
         }
 
-        /// Each donor's two best acceptors over the residues whose Cα lies within 9 Å, partners in
-        /// increasing index (mkdssp's update order, which settles ties).
+        /// Each donor's two best acceptors over the residues whose Cα lies within 9 Å. mkdssp updates
+        /// them visiting partners in increasing index with strict comparisons, which keeps the two
+        /// lowest (energy, index) pairs whatever the order: so partners are taken as the cell grid
+        /// yields them, ties settled by the index.
         mutating func hydrogenBonds() {
             acceptor = [(Int, Double, Int, Double)](repeating: (-1, 0, -1, 0), count: count)
             guard count > 1 else { return }
@@ -205,31 +206,57 @@ public enum SecondaryStructure {
                 positions[3 * i] = Double(b.ca[i].x); positions[3 * i + 1] = Double(b.ca[i].y); positions[3 * i + 2] = Double(b.ca[i].z)
             }
             let grid = CellGrid(positions: positions, cellSize: Double(Self.minimalCADistance))
-            var partners: [Int] = []
-            for i in 0..<count {
-                let cell = grid.cellOf[i]
-                guard cell >= 0 else { continue }
-                partners.removeAll(keepingCapacity: true)
-                let (cx, cy, cz) = grid.coordinates(cell)
-                for dz in -1...1 { for dy in -1...1 { for dx in -1...1 {
-                    guard let other = grid.cell(cx + dx, cy + dy, cz + dz) else { continue }
-                    for s in grid.cellStart[other] ..< grid.cellStart[other + 1] {
-                        let j = Int(grid.order[s])
-                        let dx = b.ca[i].x - b.ca[j].x, dy = b.ca[i].y - b.ca[j].y, dz = b.ca[i].z - b.ca[j].z
-                        // the square root (mkdssp's test) only near the cutoff
-                        let squared = dx * dx + dy * dy + dz * dz
-                        guard squared < Self.nearCutoffSquared, j != i, j != i - 1 else { continue }
-                        if squared < Self.farInsideSquared || squared.squareRoot() < Self.minimalCADistance { partners.append(j) }
-                    }
-                } } }
-                partners.sort()
-                var best = (-1, 0.0, -1, 0.0)
-                for j in partners {
-                    let e = energy(donor: i, acceptor: j)
-                    if e < best.1 { best = (j, e, best.0, best.1) } else if e < best.3 { best.2 = j; best.3 = e }
+            let binned = grid.order.count
+            // Cα in cell order, so that the points of a run of cells are contiguous
+            let sx = UnsafeMutablePointer<Float>.allocate(capacity: max(binned, 1))
+            let sy = UnsafeMutablePointer<Float>.allocate(capacity: max(binned, 1))
+            let sz = UnsafeMutablePointer<Float>.allocate(capacity: max(binned, 1))
+            let near = UnsafeMutablePointer<Int32>.allocate(capacity: max(binned, 1))
+            var runs = ResidueGraphs.RunList()
+            defer { sx.deallocate(); sy.deallocate(); sz.deallocate(); near.deallocate(); runs.deallocate() }
+            let b = self.b, h = self.h
+            acceptor.withUnsafeMutableBufferPointer { best in
+            b.ca.withUnsafeBufferPointer { ca in b.n.withUnsafeBufferPointer { n in b.c.withUnsafeBufferPointer { c in
+            b.o.withUnsafeBufferPointer { o in h.withUnsafeBufferPointer { h in b.isProline.withUnsafeBufferPointer { proline in
+            grid.withTables { order, start, cellOf in
+                for s in 0..<binned {
+                    let p = ca[Int(order[s])]
+                    sx[s] = p.x; sy[s] = p.y; sz[s] = p.z
                 }
-                acceptor[i] = best
-            }
+                for i in 0..<count where cellOf[i] >= 0 && !proline[i] {   // proline donates nothing (energy 0)
+                    let (cx, cy, cz) = grid.coordinates(cellOf[i])
+                    let xi = ca[i].x, yi = ca[i].y, zi = ca[i].z
+                    // candidates of the 27 cells around i, kept without a branch when clearly not outside
+                    var found = 0
+                    for shell in 0...1 {
+                        let runCount = grid.shellRuns(cx, cy, cz, shell, start: start, into: &runs)
+                        for r in 0..<runCount {
+                            for s in runs.lower(r) ..< runs.upper(r) {
+                                let dx = xi - sx[s], dy = yi - sy[s], dz = zi - sz[s]
+                                near[found] = Int32(truncatingIfNeeded: s)
+                                found &+= dx * dx + dy * dy + dz * dz < Self.nearCutoffSquared ? 1 : 0
+                            }
+                        }
+                    }
+                    let hi = h[i], ni = n[i]
+                    var top = (-1, 0.0, -1, 0.0)
+                    for q in 0..<found {
+                        let s = Int(near[q]), j = Int(order[s])
+                        guard j != i, j != i - 1 else { continue }
+                        // mkdssp's test, the square root only near the cutoff
+                        let dx = xi - sx[s], dy = yi - sy[s], dz = zi - sz[s]
+                        let squared = dx * dx + dy * dy + dz * dz
+                        guard squared < Self.farInsideSquared || squared.squareRoot() < Self.minimalCADistance else { continue }
+                        let e = Self.energy(h: hi, n: ni, c: c[j], o: o[j])
+                        if e < top.1 || (e == top.1 && top.0 >= 0 && j < top.0) {
+                            top = (j, e, top.0, top.1)
+                        } else if e < top.3 || (e == top.3 && top.2 >= 0 && j < top.2) {
+                            top.2 = j; top.3 = e
+                        }
+                    }
+                    best[i] = top
+                }
+            }}}}}}}}
         }
 
         enum BridgeType { case parallel, antiParallel }
