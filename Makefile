@@ -18,8 +18,10 @@ all: build
 deps:
 	@scripts/install-deps.sh build
 
+# bioembed and the child program its HDF5 probe runs (found next to it; see HDF5Probe)
 build: deps
 	$(SWIFT) build $(SWIFT_BUILD) --product bioembed
+	$(SWIFT) build $(SWIFT_BUILD) --product bioembed-hdf5-probe
 
 demo: build
 	$(BIN) run pipelines/demo.yaml --resume

@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "bioembed", targets: ["BioEmbedCLI"]),
+        .executable(name: "bioembed-hdf5-probe", targets: ["BioEmbedHDF5Probe"]),
         .library(name: "BioEmbed", targets: ["BioEmbedCore", "BioEmbedHDF5", "BioEmbedLinalg", "BioEmbedPipeline"]),
     ],
     dependencies: [
@@ -44,6 +45,8 @@ let package = Package(
                 "BioEmbedMolecule", "BioEmbedNN",
                 .product(name: "Yams", package: "Yams"),
             ]),
+        /// The child process of `HDF5Probe` (HDF5 only, so it starts fast).
+        .executableTarget(name: "BioEmbedHDF5Probe", dependencies: ["BioEmbedHDF5"]),
         /// The `bioembed` command-line tool: one file per subcommand, no algorithms.
         .executableTarget(
             name: "BioEmbedCLI",

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 pipeline=${1:-pipelines/fmri.yaml}
 out=${2:-$(mktemp -d)/run}
 command -v strace >/dev/null || { echo "needs strace (apt-get install strace)" >&2; exit 1; }
-[ -x .build/release/bioembed ] || swift build -c release -Xswiftc -enable-testing --product bioembed
+[ -x .build/release/bioembed ] || make -s build
 trace=$(mktemp)
 rm -rf "$out"
 strace -f -qq -y -e trace=write,pwrite64,writev,pwritev,copy_file_range,sendfile,splice -o "$trace" \

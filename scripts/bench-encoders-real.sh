@@ -22,7 +22,7 @@ threads=${2:-2}
 cases=${3:-t30 base paper t33}
 py=$(scripts/make-venv.sh ".venv-bench-encoders" scripts/requirements-bench-encoders.txt)
 bin=.build/release/bioembed
-[ -x "$bin" ] || swift build -c release -Xswiftc -enable-testing --product bioembed
+[ -x "$bin" ] || make -s build
 work=${BENCH_TMP:-/tmp}/bioembed-bench-encoders-real
 mkdir -p "$work" Benchmarks/results
 raw=Benchmarks/results/encoders-real.jsonl

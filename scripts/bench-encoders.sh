@@ -11,7 +11,7 @@ rounds=${1:-3}
 threads=${2:-2}
 py=$(scripts/make-venv.sh ".venv-bench-encoders" scripts/requirements-bench-encoders.txt)
 bin=.build/release/bioembed
-[ -x "$bin" ] || swift build -c release -Xswiftc -enable-testing --product bioembed
+[ -x "$bin" ] || make -s build
 work=${BENCH_TMP:-/tmp}/bioembed-bench-encoders
 mkdir -p "$work" Benchmarks/results
 raw=Benchmarks/results/encoders.jsonl

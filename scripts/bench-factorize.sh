@@ -13,7 +13,7 @@ rounds=${1:-3} windows=${2:-100} regions=${3:-400} rank=${4:-10} iterations=${5:
 py=${PY:-.venv/bin/python}
 [ -x "$py" ] && "$py" -c "import tensorly" 2>/dev/null || make venv
 bin=.build/release/bioembed
-[ -x "$bin" ] || swift build -c release -Xswiftc -enable-testing --product bioembed
+[ -x "$bin" ] || make -s build
 work=${BENCH_TMP:-/tmp}/bioembed-bench-factorize
 mkdir -p "$work" Benchmarks/results
 raw=Benchmarks/results/factorize.jsonl

@@ -13,7 +13,7 @@ rounds=${1:-3}
 total=${2:-10000}
 nref=${3:-200}
 py=$(scripts/make-venv.sh .venv-bench-molecules scripts/requirements-bench-molecules.txt)
-swift build -c release -Xswiftc -enable-testing --product bioembed >&2
+make -s build >&2
 swift build -c release -Xswiftc -enable-testing --product BioEmbedBenchmarks >&2
 bench=.build/release/BioEmbedBenchmarks
 bin=.build/release/bioembed

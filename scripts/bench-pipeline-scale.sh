@@ -15,7 +15,7 @@ copies=("$@")
 fixtures=${FIXTURES:-Tests/Fixtures/proteins/structures}
 work=${BENCH_TMP:-/tmp}/bioembed-pipeline-scale
 bin=$root/.build/release/bioembed
-[ -x "$bin" ] || swift build -c release -Xswiftc -enable-testing --product bioembed
+[ -x "$bin" ] || make -s build
 mkdir -p "$work" Benchmarks/results
 out=Benchmarks/results/pipeline-scale.md
 {

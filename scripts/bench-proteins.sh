@@ -16,7 +16,7 @@ corpus="$tmp/bioembed-protein-corpus"
 [ -x "$py" ] || make venv
 "$py" -m pip install -q --disable-pip-version-check -r scripts/requirements-bench-proteins.txt
 swift build -c release -Xswiftc -enable-testing --product BioEmbedBenchmarks >/dev/null
-swift build -c release -Xswiftc -enable-testing --product bioembed >/dev/null
+make -s build >/dev/null
 rm -rf "$corpus"
 python3 scripts/protein/make-corpus.py "$fixtures" "$corpus" "$copies"
 mkdir -p Benchmarks/results

@@ -16,7 +16,7 @@ rounds=${1:-3}
 copies=${2:-100}
 tmp=${BENCH_TMP:-/dev/shm}
 py=$(scripts/make-venv.sh .venv-bench-molecules scripts/requirements-bench-molecules.txt)
-swift build -c release -Xswiftc -enable-testing --product bioembed >&2
+make -s build >&2
 bin=.build/release/bioembed
 smi=Tests/Fixtures/molecules-smiles/drugs.smi
 corpus="$tmp/bioembed-archive-corpus" archive="$tmp/bioembed-archive.tar"

@@ -18,7 +18,7 @@ rounds=${1:-3} frames=${2:-1200}
 py=${PY:-.venv/bin/python}
 [ -x "$py" ] && "$py" -c "import nilearn, nibabel" 2>/dev/null || make venv
 bin=.build/release/bioembed
-[ -x "$bin" ] || swift build -c release -Xswiftc -enable-testing --product bioembed
+[ -x "$bin" ] || make -s build
 work=${BENCH_TMP:-/tmp}/bioembed-bench-surface
 mkdir -p "$work" Benchmarks/results
 raw=Benchmarks/results/surface.jsonl

@@ -14,7 +14,7 @@ threads=${2:-2}
 k=${3:-4}
 py=$(scripts/make-venv.sh "${BENCH_VENV:-.venv-bench-encoders}" scripts/requirements-bench-encoders.txt)
 bin=.build/release/bioembed
-[ -x "$bin" ] || swift build -c release -Xswiftc -enable-testing --product bioembed
+[ -x "$bin" ] || make -s build
 work=${BENCH_TMP:-/tmp}/bioembed-bench-training
 mkdir -p "$work" Benchmarks/results
 steps=3

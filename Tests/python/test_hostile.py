@@ -3,6 +3,7 @@
 limit. Each class has several cases; every bad item fails alone with a message naming its file."""
 import gzip
 import json
+import pathlib
 import resource
 import shutil
 import struct
@@ -594,6 +595,35 @@ def test_corrupt_variable_length_strings_are_refused_not_a_crash(run, tmp_path, 
         assert f"{path}: corrupt HDF5 file" in r.stderr, (command, r.stderr[-500:])
         assert "Program crashed" not in r.stderr and "Backtrac" not in r.stderr
     assert not out.exists() and not (tmp_path / "x.nc").exists()
+
+
+@pytest.mark.parametrize("helper", ["next to the binary", "missing (a copied binary)"])
+def test_the_probe_child_is_the_small_program_or_the_binary_itself(bioembed, tmp_path, helper):
+    """The child that reads a file first is `bioembed-hdf5-probe` from the binary's folder (it loads
+    HDF5 alone, so it starts faster); a binary copied without it runs itself as the child: the same
+    refusal either way, and a good file passes."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    shutil.copy(bioembed, folder / "bioembed")
+    probe = pathlib.Path(bioembed).parent / "bioembed-hdf5-probe"
+    assert probe.exists(), "make builds bioembed-hdf5-probe next to bioembed"
+    calls = tmp_path / "calls"
+    if helper.startswith("next"):
+        # the real program behind a wrapper that notes each call
+        (folder / "bioembed-hdf5-probe").write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {probe} "$@"\n')
+        (folder / "bioembed-hdf5-probe").chmod(0o755)
+    bad, good = tmp_path / "bad.h5", tmp_path / "good.h5"
+    bad.write_bytes((REPO / "Tests/Fixtures/fuzz/crash-11acaab80f95197c10f12e9edfcf98095ac8c29d").read_bytes()[1:])
+    write_fmri_series(good, ["sub-01"], [40], regions=3)
+    r = subprocess.run([folder / "bioembed", "inspect", bad], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and f"{bad}: corrupt HDF5 file" in r.stderr, r.stderr[-500:]
+    assert "Program crashed" not in r.stderr and "Backtrac" not in r.stderr
+    r = subprocess.run([folder / "bioembed", "inspect", good], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-500:]
+    if helper.startswith("next"):
+        assert calls.read_text().split() == [str(bad), str(good)]
+    else:
+        assert not calls.exists()
 
 
 @pytest.mark.parametrize("bad", ["input", "existing output"])

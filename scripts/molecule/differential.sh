@@ -13,7 +13,7 @@ work=${1:-/tmp/bioembed-molecule-differential}
 venv=${VENV:-.venv-molecule-differential}
 py=$(scripts/make-venv.sh "$venv" scripts/requirements-molecule-differential.txt)
 "$py" -m pip install -q --disable-pip-version-check --no-deps e3fp==1.2.7
-swift build -c release -Xswiftc -enable-testing --product bioembed >/dev/null
+make -s build >/dev/null
 rm -rf "$work" && mkdir -p "$work/dl" "$work/x" "$work/files" "$work/embedded"
 (cd "$work/dl" && apt-get download rdkit-data pymol-data >/dev/null 2>&1)
 for d in "$work"/dl/*.deb; do dpkg-deb -x "$d" "$work/x"; done

@@ -13,7 +13,7 @@ work=${1:-/tmp/bioembed-differential}
 py=${PY:-.venv/bin/python}
 [ -x "$py" ] || make venv
 "$py" -m pip install -q --disable-pip-version-check -r scripts/requirements-bench-proteins.txt
-swift build -c release -Xswiftc -enable-testing --product bioembed >/dev/null
+make -s build >/dev/null
 rm -rf "$work" && mkdir -p "$work/debs" "$work/x" "$work/files"
 (cd "$work/debs" && apt-get download pymol-data theseus-examples mustang-testdata pdb2pqr-doc python3-pdbfixer python-biopython-doc >/dev/null 2>&1)
 for d in "$work"/debs/*.deb; do dpkg-deb -x "$d" "$work/x"; done
