@@ -1,3 +1,4 @@
+import BioEmbedCore
 import Foundation
 
 /// A label image (0 = background) and its sorted region values: the `labels_img` of nilearn's
@@ -12,18 +13,27 @@ public struct LabelAtlas: Sendable {
 
     /// Reads a 3D label image (a 4D one with a single volume is accepted).
     ///
-    /// - Throws: `NeuroError.invalidInput` for a 4D image, non-integer labels or no labels at all.
+    /// - Throws: `NeuroError.invalidInput` for a 4D image, non-integer labels or no labels at all;
+    ///   NaN and ±Inf voxels are background (nilearn replaces them with 0), with a warning.
     public init(_ path: String) throws(NeuroError) {
         let (header, data) = try NIfTIReader.readAll(path)
         guard header.volumeCount == 1 else {
             throw .invalidInput(file: path, expected: "a 3D label image", found: "\(header.volumeCount) volumes (a probabilistic atlas? use the maps masker)")
         }
         var labels = [Int64](repeating: 0, count: data.count)
+        var nonFinite = 0
         for (i, v) in data.enumerated() {
-            guard v.isFinite, v == v.rounded() else {
+            guard v.isFinite else {
+                nonFinite += 1   // background, as nilearn's ensure_finite makes it 0
+                continue
+            }
+            guard v == v.rounded(), v.magnitude < 0x1p62 else {
                 throw .invalidInput(file: path, expected: "integer label values", found: "\(v) at voxel \(i)")
             }
             labels[i] = Int64(v)
+        }
+        if nonFinite > 0 {
+            Diagnostics.warning("\(path): \(nonFinite) non-finite label values (NaN or Inf) read as background (0), as nilearn does")
         }
         let ids = Set(labels).subtracting([0]).sorted()
         guard !ids.isEmpty else { throw .invalidInput(file: path, expected: "at least one non-zero label", found: "only background") }

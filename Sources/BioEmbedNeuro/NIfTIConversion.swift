@@ -49,11 +49,12 @@ enum NIfTIConversion {
     }
 
     /// `sums[targets[i]] += value(voxels[i])` for the listed voxels only (the labels masker's inner
-    /// loop: no conversion of voxels outside the atlas). Returns false when a value is not finite.
+    /// loop: no conversion of voxels outside the atlas). A value that is not finite counts as 0, as
+    /// nilearn's maskers replace NaN and ±Inf voxels with zeros; returns how many there were.
     static func accumulate(
         _ raw: UnsafeRawBufferPointer, type: NIfTIDataType, swap: Bool, slope: Double, inter: Double,
         voxels: UnsafeBufferPointer<Int32>, targets: UnsafeBufferPointer<Int32>, sums: UnsafeMutableBufferPointer<Double>
-    ) -> Bool {
+    ) -> Int {
         switch type {
         case .uint8: return gather(raw, UInt8.self, swap, slope, inter, voxels, targets, sums)
         case .int8: return gather(raw, Int8.self, swap, slope, inter, voxels, targets, sums)
@@ -65,7 +66,7 @@ enum NIfTIConversion {
         case .uint64: return gather(raw, UInt64.self, swap, slope, inter, voxels, targets, sums)
         case .float32, .float64:
             let size = type.size
-            var finite = true
+            var nonFinite = 0
             for i in 0..<voxels.count {
                 let offset = size * Int(voxels[i])
                 let v: Double
@@ -78,10 +79,11 @@ enum NIfTIConversion {
                     if swap { bits = bits.byteSwapped }
                     v = Double(bitPattern: bits) * slope + inter
                 }
-                if !v.isFinite { finite = false }
-                sums[Int(targets[i])] += v
+                let finite = v.isFinite
+                nonFinite &+= finite ? 0 : 1
+                sums[Int(targets[i])] += finite ? v : 0
             }
-            return finite
+            return nonFinite
         }
     }
 
@@ -89,13 +91,17 @@ enum NIfTIConversion {
     private static func gather<T: FixedWidthInteger>(
         _ raw: UnsafeRawBufferPointer, _: T.Type, _ swap: Bool, _ slope: Double, _ inter: Double,
         _ voxels: UnsafeBufferPointer<Int32>, _ targets: UnsafeBufferPointer<Int32>, _ sums: UnsafeMutableBufferPointer<Double>
-    ) -> Bool {
+    ) -> Int {
         let size = MemoryLayout<T>.size
+        var nonFinite = 0
         for i in 0..<voxels.count {
             var x = raw.loadUnaligned(fromByteOffset: size * Int(voxels[i]), as: T.self)
             if swap { x = x.byteSwapped }
-            sums[Int(targets[i])] += Double(x) * slope + inter
+            let v = Double(x) * slope + inter
+            let finite = v.isFinite
+            nonFinite &+= finite ? 0 : 1
+            sums[Int(targets[i])] += finite ? v : 0
         }
-        return slope.isFinite && inter.isFinite
+        return nonFinite
     }
 }

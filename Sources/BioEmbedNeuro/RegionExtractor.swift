@@ -9,13 +9,15 @@ import Foundation
 ///   the grids differ. A label with no voxel on the data grid gives a NaN column and a warning
 ///   (nilearn drops it; BioEmbed keeps the columns of `/fmri/region_ids` aligned).
 /// - Maps (`NiftiMapsMasker`): least squares `B = (MᵀM)⁻¹MᵀY` over all voxels, per volume.
+/// - NaN and ±Inf voxel values (and map weights) count as 0, as nilearn's maskers replace them
+///   (`ensure_finite`), with one warning per file saying how many there were.
 ///
 /// Memory: one volume of `Double`s plus the `[T, R]` result; the 4D image is never held whole.
 public enum RegionExtractor {
     /// `[T, R]` mean signals per label, plus the BOLD header.
     ///
-    /// - Throws: `NeuroError` for a 3D BOLD file, a truncated file, NaN/Inf inside the atlas, or an
-    ///   atlas that covers no voxel of the data grid.
+    /// - Throws: `NeuroError` for a 3D BOLD file, a truncated file, or an atlas that covers no voxel
+    ///   of the data grid.
     public static func labels(bold path: String, atlas: LabelAtlas, mask: LabelAtlas? = nil) throws(NeuroError) -> (signals: Matrix<Double>, header: NIfTIHeader) {
         let reader = try NIfTIReader(path)
         let header = reader.header
@@ -47,9 +49,10 @@ public enum RegionExtractor {
         var sums = [Double](repeating: 0, count: r)
         let type = header.storage ?? .float64
         let (slope, inter) = reader.scaling
+        var nonFinite = NonFiniteCount()
         for step in 0..<t {
             let raw = try reader.readRawVolume()
-            let finite = voxels.withUnsafeBufferPointer { vx in
+            let replaced = voxels.withUnsafeBufferPointer { vx in
                 targets.withUnsafeBufferPointer { tg in
                     sums.withUnsafeMutableBufferPointer { s in
                         for j in 0..<r { s[j] = 0 }
@@ -57,44 +60,73 @@ public enum RegionExtractor {
                     }
                 }
             }
-            guard finite else {
-                throw .invalidInput(file: path, expected: "finite voxel values inside the atlas", found: "NaN or Inf in volume \(step)")
-            }
+            nonFinite.add(replaced, volume: step)
             for j in 0..<r { out.storage[step * r + j] = counts[j] > 0 ? sums[j] / counts[j] : .nan }
         }
+        nonFinite.warn(path, "voxel values inside the atlas")
         return (out, header)
     }
 
     /// `[T, K]` least-squares map signals over all voxels (maps on the data grid).
     public static func maps(bold path: String, maps mapsPath: String) throws(NeuroError) -> (signals: Matrix<Double>, header: NIfTIHeader) {
-        let (mapHeader, mapData) = try NIfTIReader.readAll(mapsPath)
+        let (mapHeader, weightsRead) = try NIfTIReader.readAll(mapsPath)
+        var mapData = weightsRead
         let reader = try NIfTIReader(path)
         let header = reader.header
         try require4D(header, path)
         guard GridResampling.sameGrid(mapHeader, header) else {
             throw .invalidInput(file: mapsPath, expected: "maps on the data grid of \(path) (shape \(header.gridShape))", found: "shape \(mapHeader.gridShape) or another affine (resample the maps first)")
         }
-        guard mapData.allSatisfy(\.isFinite) else {
-            throw .invalidInput(file: mapsPath, expected: "finite map weights", found: "NaN or Inf")
-        }
+        var weights = NonFiniteCount()
+        weights.add(zeroNonFinite(&mapData), volume: 0)
+        weights.warn(mapsPath, "map weights", perVolume: false)
         let k = mapHeader.volumeCount, v = header.voxelsPerVolume, t = header.volumeCount
         let m = Matrix<Double>(rows: k, columns: v, storage: mapData)
         let gram = LinearAlgebra.gram(m, transpose: false)  // K×K = M·Mᵀ
         var projections = Matrix<Double>(rows: k, columns: t)  // Mᵀy per volume, as columns
         var volume = [Double](repeating: 0, count: v)
+        var nonFinite = NonFiniteCount()
         for step in 0..<t {
             try reader.readVolume(into: &volume)
-            guard volume.allSatisfy(\.isFinite) else {
-                throw .invalidInput(file: path, expected: "finite voxel values", found: "NaN or Inf in volume \(step)")
-            }
+            nonFinite.add(zeroNonFinite(&volume), volume: step)
             let p = try! LinearAlgebra.matvec(m, volume)
             for j in 0..<k { projections.storage[j * t + step] = p[j] }
         }
+        nonFinite.warn(path, "voxel values")
         let solved: Matrix<Double>
         do { solved = try LinearAlgebra.solve(gram, projections) } catch {
             throw .numerical(file: mapsPath, operation: "least squares on the maps", detail: "the maps are linearly dependent (\(error))")
         }
         return (solved.transposed, header)
+    }
+
+    /// Sets NaN and ±Inf values to 0 (nilearn's `ensure_finite_data`); returns how many there were.
+    static func zeroNonFinite(_ values: inout [Double]) -> Int {
+        var count = 0
+        for i in values.indices where !values[i].isFinite {
+            values[i] = 0
+            count += 1
+        }
+        return count
+    }
+
+    /// Non-finite values met in a file, reported once as nilearn warns ("Non-finite values detected.
+    /// These values will be replaced with zeros.").
+    struct NonFiniteCount {
+        private(set) var values = 0, volumes = 0, first = -1
+
+        mutating func add(_ count: Int, volume: Int) {
+            guard count > 0 else { return }
+            values += count
+            volumes += 1
+            if first < 0 { first = volume }
+        }
+
+        func warn(_ path: String, _ what: String, perVolume: Bool = true) {
+            guard values > 0 else { return }
+            let volumesText = perVolume ? ", in \(volumes) volume(s) from volume \(first)" : ""
+            Diagnostics.warning("\(path): \(values) non-finite \(what) (NaN or Inf\(volumesText)) replaced with 0, as nilearn's maskers do")
+        }
     }
 
     static func require4D(_ header: NIfTIHeader, _ path: String) throws(NeuroError) {

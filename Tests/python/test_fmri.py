@@ -135,11 +135,6 @@ def test_bad_inputs_fail_alone_with_exit_2(run, tmp_path):
         h[o:o + 4] = struct.pack("<f", struct.unpack("<f", h[o:o + 4])[0] + 10000)
     h[268:280] = struct.pack("<3f", 1e4, 1e4, 1e4)
     write_nii(bold("faraway"), h, data)
-    values = np.frombuffer(data, dtype="<i2").astype(np.float32) * 4 + 50  # float32 copy with one NaN
-    values = values.copy(); values[dims[1] // 2 + dims[1] * (dims[2] // 2 + dims[2] * (dims[3] // 2))] = np.nan  # a brain voxel
-    h = bytearray(header); h[70:72] = struct.pack("<h", 16); h[72:74] = struct.pack("<h", 32)
-    h[112:120] = struct.pack("<2f", 1.0, 0.0)
-    write_nii(bold("nan"), h, values.astype("<f4").tobytes())
     h = bytearray(header); h[92:96] = struct.pack("<f", 0.0)                  # pixdim[4] = 0: no TR
     write_nii(bold("notr"), h, data)
     shutil.copy(BOLD, bold("shortconf"))
@@ -170,13 +165,53 @@ def test_bad_inputs_fail_alone_with_exit_2(run, tmp_path):
     assert len(failed) == len(order) - 1
     expect = {
         "truncated": "truncated", "sizes": "truncated", "threed": "4D", "faraway": "overlaps the atlas",
-        "nan": "NaN", "notr": "repetition time", "shortconf": "rows", "missingcol": "trans_x",
+        "notr": "repetition time", "shortconf": "rows", "missingcol": "trans_x",
     }
     for name, word in expect.items():
         message = failed[f"sub-{name}_task-rest"]
         assert word in message, message
         assert "\n" not in message
         assert str(names[name]) in message or str(conf[name]) in message, message
+
+
+def test_non_finite_voxels_count_as_zero_as_nilearn_does(run, tmp_path):
+    """nilearn's maskers replace NaN and ±Inf voxels (BOLD, label image, map weights) with 0 before
+    averaging (`ensure_finite`); so does fmri extract, with one warning per file, and the region
+    signals equal NiftiLabelsMasker's and NiftiMapsMasker's."""
+    import warnings
+    import nibabel as nib
+    from nilearn.maskers import NiftiLabelsMasker, NiftiMapsMasker
+    rng = np.random.default_rng(1)
+    affine = np.diag([2.5, 2.5, 3.0, 1.0])
+    labels = rng.integers(0, 6, size=(9, 10, 8)).astype(np.float32)
+    labels[0] = np.nan                                          # NaN labels: background
+    maps = np.abs(rng.normal(size=(9, 10, 8, 4)))
+    maps[0, 0, 0, 1] = np.nan                                   # a NaN map weight
+    bold = rng.normal(100, 10, size=(9, 10, 8, 30))
+    bold[2, 3, 4, :] = np.nan                                   # a voxel NaN in every volume
+    bold[1, 1, 1, 5], bold[5, 5, 5, 7] = np.nan, -np.inf        # single volumes
+    paths = {}
+    for name, data in (("labels", labels), ("maps", maps), ("bold", bold)):
+        img = nib.Nifti1Image(data, affine)
+        img.header["pixdim"][4] = 2.0
+        paths[name] = tmp_path / f"{name}.nii.gz"
+        img.to_filename(paths[name])
+    for kind, masker in (("atlas", NiftiLabelsMasker(paths["labels"], t_r=2)), ("maps", NiftiMapsMasker(paths["maps"], t_r=2))):
+        out = tmp_path / f"{kind}.h5"
+        r = run("fmri", "extract", "--bold", paths["bold"], f"--{kind}", paths["labels" if kind == "atlas" else "maps"],
+                "--standardize", "none", "--no-detrend", "--output", out)
+        assert r.returncode == 0, r.stderr
+        bad = ~np.isfinite(bold)
+        expected = int(bad[np.nan_to_num(labels) > 0].sum()) if kind == "atlas" else int(bad.sum())
+        assert f"{paths['bold']}: {expected} non-finite voxel values" in r.stderr, r.stderr
+        assert "replaced with 0, as nilearn" in r.stderr
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reference = masker.fit_transform(paths["bold"])
+        with h5py.File(out) as f:
+            ours = f["fmri/timeseries"][()]
+        assert ours.shape == reference.shape and np.isfinite(ours).all()
+        assert rel_to_std(ours, reference) <= 1e-9, kind
 
 
 def test_bad_configuration_is_exit_1_and_one_line(run, tmp_path):
