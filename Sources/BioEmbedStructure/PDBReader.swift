@@ -44,6 +44,7 @@ public enum PDBReader {
         var terStatus: UInt8 = 0     // 0 none, y used, e broken
         var sawAtom = false
         var seqres: [String: [PackedName]] = [:]
+        var residuesBeforeTer: [String: Int] = [:]
         var predicted = false
         var lenient = LenientRecords(file: file)
 
@@ -178,6 +179,12 @@ public enum PDBReader {
             }
             // TER
             if c0 == 0x54 && c1 == 0x45 && c2 == 0x52 && (c3 == 0x20 || c3 == 0x09 || len == 3) {
+                if builder.models.count <= 1 {
+                    // the chain the record names (not the current one), as libcifpp reads it
+                    let named = len > 21 ? PackedName(trimming: bytes, p + 21, p + 22) : PackedName(raw: 0)
+                    let key = named.description
+                    if residuesBeforeTer[key] == nil { residuesBeforeTer[key] = builder.residueCountInFirstModel(chain: named) }
+                }
                 guard builder.currentChain >= 0, terStatus != UInt8(ascii: "e") else { continue }
                 terStatus = UInt8(ascii: "y")
                 if afterTer {
@@ -193,6 +200,7 @@ public enum PDBReader {
         if terStatus == UInt8(ascii: "e") { builder.setAllEntities(.unknown) }
         var model = builder.build(modelCountInFile: modelsSeen)
         model.sequenceResidueNames = seqres
+        model.residuesBeforeTer = residuesBeforeTer
         model.isPredicted = predicted
         lenient.report()
         PolymerHeuristics.addEntityTypes(&model)

@@ -70,7 +70,7 @@ public enum SecondaryStructure {
 
         init(_ s: StructureModel, chains: ArraySlice<ProteinChain>) {
             let proline = PackedName("PRO"), oxygen = PackedName("O")
-            var alignments: [SequenceNumbering.Input: [SequenceNumbering.Key]?] = [:]
+            var alignments: [SequenceNumbering.Input: SequenceNumbering.Numbered?] = [:]
             for (chainIndex, protein) in chains.enumerated() {
                 var slots = [Int32](repeating: -1, count: protein.count)
                 defer { slot.append(slots) }

@@ -5,6 +5,14 @@
 /// continue from the previous entry, or count down from the next), and keeps a residue when its
 /// (name, number, insertion code) is such an entry, or for a residue with altlocs its (number,
 /// insertion code). Without `SEQRES` the standard amino acids are the sequence.
+///
+/// libcifpp's reader then maps every residue it takes for a ligand onto its position (number,
+/// insertion code), over the polymer's: a residue whose name is not a standard amino acid or base,
+/// or any residue once the chain's atom records outnumber the residues it saw before the chain's
+/// first `TER` (it compares a count of atoms with a count of residues), that is not itself a
+/// numbered `SEQRES` entry. mkdssp reads nothing at such a position: a microheterogeneity variant
+/// named differently from `SEQRES` (1EJG's SER 22 beside PRO 22), or a water numbered like a
+/// residue, removes the residue.
 /// Cost: O(SEQRES × residues) per chain (the alignment; skipped when the two name lists are equal),
 /// about 7 ns per cell: 9 ms for a 1,174-residue chain.
 struct SequenceNumbering {
@@ -17,40 +25,66 @@ struct SequenceNumbering {
 
     private var keys: Set<Key> = []
     private var positions: Set<Position> = []
+    /// Positions libcifpp maps to a ligand (see above): no residue there is read.
+    private var taken: Set<Position> = []
     /// false: no usable `SEQRES`; polymer then means a known amino-acid name.
     private var aligned = false
 
+    /// The nucleotides libcifpp knows without its dictionary (they are not ligands either).
+    static let knownBases = Set(["A", "C", "G", "U", "T", "DA", "DC", "DG", "DT", "DU", "N", "DN"].map(PackedName.init))
+
     /// One alignment's input; chains of a file that repeat one (copies of a complex) align once.
     struct Input: Hashable { var sequence: [PackedName]; var seen: [Key] }
+    /// The numbered `SEQRES` entries and the index of the last seen residue in the alignment.
+    struct Numbered { var entries: [Key]; var lastAligned: Int }
 
     /// The numbering of structure chain `chain` (a chain of `s`); `memo` holds the file's alignments.
-    init(_ s: StructureModel, chain: Int, memo: inout [Input: [Key]?]) {
+    init(_ s: StructureModel, chain: Int, memo: inout [Input: Numbered?]) {
         let residues = s.chainResidueOffsets[chain] ..< s.chainResidueOffsets[chain + 1]
         guard let sequence = s.sequenceResidueNames[s.chainNames[chain]], !sequence.isEmpty else { return }
-        // the standard amino acids seen, in order, up to the chain's polymer end (TER)
+        // the standard amino acids seen, in order, up to the chain's polymer end (TER); a residue
+        // at the number and insertion code of the one before is not seen again (microheterogeneity)
         var seen: [Key] = []
-        for r in residues where Self.knownPeptides.contains(s.residueNames[r]) {
+        var seenBeforeTer = 0
+        let beforeTer = s.residuesBeforeTer[s.chainNames[chain]]
+        for (k, r) in residues.enumerated() where Self.knownPeptides.contains(s.residueNames[r]) {
             let entity = s.entityTypes[r]
             guard entity == .polymer || entity == .unknown else { continue }
-            seen.append(Key(name: s.residueNames[r], number: s.residueNumbers[r], icode: s.insertionCodes[r]))
+            let key = Key(name: s.residueNames[r], number: s.residueNumbers[r], icode: s.insertionCodes[r])
+            if let last = seen.last, last.number == key.number, last.icode == key.icode { continue }
+            seen.append(key)
+            if let beforeTer, k < beforeTer { seenBeforeTer = seen.count }
         }
         let input = Input(sequence: sequence, seen: seen)
-        let result: [Key]?
+        let result: Numbered?
         if let known = memo[input] { result = known } else {
             result = Self.number(sequence, seen: seen)
             memo[input] = .some(result)
         }
         guard let numbered = result else { return }
         aligned = true
-        for key in numbered {
+        for key in numbered.entries {
             keys.insert(key)
             positions.insert(Position(number: key.number, icode: key.icode))
+        }
+        // libcifpp's polymer end: the residues seen before the first TER, or the last one aligned
+        var polymerEnd = beforeTer == nil ? 0 : seenBeforeTer
+        if numbered.lastAligned > 0 && numbered.lastAligned + 1 < seen.count { polymerEnd = numbered.lastAligned + 1 }
+        var atomCount = 0
+        for r in residues {
+            atomCount += s.residueAtomOffsets[r + 1] - s.residueAtomOffsets[r]
+            let name = s.residueNames[r]
+            let ligand = !(Self.knownPeptides.contains(name) || Self.knownBases.contains(name)) || (polymerEnd > 0 && atomCount >= polymerEnd)
+            if ligand && !keys.contains(Key(name: name, number: s.residueNumbers[r], icode: s.insertionCodes[r])) {
+                taken.insert(Position(number: s.residueNumbers[r], icode: s.insertionCodes[r]))
+            }
         }
     }
 
     /// Whether residue `r` (of the chain) is read as polymer.
     func isPolymer(_ s: StructureModel, residue r: Int) -> Bool {
         guard aligned else { return Self.knownPeptides.contains(s.residueNames[r]) }
+        if taken.contains(Position(number: s.residueNumbers[r], icode: s.insertionCodes[r])) { return false }
         if keys.contains(Key(name: s.residueNames[r], number: s.residueNumbers[r], icode: s.insertionCodes[r])) { return true }
         let altloc = (s.residueAtomOffsets[r] ..< s.residueAtomOffsets[r + 1]).contains { s.altlocs[$0] != 0 }
         return altloc && positions.contains(Position(number: s.residueNumbers[r], icode: s.insertionCodes[r]))
@@ -58,7 +92,7 @@ struct SequenceNumbering {
 
     /// The `SEQRES` entries with numbers (libcifpp's AlignResToSeqRes), nil where it fails (a seen
     /// residue missing from `SEQRES`, or nothing to number from).
-    static func number(_ sequence: [PackedName], seen: [Key]) -> [Key]? {
+    static func number(_ sequence: [PackedName], seen: [Key]) -> Numbered? {
         let dimX = sequence.count, dimY = seen.count
         guard dimX > 0, dimY > 0, dimX.multipliedReportingOverflow(by: dimY).partialValue <= 1 << 26 else { return nil }
         let matchReward: Float = 5, mismatchCost: Float = -10, gapOpenCost: Float = 10, gapExtend: Float = 0.1
@@ -68,7 +102,7 @@ struct SequenceNumbering {
         }
         let names = seen.map(\.name.raw), wanted = sequence.map(\.raw)
         if names == wanted {   // the same names in the same order: the alignment is the identity
-            return seen
+            return Numbered(entries: seen, lastAligned: dimY - 1)
         }
         let tbStorage = UnsafeMutablePointer<Int8>.allocate(capacity: dimX * dimY)
         // two rows of B and Ix (row x−1 and row x) and the current row's Iy: O(dimY) scores
@@ -142,6 +176,6 @@ struct SequenceNumbering {
             guard x < dimX - 1 else { return nil }
             result[x].number = result[x + 1].number &- 1
         }
-        return result
+        return Numbered(entries: result, lastAligned: highY)
     }
 }

@@ -173,6 +173,12 @@ struct StructureBuilder: ~Copyable {
         return sawWater
     }
 
+    /// The residues created so far in chain `name` of the first model (0 when it has none).
+    func residueCountInFirstModel(chain name: PackedName) -> Int {
+        guard let chain = models.first?.chainIndex[name] else { return 0 }
+        return residueChain.reduce(0) { $0 + ($1 == Int32(chain) ? 1 : 0) }
+    }
+
     mutating func setAllEntities(_ entity: EntityType) {
         for r in entityTypes.indices { entityTypes[r] = entity }
     }

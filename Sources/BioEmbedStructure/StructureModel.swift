@@ -44,6 +44,9 @@ public struct StructureModel: Sendable {
     public var isPredicted = false
     /// PDB `SEQRES`: per chain id (one character, blank as ""), the residue names of its sequence.
     public var sequenceResidueNames: [String: [PackedName]] = [:]
+    /// PDB: per chain id named by a `TER` record (column 22, blank as ""), how many residues of that
+    /// chain the first model had before its first `TER` (libcifpp's polymer end, which mkdssp reads).
+    public var residuesBeforeTer: [String: Int] = [:]
     public var residueAtomOffsets: [Int] = [0]
 
     // Atoms (ordered by residue, file order inside a residue)

@@ -90,6 +90,18 @@ def test_dssp_equals_mkdssp_on_every_fixture_chain(run, tmp_path):
     assert sum(v.count("?") for v in expected.values()) == 7
 
 
+def test_dssp_drops_microheterogeneous_positions_as_mkdssp_reads_pdb_files(run, tmp_path):
+    """1EJG: the second variants of residues 22 (SER beside PRO) and 25 (ILE beside LEU) are not in
+    SEQRES; libcifpp's PDB reader maps them onto those positions as ligands, and mkdssp 4.2.2 reads
+    neither residue there (Tests/Fixtures/proteins-outside/README.md gives the mkdssp run)."""
+    out = tmp_path / "d.h5"
+    r = run("protein", "tokenize", "--input", REPO / "Tests/Fixtures/proteins-outside/pdb1ejg.pdb.gz", "--output", out)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f:
+        letters = dict(zip(_s(f["proteins/chain"][()]), _s(f["proteins/dssp"][()])))
+    assert letters["A"] == "-EE-SSHHHHHHHHHHHTTT-?--?-HHHHS-EE-SSS---TTS--"
+
+
 def test_no_dssp_leaves_the_field_out_and_the_rest_unchanged(run, tmp_path):
     """--no-dssp: no /proteins/dssp, and every other field equals the default run's."""
     default, without = tmp_path / "a.h5", tmp_path / "b.h5"

@@ -48,11 +48,17 @@ def run_mkdssp(path, work):
     if not st.cell.is_crystal():
         st.cell = gemmi.UnitCell(1, 1, 1, 90, 90, 90)
     rewritten = os.path.join(work, "rewritten.pdb")
-    text = st.make_pdb_string()
-    if not text.startswith("HEADER"):
-        text = "HEADER    REWRITTEN                               01-JAN-00   XXXX              \n" + text
-    with open(rewritten, "w") as f:
-        f.write(text)
+    try:
+        text = st.make_pdb_string()
+    except RuntimeError:
+        # names the PDB format cannot hold (chain ids of more than 2 characters): mmCIF instead
+        rewritten = os.path.join(work, "rewritten.cif")
+        st.make_mmcif_document().write_file(rewritten)
+    else:
+        if not text.startswith("HEADER"):
+            text = "HEADER    REWRITTEN                               01-JAN-00   XXXX              \n" + text
+        with open(rewritten, "w") as f:
+            f.write(text)
     r = subprocess.run(["mkdssp", "--output-format", "dssp", rewritten, out], capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
         return None, r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "failed"
