@@ -8,9 +8,10 @@ import Synchronization
 /// bounds check (`H5HG_read`): a file whose heap object claims more bytes than its collection
 /// holds crashes the reading process with SIGSEGV, whatever the caller checks first. So before an
 /// existing file is opened, a child process opens it and reads what this process may read through
-/// the heap: every attribute and every variable-length string dataset. When the child dies by a signal, the file is refused with `HDF5Error.corruptHeap`
-/// and this process never reads it; any other outcome (including an ordinary HDF5 error, which
-/// this process then reports itself) lets the open go on.
+/// the heap: every attribute and every variable-length string dataset. When the child dies by a
+/// signal, the file is refused with `HDF5Error.corruptHeap` and this process never reads it; any
+/// other outcome (including an ordinary HDF5 error, which this process then reports itself) lets
+/// the open go on.
 ///
 /// The child is `bioembed-hdf5-probe PATH…` from the folder of the running executable (built with
 /// it; HDF5 is all it loads, so it starts in about half the time), else the running executable

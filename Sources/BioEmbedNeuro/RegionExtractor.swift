@@ -77,10 +77,10 @@ public enum RegionExtractor {
         guard GridResampling.sameGrid(mapHeader, header) else {
             throw .invalidInput(file: mapsPath, expected: "maps on the data grid of \(path) (shape \(header.gridShape))", found: "shape \(mapHeader.gridShape) or another affine (resample the maps first)")
         }
-        var weights = NonFiniteCount()
-        weights.add(zeroNonFinite(&mapData), volume: 0)
-        weights.warn(mapsPath, "map weights", perVolume: false)
         let k = mapHeader.volumeCount, v = header.voxelsPerVolume, t = header.volumeCount
+        var weights = NonFiniteCount()
+        for map in 0..<k { weights.add(zeroNonFinite(&mapData, map * v ..< (map + 1) * v), volume: map) }
+        weights.warn(mapsPath, "map weights")
         let m = Matrix<Double>(rows: k, columns: v, storage: mapData)
         let gram = LinearAlgebra.gram(m, transpose: false)  // K×K = M·Mᵀ
         var projections = Matrix<Double>(rows: k, columns: t)  // Mᵀy per volume, as columns
@@ -88,7 +88,7 @@ public enum RegionExtractor {
         var nonFinite = NonFiniteCount()
         for step in 0..<t {
             try reader.readVolume(into: &volume)
-            nonFinite.add(zeroNonFinite(&volume), volume: step)
+            nonFinite.add(zeroNonFinite(&volume, volume.indices), volume: step)
             let p = try! LinearAlgebra.matvec(m, volume)
             for j in 0..<k { projections.storage[j * t + step] = p[j] }
         }
@@ -100,10 +100,11 @@ public enum RegionExtractor {
         return (solved.transposed, header)
     }
 
-    /// Sets NaN and ±Inf values to 0 (nilearn's `ensure_finite_data`); returns how many there were.
-    static func zeroNonFinite(_ values: inout [Double]) -> Int {
+    /// Sets NaN and ±Inf values of `values[range]` to 0 (nilearn's `ensure_finite_data`); returns
+    /// how many there were.
+    static func zeroNonFinite(_ values: inout [Double], _ range: Range<Int>) -> Int {
         var count = 0
-        for i in values.indices where !values[i].isFinite {
+        for i in range where !values[i].isFinite {
             values[i] = 0
             count += 1
         }
@@ -122,10 +123,9 @@ public enum RegionExtractor {
             if first < 0 { first = volume }
         }
 
-        func warn(_ path: String, _ what: String, perVolume: Bool = true) {
+        func warn(_ path: String, _ what: String) {
             guard values > 0 else { return }
-            let volumesText = perVolume ? ", in \(volumes) volume(s) from volume \(first)" : ""
-            Diagnostics.warning("\(path): \(values) non-finite \(what) (NaN or Inf\(volumesText)) replaced with 0, as nilearn's maskers do")
+            Diagnostics.warning("\(path): \(values) non-finite \(what) (NaN or Inf, in \(volumes) volume(s) from volume \(first)) replaced with 0, as nilearn's maskers do")
         }
     }
 
