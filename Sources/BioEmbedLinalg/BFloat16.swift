@@ -51,13 +51,13 @@ public enum BFloat16 {
         into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
     ) {
         guard m > 0, n > 0, k > 0 else { return }
+        if support.mode == .native,
+           bio_bf16_linear_f32(a, lda, w, m, n, k, c, ldc, accumulate ? 1 : 0, Int32(BLASRuntime.threads)) == 0 {
+            return
+        }
         let rounded = UnsafeMutablePointer<UInt16>.allocate(capacity: m * k)
         defer { rounded.deallocate() }
         convert(a, rows: m, cols: k, ldx: lda, into: rounded)
-        if support.mode == .native,
-           bio_bf16_matmul(rounded, k, w, m, n, k, c, ldc, accumulate ? 1 : 0, Int32(BLASRuntime.threads)) == 0 {
-            return
-        }
         // Emulation, or a shape oneDNN refused: the same products widened to float32 (exact) and
         // summed by sgemm.
         let wide = UnsafeMutablePointer<Float>.allocate(capacity: n * k + m * k)

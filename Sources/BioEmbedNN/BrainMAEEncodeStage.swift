@@ -84,7 +84,10 @@ public struct BrainMAEEncodeStage: CollectionStage {
                 for t in 0..<frames { for r in 0..<n { roiMajor[r * frames + t] = Float(rows[t * n + r]) } }
                 return model.segment(BrainMAEModel.zscore(roiMajor, rois: n, frames: frames), frames: frames)
             }
-            let outputs = SideBySide.forward(runs, cost: { Double($0.count) }) { part in part.map { model.embedRun(segments: $0) } }
+            let outputs = SideBySide.forward(runs, cost: { Double($0.count) }) { part in
+                let workspace = Workspace()  // one per part: its buffers serve every run of the part
+                return part.map { model.embedRun(segments: $0, workspace: workspace) }
+            }
             for (i, out) in zip(batch, outputs) {
                 var pooled = out.cls
                 if pooling == "mean" {

@@ -161,12 +161,12 @@ public final class BrainMAEModel: @unchecked Sendable {
     }
 
     /// Encodes B samples of K segments each (`segments` `[B, K, N, τ]`, `mask` `[B, K, N]` with
-    /// 1 = masked, nil = nothing masked). Requires 1 ≤ K ≤ max_segments.
-    public func encode(segments: [Float], batch: Int, segmentCount k: Int, mask: [Float]? = nil) -> Output {
+    /// 1 = masked, nil = nothing masked). Requires 1 ≤ K ≤ max_segments. `ws`: scratch buffers, reused
+    /// when the caller passes the same one to its next call (one per thread).
+    public func encode(segments: [Float], batch: Int, segmentCount k: Int, mask: [Float]? = nil, workspace ws: Workspace = Workspace()) -> Output {
         let c = config, n = c.rois, tau = c.segmentLength, d = c.tseDim, dm = c.encDim
         precondition(k >= 1 && k <= c.maxSegments && segments.count == batch * k * n * tau)
         let segs = batch * k, rows = segs * n
-        let ws = Workspace()
         let h = ws.buffer(10, rows * d)
         let input = ws.buffer(11, rows * tau)
         var allowed = [UInt8](repeating: 1, count: rows)
@@ -246,7 +246,7 @@ public final class BrainMAEModel: @unchecked Sendable {
     /// One run's embedding from all its segments `[K, N, τ]` (`segment(_:)`): windows of at most
     /// max_segments segments, each encoded on its own; `cls` is the mean of the windows' [CLS]
     /// outputs, `tokens` the segment tokens `[K, D]` in order.
-    public func embedRun(segments: [Float]) -> (cls: [Float], tokens: [Float]) {
+    public func embedRun(segments: [Float], workspace: Workspace = Workspace()) -> (cls: [Float], tokens: [Float]) {
         let c = config, perSegment = c.rois * c.segmentLength, dm = c.encDim
         let k = segments.count / perSegment
         var cls = [Float](repeating: 0, count: dm)
@@ -256,7 +256,8 @@ public final class BrainMAEModel: @unchecked Sendable {
         var first = 0
         while first < k {
             let count = min(c.maxSegments, k - first)
-            let out = encode(segments: Array(segments[(first * perSegment)..<((first + count) * perSegment)]), batch: 1, segmentCount: count)
+            let out = encode(
+                segments: Array(segments[(first * perSegment)..<((first + count) * perSegment)]), batch: 1, segmentCount: count, workspace: workspace)
             for j in 0..<dm { cls[j] += out.tokens[j] }
             tokens += out.tokens[dm...]
             windows += 1

@@ -27,22 +27,7 @@ public enum NNKernels {
         _ x: UnsafePointer<Float>, rows: Int, width: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>?, eps: Float,
         into y: UnsafeMutablePointer<Float>
     ) {
-        for r in 0..<rows {
-            let row = x + r * width
-            var sum = 0.0
-            for j in 0..<width { sum += Double(row[j]) }
-            let mean = sum / Double(width)
-            var squares = 0.0
-            for j in 0..<width { let d = Double(row[j]) - mean; squares += d * d }
-            let inv = Float(1 / (squares / Double(width) + Double(eps)).squareRoot())
-            let m = Float(mean)
-            let out = y + r * width
-            if let beta {
-                for j in 0..<width { out[j] = (row[j] - m) * inv * gamma[j] + beta[j] }
-            } else {
-                for j in 0..<width { out[j] = (row[j] - m) * inv * gamma[j] }
-            }
-        }
+        bio_layer_norm_f32(x, rows, width, gamma, beta, eps, y)
     }
 
     /// T5 RMS norm: gamma ⊙ x / sqrt(mean(x²) + eps) (no mean subtraction, no bias).

@@ -31,22 +31,25 @@ static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static dnnl_engine_t engine;
 static void (*set_omp_threads)(int);
-/* Each calling thread's scratchpad (grown on demand, freed when the thread ends). */
-static pthread_key_t scratchpad_key;
+/* Each calling thread's buffers (grown on demand, freed when the thread ends): oneDNN's scratchpad
+ * and the bfloat16 copy of a float32 input. Kept across calls: allocating them per call cost a page
+ * fault per 4 kB touched, every call. */
+static pthread_key_t buffers_key;
+enum { scratchpad_slot, input_slot, buffer_slots };
 typedef struct {
-    void *data;
-    size_t size;
-} scratchpad_buffer;
+    void *data[buffer_slots];
+    size_t size[buffer_slots];
+} thread_buffers;
 
-static void free_scratchpad(void *p) {
-    scratchpad_buffer *b = p;
-    free(b->data);
+static void free_buffers(void *p) {
+    thread_buffers *b = p;
+    for (int i = 0; i < buffer_slots; i++) free(b->data[i]);
     free(b);
 }
 
 static void make_engine(void) {
     if (dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) engine = NULL;
-    if (pthread_key_create(&scratchpad_key, free_scratchpad) != 0) {
+    if (pthread_key_create(&buffers_key, free_buffers) != 0) {
         if (engine) dnnl_engine_destroy(engine);
         engine = NULL;
     }
@@ -54,24 +57,24 @@ static void make_engine(void) {
     set_omp_threads = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
 }
 
-/* This thread's scratchpad of at least `size` bytes, or NULL when memory runs out. */
-static void *scratchpad(size_t size) {
-    scratchpad_buffer *b = pthread_getspecific(scratchpad_key);
+/* This thread's buffer `slot` with at least `size` bytes, or NULL when memory runs out. */
+static void *thread_buffer(int slot, size_t size) {
+    thread_buffers *b = pthread_getspecific(buffers_key);
     if (!b) {
         if (!(b = calloc(1, sizeof *b))) return NULL;
-        if (pthread_setspecific(scratchpad_key, b) != 0) {
+        if (pthread_setspecific(buffers_key, b) != 0) {
             free(b);
             return NULL;
         }
     }
-    if (b->size < size) {
+    if (b->size[slot] < size) {
         void *grown = aligned_alloc(64, (size + 63) / 64 * 64);
         if (!grown) return NULL;
-        free(b->data);
-        b->data = grown;
-        b->size = size;
+        free(b->data[slot]);
+        b->data[slot] = grown;
+        b->size[slot] = size;
     }
-    return b->data;
+    return b->data[slot];
 }
 
 static int describe(dnnl_memory_desc_t *d, long rows, long cols, long row_stride, long col_stride, dnnl_data_type_t type) {
@@ -175,7 +178,7 @@ int bio_bf16_matmul(const uint16_t *a, long lda, const uint16_t *w, long m, long
     size_t scratchpad_size = 0;
     dnnl_primitive_t primitive = primitive_for(m, n, k, lda, ldc, accumulate, threads, &scratchpad_size);
     if (!primitive) return dnnl_unimplemented;
-    void *scratch = scratchpad_size ? scratchpad(scratchpad_size) : NULL;
+    void *scratch = scratchpad_size ? thread_buffer(scratchpad_slot, scratchpad_size) : NULL;
     if (scratchpad_size && !scratch) return dnnl_out_of_memory;
     dnnl_memory_desc_t src, weights, dst, scratch_desc;
     describe(&src, m, k, lda, 1, dnnl_bf16);
@@ -216,4 +219,13 @@ void bio_f32_to_bf16(const float *x, long rows, long cols, long ldx, uint16_t *o
             o[j] = (bits & 0x7FFFFFFFu) > 0x7F800000u ? (uint16_t)((bits >> 16) | 0x40u) : (uint16_t)rounded;
         }
     }
+}
+
+int bio_bf16_linear_f32(const float *a, long lda, const uint16_t *w, long m, long n, long k, float *c, long ldc, int accumulate, int threads) {
+    pthread_once(&engine_once, make_engine);
+    if (!engine) return dnnl_runtime_error;
+    uint16_t *rounded = thread_buffer(input_slot, (size_t)m * (size_t)k * sizeof(uint16_t));
+    if (!rounded) return dnnl_out_of_memory;
+    bio_f32_to_bf16(a, m, k, lda, rounded);
+    return bio_bf16_matmul(rounded, k, w, m, n, k, c, ldc, accumulate, threads);
 }

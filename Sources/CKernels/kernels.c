@@ -47,6 +47,53 @@ static inline float erf_half(float x, float e) {
     return x < 0 ? -r : r;
 }
 
+/* 8 float64 lanes: the sums of a row are formed lane by lane in this fixed order on every CPU (the
+ * clones only change how many lanes one instruction handles). */
+typedef double bio_d8 __attribute__((vector_size(64)));
+typedef float bio_f8 __attribute__((vector_size(32)));
+
+/* a macro, not a function: a vector argument would change the calling convention between clones */
+#define LANE_SUM(v) ((((v)[0] + (v)[1]) + ((v)[2] + (v)[3])) + (((v)[4] + (v)[5]) + ((v)[6] + (v)[7])))
+
+BIO_CLONES
+void bio_layer_norm_f32(const float *x, size_t rows, size_t width, const float *gamma, const float *beta, float eps, float *y) {
+    size_t blocks = width / 8;
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = x + r * width;
+        bio_d8 acc = {0};
+        for (size_t b = 0; b < blocks; b++) {
+            bio_f8 v;
+            memcpy(&v, row + 8 * b, sizeof v);
+            acc += __builtin_convertvector(v, bio_d8);
+        }
+        double sum = LANE_SUM(acc);
+        for (size_t j = blocks * 8; j < width; j++) sum += row[j];
+        double mean = sum / (double)width;
+        bio_d8 squares = {0};
+        for (size_t b = 0; b < blocks; b++) {
+            bio_f8 v;
+            memcpy(&v, row + 8 * b, sizeof v);
+            bio_d8 d = __builtin_convertvector(v, bio_d8) - mean;
+            squares += d * d;
+        }
+        double total = LANE_SUM(squares);
+        for (size_t j = blocks * 8; j < width; j++) {
+            double d = row[j] - mean;
+            total += d * d;
+        }
+        float inv = (float)(1.0 / __builtin_sqrt(total / (double)width + (double)eps));
+        float m = (float)mean;
+        float *out = y + r * width;
+        if (out == row) { /* in place: one pointer, so the loop is not split on an overlap check */
+            if (beta) for (size_t j = 0; j < width; j++) out[j] = (out[j] - m) * inv * gamma[j] + beta[j];
+            else for (size_t j = 0; j < width; j++) out[j] = (out[j] - m) * inv * gamma[j];
+        } else {
+            if (beta) for (size_t j = 0; j < width; j++) out[j] = (row[j] - m) * inv * gamma[j] + beta[j];
+            else for (size_t j = 0; j < width; j++) out[j] = (row[j] - m) * inv * gamma[j];
+        }
+    }
+}
+
 BIO_CLONES
 void bio_gelu_f32(const float *x, float *y, size_t n) {
     for (size_t i = 0; i < n; i++) {

@@ -16,6 +16,10 @@ int bio_bf16_matmul_available(char *why, size_t why_size);
 /* 0 on success, oneDNN's status otherwise. */
 int bio_bf16_matmul(const uint16_t *a, long lda, const uint16_t *w, long m, long n, long k, float *c, long ldc, int accumulate, int threads);
 
+/* bio_bf16_matmul of a float32 A (row stride lda), rounded to bfloat16 first into a buffer the calling
+ * thread keeps for its next call. */
+int bio_bf16_linear_f32(const float *a, long lda, const uint16_t *w, long m, long n, long k, float *c, long ldc, int accumulate, int threads);
+
 /* float32 → bfloat16, round to nearest even (NaN kept NaN): rows × cols from x (row stride ldx) into
  * a dense rows × cols array. */
 void bio_f32_to_bf16(const float *x, long rows, long cols, long ldx, uint16_t *out);

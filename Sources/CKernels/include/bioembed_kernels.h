@@ -4,6 +4,9 @@
  * baseline x86-64 and chosen at load time (target_clones): Swift code is built for the baseline
  * (SSE2) only, which runs these transcendental-heavy loops 4 lanes at a time. */
 
+/* LayerNorm of each row (rows × width, x and y may be the same buffer): (x - mean)/sqrt(var + eps) ·
+ * gamma (+ beta when not NULL), biased variance; mean and variance summed in float64 (8 lanes). */
+void bio_layer_norm_f32(const float *x, size_t rows, size_t width, const float *gamma, const float *beta, float eps, float *y);
 /* y[i] = GELU(x[i]) = x/2 (1 + erf(x/sqrt 2)); erf by Abramowitz & Stegun 7.1.26 (abs. error < 2e-7). */
 void bio_gelu_f32(const float *x, float *y, size_t n);
 /* dy[i] *= GELU'(x[i]) = (1 + erf(x/sqrt 2))/2 + x phi(x). */
