@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Encoders at the sizes people use, side by side with PyTorch fp32 eager and PyTorch bf16 autocast:
-# PST t33 / t30 (ESM-2 650M / 150M shapes) on a proteome-like length mix (50–2,500 residues), the
+# PST t33 / t30 (ESM-2 650M / 150M shapes) on a proteome-like length mix (50–2,500 residues; `pdb`: t30
+# on real chains, see prepare_pdb), the
 # 3D-MolT5 base encoder on molecules of 10–120 tokens (`base`: random tokens; `nci`: 700 real molecules
 # drawn with a fixed seed from the NCI set RDKit ships, tokenized by `bioembed molecule tokenize`, same
 # weights) and BrainMAE at its paper-scale width on 64 runs of 1,200 frames (`paper`: white noise; `hcp`:
@@ -13,7 +14,7 @@
 # Writes Benchmarks/results/encoders-real.{jsonl,md}.
 #
 # usage: scripts/bench-encoders-real.sh [ROUNDS] [THREADS] [CASES]   (defaults 1, 2, "t30 base paper t33";
-#        also "nci" and "hcp")
+#        also "nci", "hcp" and "pdb")
 #        REPORT_ONLY=1 scripts/bench-encoders-real.sh …   the tables again, from the last run (no runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +34,7 @@ native_bf16=$(grep -qwE "avx512_bf16|amx_bf16" /proc/cpuinfo && echo yes || echo
 if [ -z "${REPORT_ONLY:-}" ]; then
 : > "$raw"
 export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
-model_of() { case $1 in t33|t30) echo pst;; base|nci) echo molt5;; paper|hcp) echo brainmae;; esac; }
+model_of() { case $1 in t33|t30|pdb) echo pst;; base|nci) echo molt5;; paper|hcp) echo brainmae;; esac; }
 # nci: the base case's weights and config; 700 SMILES of RDKit's Data/NCI/first_5K.smi (the `rdkit`
 # wheel of the test venv, `make venv`) drawn with random.seed(7), tokenized here with seeded conformers
 prepare_nci() {
@@ -92,10 +93,49 @@ config.update(window_segments=15, holdout_fraction=0.15, batch_size=8)  # 1,200-
 json.dump(config, open(f"{d}/train.json", "w"))
 PY
 }
+# pdb: real protein chains for PST (the t30 case's weights and config). The structures Debian ships in
+# theseus-examples, mustang-testdata and pymol-data (465 protein chains), tokenized by
+# `bioembed protein tokenize`; of the chains with a distinct sequence of 30–1,000 residues, 80 drawn
+# with numpy's default_rng(7).
+prepare_pdb() {
+  [ -f "$work/t30/weights.safetensors" ] || "$py" scripts/peers/torch_encoders.py prepare pst "$work/t30" t30
+  ln -sf "$work/t30/weights.safetensors" "$work/pdb/weights.safetensors"
+  ln -sf "$work/t30/config.json" "$work/pdb/config.json"
+  mkdir -p "$work/pdb/debs"
+  (cd "$work/pdb/debs" && apt-get download theseus-examples mustang-testdata pymol-data > /dev/null)
+  for deb in "$work"/pdb/debs/*.deb; do dpkg-deb -x "$deb" "$work/pdb/tree"; done
+  # the folder is searched through; files that hold no protein chain (ligands, water) fail, exit 2
+  "$bin" protein tokenize --input "$work/pdb/tree/" --jobs "$threads" --output "$work/pdb/chains.h5" > /dev/null 2>&1 || [ $? -eq 2 ]
+  "$py" - "$work/pdb" <<'PY'
+import sys
+import h5py, numpy as np
+d = sys.argv[1]
+with h5py.File(f"{d}/chains.h5") as f:
+    g = f["proteins"]
+    off, ca = g["residue_offsets"][()], g["ca"][()]
+    seqs, ids = g["sequence"].asstr()[()], g["ids"].asstr()[()]
+first = {}
+for i, s in enumerate(seqs):
+    if 30 <= len(s) <= 1000:
+        first.setdefault(s, i)
+picked = np.sort(np.random.default_rng(7).choice(sorted(first.values()), 80, replace=False))
+lengths = [off[i + 1] - off[i] for i in picked]
+with h5py.File(f"{d}/input.h5", "w") as f:
+    g = f.create_group("proteins")
+    g.create_dataset("ids", data=[ids[i] for i in picked], dtype=h5py.string_dtype())
+    g.create_dataset("sequence", data=[seqs[i] for i in picked], dtype=h5py.string_dtype())
+    g.create_dataset("residue_offsets", data=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+    g.create_dataset("ca", data=np.concatenate([ca[off[i]:off[i + 1]] for i in picked]).astype(np.float32))
+print(f"pdb: {len(first)} distinct chains of 30-1,000 residues, {len(picked)} drawn ({sum(lengths)} residues)", file=sys.stderr)
+PY
+}
 for c in $cases; do
   mkdir -p "$work/$c"
   [ -f "$work/$c/input.h5" ] || { echo "preparing $c" >&2
-    if [ "$c" = nci ]; then prepare_nci; elif [ "$c" = hcp ]; then prepare_hcp; else "$py" scripts/peers/torch_encoders.py prepare "$(model_of "$c")" "$work/$c" "$c"; fi; }
+    case $c in
+      nci) prepare_nci;; hcp) prepare_hcp;; pdb) prepare_pdb;;
+      *) "$py" scripts/peers/torch_encoders.py prepare "$(model_of "$c")" "$work/$c" "$c";;
+    esac; }
 done
 for round in $(seq 1 "$rounds"); do
   for c in $cases; do
@@ -161,8 +201,9 @@ print(f"Machine: {cpu}, {os.cpu_count()} CPUs, AVX-512 BF16: {'yes' if native_bf
 names = {"t33": "PST t33 (ESM-2 650M shapes, 1.14 B parameters)", "t30": "PST t30 (ESM-2 150M shapes, 259 M parameters)",
          "base": "3D-MolT5 base encoder (T5-base, 12 layers × 768)", "nci": "3D-MolT5 base encoder, real molecules (NCI, same weights)",
          "paper": "BrainMAE SG, paper-scale width (d = D = 256, 3 + 4 blocks)",
-         "hcp": "BrainMAE SG, paper-scale width, real HCP resting-state windows (same width, 94 regions)"}
-models = {"t33": "pst", "t30": "pst", "base": "molt5", "nci": "molt5", "paper": "brainmae", "hcp": "brainmae"}
+         "hcp": "BrainMAE SG, paper-scale width, real HCP resting-state windows (same width, 94 regions)",
+         "pdb": "PST t30, real protein chains (Debian's example structures, same weights)"}
+models = {"t33": "pst", "t30": "pst", "pdb": "pst", "base": "molt5", "nci": "molt5", "paper": "brainmae", "hcp": "brainmae"}
 collections = {"pst": ("proteins", "residue_offsets", "chains"), "molt5": ("molecules", "token_offsets", "molecules"),
                "brainmae": ("fmri", "timeseries_offsets", "runs")}
 print("| case | input | BioEmbed fp32 stage (command) | BioEmbed bf16 stage (command) | PyTorch fp32 forward | PyTorch bf16 autocast forward "
