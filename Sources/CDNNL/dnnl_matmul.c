@@ -169,7 +169,8 @@ static dnnl_primitive_t primitive_for(long m, long n, long k, long lda, long ldc
     return primitive;
 }
 
-int bio_bf16_matmul(const uint16_t *a, long lda, const uint16_t *w, long m, long n, long k, float *c, long ldc, int accumulate, int threads) {
+/* The product with A already in bfloat16 (row stride lda). */
+static int bf16_matmul(const uint16_t *a, long lda, const uint16_t *w, long m, long n, long k, float *c, long ldc, int accumulate, int threads) {
     pthread_once(&engine_once, make_engine);
     if (!engine) return dnnl_runtime_error;
     if (threads < 1) threads = 1;
@@ -227,5 +228,5 @@ int bio_bf16_linear_f32(const float *a, long lda, const uint16_t *w, long m, lon
     uint16_t *rounded = thread_buffer(input_slot, (size_t)m * (size_t)k * sizeof(uint16_t));
     if (!rounded) return dnnl_out_of_memory;
     bio_f32_to_bf16(a, m, k, lda, rounded);
-    return bio_bf16_matmul(rounded, k, w, m, n, k, c, ldc, accumulate, threads);
+    return bf16_matmul(rounded, k, w, m, n, k, c, ldc, accumulate, threads);
 }
